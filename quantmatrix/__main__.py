@@ -1,0 +1,3 @@
+from quantmatrix.cli import main
+
+main()

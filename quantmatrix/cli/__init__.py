@@ -1,0 +1,48 @@
+"""`qm`: the command line. Thin: parse arguments, call one library function, render.
+
+Commands live in their own modules and are imported only when invoked, so that
+`qm validate` starts fast and never imports SQLAlchemy, redis or httpx. Adding a command is
+one module plus one entry in `COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from quantmatrix import __version__
+from quantmatrix.cli.edge import run
+
+# name → "module:attribute" of the click command
+COMMANDS: dict[str, str] = {
+    "validate": "quantmatrix.cli.validate:validate",
+    "render": "quantmatrix.cli.render:render",
+    "schema": "quantmatrix.cli.schema:schema",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qm")
+def cli() -> None:
+    """QuantMatrix Deploy: version-pinned environments and releases, a policy gate, a reconciler.
+
+    Exit codes: 0 ok, 1 policy violations, 2 invalid input or usage, 3 service unavailable.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(run(cli, argv))

@@ -1,0 +1,55 @@
+"""The one error boundary: known errors become messages and exit codes, anything else a
+short notice plus the path of a log file holding the traceback (never a traceback on screen)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+
+import click
+
+from quantmatrix.cli.output import echo, style
+from quantmatrix.errors import ExitCode, QMError
+
+
+def report_problems(error: QMError) -> None:
+    for problem in error.problems:
+        echo(f"{style(problem.location(), 'cyan')}: " + (f"{problem.path}: " if problem.path else "") + problem.message, err=True)
+    noun = "problem" if len(error.problems) == 1 else "problems"
+    echo(style(f"{len(error.problems)} {noun}", "red"), err=True)
+
+
+def _log_crash() -> str:
+    fd, path = tempfile.mkstemp(prefix="qm-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        log.write(f"qm {' '.join(sys.argv[1:])}\n")
+        traceback.print_exc(file=log)
+    return path
+
+
+def run(group: click.Group, argv: list[str] | None) -> int:
+    try:
+        group.main(args=argv, prog_name="qm", standalone_mode=False)
+    except QMError as error:
+        report_problems(error)
+        return int(error.exit_code)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        echo("Aborted.", err=True)
+        return int(ExitCode.INVALID)
+    except click.ClickException as error:
+        error.show()
+        return int(ExitCode.INVALID)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except KeyboardInterrupt:
+        echo("Interrupted.", err=True)
+        return 130
+    except Exception as error:  # the edge: a bug, reported without a traceback on screen
+        path = _log_crash()
+        echo(f"An unexpected error has occurred: {type(error).__name__}. Details: {path}", err=True)
+        return int(ExitCode.INTERNAL)
+    return int(ExitCode.OK)

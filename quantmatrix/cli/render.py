@@ -1,0 +1,40 @@
+"""`qm render ENV`: the effective environment after layering. Secret references stay references."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import click
+
+from quantmatrix.cli.options import path_argument, ref_option
+from quantmatrix.cli.output import echo
+from quantmatrix.errors import ConfigError, Problem
+
+
+@click.command()
+@click.argument("environment")
+@path_argument
+@ref_option
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
+    """Print the effective ENVIRONMENT (its file merged over its base layers)."""
+    from quantmatrix.repo.loader import load
+
+    state = load(path, ref)
+    if environment not in state.effective:
+        known = ", ".join(sorted(state.effective))
+        raise ConfigError(Problem("environments", message=f"no environment '{environment}' (have: {known})"))
+    layered = state.effective[environment]
+    if fmt == "json":
+        echo(json.dumps(layered.data, indent=2))
+        return
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # keep the file's key order
+    out = io.StringIO()
+    yaml.dump(layered.data, out)
+    layers = " over ".join(layer.file for layer in layered.layers)
+    echo(f"# effective environment '{environment}' from {state.source}: {layers}\n---\n{out.getvalue()}", nl=False)

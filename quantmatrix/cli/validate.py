@@ -1,0 +1,51 @@
+"""`qm validate`: is the desired state well-formed and consistent?"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from quantmatrix.cli.edge import report_problems
+from quantmatrix.cli.options import path_argument, ref_option
+from quantmatrix.cli.output import echo, style
+from quantmatrix.errors import ConfigError, ExitCode
+
+
+@click.command()
+@path_argument
+@ref_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(path: str, ref: str | None, fmt: str) -> None:
+    """Validate every environment, release and the secret catalog under PATH.
+
+    Exit 0 when valid, 2 with one line per problem (file:line:col: field: message) when not.
+    """
+    from quantmatrix.repo.loader import load
+
+    try:
+        state = load(path, ref)
+    except ConfigError as error:
+        if fmt == "json":
+            problems = [
+                {"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message} for p in error.problems
+            ]
+            echo(json.dumps({"valid": False, "problems": problems}, indent=2))
+        else:
+            report_problems(error)
+        raise click.exceptions.Exit(int(ExitCode.INVALID))
+    summary = {
+        "valid": True,
+        "source": state.source,
+        "environments": sorted(state.environments),
+        "releases": sorted(state.releases),
+        "secrets": len(state.catalog.spec.secrets) if state.catalog else 0,
+    }
+    if fmt == "json":
+        echo(json.dumps(summary, indent=2))
+    else:
+        echo(
+            f"{style('valid', 'green')}: {len(summary['environments'])} environments "
+            f"({', '.join(summary['environments'])}), {len(summary['releases'])} releases, "
+            f"{summary['secrets']} secrets in {state.source}"
+        )

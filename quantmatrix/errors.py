@@ -1,0 +1,87 @@
+"""Problems with locations, the errors that carry them, and the CLI's exit codes.
+
+Anything found wrong anywhere becomes a `Problem` (file, line, column, field path, message).
+Code raises a `QMError` subclass holding problems; only the CLI edge renders them and
+turns them into an exit code, so nothing deeper prints or exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    VIOLATIONS = 1  # policy denials (or warnings with --fail-on-warn)
+    INVALID = 2  # invalid input, usage error, broken policy, engine failure: fail closed
+    UNAVAILABLE = 3  # a service the command needs cannot be reached
+    INTERNAL = 70  # a bug: the traceback goes to a log file, never to the terminal
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong, where it is. `line`/`col` are 1-based; 0 means unknown."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+    path: str = ""
+    message: str = ""
+
+    def location(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col or 1}"
+        return self.file
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class QMError(Exception):
+    """Base of the errors the CLI knows how to render; `exit_code` says how it ends."""
+
+    exit_code: ExitCode = ExitCode.INVALID
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem(file="qm", message=problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigError(QMError):
+    """The desired state (YAML files, git ref, waivers) is invalid or unreadable."""
+
+
+class PolicyError(QMError):
+    """The policy pack is broken or the engine failed: the gate fails closed."""
+
+
+class RuntimeUnavailable(QMError):
+    """A service (OPA server, PostgreSQL, Redis, the QuantMatrix API) cannot be reached."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+@dataclass
+class ProblemList:
+    """Collects problems so that every one is reported at once, not just the first."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, line: int = 0, col: int = 0, path: str = "", message: str = "") -> None:
+        self.problems.append(Problem(file, line, col, path, message))
+
+    def extend(self, problems: list[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)

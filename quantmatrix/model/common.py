@@ -1,0 +1,104 @@
+"""Types shared by every kind: the envelope, exact versions, secret references, approvals."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+API_VERSION = "quantmatrix.io/v1"
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors, infinities and NaN are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True)
+
+
+class Mode(str, Enum):
+    """Trading mode of an environment. There is no default: a missing mode is an error."""
+
+    local = "local"
+    paper = "paper"
+    live = "live"
+    backtest = "backtest"
+
+
+# Semantic version, which also covers the CalVer releases use (2026.11.0).
+_EXACT_VERSION = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
+)
+
+
+def _exact_version(value: str) -> str:
+    if not _EXACT_VERSION.match(value):
+        raise ValueError(
+            f"'{value}' is not an exact version: pin MAJOR.MINOR.PATCH (e.g. 1.4.2 or 2026.11.0); "
+            "'latest', ranges and wildcards are not allowed"
+        )
+    return value
+
+
+Version = Annotated[
+    str,
+    AfterValidator(_exact_version),
+    Field(
+        description="Exact version, MAJOR.MINOR.PATCH (semver or CalVer such as 2026.11.0). No 'latest', ranges or wildcards.",
+        json_schema_extra={"pattern": _EXACT_VERSION.pattern},
+    ),
+]
+
+Name = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$", max_length=63),
+    Field(description="Lower-case name: letters, digits, '-' and '_'."),
+]
+
+SecretName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=128),
+    Field(description="Secret name as declared in environments/secrets.yaml (UPPER_SNAKE_CASE)."),
+]
+
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    Field(description="ISO 4217 currency code, e.g. USD."),
+]
+
+PositiveAmount = Annotated[float, Field(gt=0, description="Positive, finite amount.")]
+
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+Url = Annotated[
+    str,
+    StringConstraints(pattern=r"^(https?|wss?|sim|file)://[^\s]+$"),
+    Field(description="URL (http, https, ws, wss, or sim:// for simulated venues)."),
+]
+
+
+class SecretRef(StrictModel):
+    """A reference to a secret by name. Secret values never appear in git."""
+
+    secret: SecretName
+
+
+class Approval(StrictModel):
+    """Recorded evidence that someone approved something, and when."""
+
+    by: Text = Field(description="Who approved (name or handle).")
+    at: date = Field(description="When (YYYY-MM-DD).")
+    reference: Text | None = Field(None, description="Ticket, document or record that holds the evidence.")
+
+
+class Metadata(StrictModel):
+    name: str = Field(description="Name of the document; must match the file name.")
+    description: Text | None = None
+    labels: dict[Name, str] = Field(default_factory=dict)
+
+
+Kind = Literal["Environment", "EnvironmentBase", "Release", "SecretCatalog"]

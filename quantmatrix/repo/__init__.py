@@ -1,0 +1,1 @@
+"""Reading the desired state: files, YAML with positions, layering, cross-file checks."""

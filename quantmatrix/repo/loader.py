@@ -1,0 +1,211 @@
+"""Load the desired state: every file parsed, layered, validated and cross-checked.
+
+This is the one way the rest of the system reads desired state. It reports every problem
+at once and returns an immutable `DesiredState` that policy, diff, plan and apply share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog
+from quantmatrix.repo.layering import Layered, layer
+from quantmatrix.repo.references import check_references
+from quantmatrix.repo.source import Source, open_source
+from quantmatrix.repo.validate import validate_model
+from quantmatrix.repo.yamlfile import Path, YamlDocument, parse_yaml
+
+ENVIRONMENTS_DIR = "environments"
+RELEASES_DIR = "releases"
+CATALOG_FILE = f"{ENVIRONMENTS_DIR}/secrets.yaml"
+
+_ALLOWED_KINDS = {
+    ENVIRONMENTS_DIR: ("Environment", "EnvironmentBase", "SecretCatalog"),
+    RELEASES_DIR: ("Release",),
+}
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything in `environments/` and `releases/`, validated. Read-only by convention and
+    by construction (mapping proxies): render once, pass around, never re-read files."""
+
+    source: str
+    environments: Mapping[str, Environment]
+    releases: Mapping[str, Release]
+    catalog: SecretCatalog | None
+    effective: Mapping[str, Layered]  # environment name → effective document + layers
+    release_docs: Mapping[str, YamlDocument]
+    catalog_doc: YamlDocument | None
+    base_docs: Mapping[str, YamlDocument] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The whole desired state as one JSON-compatible document (the policy input)."""
+        return {
+            "environments": {name: doc.data for name, doc in self.effective.items()},
+            "releases": {name: doc.data for name, doc in self.release_docs.items()},
+            "secrets": (self.catalog_doc.data.get("spec") or {}).get("secrets", {}) if self.catalog_doc else {},
+            "bases": {name: doc.data for name, doc in self.base_docs.items()},
+        }
+
+    def locate(self, path: Path) -> tuple[str, int, int]:
+        """File, line, col for a path into `document()`, e.g. ("environments", "live", "spec", "risk")."""
+        if len(path) >= 2:
+            section, name, rest = path[0], path[1], tuple(path[2:])
+            if section == "environments" and name in self.effective:
+                return self.effective[name].locate(rest)
+            if section in ("releases", "bases"):
+                docs = self.release_docs if section == "releases" else self.base_docs
+                if name in docs:
+                    line, col = docs[name].position(rest)
+                    return docs[name].file, line, col
+            if section == "secrets" and self.catalog_doc is not None:
+                line, col = self.catalog_doc.position(("spec", "secrets", *path[1:]))
+                return self.catalog_doc.file, line, col
+        return ("", 0, 0)
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0]
+
+
+def _envelope_problems(doc: YamlDocument, folder: str) -> list[Problem]:
+    """apiVersion / kind / metadata.name checks that come before the model: they decide which
+    model applies, and the name must match the file so that two files cannot claim one name."""
+    problems = []
+    data = doc.data
+
+    def at(path: Path, message: str) -> None:
+        line, col = doc.position(path)
+        problems.append(Problem(doc.file, line, col, ".".join(map(str, path)), message))
+
+    if data.get("apiVersion") != API_VERSION:
+        at(("apiVersion",), f"must be {API_VERSION}" if "apiVersion" in data else f"required field is missing (expected {API_VERSION})")
+    kind = data.get("kind")
+    allowed = _ALLOWED_KINDS[folder]
+    if kind not in allowed:
+        got = f"'{kind}'" if isinstance(kind, str) else "missing"
+        at(("kind",), f"kind {got} is not allowed in {folder}/ (expected {' or '.join(allowed)})")
+    name = (data.get("metadata") or {}).get("name") if isinstance(data.get("metadata"), dict) else None
+    if not isinstance(name, str):
+        at(("metadata", "name") if isinstance(data.get("metadata"), dict) else ("metadata",), "metadata.name is required")
+    elif name != _stem(doc.file):
+        at(("metadata", "name"), f"name '{name}' does not match the file name '{_stem(doc.file)}'")
+    is_base = _stem(doc.file).startswith("_")
+    if kind == "EnvironmentBase" and not is_base:
+        at(("kind",), "an EnvironmentBase file's name must start with '_' (e.g. _base.yaml)")
+    if kind == "Environment" and is_base:
+        at(("kind",), "files starting with '_' are bases: use kind EnvironmentBase")
+    return problems
+
+
+def _parse_all(source: Source) -> tuple[dict[str, list[YamlDocument]], list[Problem]]:
+    by_folder: dict[str, list[YamlDocument]] = {ENVIRONMENTS_DIR: [], RELEASES_DIR: []}
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for folder in by_folder:
+        for path in source.files(folder):
+            key = f"{folder}/{_stem(path)}"
+            if key in seen:
+                problems.append(Problem(path, 1, 1, "metadata.name", f"'{_stem(path)}' is already defined by {seen[key]}"))
+                continue
+            seen[key] = path
+            try:
+                doc = parse_yaml(path, source.read(path))
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                continue
+            envelope = _envelope_problems(doc, folder)
+            if envelope:
+                problems.extend(envelope)
+                continue
+            by_folder[folder].append(doc)
+    return by_folder, problems
+
+
+def _resolve_bases(doc: YamlDocument, bases: dict[str, YamlDocument]) -> tuple[list[YamlDocument], list[Problem]]:
+    chain: list[YamlDocument] = []
+    current = doc
+    while True:
+        parent = (current.data.get("metadata") or {}).get("extends")
+        if parent is None:
+            return chain, []
+        if parent not in bases:
+            line, col = current.position(("metadata", "extends"))
+            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' not found in {ENVIRONMENTS_DIR}/")]
+        if bases[parent] in chain:
+            line, col = current.position(("metadata", "extends"))
+            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' extends itself in a cycle")]
+        current = bases[parent]
+        chain.append(current)
+
+
+def load_source(source: Source) -> DesiredState:
+    """Load and check everything in `source`; raise `ConfigError` with every problem found."""
+    docs, problems = _parse_all(source)
+    env_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "Environment"]
+    base_docs = {d.data["metadata"]["name"]: d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "EnvironmentBase"}
+    catalog_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "SecretCatalog"]
+
+    for base in base_docs.values():
+        problems.extend(validate_model(EnvironmentBase, base.data, lambda p, b=base: (b.file, *b.position(p)))[1])
+
+    catalog = catalog_doc = None
+    for doc in catalog_docs:
+        if doc.file.rsplit(".", 1)[0] != CATALOG_FILE.rsplit(".", 1)[0]:
+            line, col = doc.position(("kind",))
+            problems.append(Problem(doc.file, line, col, "kind", f"the secret catalog lives in {CATALOG_FILE}"))
+            continue
+        catalog_doc = doc
+        catalog, found = validate_model(SecretCatalog, doc.data, lambda p, d=doc: (d.file, *d.position(p)))
+        problems.extend(found)
+
+    environments: dict[str, Environment] = {}
+    effective: dict[str, Layered] = {}
+    for doc in env_docs:
+        chain, found = _resolve_bases(doc, base_docs)
+        problems.extend(found)
+        layered = layer(doc, chain)
+        model, found = validate_model(Environment, layered.data, layered.locate)
+        problems.extend(found)
+        name = doc.data["metadata"]["name"]
+        effective[name] = layered
+        if model is not None:
+            environments[name] = model  # type: ignore[assignment]
+
+    releases: dict[str, Release] = {}
+    release_docs: dict[str, YamlDocument] = {}
+    for doc in docs[RELEASES_DIR]:
+        model, found = validate_model(Release, doc.data, lambda p, d=doc: (d.file, *d.position(p)))
+        problems.extend(found)
+        release_docs[doc.data["metadata"]["name"]] = doc
+        if model is not None:
+            releases[model.metadata.name] = model  # type: ignore[union-attr,assignment]
+
+    if not env_docs and not problems:
+        problems.append(Problem(f"{source.label}/{ENVIRONMENTS_DIR}", message="no environment files found"))
+
+    state = DesiredState(
+        source=source.label,
+        environments=MappingProxyType(environments),
+        releases=MappingProxyType(releases),
+        catalog=catalog,  # type: ignore[arg-type]
+        effective=MappingProxyType(effective),
+        release_docs=MappingProxyType(release_docs),
+        catalog_doc=catalog_doc,
+        base_docs=MappingProxyType(base_docs),
+    )
+    problems.extend(check_references(state))
+    if problems:
+        raise ConfigError(problems)
+    return state
+
+
+def load(path: str | FsPath = ".", ref: str | None = None) -> DesiredState:
+    """Load the desired state from a directory, or from `ref` of the git repository at `path`."""
+    return load_source(open_source(path, ref))

@@ -1,0 +1,66 @@
+"""Cross-file references: release pins, strategy versions, secret names.
+
+Checked on the environments that validated; a broken environment already has its problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from quantmatrix.errors import Problem
+from quantmatrix.repo.yamlfile import Path, dotted
+
+if TYPE_CHECKING:
+    from quantmatrix.repo.loader import DesiredState
+
+
+def secret_refs(data: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """Every `{secret: NAME}` in `data`, with its path."""
+    if isinstance(data, dict):
+        if set(data) == {"secret"} and isinstance(data["secret"], str):
+            yield path, data["secret"]
+            return
+        for key, value in data.items():
+            yield from secret_refs(value, path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from secret_refs(value, path + (i,))
+
+
+def check_references(state: "DesiredState") -> list[Problem]:
+    problems: list[Problem] = []
+
+    def at(env: str, path: Path, message: str) -> None:
+        file, line, col = state.effective[env].locate(path)
+        problems.append(Problem(file, line, col, dotted(path), message))
+
+    declared = set(state.catalog.spec.secrets) if state.catalog else None
+    for name, env in state.environments.items():
+        release = state.releases.get(env.spec.release)
+        if env.spec.release not in state.release_docs:
+            at(name, ("spec", "release"), f"release {env.spec.release} not found in releases/")
+        elif release is not None:
+            for i, strategy in enumerate(env.spec.strategies):
+                pinned = release.spec.strategies.get(strategy.name)
+                if pinned is None:
+                    at(name, ("spec", "strategies", i, "name"), f"strategy '{strategy.name}' is not pinned by release {release.metadata.name}")
+                elif pinned != strategy.version:
+                    at(
+                        name,
+                        ("spec", "strategies", i, "version"),
+                        f"version {strategy.version} differs from {pinned}, the version release {release.metadata.name} pins",
+                    )
+            if release.spec.analytics.logic_version != env.spec.analytics.logic_version:
+                at(
+                    name,
+                    ("spec", "analytics", "logic_version"),
+                    f"analytics logic {env.spec.analytics.logic_version} differs from "
+                    f"{release.spec.analytics.logic_version}, the version release {release.metadata.name} pins",
+                )
+        for path, secret in secret_refs(state.effective[name].data.get("spec"), ("spec",)):
+            if declared is None:
+                at(name, path, f"secret {secret} is referenced but there is no secret catalog (environments/secrets.yaml)")
+            elif secret not in declared:
+                at(name, path, f"secret {secret} is not declared in environments/secrets.yaml")
+    return problems
