@@ -47,6 +47,8 @@ class DesiredState:
         """The whole desired state as one JSON-compatible document (the policy input)."""
         return {
             "environments": {name: doc.data for name, doc in self.effective.items()},
+            # each environment file as written, before layering: what it sets itself
+            "declared": {name: doc.layers[0].data for name, doc in self.effective.items()},
             "releases": {name: doc.data for name, doc in self.release_docs.items()},
             "secrets": (self.catalog_doc.data.get("spec") or {}).get("secrets", {}) if self.catalog_doc else {},
             "bases": {name: doc.data for name, doc in self.base_docs.items()},
@@ -58,6 +60,10 @@ class DesiredState:
             section, name, rest = path[0], path[1], tuple(path[2:])
             if section == "environments" and name in self.effective:
                 return self.effective[name].locate(rest)
+            if section == "declared" and name in self.effective:
+                top = self.effective[name].layers[0]
+                line, col = top.position(rest)
+                return top.file, line, col
             if section in ("releases", "bases"):
                 docs = self.release_docs if section == "releases" else self.base_docs
                 if name in docs:

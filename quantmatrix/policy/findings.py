@@ -1,0 +1,65 @@
+"""Findings: what a policy rule reports, located in the YAML it is about.
+
+Rules emit `{"id", "msg", "path"}`; `path` points into the policy input document
+(`DesiredState.document()`), e.g. ["environments", "live", "spec", "risk", "max_daily_loss"].
+The gate joins each with its rule's METADATA (title, severity, guide section) and maps the
+path to file:line:col through the loader's positions. Output formats render `Finding`s only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["deny", "warn"]
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """A rule's METADATA block: `title` and `custom.{id, severity, guide}`."""
+
+    id: str
+    title: str
+    severity: Severity
+    guide: str
+    description: str = ""
+    file: str = ""  # policy file that defines it
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: RuleMeta
+    message: str
+    path: tuple[str | int, ...]
+    file: str
+    line: int
+    col: int
+    target: str = ""  # "environment/live", "release/2026.11.0", "secret/QM_X", ...
+    waiver: "WaiverRef | None" = field(default=None, compare=False)
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class WaiverRef:
+    """The waiver that accepted a finding (reported separately, never silently dropped)."""
+
+    reason: str
+    approver: str
+    expires: str
+    file: str = ""
+    line: int = 0
+
+
+def target_of(path: tuple[str | int, ...]) -> str:
+    """`("environments", "live", ...)` → `environment/live`."""
+    if len(path) < 2:
+        return str(path[0]) if path else ""
+    kind = {"environments": "environment", "declared": "environment", "releases": "release", "secrets": "secret", "bases": "base"}
+    return f"{kind.get(str(path[0]), str(path[0]))}/{path[1]}"
