@@ -63,3 +63,27 @@ def target_of(path: tuple[str | int, ...]) -> str:
         return str(path[0]) if path else ""
     kind = {"environments": "environment", "declared": "environment", "releases": "release", "secrets": "secret", "bases": "base"}
     return f"{kind.get(str(path[0]), str(path[0]))}/{path[1]}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one `qm check`: what every output format renders."""
+
+    source: str  # what was checked, e.g. "." or "main@3f2a…"
+    engine: str  # "embedded" | "opa"
+    rules: tuple[RuleMeta, ...]  # every rule in the pack (SARIF lists them all)
+    findings: tuple[Finding, ...]  # active findings, deny and warn
+    waived: tuple[Finding, ...] = ()  # findings a valid waiver accepted
+    fail_on_warn: bool = False
+
+    @property
+    def denials(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "deny")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "warn")
+
+    @property
+    def passed(self) -> bool:
+        return not self.denials and not (self.fail_on_warn and self.warnings)
