@@ -31,7 +31,10 @@ def _log_crash() -> str:
 
 def run(group: click.Group, argv: list[str] | None) -> int:
     try:
-        group.main(args=argv, prog_name="qm", standalone_mode=False)
+        # standalone_mode=False makes click *return* the code of a `click.exceptions.Exit`
+        code = group.main(args=argv, prog_name="qm", standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except QMError as error:
         report_problems(error)
         return int(error.exit_code)
