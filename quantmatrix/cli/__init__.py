@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "validate": "quantmatrix.cli.validate:validate",
     "render": "quantmatrix.cli.render:render",
     "schema": "quantmatrix.cli.schema:schema",
+    "check": "quantmatrix.cli.check:check",
 }
 
 

@@ -1,0 +1,102 @@
+"""The policy gate: one run of the pack over the desired state → a `CheckResult`.
+
+Library entry point of `qm check` (and of `qm check --base`, which adds `change`). The input
+is built and serialised once, the engine answers `data.qm.rules` in one query, and every
+finding is joined with its rule's METADATA and located at the YAML line that wrote the value.
+A finding the pack cannot explain (no METADATA, severity mismatch, malformed) fails closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Mapping
+
+from quantmatrix.errors import PolicyError, Problem
+from quantmatrix.policy.engines import engine as select_engine
+from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, target_of
+from quantmatrix.policy.input import input_json, policy_input
+from quantmatrix.policy.pack import POLICY_DIR, load_pack
+from quantmatrix.repo.loader import DesiredState
+from quantmatrix.repo.source import Source, open_source
+
+_SEVERITY_ORDER = {"deny": 0, "warn": 1}
+
+
+def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Deterministic order: deny before warn, then file, line, id."""
+    return tuple(sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line, f.rule.id, f.col, f.message)))
+
+
+def _path(raw: Any) -> tuple[str | int, ...] | None:
+    if not isinstance(raw, list) or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in raw):
+        return None
+    return tuple(raw)
+
+
+def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, RuleMeta], state: DesiredState) -> Finding:
+    where = f"data.qm.rules.{package}.{severity}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        raise PolicyError(Problem("policies", message=f"{where}: a finding must be an object with id, msg and path"))
+    meta = rules.get(raw["id"])
+    if meta is None:
+        raise PolicyError(Problem("policies", message=f"{where}: rule {raw['id']} has no METADATA block (title, custom.id, custom.severity, custom.guide)"))
+    if meta.severity != severity:
+        raise PolicyError(Problem(meta.file, meta.line, 1, "METADATA", f"{meta.id} is declared {meta.severity} but reported in {severity}"))
+    path = _path(raw.get("path", []))
+    if path is None or not isinstance(raw.get("msg"), str):
+        raise PolicyError(Problem(meta.file, meta.line, 1, meta.id, "a finding needs msg (string) and path (list of keys and indexes)"))
+    file, line, col = state.locate(path)
+    return Finding(meta, raw["msg"], path, file, line, col, target_of(path))
+
+
+def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta], state: DesiredState) -> list[Finding]:
+    """Every package's `deny` and `warn` sets → located findings (duplicates once)."""
+    found: dict[tuple[str, str, tuple[str | int, ...]], Finding] = {}
+    for package in sorted(rules_doc):
+        values = rules_doc[package]
+        if not isinstance(values, dict):
+            continue
+        for severity in ("deny", "warn"):
+            for raw in values.get(severity) or []:
+                finding = _finding(raw, severity, package, rules, state)  # type: ignore[arg-type]
+                found.setdefault((finding.rule.id, finding.message, finding.path), finding)
+    return list(found.values())
+
+
+def run_check(
+    state: DesiredState,
+    *,
+    source: Source | None = None,
+    policy_dir: str = POLICY_DIR,
+    engine: str = "embedded",
+    opa_url: str | None = None,
+    waivers: str | Path | None = None,
+    change: dict[str, Any] | None = None,
+    today: dt.date | str | None = None,
+    fail_on_warn: bool = False,
+) -> CheckResult:
+    """Evaluate the pack of `source` (default: the current directory) over `state`.
+
+    `waivers`: a waivers file on disk; by default `policies/waivers.yaml` of `source`, if any.
+    Raises `PolicyError` (broken pack, engine failure) or `RuntimeUnavailable` (OPA down).
+    """
+    from quantmatrix.policy.waivers import apply_waivers, load_waivers
+
+    source = source if source is not None else open_source(".")
+    runner = select_engine(engine)
+    pack = load_pack(source, policy_dir)
+    day = dt.date.fromisoformat(today) if isinstance(today, str) else (today or dt.date.today())
+    document = policy_input(state, change=change, today=day)
+    rules_doc = runner.evaluate(pack, input_json(document), url=opa_url)
+    findings = collect_findings(rules_doc, pack.rules, state)
+    waiver_file = load_waivers(source, policy_dir, waivers)
+    active, waived, waiver_rules = apply_waivers(findings, waiver_file, pack.rules, day)
+    return CheckResult(
+        source=state.source,
+        engine=engine,
+        rules=tuple(sorted({**pack.rules, **waiver_rules}.values(), key=lambda r: r.id)),
+        findings=sort_findings(active),
+        waived=sort_findings(waived),
+        fail_on_warn=fail_on_warn,
+    )

@@ -1,0 +1,29 @@
+"""The policy input: the whole desired state as one document, built once per run.
+
+Rules span files ("the release live runs passed paper"), so they see everything at once:
+`DesiredState.document()` plus `context.today` (rules about expiry and observation periods
+must not read a clock themselves, so tests can pin the date) and, in a pull request,
+`change` (the diff against the base branch), passed through untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from quantmatrix.repo.loader import DesiredState
+
+
+def policy_input(state: DesiredState, change: dict[str, Any] | None = None, today: dt.date | str | None = None) -> dict[str, Any]:
+    document = state.document()
+    day = today or dt.date.today()
+    document["context"] = {"today": day if isinstance(day, str) else day.isoformat()}
+    if change is not None:
+        document["change"] = change
+    return document
+
+
+def input_json(document: dict[str, Any]) -> str:
+    """Serialised once and handed to the engine as is (not converted per rule)."""
+    return json.dumps(document, separators=(",", ":"), default=str)

@@ -1,0 +1,65 @@
+"""The policy pack as read from a `Source`: Rego modules, settings and rule METADATA.
+
+Read from the same source as the desired state, so `qm check --ref main` judges the state of
+`main` with the policies of `main`. `_test.rego` files are left out unless the caller runs
+the pack's unit tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from quantmatrix.errors import ConfigError, PolicyError, Problem
+from quantmatrix.policy.findings import RuleMeta
+from quantmatrix.policy.metadata import rules_by_id
+from quantmatrix.repo.source import Source
+
+POLICY_DIR = "policies"
+SETTINGS_FILE = "settings.yaml"
+TEST_SUFFIX = "_test.rego"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Modules as (file, text), `data.qm.settings`, and rule id → METADATA."""
+
+    modules: tuple[tuple[str, str], ...]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    rules: Mapping[str, RuleMeta] = field(default_factory=dict)
+
+    def data(self) -> dict[str, Any]:
+        """The base document every engine loads under `data`."""
+        return {"qm": {"settings": dict(self.settings)}}
+
+
+def _text(source: Source, path: str) -> str:
+    try:
+        return source.read(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyError(Problem(path, message="not UTF-8 text")) from None
+    except ConfigError as exc:
+        raise PolicyError(exc.problems) from None
+
+
+def _settings(source: Source, policy_dir: str) -> dict[str, Any]:
+    path = f"{policy_dir}/{SETTINGS_FILE}"
+    if not source.exists(path):
+        return {}
+    from quantmatrix.repo.yamlfile import parse_yaml  # refuses hostile YAML with a location
+
+    try:
+        return dict(parse_yaml(path, source.read(path)).data)
+    except ConfigError as exc:
+        raise PolicyError(exc.problems) from None
+
+
+def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool = False) -> Pack:
+    """Read every `.rego` file of `policy_dir` (tests only if asked) and its METADATA."""
+    files = source.files(policy_dir, (".rego",))
+    modules = tuple((path, _text(source, path)) for path in files if with_tests or not path.endswith(TEST_SUFFIX))
+    if not any(not path.endswith(TEST_SUFFIX) for path, _ in modules):
+        raise PolicyError(Problem(f"{source.label}/{policy_dir}", message="no policy files (*.rego) found"))
+    rules = rules_by_id([(path, text) for path, text in modules if not path.endswith(TEST_SUFFIX)])
+    return Pack(modules, MappingProxyType(_settings(source, policy_dir)), MappingProxyType(rules))
