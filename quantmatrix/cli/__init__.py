@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "render": "quantmatrix.cli.render:render",
     "schema": "quantmatrix.cli.schema:schema",
     "check": "quantmatrix.cli.check:check",
+    "policy": "quantmatrix.cli.policy:policy",
 }
 
 

@@ -1,0 +1,58 @@
+"""`qm policy`: work on the policy pack itself (`qm policy test`)."""
+
+from __future__ import annotations
+
+import click
+
+from quantmatrix.cli.options import path_argument, ref_option
+from quantmatrix.cli.output import echo, style
+from quantmatrix.errors import ExitCode
+
+
+def line_ranges(lines: tuple[int, ...]) -> str:
+    """(3, 4, 5, 9) → "3-5, 9"."""
+    spans: list[list[int]] = []
+    for line in lines:
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
+
+
+@click.group()
+def policy() -> None:
+    """The policy pack: run its unit tests."""
+
+
+@policy.command("test")
+@path_argument
+@ref_option
+@click.option("--coverage", is_flag=True, help="Report, per policy file, the lines the tests exercised.")
+@click.option("--run", "pattern", metavar="PATTERN", help="Only tests whose full name matches this regular expression.")
+def test(path: str, ref: str | None, coverage: bool, pattern: str | None) -> None:
+    """Run every `test_*` rule of PATH/policies (incl. *_test.rego).
+
+    Exit 0 when all pass, 1 when any fails, 2 when the pack is broken.
+    """
+    from quantmatrix.policy.testing import run_tests
+    from quantmatrix.repo.source import open_source
+
+    report = run_tests(open_source(path, ref), pattern=pattern, coverage=coverage)
+    for result in report.results:
+        if result.passed:
+            echo(f"{style('PASS', 'green')} {result.name}")
+        else:
+            echo(f"{style('FAIL', 'red')} {result.name} ({result.file}:{result.line}): {result.message}")
+    failed = len(report.failed)
+    summary = f"{len(report.results)} tests: {len(report.results) - failed} passed, {failed} failed"
+    if not report.results:
+        summary = "no tests found" + (f" matching {pattern!r}" if pattern else "")
+    echo(style(summary, "red" if failed or not report.results else "green"))
+    if coverage:
+        echo("coverage:")
+        for file in report.coverage:
+            missing = f"  not covered: {line_ranges(file.not_covered)}" if file.not_covered else ""
+            echo(f"  {file.file}  {file.percent:.1f}%{missing}")
+    if failed or not report.results:
+        raise click.exceptions.Exit(int(ExitCode.VIOLATIONS))
