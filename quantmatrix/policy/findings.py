@@ -9,7 +9,7 @@ path to file:line:col through the loader's positions. Output formats render `Fin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Mapping
 
 Severity = Literal["deny", "warn"]
 
@@ -75,6 +75,8 @@ class CheckResult:
     findings: tuple[Finding, ...]  # active findings, deny and warn
     waived: tuple[Finding, ...] = ()  # findings a valid waiver accepted
     fail_on_warn: bool = False
+    # environment name → mode, so that reports put live first even when names do not say it
+    modes: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def denials(self) -> tuple[Finding, ...]:
