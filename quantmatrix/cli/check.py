@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from quantmatrix.cli.options import path_argument, ref_option
@@ -33,8 +35,8 @@ def _render(result, fmt: str) -> str:  # type: ignore[no-untyped-def]
 @click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate too (exit 1).")
 @click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
-@click.option("--today", hidden=True, metavar="DATE", help="Pin the date rules and waivers see (tests).")
-def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: str | None) -> None:
+@click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date rules and waivers see (tests).")
+def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None) -> None:
     """Validate the desired state under PATH and run the policy pack over it.
 
     Exit 0 pass, 1 violations (denials; warnings too with --fail-on-warn), 2 invalid input,
@@ -46,7 +48,7 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
 
     source = open_source(path, ref)
     state = load_source(source)
-    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn)
+    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today.date() if today else None, fail_on_warn=fail_on_warn)
     report = _render(result, fmt)
     if output:
         with open(output, "w", encoding="utf-8") as handle:

@@ -74,8 +74,8 @@ def parse_metadata(file: str, text: str) -> tuple[list[RuleMeta], list[Problem]]
             data = yaml.load(body)
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = line + 1 + (mark.line if mark else 0)
-            problems.append(Problem(file, where, 1, "METADATA", f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
+            where, col = (line + 1 + mark.line, mark.column + 3) if mark else (line, 1)  # +3: the "# " prefix
+            problems.append(Problem(file, where, col, "METADATA", f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
             continue
         if isinstance(data, dict) and data.get("scope") in ("package", "subpackages", "document"):
             continue  # not about one rule: nothing to join findings with

@@ -54,27 +54,38 @@ def _json(response: Any) -> Any:
 
 
 def _upload(client: Any, pack: Pack) -> None:
+    """Replace our modules on the server with the pack's.
+
+    OPA compiles each module against those already loaded, so a module calling a function of
+    a module not uploaded yet is refused: upload in passes until nothing more goes in.
+    """
     from opa_client.errors import RegoParseError
 
     ids = {f"{POLICY_PREFIX}{path}": path for path, _ in pack.modules}
-    problems: list[Problem] = []
-    for policy_id, path in ids.items():
-        try:
-            client.update_policy_from_string(dict(pack.modules)[path], policy_id, rego_compat=False)
-        except RegoParseError as error:
-            problems.extend(_server_problems({"errors": error.errors, "message": error.message}, ids))
-    if problems:
-        raise PolicyError(problems)
+    texts = dict(pack.modules)
     for stale in client.get_policies_list():
         if stale.startswith(POLICY_PREFIX) and stale not in ids:
             client.delete_policy(stale)
+    pending = list(ids)
+    while pending:
+        refused: dict[str, list[Problem]] = {}
+        for policy_id in pending:
+            try:
+                client.update_policy_from_string(texts[ids[policy_id]], policy_id, rego_compat=False)
+            except RegoParseError as error:
+                refused[policy_id] = _server_problems({"errors": error.errors, "message": error.message}, ids)
+        if len(refused) == len(pending):
+            raise PolicyError([problem for problems in refused.values() for problem in problems])
+        pending = list(refused)
     client.update_or_create_data(dict(pack.settings), "qm/settings")
 
 
 def evaluate(pack: Pack, input_json: str, *, url: str | None = None) -> dict[str, Any]:
     """`data.qm.rules` for the input, in one query to the server at `url`."""
     import requests
+    from opa_client import errors as opa_errors
 
+    refusals = (opa_errors.DeletePolicyError, opa_errors.PolicyNotFoundError, opa_errors.RegoParseError, opa_errors.TypeException)
     if not url:
         raise PolicyError(Problem("--opa-url", message="the opa engine needs --opa-url (e.g. http://localhost:8181)"))
     client = _client(url)
@@ -86,6 +97,8 @@ def evaluate(pack: Pack, input_json: str, *, url: str | None = None) -> dict[str
             body = client.query_rule(json.loads(input_json), "qm/rules")
         except requests.exceptions.HTTPError as error:
             raise PolicyError(_server_problems(_json(error.response), {f"{POLICY_PREFIX}{p}": p for p, _ in pack.modules})) from None
+    except refusals as error:
+        raise PolicyError(Problem(url, message=f"OPA refused the request: {getattr(error, 'message', error)}")) from None
     except requests.exceptions.ConnectionError:
         raise RuntimeUnavailable(Problem(url, message="OPA server is not reachable")) from None
     except requests.exceptions.RequestException as error:
