@@ -1,0 +1,47 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the PR's diff.
+
+`::error` for denials (and for warnings under `--fail-on-warn`, since they fail the gate),
+`::warning` for warnings, `::notice` for waived findings. Values are escaped the way the
+runner unescapes them (`%`, CR, LF in the message; also `:` and `,` in properties), which
+also means a message can never start a new workflow command of its own. GitHub shows at
+most 10 error and 10 warning annotations per step: the log keeps every line, and the last
+line is the summary.
+"""
+
+from __future__ import annotations
+
+from quantmatrix.policy.findings import CheckResult, Finding
+from quantmatrix.policy.formats.common import fails, ordered, summary_line, target
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str | int) -> str:
+    """`::name key=value,...::message` with every part escaped; empty properties left out."""
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value not in ("", 0))
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def _annotation(name: str, finding: Finding, title: str, message: str) -> str:
+    return command(name, message, file=finding.file, line=finding.line, col=finding.col, title=title)
+
+
+def render(result: CheckResult) -> str:
+    lines = []
+    for finding in ordered(result.findings):
+        name = "error" if fails(finding, result) else "warning"
+        title = f"{finding.rule.id} {finding.rule.title}"
+        lines.append(_annotation(name, finding, title, f"{finding.message} [{target(finding)}]"))
+    for finding in ordered(result.waived):
+        waiver = finding.waiver
+        accepted = f"waived: {waiver.reason} (approved by {waiver.approver}, expires {waiver.expires})" if waiver else "waived"
+        title = f"{finding.rule.id} {finding.rule.title} (waived)"
+        lines.append(_annotation("notice", finding, title, f"{finding.message} — {accepted}"))
+    lines.append(f"qm check: {summary_line(result)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,67 @@
+"""Markdown report for a pull-request comment (GitHub-flavoured): the policy section of the
+PR summary that `qm diff --format markdown` posts, and `qm check --format markdown`.
+
+Findings are grouped by target, live first, denials before warnings, each with its
+file:line. Everything taken from YAML or rule text is escaped: a value must not be able to
+inject HTML (or the summary's hidden marker) into the comment, break a table, or @-mention
+someone.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Mapping
+
+from quantmatrix.policy.findings import CheckResult, Finding
+from quantmatrix.policy.formats.common import by_target, one_line, summary_line
+
+_SEVERITY = {"deny": "❌ deny", "warn": "⚠️ warn"}
+
+
+def text(value: str) -> str:
+    """Prose for a table cell: one line, no HTML, no table breaks, no @-mentions."""
+    return html.escape(one_line(value), quote=False).replace("|", "\\|").replace("@", "@\u200b")
+
+
+def code(value: str) -> str:
+    """A code span for a table cell (values, paths, ids): inert markdown, pipes escaped."""
+    value = one_line(value).replace("|", "\\|")
+    fence = "``" if "`" in value else "`"
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def _waiver(finding: Finding) -> str:
+    w = finding.waiver
+    return text(f"{w.reason} — {w.approver}, until {w.expires}") if w else ""
+
+
+def _rows(findings: tuple[Finding, ...], modes: Mapping[str, str], waived: bool = False) -> list[list[str]]:
+    rows = []
+    for target, group in by_target(findings, modes):
+        for f in group:
+            label = "🔕 waived" if waived else _SEVERITY[f.severity]
+            row = [label, code(f.rule.id), text(target), code(f.location() or "-"), text(f.message)]
+            rows.append(row + [_waiver(f)] if waived else row)
+    return rows
+
+
+def verdict_line(result: CheckResult) -> str:
+    icon = "✅" if result.passed else "❌"
+    return f"{icon} **{'passed' if result.passed else 'failed'}**: {text(summary_line(result))}"
+
+
+def render(result: CheckResult, heading: str = "###") -> str:
+    rules = f"{len(result.rules)} rule" + ("" if len(result.rules) == 1 else "s")
+    lines = [f"{heading} Policy gate", "", f"{verdict_line(result)} — {code(result.source)}, {result.engine} engine, {rules}.", ""]
+    header = ["", "Rule", "Target", "Where", "Message"]
+    if result.findings:
+        lines += [*table(header, _rows(result.findings, result.modes)), ""]
+    if result.waived:
+        lines += [f"<details><summary>Waived findings ({len(result.waived)})</summary>", ""]
+        lines += [*table([*header, "Waiver"], _rows(result.waived, result.modes, waived=True)), "", "</details>", ""]
+    return "\n".join(lines)
