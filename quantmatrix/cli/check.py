@@ -9,29 +9,16 @@ import click
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ExitCode
-
-FORMAT_NAMES = ["text", "json", "junit", "sarif", "github"]
-
-
-def _render(result, fmt: str) -> str:  # type: ignore[no-untyped-def]
-    try:
-        from quantmatrix.policy.formats import FORMATS
-    except ImportError:  # the formats package is not there yet: a plain fallback
-        FORMATS = {}
-    if fmt in FORMATS:
-        return FORMATS[fmt].render(result)
-    lines = [f"{f.location()}: {f.severity} {f.rule.id}: {f.message}" for f in result.findings]
-    lines += [f"{f.location()}: waived {f.rule.id}: {f.message}" for f in result.waived]
-    lines.append(f"{'passed' if result.passed else 'failed'}: {len(result.denials)} denials, {len(result.warnings)} warnings, {len(result.waived)} waived")
-    return "\n".join(lines) + "\n"
+from quantmatrix.policy.engines import ENGINES
+from quantmatrix.policy.formats import FORMATS
 
 
 @click.command()
 @path_argument
 @ref_option
-@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True, help="Policy engine.")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="embedded", show_default=True, help="Policy engine.")
 @click.option("--opa-url", metavar="URL", envvar="QM_OPA_URL", help="OPA server for --engine opa (env QM_OPA_URL).")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True)
 @click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate too (exit 1).")
 @click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
@@ -49,7 +36,7 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
     source = open_source(path, ref)
     state = load_source(source)
     result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today.date() if today else None, fail_on_warn=fail_on_warn)
-    report = _render(result, fmt)
+    report = FORMATS[fmt].render(result)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(report)

@@ -99,4 +99,5 @@ def run_check(
         findings=sort_findings(active),
         waived=sort_findings(waived),
         fail_on_warn=fail_on_warn,
+        modes={name: str((doc.data.get("spec") or {}).get("mode", "")) for name, doc in state.effective.items()},
     )
