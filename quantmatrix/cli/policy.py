@@ -53,6 +53,7 @@ def test(path: str, ref: str | None, coverage: bool, pattern: str | None) -> Non
         echo("coverage:")
         for file in report.coverage:
             missing = f"  not covered: {line_ranges(file.not_covered)}" if file.not_covered else ""
+            missing = missing if file.evaluated else "  not reached by any test"
             echo(f"  {file.file}  {file.percent:.1f}%{missing}")
     if failed or not report.results:
         raise click.exceptions.Exit(int(ExitCode.VIOLATIONS))

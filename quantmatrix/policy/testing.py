@@ -37,10 +37,13 @@ class FileCoverage:
     file: str
     covered: tuple[int, ...]
     not_covered: tuple[int, ...]
+    evaluated: bool = True  # False: no test reached any rule of the file
 
     @property
     def percent(self) -> float:
         total = len(self.covered) + len(self.not_covered)
+        if not self.evaluated:
+            return 0.0
         return 100.0 * len(self.covered) / total if total else 100.0
 
 
@@ -82,12 +85,14 @@ def _outcome(interpreter: object, name: str) -> tuple[bool, str]:
     return False, "undefined" if value == _UNDEFINED else f"evaluated to {json.dumps(value)[:80]}"
 
 
-def _coverage(report_json: str) -> tuple[FileCoverage, ...]:
-    files = json.loads(report_json).get("files", [])
+def _coverage(report_json: str, policy_files: list[str]) -> tuple[FileCoverage, ...]:
+    """Per policy file; regorus leaves out files no test reached, which are the worst case."""
+    reported = {f["path"]: f for f in json.loads(report_json).get("files", [])}
     return tuple(
-        FileCoverage(f["path"], tuple(sorted(f.get("covered", []))), tuple(sorted(f.get("not_covered", []))))
-        for f in sorted(files, key=lambda f: f["path"])
-        if not f["path"].endswith(TEST_SUFFIX)
+        FileCoverage(file, tuple(sorted(reported[file].get("covered", []))), tuple(sorted(reported[file].get("not_covered", []))))
+        if file in reported
+        else FileCoverage(file, (), (), evaluated=False)
+        for file in sorted(policy_files)
     )
 
 
@@ -107,5 +112,6 @@ def run_tests(source: Source, pattern: str | None = None, coverage: bool = False
             continue
         passed, message = _outcome(interpreter, name)
         results.append(TestResult(name, file, line, passed, message))
-    report = _coverage(interpreter.get_coverage_report_as_json()) if coverage else ()
+    policy_files = [path for path, _ in pack.modules if not path.endswith(TEST_SUFFIX)]
+    report = _coverage(interpreter.get_coverage_report_as_json(), policy_files) if coverage else ()
     return TestReport(tuple(results), report)
