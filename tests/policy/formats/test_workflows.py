@@ -1,0 +1,116 @@
+"""The GitHub workflows that run the gate and the tests: they parse, and the steps that make
+them work are there (SARIF upload with its permission, annotations, the real OPA pinned,
+the README's test command with PostgreSQL and Redis). GitHub itself cannot run here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict[str, Any]:
+    return YAML(typ="safe").load((WORKFLOWS / name).read_text(encoding="utf-8"))
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job["steps"]
+
+
+def uses(job: dict[str, Any], action: str) -> dict[str, Any]:
+    (step,) = [s for s in steps(job) if s.get("uses", "").split("@")[0] == action]
+    return step
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(s.get("run", "") for s in steps(job))
+
+
+@pytest.fixture(scope="module")
+def policy() -> dict[str, Any]:
+    return load("policy.yml")
+
+
+@pytest.fixture(scope="module")
+def tests() -> dict[str, Any]:
+    return load("tests.yml")
+
+
+def test_workflows_have_name_triggers_and_jobs(policy, tests):
+    for doc in (policy, tests):
+        assert doc["name"] and doc["jobs"]
+        assert set(doc["on"]) == {"pull_request", "push"}  # ruamel reads YAML 1.2: `on` stays a key
+        assert doc["permissions"] == {"contents": "read"}  # least privilege by default
+        for job in doc["jobs"].values():
+            assert job["runs-on"] == "ubuntu-latest" and job["timeout-minutes"] > 0
+            for step in steps(job):
+                assert ("uses" in step) != ("run" in step), step
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", step["uses"]), f"pin a major version: {step['uses']}"
+    assert policy["on"]["push"] == {"branches": ["main"]}
+
+
+@pytest.mark.parametrize("job", ["gate", "opa-parity"])
+def test_policy_jobs_check_out_full_history_on_python_311_and_install_qm(policy, job):
+    j = policy["jobs"][job]
+    assert uses(j, "actions/checkout")["with"]["fetch-depth"] == 0
+    assert str(uses(j, "actions/setup-python")["with"]["python-version"]) == "3.11"
+    assert "pip install -e ." in runs(j)
+
+
+def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
+    gate = policy["jobs"]["gate"]
+    assert gate["permissions"]["security-events"] == "write"
+    (sarif_step,) = [s for s in steps(gate) if "--format sarif" in s.get("run", "")]
+    assert "qm check --format sarif --output qm.sarif" in sarif_step["run"]
+    assert "set +e" in sarif_step["run"] and 'echo "status=$?" >> "$GITHUB_OUTPUT"' in sarif_step["run"]
+    upload = uses(gate, "github/codeql-action/upload-sarif")
+    assert upload["with"]["sarif_file"] == "qm.sarif"
+    assert upload["if"].startswith("always()")
+    order = [s.get("uses", s.get("run", "")) for s in steps(gate)]
+    assert order.index(sarif_step["run"]) < order.index(upload["uses"])
+
+
+def test_gate_annotates_the_diff_and_fails_at_the_end_with_the_gate_status(policy):
+    gate = policy["jobs"]["gate"]
+    assert "qm check --format github" in runs(gate)
+    last = steps(gate)[-1]
+    assert last["if"] == "always()" and last["env"]["STATUS"] == "${{ steps.gate.outputs.status }}"
+    assert 'exit "${STATUS:-2}"' in last["run"]
+    assert any(s.get("id") == "gate" for s in steps(gate))
+
+
+def test_opa_parity_runs_the_real_opa_pinned_and_compares_json_reports(policy):
+    job = policy["jobs"]["opa-parity"]
+    opa = job["services"]["opa"]
+    image, _, tag = opa["image"].partition(":")
+    assert image == "openpolicyagent/opa"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", tag), f"pin an exact OPA version, not {tag!r}"
+    assert opa["command"].split() == ["run", "--server", "--addr", ":8181"]
+    assert opa["ports"] == ["8181:8181"]
+    script = runs(job)
+    assert "qm check --format json --output embedded.json" in script
+    assert "qm check --engine opa --opa-url http://localhost:8181 --format json --output opa.json" in script
+    assert "del(.engine)" in script and "diff -u embedded.norm.json opa.norm.json" in script
+
+
+def test_tests_workflow_runs_the_readme_test_command_with_postgres_and_redis(tests):
+    (job,) = tests["jobs"].values()
+    services = job["services"]
+    assert services["postgres"]["image"].startswith("postgres:") and services["postgres"]["ports"] == ["5432:5432"]
+    assert services["postgres"]["env"]["POSTGRES_HOST_AUTH_METHOD"] == "trust"
+    assert services["redis"]["image"].startswith("redis:") and services["redis"]["ports"] == ["6379:6379"]
+    for service in services.values():
+        assert "--health-cmd" in service["options"]  # steps start only once the service answers
+    assert job["env"]["CI"] == "true"
+    assert str(uses(job, "actions/setup-python")["with"]["python-version"]) == "3.11"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/pytest"
+    assert command in readme.splitlines(), "the README's test command changed: update tests.yml too"
+    assert steps(job)[-1]["run"] == command
