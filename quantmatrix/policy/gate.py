@@ -47,6 +47,8 @@ def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, Rul
     if path is None or not isinstance(raw.get("msg"), str):
         raise PolicyError(Problem(meta.file, meta.line, 1, meta.id, "a finding needs msg (string) and path (list of keys and indexes)"))
     file, line, col = state.locate(path)
+    if not file:  # a path outside the desired-state files (e.g. into `change`): point at the rule
+        file, line, col = meta.file, meta.line, 1
     return Finding(meta, raw["msg"], path, file, line, col, target_of(path))
 
 
