@@ -60,7 +60,7 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
             "policy": rule.file,
             "precision": "very-high",  # rules are exact checks, not heuristics
             "security-severity": _SECURITY_SEVERITY[rule.severity],
-            "tags": ["security", "quantmatrix-policy", f"guide-{rule.guide}"] if rule.guide else ["security", "quantmatrix-policy"],
+            "tags": ["security", "quantmatrix-policy", *([f"guide-{rule.guide.split()[0]}"] if rule.guide.strip() else [])],
         },
     }
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from quantmatrix import __version__
-from quantmatrix.policy.findings import Finding, RuleMeta
+from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta
 from quantmatrix.policy.formats import sarif
 
 HERE = Path(__file__).parent
@@ -65,7 +65,7 @@ def test_driver_lists_every_rule_of_the_pack_with_its_metadata(check_result):
     assert backtest["defaultConfiguration"] == {"level": "error"}
     assert backtest["properties"]["guide"] == "§3"
     assert backtest["properties"]["security-severity"] == "8.0"
-    assert "security" in backtest["properties"]["tags"]
+    assert backtest["properties"]["tags"] == ["security", "quantmatrix-policy", "guide-§3"]
     ceiling = next(r for r in driver["rules"] if r["id"] == "QM-CFG-010")
     assert ceiling["defaultConfiguration"] == {"level": "warning"}
 
@@ -132,3 +132,10 @@ def test_a_rule_missing_from_the_pack_list_is_added_so_ruleIndex_holds(validator
     run = doc["runs"][0]
     (result,) = run["results"]
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "QM-WAIVER-001"
+
+
+def test_tags_name_the_guide_section_without_its_free_text(samples):
+    worded = dataclasses.replace(samples.GO_LIVE, guide="§9 live deployment preconditions")
+    (rule,) = render(CheckResult(".", "embedded", (worded,), ()))["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["properties"]["guide"] == "§9 live deployment preconditions"
+    assert rule["properties"]["tags"] == ["security", "quantmatrix-policy", "guide-§9"]
