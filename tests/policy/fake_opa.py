@@ -52,8 +52,10 @@ class FakeOpa:
         self.requests.append((method, path))
         if path == "/health":
             return 200, {}
-        if path.rstrip("/") == "/v1/policies" and method == "GET":
+        if path == "/v1/policies" and method == "GET":  # OPA's router: no trailing slash
             return 200, {"result": [{"id": i, "raw": t} for i, t in sorted(self.policies.items())]}
+        if path == "/v1/policies/":
+            return 405, {"code": "method_not_allowed", "message": "method not allowed"}
         if path.startswith("/v1/policies/"):
             return self.policy(method, unquote(path[len("/v1/policies/") :]), body)
         if path.startswith("/v1/data"):

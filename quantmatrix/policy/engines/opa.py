@@ -53,6 +53,14 @@ def _json(response: Any) -> Any:
         return {"message": f"HTTP {response.status_code}"}
 
 
+def _policy_ids(client: Any) -> list[str]:
+    """Ids of the modules on the server. Not `client.get_policies_list()`: it asks for
+    `/v1/policies/` and OPA's router only lists at `/v1/policies` (no trailing slash)."""
+    response = client._session.get(f"{client.root_url}/policies", timeout=client.timeout)
+    response.raise_for_status()
+    return [p["id"] for p in response.json().get("result", []) if isinstance(p, dict) and "id" in p]
+
+
 def _upload(client: Any, pack: Pack) -> None:
     """Replace our modules on the server with the pack's.
 
@@ -63,7 +71,7 @@ def _upload(client: Any, pack: Pack) -> None:
 
     ids = {f"{POLICY_PREFIX}{path}": path for path, _ in pack.modules}
     texts = dict(pack.modules)
-    for stale in client.get_policies_list():
+    for stale in _policy_ids(client):
         if stale.startswith(POLICY_PREFIX) and stale not in ids:
             client.delete_policy(stale)
     pending = list(ids)
