@@ -8,7 +8,7 @@ import click
 
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo
-from quantmatrix.errors import ExitCode
+from quantmatrix.errors import ConfigError, ExitCode, Problem
 from quantmatrix.policy.engines import ENGINES
 from quantmatrix.policy.formats import FORMATS
 
@@ -38,8 +38,11 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
     result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today.date() if today else None, fail_on_warn=fail_on_warn)
     report = FORMATS[fmt].render(result)
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(report)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as error:
+            raise ConfigError(Problem(output, message=f"cannot write the report: {error.strerror}")) from None
     else:
         echo(report, nl=False)
     if not result.passed:

@@ -60,7 +60,10 @@ def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta]
         if not isinstance(values, dict):
             continue
         for severity in ("deny", "warn"):
-            for raw in values.get(severity) or []:
+            found_set = values.get(severity) or []
+            if not isinstance(found_set, list):  # sets arrive as JSON arrays
+                raise PolicyError(Problem("policies", message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)"))
+            for raw in found_set:
                 finding = _finding(raw, severity, package, rules, state)  # type: ignore[arg-type]
                 found.setdefault((finding.rule.id, finding.message, finding.path), finding)
     return list(found.values())

@@ -78,6 +78,11 @@ def test_output_goes_to_the_file(repo: Path, qm, tmp_path: Path):
     assert "QM-FIX-001" in json.dumps(report)
 
 
+def test_an_unwritable_output_file_exits_2(repo: Path, qm, tmp_path: Path):
+    code, _, err = qm("check", str(repo), "--output", str(tmp_path / "missing-dir" / "report.txt"))
+    assert code == 2 and "cannot write the report" in err
+
+
 def test_an_explicit_waivers_file(repo: Path, qm, tmp_path: Path):
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - {rule: QM-FIX-001, target: environment/live, reason: RISK-1, approver: sam, expires: 2099-01-01}\n")

@@ -95,6 +95,7 @@ META = "# METADATA\n# title: T\n# custom:\n#   id: {id}\n#   severity: {severity
         ('deny contains {"id": "QM-NOPE-001", "msg": "m", "path": []}', "rule QM-NOPE-001 has no METADATA block"),
         (META.format(id="QM-W-001", severity="warn") + 'deny contains {"id": "QM-W-001", "msg": "m", "path": []}', "QM-W-001 is declared warn but reported in deny"),
         ('deny contains "just a string"', "a finding must be an object with id, msg and path"),
+        ("deny if { true }", "data.qm.rules.odd.deny must be a set of findings"),
         (META.format(id="QM-P-001", severity="deny") + 'deny contains {"id": "QM-P-001", "msg": "m", "path": "environments.live"}', "a finding needs msg (string) and path"),
     ],
 )
