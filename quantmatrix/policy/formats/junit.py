@@ -79,8 +79,8 @@ def _suite(root: ET.Element, rule: RuleMeta, result: CheckResult) -> dict[str, i
         "errors": 0,
         "skipped": outcomes.count("skipped"),
     }
-    for key, value in counts.items():
-        suite.set(key, str(value))
+    for key, count in counts.items():
+        suite.set(key, str(count))
     suite.set("time", "0")
     return counts
 
