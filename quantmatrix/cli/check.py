@@ -40,7 +40,7 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
     if output:
         try:
             with open(output, "w", encoding="utf-8") as handle:
-                handle.write(report)
+                handle.write(click.unstyle(report))  # a file never gets the text format's colours
         except OSError as error:
             raise ConfigError(Problem(output, message=f"cannot write the report: {error.strerror}")) from None
     else:

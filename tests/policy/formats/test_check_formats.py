@@ -73,3 +73,11 @@ def test_text_on_stdout_is_plain_when_not_a_terminal(repo: Path, qm):
     assert "\x1b[" not in out
     assert out.splitlines()[2] == "environment/live"  # live first
     assert out.rstrip().endswith("— FAILED")
+
+
+def test_text_written_to_a_file_has_no_colour_codes(repo: Path, qm, tmp_path: Path):
+    out = tmp_path / "report.txt"
+    code, _, _ = qm("check", str(repo), *TODAY, "--output", str(out))
+    assert code == 1
+    written = out.read_text(encoding="utf-8")
+    assert "\x1b" not in written and "  DENY QM-FIX-001 environments/live.yaml:" in written
