@@ -78,6 +78,13 @@ def test_output_goes_to_the_file(repo: Path, qm, tmp_path: Path):
     assert "QM-FIX-001" in json.dumps(report)
 
 
+def test_the_text_report_file_has_no_colour_codes(repo: Path, qm, tmp_path: Path):
+    target = tmp_path / "report.txt"
+    assert qm("check", str(repo), "--output", str(target))[0] == 1
+    text = target.read_text()
+    assert "QM-FIX-001" in text and "\x1b[" not in text
+
+
 def test_an_unwritable_output_file_exits_2(repo: Path, qm, tmp_path: Path):
     code, _, err = qm("check", str(repo), "--output", str(tmp_path / "missing-dir" / "report.txt"))
     assert code == 2 and "cannot write the report" in err
