@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from quantmatrix.policy.findings import CheckResult
-from quantmatrix.policy.formats import github, json, junit, sarif, text
+from quantmatrix.policy.formats import github, json, junit, markdown, sarif, text
 
 
 class Format(Protocol):
@@ -24,4 +24,5 @@ FORMATS: dict[str, Format] = {
     "junit": junit,
     "sarif": sarif,
     "github": github,
+    "markdown": markdown,
 }

@@ -55,13 +55,13 @@ def verdict_line(result: CheckResult) -> str:
     return f"{icon} **{'passed' if result.passed else 'failed'}**: {text(summary_line(result))}"
 
 
-def render(result: CheckResult, heading: str = "###") -> str:
+def render(result: CheckResult) -> str:
     rules = f"{len(result.rules)} rule" + ("" if len(result.rules) == 1 else "s")
-    lines = [f"{heading} Policy gate", "", f"{verdict_line(result)} — {code(result.source)}, {result.engine} engine, {rules}.", ""]
+    lines = ["### Policy gate", "", f"{verdict_line(result)} — {code(result.source)}, {result.engine} engine, {rules}.", ""]
     header = ["", "Rule", "Target", "Where", "Message"]
     if result.findings:
         lines += [*table(header, _rows(result.findings, result.modes)), ""]
     if result.waived:
         lines += [f"<details><summary>Waived findings ({len(result.waived)})</summary>", ""]
         lines += [*table([*header, "Waiver"], _rows(result.waived, result.modes, waived=True)), "", "</details>", ""]
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,62 @@
+"""Comparing two git refs (or a ref and the work tree) and judging the change.
+
+The library behind `qm diff` and `qm check --base`: load both states with the loader (a ref
+is read without touching the work tree), diff them, and run the policy gate on the head
+with the diff at `input.change`, using the head's own policy pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from quantmatrix.diff.document import change_document
+from quantmatrix.diff.model import StateDiff
+from quantmatrix.diff.state import diff_states
+from quantmatrix.repo.loader import DesiredState, load_source
+from quantmatrix.repo.source import Source, open_source
+
+if TYPE_CHECKING:
+    from quantmatrix.policy.findings import CheckResult
+
+
+@dataclass(frozen=True)
+class Comparison:
+    diff: StateDiff
+    base: DesiredState
+    head: DesiredState
+    head_source: Source  # where the head's policy pack is read from
+
+
+def compare(path: str | Path, base_ref: str, head_ref: str | None = None) -> Comparison:
+    """Diff `base_ref` against `head_ref` (default: the work tree at `path`)."""
+    head_source = open_source(path, head_ref)
+    head = load_source(head_source)
+    base = load_source(open_source(path, base_ref))
+    return Comparison(diff_states(base, head), base, head, head_source)
+
+
+def check_change(
+    comparison: Comparison,
+    *,
+    engine: str = "embedded",
+    opa_url: str | None = None,
+    waivers: str | Path | None = None,
+    today: dt.date | None = None,
+    fail_on_warn: bool = False,
+) -> CheckResult:
+    """The policy gate on the head, with the change so the delta rules apply."""
+    from quantmatrix.policy.gate import run_check
+
+    return run_check(
+        comparison.head,
+        source=comparison.head_source,
+        engine=engine,
+        opa_url=opa_url,
+        waivers=waivers,
+        change=change_document(comparison.diff),
+        today=today,
+        fail_on_warn=fail_on_warn,
+    )

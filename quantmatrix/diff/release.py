@@ -1,0 +1,71 @@
+"""Semantic diff of one release manifest.
+
+A changed release is compared with itself on the base side. An added release is compared
+with the release it follows (`rollback.previous`, as present in head) for what it pins —
+components, config version, database revision, strategies, analytics — because "what does
+2026.12.0 run that 2026.11.1 did not" is the question a reviewer asks; its own record
+(description, changes, rollback, checklist, validation) is shown as it stands.
+
+A release *adds migrations* when its database revision differs from the one it is compared
+with, or when its `changes.migrations` list gains entries (guide §10 asks for a review).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from quantmatrix.diff.leaves import get_in, leaf_changes, present
+from quantmatrix.diff.model import Change, Path, ReleaseDiff
+
+if TYPE_CHECKING:
+    from quantmatrix.repo.loader import DesiredState
+
+_IGNORED = {"apiVersion", "kind"}
+PINNED = ("components", "config_version", "database", "strategies", "analytics")
+
+
+def _doc(state: DesiredState | None, name: str | None) -> dict[str, Any]:
+    if state is None or name is None or name not in state.release_docs:
+        return {}
+    return {k: v for k, v in state.release_docs[name].data.items() if k not in _IGNORED}
+
+
+def _where(state: DesiredState | None, path: Path) -> str:
+    if state is None:
+        return ""
+    file, line, _ = state.locate(path)
+    return f"{file}:{line}" if line else file
+
+
+def diff_release(name: str, base: DesiredState | None, head: DesiredState | None) -> ReleaseDiff | None:
+    """The diff of release `name`; None when the manifest did not change."""
+    in_base = base is not None and name in base.release_docs
+    in_head = head is not None and name in head.release_docs
+    if in_base and in_head:
+        status, compared_to, old = "changed", None, _doc(base, name)
+    elif in_head:
+        previous = get_in(_doc(head, name), ("spec", "rollback", "previous"))
+        compared_to = previous if isinstance(previous, str) else None
+        previous_spec = _doc(head, compared_to).get("spec") or {}
+        status, old = "added", {"spec": {k: previous_spec[k] for k in PINNED if k in previous_spec}}
+    else:
+        return ReleaseDiff(name=name, status="removed")
+    new = _doc(head, name)
+    if status == "changed" and old == new:
+        return None
+    unnamed = lambda d: {**d, "metadata": {k: v for k, v in (d.get("metadata") or {}).items() if k != "name"}}  # noqa: E731
+    changes = tuple(
+        Change(("releases", name, *p), present(a), present(b), _where(head, ("releases", name, *p)))
+        for p, a, b in leaf_changes(unnamed(old), unnamed(new))
+    )
+    revision = next((c for c in changes if c.path[2:] == ("spec", "database", "revision")), None)
+    old_migrations = get_in(old, ("spec", "changes", "migrations"), []) if status == "changed" else []
+    listed = [m for m in get_in(new, ("spec", "changes", "migrations"), []) or [] if m not in (old_migrations or [])]
+    return ReleaseDiff(
+        name=name,
+        status=status,  # type: ignore[arg-type]
+        compared_to=compared_to,
+        changes=changes,
+        revision=revision,
+        migrations_added=revision is not None or bool(listed),
+    )

@@ -1,0 +1,88 @@
+"""The diff as rows of text — area, field, base, head, note — that every renderer lays out.
+
+Text and markdown differ in layout only; what a row says (labels, relative change, risk
+flag, what an added strategy looks like) is decided once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quantmatrix.diff.model import Change, EnvironmentDiff, ReleaseDiff, StrategyDiff
+from quantmatrix.diff.values import NOTHING, old_new, relative, show
+from quantmatrix.repo.yamlfile import dotted
+
+
+@dataclass(frozen=True)
+class Row:
+    area: str  # "Release", "Risk limits", "Capital", "Strategies", "Blocked symbols", ...
+    field: str
+    old: str
+    new: str
+    note: str = ""
+    risky: bool = False
+    location: str = ""
+
+
+def _row(area: str, label: str, change: Change, note: str = "") -> Row:
+    old, new = old_new(change)
+    note = note or relative(change)
+    return Row(area, label, old, new, note, change.increases_risk, change.location)
+
+
+def _spec_label(change: Change) -> str:
+    """`("environments", "live", "spec", "redis", "url")` → `redis.url`."""
+    rest = change.path[3:] if change.path[2:3] == ("spec",) else change.path[2:]
+    return dotted(rest)
+
+
+def _strategy_rows(s: StrategyDiff) -> list[Row]:
+    if s.status != "changed":
+        facts = [f"{label} {show(c.new if s.status == 'added' else c.old)}" for label, c in (("version", s.version), ("capital", s.capital)) if c]
+        enabled = s.enabled.new if s.status == "added" and s.enabled else (s.enabled.old if s.enabled else False)
+        facts.append("enabled" if enabled else "disabled")
+        summary = " · ".join(facts)
+        old, new = (NOTHING, summary) if s.status == "added" else (summary, NOTHING)
+        return [Row("Strategies", s.name, old, new, s.status, s.increases_risk, s.location)]
+    rows = [_row("Strategies", f"{s.name} {label}", c) for label, c in (("version", s.version), ("capital", s.capital), ("enabled", s.enabled)) if c]
+    rows += [_row("Strategies", f"{s.name} {dotted(c.path[5:])}", c) for c in (*s.params, *s.other)]
+    return rows
+
+
+def environment_rows(env: EnvironmentDiff) -> list[Row]:
+    rows: list[Row] = []
+    if env.mode_change is not None:
+        rows.append(_row("Mode", "mode", env.mode_change))
+    if env.release is not None:
+        rows.append(_row("Release", "release", env.release))
+    rows += [_row("Release", c.key, c) for c in env.components]
+    for label, change in (
+        ("migration revision", env.migration_revision),
+        ("config version", env.config_version),
+        ("analytics logic", env.analytics_logic_version),
+    ):
+        if change is not None:
+            rows.append(_row("Release", label, change))
+    rows += [_row("Risk limits", c.key, c) for c in env.risk]
+    if env.capital is not None:
+        rows.append(_row("Capital", "capital.limit", env.capital))
+    capital_other = [c for c in env.other if c.path[3:4] == ("capital",)]
+    rows += [_row("Capital", _spec_label(c), c) for c in capital_other]
+    for s in env.strategies:
+        rows += _strategy_rows(s)
+    if env.blocked_removed:
+        rows.append(Row("Blocked symbols", "removed", ", ".join(env.blocked_removed), NOTHING, "no longer blocked", env.status != "removed", env.blocked_location))
+    if env.blocked_added:
+        rows.append(Row("Blocked symbols", "added", NOTHING, ", ".join(env.blocked_added), location=env.blocked_location))
+    rows += [_row("Credentials", _spec_label(c), c) for c in env.credentials]
+    rows += [_row("Connections", _spec_label(c), c) for c in env.connections]
+    other = [c for c in env.other if c not in capital_other]
+    if env.status == "changed":
+        rows += [_row("Other", _spec_label(c), c) for c in other]
+    elif other:
+        rows.append(Row("Other", f"{len(other)} other settings", "", "", env.status))
+    return rows
+
+
+def release_rows(release: ReleaseDiff) -> list[Row]:
+    return [_row("Release", dotted(c.path[2:]).removeprefix("spec."), c) for c in release.changes]

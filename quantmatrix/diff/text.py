@@ -1,0 +1,56 @@
+"""`qm diff` for a terminal: one block per environment (live first), then releases.
+
+Styled with ANSI colours; `quantmatrix.cli.output.echo` strips them where colour is off.
+"""
+
+from __future__ import annotations
+
+from quantmatrix.cli.output import style
+from quantmatrix.diff.model import StateDiff
+from quantmatrix.diff.rows import Row, environment_rows, release_rows
+from quantmatrix.policy.formats.common import one_line, plural
+
+RISK = "⚠ increases risk"
+_MAX_WIDTH = 32  # a longer value overflows its column rather than pushing every line right
+
+
+def _block(rows: list[Row]) -> list[str]:
+    texts = [(one_line(f"{r.old} → {r.new}") if r.old or r.new else "", one_line(r.note) + (f"  {RISK}" if r.risky else "")) for r in rows]
+    columns = ([r.area for r in rows], [r.field for r in rows], *zip(*texts))
+    widths = [min(max((len(x) for x in column), default=0), _MAX_WIDTH) for column in columns]
+    lines = []
+    for r, (change, note) in zip(rows, texts):
+        note = note.ljust(widths[3]).replace(RISK, style(RISK, "red", bold=True))
+        line = f"  {r.area:<{widths[0]}}  {one_line(r.field):<{widths[1]}}  {change:<{widths[2]}}  {note}  {style(r.location, 'cyan') if r.location else ''}"
+        lines.append(line.rstrip())
+    return lines
+
+
+def render_text(diff: StateDiff) -> str:
+    lines = [style(f"qm diff {diff.base} → {diff.head}", "white", bold=True), ""]
+    if diff.empty:
+        return "\n".join([*lines, "No changes to the desired state."]) + "\n"
+    for env in diff.environments:
+        risky = env.risk_increases
+        header = f"environment {env.name} [{env.mode}] {env.status}"
+        if risky:
+            header += f" · {plural(len(risky), 'risk-increasing change')}"
+        lines += [style(header, "red" if env.mode == "live" else "white", bold=True), *_block(environment_rows(env)), ""]
+    if diff.unchanged_environments:
+        lines += [f"environments unchanged: {', '.join(diff.unchanged_environments)}", ""]
+    for release in diff.releases:
+        header = f"release {release.name} {release.status}"
+        if release.compared_to:
+            header += f" (compared with {release.compared_to})"
+        if release.migrations_added:
+            header += " · adds migrations"
+        lines += [style(header, "white", bold=True), *_block(release_rows(release)), ""]
+    lines.append(summary(diff))
+    return "\n".join(lines) + "\n"
+
+
+def summary(diff: StateDiff) -> str:
+    return (
+        f"{plural(len(diff.environments), 'environment')} and {plural(len(diff.releases), 'release')} change; "
+        f"{plural(diff.risk_increases, 'risk-increasing change')}"
+    )

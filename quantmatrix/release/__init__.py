@@ -1,0 +1,1 @@
+"""Proposing and promoting releases: scaffold a manifest, move an environment's pin."""

@@ -1,0 +1,22 @@
+"""Ordering release versions (semver, which covers the CalVer releases use: 2026.11.0)."""
+
+from __future__ import annotations
+
+import re
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def version_key(version: str) -> tuple:
+    """Sort key in semver precedence: 2026.9.0 < 2026.10.0, 1.0.0-rc.1 < 1.0.0.
+    Strings that are not versions sort first, by text."""
+    match = _VERSION.match(version)
+    if not match:
+        return (0, (), 0, (), version)
+    major, minor, patch, pre = match.groups()
+    pre_key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    return (1, (int(major), int(minor), int(patch)), 0 if pre else 1, pre_key, version)
+
+
+def highest(versions: list[str] | tuple[str, ...]) -> str | None:
+    return max(versions, key=version_key) if versions else None
