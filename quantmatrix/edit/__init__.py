@@ -1,0 +1,1 @@
+"""Editing desired-state files in place: round-trip YAML, validated and atomic writes."""

@@ -1,0 +1,81 @@
+"""Write edited desired-state files only if the result validates, and atomically.
+
+The edited texts are first laid over the directory as an in-memory overlay and loaded with
+the loader — the same checks as `qm validate`, cross-file references included. Only a state
+that loads is written, each file through a temporary file and a rename, so an interrupted
+run never leaves a half-written manifest; a new file is linked into place, which fails if
+someone created it meanwhile instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.loader import DesiredState, load_source
+from quantmatrix.repo.source import YAML_SUFFIXES, DirectorySource
+
+
+@dataclass
+class OverlaySource:
+    """A directory with some files replaced or added in memory."""
+
+    base: DirectorySource
+    overrides: dict[str, bytes] = field(default_factory=dict)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.base.label
+
+    def files(self, folder: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
+        extra = [p for p in self.overrides if p.startswith(f"{folder}/") and "/" not in p[len(folder) + 1 :] and p.endswith(suffixes)]
+        return sorted(set(self.base.files(folder, suffixes)) | set(extra))
+
+    def read(self, path: str) -> bytes:
+        return self.overrides[path] if path in self.overrides else self.base.read(path)
+
+    def exists(self, path: str) -> bool:
+        return path in self.overrides or self.base.exists(path)
+
+
+def check_edits(root: Path, edits: dict[str, str]) -> DesiredState:
+    """The desired state as it would be with `edits` (path → new text); `ConfigError` if invalid."""
+    overlay = OverlaySource(DirectorySource(root), {path: text.encode("utf-8") for path, text in edits.items()})
+    return load_source(overlay)
+
+
+def _write_atomic(target: Path, text: str, create: bool) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if create:
+            os.chmod(tmp, 0o644)
+            os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
+        else:
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+            os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_edits(root: Path, edits: dict[str, str], create: tuple[str, ...] = ()) -> DesiredState:
+    """Validate `edits`, then write them. Paths in `create` must not exist yet."""
+    for path in create:
+        if (root / path).exists():
+            raise ConfigError(Problem(path, message="already exists; refusing to overwrite it"))
+    state = check_edits(root, edits)
+    for path, text in edits.items():
+        try:
+            _write_atomic(root / path, text, create=path in create)
+        except FileExistsError:
+            raise ConfigError(Problem(path, message="already exists; refusing to overwrite it")) from None
+        except OSError as exc:
+            raise ConfigError(Problem(path, message=f"cannot write: {exc.strerror}")) from None
+    return state

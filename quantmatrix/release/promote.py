@@ -1,0 +1,154 @@
+"""`qm promote RELEASE --to ENV`: move an environment's release pin, and what must move with it.
+
+An environment pins its strategy versions and analytics logic version too, and the loader
+insists they are the ones its release pins (a mismatch is invalid). So promotion rewrites,
+in the environment's own file: `spec.release`, the `version` of every strategy it lists, and
+`spec.analytics.logic_version` when the effective value differs. A strategy the environment
+runs but the release does not pin is refused: dropping a strategy is a decision for a
+reviewed edit, not a side effect of promotion.
+
+Promotion to a live environment needs paper validation evidence (guide §9, "only after
+successful paper validation"): `--evidence` names the paper deployment record — its id,
+e.g. `dep-paper-2026.11.1-1`, or a YAML file holding the evidence block
+
+    deployment: dep-paper-2026.11.1-1     # the paper deployment record
+    release: 2026.11.1
+    environment: paper
+    result: passed
+
+— and it must match the release's `validation.paper` (same deployment, a paper-mode
+environment, `result: passed`). The reconciler's state store will hold these deployment
+records; until it exists the release manifest's `validation.paper` block is the record, and
+verifying the id against the store is the next step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from quantmatrix.edit.apply import check_edits, write_edits
+from quantmatrix.edit.roundtrip import load_document, set_value
+from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
+from quantmatrix.release.versions import version_key
+from quantmatrix.repo.loader import DesiredState, load
+from quantmatrix.repo.yamlfile import parse_yaml
+
+
+class PromotionRefused(QMError):
+    """A safety rule forbids this promotion (exit 1, like a policy violation)."""
+
+    exit_code = ExitCode.VIOLATIONS
+
+
+@dataclass(frozen=True)
+class Promotion:
+    environment: str
+    release: str
+    previous: str
+    file: str
+    edits: tuple[tuple[str, Any, Any], ...]  # (field path, old, new) in the environment file
+    evidence: str | None = None
+    written: bool = False
+
+
+def _problem_at(state: DesiredState, path: tuple[str | int, ...], message: str) -> Problem:
+    file, line, col = state.locate(path)
+    return Problem(file, line, col, ".".join(str(p) for p in path[2:]), message)
+
+
+def _evidence_block(reference: str) -> dict[str, Any] | None:
+    """The evidence block when `reference` is a file, else None (it is a record id)."""
+    path = Path(reference)
+    if not path.is_file():
+        return None
+    data = parse_yaml(reference, path.read_bytes()).data
+    unknown = set(data) - {"deployment", "release", "environment", "result", "completed", "approved"}
+    if unknown or not isinstance(data.get("deployment"), str):
+        raise ConfigError(Problem(reference, 1, 1, message="an evidence block has deployment (the paper deployment record id), release, environment and result"))
+    return data
+
+
+def check_live_evidence(state: DesiredState, release: str, evidence: str | None) -> str:
+    """The paper deployment id that allows `release` into live; `PromotionRefused` otherwise."""
+    paper = state.releases[release].spec.validation.paper
+    where = ("releases", release, "spec", "validation")
+    if paper is None or paper.result != "passed":
+        state_text = "records no paper validation" if paper is None else f"failed paper validation ({paper.deployment or 'no record'})"
+        raise PromotionRefused(_problem_at(state, where, f"release {release} {state_text}; it cannot go live"))
+    paper_env = state.environments.get(paper.environment)
+    if paper_env is None or paper_env.spec.mode.value != "paper":
+        raise PromotionRefused(_problem_at(state, (*where, "paper", "environment"), f"'{paper.environment}' is not a paper environment"))
+    if not evidence:
+        raise PromotionRefused(_problem_at(state, (*where, "paper"), f"promotion to live needs --evidence: the paper deployment record of {release} ({paper.deployment or 'none recorded'})"))
+    block = _evidence_block(evidence)
+    claimed = block["deployment"] if block else evidence
+    mismatches = []
+    if paper.deployment is None or claimed != paper.deployment:
+        mismatches.append(f"evidence names deployment '{claimed}', but release {release} records '{paper.deployment}'")
+    if block is not None:
+        for key, expected in (("release", release), ("environment", paper.environment), ("result", "passed")):
+            if str(block.get(key)) != expected:
+                mismatches.append(f"evidence {key} is '{block.get(key)}', expected '{expected}'")
+    if mismatches:
+        raise PromotionRefused([_problem_at(state, (*where, "paper", "deployment"), m) for m in mismatches])
+    return claimed
+
+
+def _edit_environment(state: DesiredState, root: Path, name: str, release: str) -> tuple[str, str, list[tuple[str, Any, Any]]]:
+    """The environment file's new text and the list of edits made to it."""
+    layered = state.effective[name]
+    file = layered.layers[0].file
+    doc = load_document(file, (root / file).read_text(encoding="utf-8"))
+    spec = doc.data.get("spec")
+    if not isinstance(spec, CommentedMap):
+        raise ConfigError(Problem(file, 1, 1, "spec", "cannot promote: the file has no spec mapping"))
+    pinned = state.releases[release].spec
+    edits: list[tuple[str, Any, Any]] = []
+
+    def change(mapping: CommentedMap, key: str, new: Any, label: str) -> None:
+        old = mapping.get(key)
+        if old != new:
+            set_value(mapping, key, new)
+            edits.append((label, None if old is None else str(old), new))
+
+    change(spec, "release", release, "spec.release")
+    problems = []
+    for i, strategy in enumerate(spec.get("strategies") or []):
+        version = pinned.strategies.get(strategy.get("name"))
+        if version is None:
+            problems.append(_problem_at(state, ("environments", name, "spec", "strategies", i, "name"),
+                                        f"{name} runs strategy '{strategy.get('name')}', which release {release} does not pin; remove it or pin it first"))
+        else:
+            change(strategy, "version", version, f"spec.strategies[{i}].version ({strategy.get('name')})")
+    if problems:
+        raise ConfigError(problems)
+    effective_logic = (layered.data["spec"].get("analytics") or {}).get("logic_version")
+    if effective_logic != pinned.analytics.logic_version:
+        analytics = spec.setdefault("analytics", CommentedMap())
+        change(analytics, "logic_version", pinned.analytics.logic_version, "spec.analytics.logic_version")
+    return file, doc.dump(), edits
+
+
+def promote(root: str | Path, release: str, environment: str, evidence: str | None = None, dry_run: bool = False) -> Promotion:
+    """Pin `environment` to `release` in its file (validated, atomic); see the module docstring."""
+    root = Path(root)
+    state = load(root)
+    if release not in state.releases:
+        known = ", ".join(sorted(state.releases, key=version_key))
+        raise ConfigError(Problem("RELEASE", message=f"no release {release} in releases/ (have: {known})"))
+    if environment not in state.environments:
+        known = ", ".join(sorted(state.environments))
+        raise ConfigError(Problem("--to", message=f"no environment '{environment}' (have: {known})"))
+    env = state.environments[environment]
+    proof = check_live_evidence(state, release, evidence) if env.spec.mode.value == "live" else None
+    file, text, edits = _edit_environment(state, root, environment, release)
+    written = bool(edits) and not dry_run
+    if written:
+        write_edits(root, {file: text})
+    elif edits:
+        check_edits(root, {file: text})  # a dry run still proves the result would validate
+    return Promotion(environment, release, env.spec.release, file, tuple(edits), proof, written)
