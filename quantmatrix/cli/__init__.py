@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "schema": "quantmatrix.cli.schema:schema",
     "check": "quantmatrix.cli.check:check",
     "policy": "quantmatrix.cli.policy:policy",
+    "diff": "quantmatrix.cli.diff:diff",
+    "release": "quantmatrix.cli.release:release",
+    "promote": "quantmatrix.cli.promote:promote",
 }
 
 

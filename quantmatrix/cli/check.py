@@ -23,7 +23,8 @@ from quantmatrix.policy.formats import FORMATS
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate too (exit 1).")
 @click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
 @click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date rules and waivers see (tests).")
-def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None) -> None:
+@click.option("--base", "base_ref", default=None, metavar="REF", help="Also judge the change against this git ref (delta rules, policies/change.rego).")
+def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None, base_ref: str | None = None) -> None:
     """Validate the desired state under PATH and run the policy pack over it.
 
     Exit 0 pass, 1 violations (denials; warnings too with --fail-on-warn), 2 invalid input,
@@ -35,7 +36,12 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
 
     source = open_source(path, ref)
     state = load_source(source)
-    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today.date() if today else None, fail_on_warn=fail_on_warn)
+    change = None
+    if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
+        from quantmatrix.diff import change_document, diff_states
+
+        change = change_document(diff_states(load_source(open_source(path, base_ref)), state))
+    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, change=change, today=today.date() if today else None, fail_on_warn=fail_on_warn)
     report = FORMATS[fmt].render(result)
     if output:
         try:

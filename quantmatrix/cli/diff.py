@@ -1,0 +1,62 @@
+"""`qm diff`: what a change does to each environment and release, semantically."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from quantmatrix.cli.edge import report_problems
+from quantmatrix.cli.options import path_argument
+from quantmatrix.cli.output import echo
+from quantmatrix.errors import ExitCode, PolicyError, QMError, RuntimeUnavailable
+
+
+@click.command()
+@path_argument
+@click.option("--base", "base_ref", required=True, metavar="REF", help="Compare against this git ref (e.g. main, origin/main).")
+@click.option("--head", "head_ref", default=None, metavar="REF", help="Compare this git ref (default: the work tree).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when there are none (like git diff).")
+@click.option("--check/--no-check", "with_check", default=True, show_default=True, help="markdown: include the policy gate on the head, with the change.")
+@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True, help="Policy engine for --check.")
+@click.option("--opa-url", metavar="URL", envvar="QM_OPA_URL", help="OPA server for --engine opa (env QM_OPA_URL).")
+@click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date the rules see (tests).")
+def diff(
+    path: str, base_ref: str, head_ref: str | None, fmt: str, exit_code: bool, with_check: bool, engine: str, opa_url: str | None, today: datetime | None
+) -> None:
+    """Semantic diff of the desired state under PATH: BASE → HEAD, per environment (effective,
+    after layering; live first) and per release.
+
+    `--format markdown` is the pull-request summary, with the policy gate's result (`qm check
+    --base`). Exit 0 whether or not there are changes (1 with --exit-code when there are);
+    2 on invalid input; with markdown, 2 also when the gate cannot run (the summary says why).
+    """
+    from quantmatrix.diff.refs import check_change, compare
+
+    comparison = compare(path, base_ref, head_ref)
+    failure: QMError | None = None
+    if fmt == "markdown":
+        from quantmatrix.diff.markdown import render_markdown
+
+        result, note = None, ""
+        if with_check:
+            try:
+                result = check_change(comparison, engine=engine, opa_url=opa_url, today=today.date() if today else None)
+            except (PolicyError, RuntimeUnavailable) as error:
+                failure = error
+                note = "The policy gate could not run: " + "; ".join(str(p) for p in error.problems)
+        echo(render_markdown(comparison.diff, result, note), nl=False)
+    elif fmt == "json":
+        from quantmatrix.diff.json import render_json
+
+        echo(render_json(comparison.diff), nl=False)
+    else:
+        from quantmatrix.diff.text import render_text
+
+        echo(render_text(comparison.diff), nl=False)
+    if failure is not None:
+        report_problems(failure)
+        raise click.exceptions.Exit(int(failure.exit_code))
+    if exit_code and not comparison.diff.empty:
+        raise click.exceptions.Exit(int(ExitCode.VIOLATIONS))
