@@ -1,0 +1,99 @@
+"""Real temporary git repositories holding a copy of the sample desired state, for the tests
+of `qm diff`, the delta rules, `qm release new` and `qm promote`.
+
+Commits are made with a fixed author and date so that nothing depends on the machine's git
+configuration; tests still never compare commit ids (labels are normalised where shown).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "QM Test",
+    "GIT_AUTHOR_EMAIL": "qm-test@example.invalid",
+    "GIT_COMMITTER_NAME": "QM Test",
+    "GIT_COMMITTER_EMAIL": "qm-test@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-11-20T12:00:00+00:00",
+    "GIT_COMMITTER_DATE": "2026-11-20T12:00:00+00:00",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+# The delta rules and their helpers, with fixed thresholds: tests of the diff and of the
+# change rules do not move when another area of the pack changes.
+CHANGE_PACK = ("lib.rego", "change.rego")
+CHANGE_SETTINGS = "change:\n  min_observation_days: 14\n  max_step_increase: 0.5\n"
+
+
+class GitRepo:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=self.root, env={**os.environ, **_GIT_ENV}, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+    def branch(self, name: str) -> None:
+        self.git("checkout", "-q", "-b", name)
+
+    def checkout(self, name: str) -> None:
+        self.git("checkout", "-q", name)
+
+    def read(self, file: str) -> str:
+        return (self.root / file).read_text(encoding="utf-8")
+
+    def write(self, file: str, text: str) -> None:
+        (self.root / file).write_text(text, encoding="utf-8")
+
+    def edit(self, file: str, old: str, new: str) -> None:
+        """Replace `old` (which must occur exactly once) by `new` in `file`."""
+        text = self.read(file)
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {file}"
+        self.write(file, text.replace(old, new))
+
+    def line_of(self, file: str, text: str) -> int:
+        return next(n for n, line in enumerate(self.read(file).splitlines(), 1) if text in line)
+
+
+def make_repo(path: Path, pack: str = "change") -> GitRepo:
+    """The sample repository committed on `main`. `pack`: "change" (the delta rules only,
+    fixed thresholds), "real" (the whole policy pack of this checkout) or "none"."""
+    path.mkdir(parents=True)
+    for folder in ("environments", "releases"):
+        shutil.copytree(ROOT / folder, path / folder)
+    if pack == "real":
+        shutil.copytree(ROOT / "policies", path / "policies")
+    elif pack == "change":
+        (path / "policies").mkdir()
+        for name in CHANGE_PACK:
+            shutil.copy(ROOT / "policies" / name, path / "policies" / name)
+        (path / "policies" / "settings.yaml").write_text(CHANGE_SETTINGS)
+    repo = GitRepo(path)
+    repo.git("init", "-q", "-b", "main")
+    repo.commit("sample desired state")
+    return repo
+
+
+def qm_runner(capsys):  # type: ignore[no-untyped-def]
+    """`qm ARGS...` through the real CLI edge → (exit code, stdout, stderr)."""
+    from quantmatrix.cli import cli
+    from quantmatrix.cli.edge import run
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = run(cli, list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
