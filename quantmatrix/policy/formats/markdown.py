@@ -25,7 +25,7 @@ def text(value: str) -> str:
 
 def code(value: str) -> str:
     """A code span for a table cell (values, paths, ids): inert markdown, pipes escaped."""
-    value = one_line(value).replace("|", "\\|")
+    value = one_line(value).replace("|", "\\|").replace("<!--", "<\u200b!--")  # no fake summary marker
     fence = "``" if "`" in value else "`"
     pad = " " if value.startswith("`") or value.endswith("`") else ""
     return f"{fence}{pad}{value}{pad}{fence}"
@@ -51,13 +51,14 @@ def _rows(findings: tuple[Finding, ...], modes: Mapping[str, str], waived: bool 
 
 
 def verdict_line(result: CheckResult) -> str:
-    icon = "✅" if result.passed else "❌"
-    return f"{icon} **{'passed' if result.passed else 'failed'}**: {text(summary_line(result))}"
+    """`❌ **failed** (2 denied, 1 warning, 0 waived)`."""
+    counts = summary_line(result).rsplit(" — ", 1)[0]
+    return f"{'✅' if result.passed else '❌'} **{'passed' if result.passed else 'failed'}** ({text(counts)})"
 
 
 def render(result: CheckResult) -> str:
     rules = f"{len(result.rules)} rule" + ("" if len(result.rules) == 1 else "s")
-    lines = ["### Policy gate", "", f"{verdict_line(result)} — {code(result.source)}, {result.engine} engine, {rules}.", ""]
+    lines = ["### Policy gate", "", f"{verdict_line(result)} on {code(result.source)}, {result.engine} engine, {rules}.", ""]
     header = ["", "Rule", "Target", "Where", "Message"]
     if result.findings:
         lines += [*table(header, _rows(result.findings, result.modes)), ""]
