@@ -13,7 +13,7 @@ WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "pr-s
 
 def test_pr_summary_workflow_posts_one_updatable_comment():
     workflow = YAML(typ="safe").load(WORKFLOW.read_text(encoding="utf-8"))
-    assert "pull_request" in workflow[True] and "pull_request_target" not in workflow[True]  # `on:` parses as True
+    assert "pull_request" in workflow["on"] and "pull_request_target" not in workflow["on"]
     assert workflow["permissions"]["pull-requests"] == "write"
     (job,) = workflow["jobs"].values()
     steps = job["steps"]
