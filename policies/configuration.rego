@@ -1,0 +1,318 @@
+# Guide §6 "Configuration Management": configuration separated by environment, no hard-coded
+# secrets, every required environment variable documented, risky values reviewed before release.
+package qm.rules.configuration
+
+import data.qm.lib
+import rego.v1
+
+# "spec.strategies.0.params.token": a field named without its value.
+field_name(p) := concat(".", [sprintf("%v", [x]) | some x in p])
+
+kind_of := {"declared": "environment", "bases": "base layer", "releases": "release", "secrets": "secret catalog entry"}
+
+scalar(v) if is_string(v)
+
+scalar(v) if is_number(v)
+
+# Field names that hold a credential when their value is a literal: names ending in one of
+# these words (`db_password`, `auth_token`, `secret_key`; not `token_bucket_size`).
+credential_key := `(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)$`
+
+# METADATA
+# title: Credentials are secret references, never literal values
+# description: Do not hardcode secrets; a credential field (anything under credentials, a connection URL, or a field named like a password, token or key) holds a secret reference, never a value.
+# custom:
+#   id: QM-CFG-001
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some section, docs in lib.config_files
+	some name, doc in docs
+	loose_credentials(lib.file_json[concat("/", [section, name])])
+	walk(doc, [p, v])
+	n := count(p)
+	n >= 2
+	p[n - 2] == "credentials"
+	not lib.is_secret_ref(v)
+	f := {
+		"id": "QM-CFG-001",
+		"msg": sprintf("%s '%s' field %s holds a literal value: do not hardcode secrets; reference one as {secret: NAME}", [kind_of[section], name, field_name(p)]),
+		"path": array.concat([section, name], p),
+	}
+}
+
+deny contains f if {
+	some section, docs in lib.config_files
+	some name, doc in docs
+	some service in ["redis", "postgres"]
+	url := object.get(doc, ["spec", service, "url"], null)
+	url != null
+	not lib.is_secret_ref(url)
+	f := {
+		"id": "QM-CFG-001",
+		"msg": sprintf("%s '%s' field spec.%s.url holds a literal value: a connection URL embeds credentials; reference it as {secret: NAME}", [kind_of[section], name, service]),
+		"path": [section, name, "spec", service, "url"],
+	}
+}
+
+deny contains f if {
+	some section, docs in lib.config_files
+	some name, doc in docs
+	credential_named(lib.file_json[concat("/", [section, name])])
+	walk(doc, [p, v])
+	n := count(p)
+	n >= 2
+	p[n - 2] != "credentials"
+	key := p[n - 1]
+	is_string(key)
+	key != "secret"
+	regex.match(credential_key, key)
+	scalar(v)
+	f := {
+		"id": "QM-CFG-001",
+		"msg": sprintf("%s '%s' field %s is named like a credential and holds a literal value: do not hardcode secrets; reference one as {secret: NAME}", [kind_of[section], name, field_name(p)]),
+		"path": array.concat([section, name], p),
+	}
+}
+
+# Screen: a file has a `credentials` value that is not a map of secret references.
+loose_credentials(text) if {
+	count(regex.find_n(`"credentials":`, text, -1)) != count(regex.find_n(`"credentials":\{("[^"]*":\{"secret":"[^"]*"\},?)*\}`, text, -1))
+}
+
+# Screen: a file has a field named like a credential holding a scalar (the `secret` key of
+# references set aside).
+credential_named(text) if {
+	regex.match(`(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)":[^{\[]`, replace(text, `"secret":`, `"ref":`))
+}
+
+# Known formats of credentials, by what they are.
+secret_formats := {
+	"an AWS access key id": `\b(AKIA|ASIA)[0-9A-Z]{16}\b`,
+	"a Stripe live key": `\b[rs]k_live_[0-9A-Za-z]{8,}`,
+	"a GitHub token": `\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`,
+	"a Slack token": `\bxox[abposr]-[A-Za-z0-9-]{8,}`,
+	"a PEM private key or certificate": `-----BEGIN [A-Z ]+-----`,
+	"a JSON web token": `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`,
+	"a URL with an embedded password": `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`,
+	"an inline password or key assignment": `(?i)\b(password|passwd|pwd|secret|token|api_?key)\s*[=:]\s*[^\s,;]{6,}`,
+}
+
+# Runs of token characters long enough to be a generated key.
+token_pattern := sprintf("[A-Za-z0-9+/=_-]{%d,}", [data.qm.settings.secret_scan.min_token_length])
+
+# Screen over a whole file's JSON text: looser patterns than `secret_formats` (no word
+# boundaries, escapes allowed), so every file holding a secret-looking string matches one.
+# Three separate patterns: one alternation with a case-insensitive part compiles far slower.
+secret_screen(text) if regex.match(`AKIA|ASIA|k_live_|gh[pousr]_|github_pat_|xox[abposr]-|-----BEGIN|eyJ|://[^/]*@`, text)
+
+secret_screen(text) if regex.match(`(?i)(password|passwd|pwd|secret|token|api_?key)[^"]*[=:]`, text)
+
+secret_screen(text) if regex.match(token_pattern, text)
+
+# A random-looking token: lower case, upper case and digits, changing class often.
+high_entropy(token) if {
+	regex.match(`[a-z]`, token)
+	regex.match(`[A-Z]`, token)
+	regex.match(`[0-9]`, token)
+	runs := count(regex.find_n(`[a-z]+|[A-Z]+|[0-9]+|[+/=_-]+`, token, -1))
+	runs / count(token) >= data.qm.settings.secret_scan.min_class_runs_ratio
+}
+
+secret_kinds(s) := {what | some what, re in secret_formats; regex.match(re, s)} | {"a high-entropy token" |
+	some token in regex.find_n(token_pattern, s, -1)
+	high_entropy(token)
+}
+
+# METADATA
+# title: No secret-looking strings in any field
+# description: Do not hardcode secrets; no string anywhere in environments, base layers, releases or the catalog looks like a key, token, private key or URL with a password. The finding names the field, never the value.
+# custom:
+#   id: QM-CFG-002
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some section, docs in lib.text_files
+	some name, doc in docs
+	secret_screen(lib.file_json[concat("/", [section, name])])
+	walk(doc, [p, v])
+	is_string(v)
+	some what in secret_kinds(v)
+	f := {
+		"id": "QM-CFG-002",
+		"msg": sprintf("%s '%s' field %s looks like %s: do not hardcode secrets; keep the value out of git and reference it as {secret: NAME}", [kind_of[section], name, field_name(p), what]),
+		"path": array.concat([section, name], p),
+	}
+}
+
+# METADATA
+# title: Every referenced secret is documented in the catalog
+# description: Document all required environment variables; every secret reference an environment or base layer references is declared in environments/secrets.yaml with its scope, description and provider.
+# custom:
+#   id: QM-CFG-003
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some section, docs in lib.config_files
+	some name, doc in docs
+	some undocumented in lib.referenced_names(lib.file_json[concat("/", [section, name])])
+	not input.secrets[undocumented]
+	some [p, secret] in lib.secret_refs(doc)
+	not input.secrets[secret]
+	# the name is not echoed: an undocumented "name" may be a pasted value
+	f := {
+		"id": "QM-CFG-003",
+		"msg": sprintf("%s '%s' field %s references a secret that is not documented in environments/secrets.yaml: declare it with its scope, description and provider", [kind_of[section], name, field_name(p)]),
+		"path": array.concat([section, name], p),
+	}
+}
+
+# The configuration areas guide §6 says to manage separately, as paths below spec.
+config_areas := [
+	["trading mode", ["mode"]],
+	["market data provider", ["market_data", "provider"]],
+	["execution broker", ["execution", "broker"]],
+	["Redis connection", ["redis"]],
+	["PostgreSQL connection", ["postgres"]],
+	["API URL", ["api", "base_url"]],
+	["risk limits", ["risk"]],
+	["strategy settings", ["strategies"]],
+	["scanner settings", ["scanner"]],
+	["analytics settings", ["analytics"]],
+]
+
+# METADATA
+# title: Every configuration area is set in the environment's own file
+# description: Configuration should be separated by environment; each environment file sets the trading mode, market data provider, execution broker, Redis, PostgreSQL, API URL, risk limits, strategy, scanner and analytics settings itself instead of inheriting them.
+# custom:
+#   id: QM-CFG-004
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some name, doc in input.declared
+	some [area, field] in config_areas
+	rel := array.concat(["spec"], field)
+	not lib.has(doc, rel)
+	f := {
+		"id": "QM-CFG-004",
+		"msg": sprintf("environment '%s' does not set its %s (spec.%s) in its own file: manage each configuration area separately per environment", [name, area, concat(".", field)]),
+		"path": lib.nearest(doc, ["declared", name], rel),
+	}
+}
+
+# METADATA
+# title: Risk limits stay under the ceilings for the environment's mode
+# description: Review risky values before release; a risk limit or capital limit above the ceiling policies/settings.yaml sets for the environment's mode needs a second look.
+# custom:
+#   id: QM-CFG-005
+#   severity: warn
+#   guide: "§6 Configuration Management"
+warn contains f if {
+	some name, env in input.environments
+	ceilings := data.qm.settings.risk_ceilings[env.spec.mode]
+	some limit, value in env.spec.risk
+	is_number(value)
+	is_number(ceilings[limit])
+	value > ceilings[limit]
+	f := {
+		"id": "QM-CFG-005",
+		"msg": sprintf("environment '%s' sets risk.%s to %v, above the %s ceiling of %v: review this risky value before release", [name, limit, value, env.spec.mode, ceilings[limit]]),
+		"path": ["environments", name, "spec", "risk", limit],
+	}
+}
+
+warn contains f if {
+	some name, env in input.environments
+	ceiling := data.qm.settings.risk_ceilings[env.spec.mode].capital_limit
+	value := env.spec.capital.limit
+	is_number(value)
+	value > ceiling
+	f := {
+		"id": "QM-CFG-005",
+		"msg": sprintf("environment '%s' sets capital.limit to %v, above the %s ceiling of %v: review this risky value before release", [name, value, env.spec.mode, ceiling]),
+		"path": ["environments", name, "spec", "capital", "limit"],
+	}
+}
+
+warn contains f if {
+	some name, env in input.environments
+	some section in ["risk", "capital"]
+	currency := object.get(env.spec, [section, "currency"], null)
+	currency != null
+	currency != data.qm.settings.risk_ceilings.currency
+	f := {
+		"id": "QM-CFG-005",
+		"msg": sprintf("environment '%s' sets %s.currency to %v but the ceilings are in %s: its limits cannot be checked", [name, section, currency, data.qm.settings.risk_ceilings.currency]),
+		"path": ["environments", name, "spec", section, "currency"],
+	}
+}
+
+# Pairs [smaller, larger] of risk limits: an order never exceeds a position, a position never
+# exceeds the gross exposure. Otherwise the smaller limit is dead and the larger one a typo.
+nested_limits := [
+	["max_order_notional", "max_position_notional"],
+	["max_position_notional", "max_gross_exposure"],
+]
+
+# METADATA
+# title: Risk limits are coherent
+# description: Review risky values before release; an order limit above the position limit, or a position limit above the gross exposure limit, means one limit can never bind and the other is probably mistyped.
+# custom:
+#   id: QM-CFG-006
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some name, env in input.environments
+	some [small, large] in nested_limits
+	is_number(env.spec.risk[small])
+	is_number(env.spec.risk[large])
+	env.spec.risk[small] > env.spec.risk[large]
+	f := {
+		"id": "QM-CFG-006",
+		"msg": sprintf("environment '%s' sets risk.%s (%v) above risk.%s (%v): the limits are incoherent", [name, small, env.spec.risk[small], large, env.spec.risk[large]]),
+		"path": ["environments", name, "spec", "risk", small],
+	}
+}
+
+# METADATA
+# title: The daily loss limit does not exceed the gross exposure limit
+# description: Review risky values before release; a daily loss limit above the gross exposure limit only binds under heavy turnover, which is rarely what was meant. A warning, since intraday churn can make it deliberate.
+# custom:
+#   id: QM-CFG-007
+#   severity: warn
+#   guide: "§6 Configuration Management"
+warn contains f if {
+	some name, env in input.environments
+	is_number(env.spec.risk.max_daily_loss)
+	is_number(env.spec.risk.max_gross_exposure)
+	env.spec.risk.max_daily_loss > env.spec.risk.max_gross_exposure
+	f := {
+		"id": "QM-CFG-007",
+		"msg": sprintf("environment '%s' sets risk.max_daily_loss (%v) above risk.max_gross_exposure (%v): review this risky value", [name, env.spec.risk.max_daily_loss, env.spec.risk.max_gross_exposure]),
+		"path": ["environments", name, "spec", "risk", "max_daily_loss"],
+	}
+}
+
+# METADATA
+# title: Enabled strategies fit in the capital limit
+# description: Review risky values before release; the capital allocated to enabled strategies adds up to no more than the environment's capital limit, or the limit does not bound what the strategies trade.
+# custom:
+#   id: QM-CFG-008
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some name, env in input.environments
+	limit := env.spec.capital.limit
+	is_number(limit)
+	allocated := sum([s.capital |
+		some s in object.get(env.spec, "strategies", [])
+		s.enabled == true
+		is_number(s.capital)
+	])
+	allocated > limit
+	f := {
+		"id": "QM-CFG-008",
+		"msg": sprintf("environment '%s' allocates %v to enabled strategies, more than its capital limit of %v", [name, allocated, limit]),
+		"path": ["environments", name, "spec", "strategies"],
+	}
+}
