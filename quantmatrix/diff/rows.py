@@ -85,4 +85,4 @@ def environment_rows(env: EnvironmentDiff) -> list[Row]:
 
 
 def release_rows(release: ReleaseDiff) -> list[Row]:
-    return [_row("Release", dotted(c.path[2:]).removeprefix("spec."), c) for c in release.changes]
+    return [_row("", dotted(c.path[2:]).removeprefix("spec."), c) for c in release.changes]
