@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -48,8 +49,10 @@ class DirectorySource:
         return sorted(f"{folder}/{p.name}" for p in base.iterdir() if p.name.endswith(suffixes) and p.is_file())
 
     def read(self, path: str) -> bytes:
+        """At most one byte over the limit: enough to refuse a huge file without reading it."""
         try:
-            return (self.root / path).read_bytes()
+            with (self.root / path).open("rb") as handle:
+                return handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise ConfigError(Problem(path, message=f"cannot read: {exc.strerror}")) from None
 
@@ -77,6 +80,7 @@ class GitSource:
     label: str = ""
     commit: str = ""
     _paths: list[str] = field(default_factory=list)
+    _listed: list[str] = field(default_factory=list)  # what `files` returned: read together
     _blobs: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -95,14 +99,16 @@ class GitSource:
 
     def files(self, folder: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
         prefix = f"{folder}/"
-        return [p for p in self._paths if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(suffixes)]
+        found = [p for p in self._paths if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(suffixes)]
+        self._listed.extend(found)
+        return found
 
     def exists(self, path: str) -> bool:
         return path in self._paths
 
     def read(self, path: str) -> bytes:
         if path not in self._blobs:
-            self._load([path] + [p for p in self._paths if p.endswith(YAML_SUFFIXES) and p not in self._blobs])
+            self._load([path] + [p for p in self._listed if p not in self._blobs])
         if path not in self._blobs:
             raise ConfigError(Problem(path, message=f"not in {self.label}"))
         return self._blobs[path]

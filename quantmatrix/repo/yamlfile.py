@@ -1,40 +1,61 @@
 """Parse one YAML file into plain data plus the line/column of every value.
 
-We compose nodes with ruamel.yaml's C parser (positions come with every node, and it is
-about ten times faster than the round-trip loader) and build plain Python data ourselves,
-so that hostile input is refused here, once, with a location:
+We read the *event* stream of ruamel.yaml's C parser (libyaml: positions on every event,
+no recursion) and build plain Python data ourselves with an explicit stack. Composing nodes
+instead would recurse in C and crash the process on deeply nested input, and would expand
+aliases before we could refuse them. Hostile input is refused here, once, with a location:
 
-- files over `MAX_FILE_BYTES`, binary content, bytes that are not UTF-8;
+- files over `MAX_FILE_BYTES`, binary content, bytes that are not UTF-8, control characters;
 - more than one document, an empty document, a top level that is not a mapping;
-- duplicate keys, keys that are not strings, anchors/aliases (no "billion laughs": layering
-  is the way to share values), tags other than the core schema, nesting deeper than
-  `MAX_DEPTH`.
+- duplicate keys, keys that are not strings, anchors and aliases (no "billion laughs":
+  layering is the way to share values), merge keys, tags other than the core schema,
+  nesting deeper than `MAX_DEPTH` (parsing stops there), infinities and NaN.
 
-Timestamps stay strings: the models parse dates, and the data stays JSON-compatible for
-the policy engines.
+Scalars resolve by the YAML 1.2 core schema only: `yes`/`no`/`on`/`off` are strings, dates
+stay strings (the models parse them) and the data stays JSON-compatible for the policy
+engines.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from ruamel.yaml.reader import ReaderError
 
 from quantmatrix.errors import ConfigError, Problem
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the largest sane manifest is a few KiB
-MAX_DEPTH = 32
+MAX_DEPTH = 32  # the deepest sample path is 6 levels
+MAX_PROBLEMS_PER_FILE = 50  # binary junk would otherwise print thousands of lines
 
 Path = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
-_NULLS = {"", "~", "null", "Null", "NULL"}
-_TRUES = {"true", "True", "TRUE"}
-_FALSES = {"false", "False", "FALSE"}
+_WORDS: dict[str, Any] = {
+    "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True,
+    "false": False, "False": False, "FALSE": False,
+}  # fmt: skip
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_NUMBER_START = frozenset("0123456789+-.")
+_ALIAS_HINT = "anchors and aliases are not allowed (share values through the _base layer)"
 
 
 @dataclass(frozen=True)
@@ -53,99 +74,6 @@ class YamlDocument:
         return self.positions.get(path, (1, 1))
 
 
-def _yaml() -> YAML:
-    try:
-        return YAML(typ="safe", pure=False)
-    except Exception:  # pragma: no cover - C extension missing: correct, only slower
-        return YAML(typ="safe", pure=True)
-
-
-_PARSER = _yaml()
-
-
-class _Builder:
-    def __init__(self, file: str):
-        self.file = file
-        self.positions: dict[Path, tuple[int, int]] = {}
-        self.problems: list[Problem] = []
-        self.seen: set[int] = set()
-
-    def problem(self, node: Node, message: str, path: Path = ()) -> None:
-        mark = node.start_mark
-        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, dotted(path), message))
-
-    def build(self, node: Node, path: Path, depth: int) -> Any:
-        if id(node) in self.seen:
-            self.problem(node, "anchors and aliases are not allowed (share values through the _base layer)", path)
-            return None
-        self.seen.add(id(node))
-        if depth > MAX_DEPTH:
-            self.problem(node, f"nesting deeper than {MAX_DEPTH} levels", path)
-            return None
-        if isinstance(node, MappingNode):
-            return self.mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
-            items = []
-            for i, item in enumerate(node.value):
-                self.positions[path + (i,)] = (item.start_mark.line + 1, item.start_mark.column + 1)
-                items.append(self.build(item, path + (i,), depth + 1))
-            return items
-        return self.scalar(node, path)
-
-    def mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                self.problem(key_node, "merge keys (<<) are not allowed (share values through the _base layer)", path)
-                continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag != _TAG + "str":
-                self.problem(key_node, "keys must be strings", path)
-                continue
-            key = key_node.value
-            if key in first_line:
-                self.problem(key_node, f"duplicate key '{key}' (first defined at line {first_line[key]})", path + (key,))
-                continue
-            first_line[key] = key_node.start_mark.line + 1
-            self.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = self.build(value_node, path + (key,), depth + 1)
-        return out
-
-    def scalar(self, node: Node, path: Path) -> Any:
-        tag, value = node.tag, node.value
-        if tag == _TAG + "str" or tag == _TAG + "timestamp":
-            return value
-        if tag == _TAG + "int":
-            return _to_int(value)
-        if tag == _TAG + "float":
-            return _to_float(value)
-        if tag == _TAG + "bool":
-            return value in _TRUES
-        if tag == _TAG + "null":
-            return None
-        self.problem(node, f"unsupported YAML tag {tag.replace(_TAG, '!!')}", path)
-        return None
-
-
-def _to_int(text: str) -> int:
-    text = text.replace("_", "")
-    try:
-        return int(text, 10)
-    except ValueError:
-        return int(text, 0)  # 0x1F, 0o17
-
-
-def _to_float(text: str) -> float:
-    low = text.replace("_", "").lower()
-    if low in (".inf", "+.inf"):
-        return math.inf
-    if low == "-.inf":
-        return -math.inf
-    if low == ".nan":
-        return math.nan
-    return float(low)
-
-
 def dotted(path: Path) -> str:
     """`("spec", "strategies", 2, "version")` → `spec.strategies[2].version`."""
     out = ""
@@ -154,12 +82,177 @@ def dotted(path: Path) -> str:
     return out
 
 
+class _Stop(Exception):
+    """Parsing cannot usefully go on (too deep, too many problems, a second document)."""
+
+
+_MISSING = object()
+_NO_KEY = object()  # a mapping waits for its next key
+_SKIP = object()  # the key was refused: parse its value, keep none of it
+
+
+class _Builder:
+    """Turns parser events into data and positions, collecting problems as it goes."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.positions: dict[Path, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        # one frame per open collection: [container, path (None when discarded), pending key]
+        self.stack: list[list[Any]] = []
+        self.root: Any = None
+        self.root_mark: Any = None
+        self.documents = 0
+
+    def problem(self, mark: Any, message: str, path: Path | None = None) -> None:
+        if path is None:
+            path = next((f[1] for f in reversed(self.stack) if f[1] is not None), ())
+        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, dotted(path), message))
+        if len(self.problems) >= MAX_PROBLEMS_PER_FILE:
+            self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, "", "too many problems; stopped reading this file"))
+            raise _Stop
+
+    def feed(self, events: Iterator[Any]) -> None:
+        for event in events:
+            kind = type(event)
+            if kind is ScalarEvent:
+                self.scalar(event)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                self.start(event, {} if kind is MappingStartEvent else [])
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                self.stack.pop()
+            elif kind is AliasEvent:
+                self.problem(event.start_mark, _ALIAS_HINT, self.place(None, event.start_mark))
+            elif kind is DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    self.problem(event.start_mark, "more than one YAML document; put one document per file", ())
+                    raise _Stop
+            elif kind is StreamEndEvent:
+                return
+
+    def awaiting_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1][2] is _NO_KEY and isinstance(self.stack[-1][0], dict)
+
+    def place(self, value: Any, mark: Any) -> Path | None:
+        """Put a value where the parser is: root, list item or mapping value; return its path."""
+        mark_pos = (mark.line + 1, mark.column + 1)
+        if not self.stack:
+            self.root, self.root_mark = value, mark
+            self.positions[()] = mark_pos
+            return ()
+        frame = self.stack[-1]
+        container, parent = frame[0], frame[1]
+        if isinstance(container, list):
+            container.append(value)
+            if parent is None:
+                return None
+            path = parent + (len(container) - 1,)
+            self.positions[path] = mark_pos
+            return path
+        key, frame[2] = frame[2], _NO_KEY
+        if parent is None or key is _SKIP:
+            return None
+        container[key] = value
+        return parent + (key,)
+
+    def key(self, value: Any, is_string: bool, mark: Any) -> None:
+        frame = self.stack[-1]
+        container, parent = frame[0], frame[1]
+        frame[2] = _SKIP
+        if parent is None:
+            return
+        if not is_string:
+            self.problem(mark, "keys must be strings", parent)
+        elif value == "<<":
+            self.problem(mark, "merge keys (<<) are not allowed (share values through the _base layer)", parent)
+        elif value in container:
+            first = self.positions[parent + (value,)][0]
+            self.problem(mark, f"duplicate key '{value}' (first defined at line {first})", parent + (value,))
+        else:
+            self.positions[parent + (value,)] = (mark.line + 1, mark.column + 1)
+            frame[2] = value
+
+    def start(self, event: Any, container: dict[str, Any] | list[Any]) -> None:
+        mark = event.start_mark
+        if len(self.stack) >= MAX_DEPTH:
+            self.problem(mark, f"nesting deeper than {MAX_DEPTH} levels")
+            raise _Stop
+        if self.awaiting_key():
+            self.key(None, False, mark)
+            path = None
+        else:
+            path = self.place(container, mark)
+        if event.anchor is not None:
+            self.problem(mark, _ALIAS_HINT, path)
+        wanted = "map" if isinstance(container, dict) else "seq"
+        if event.tag is not None and event.tag not in ("!", _TAG + wanted):
+            self.problem(mark, f"unsupported YAML tag {_short(event.tag)}", path)
+        self.stack.append([container, path, _NO_KEY])
+
+    def scalar(self, event: Any) -> None:
+        mark = event.start_mark
+        value, error = _resolve(event)
+        if self.awaiting_key():
+            self.key(value, error is None and isinstance(value, str), mark)
+            path = None
+        else:
+            path = self.place(value, mark)
+        if event.anchor is not None:
+            self.problem(mark, _ALIAS_HINT, path)
+        if error is not None:
+            self.problem(mark, error, path)
+
+
+def _short(tag: str) -> str:
+    return tag.replace(_TAG, "!!")
+
+
+def _plain(text: str) -> Any:
+    """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
+    if not text:
+        return None
+    word = _WORDS.get(text, _MISSING)
+    if word is not _MISSING:
+        return word
+    if text[0] in _NUMBER_START:
+        if _INT.fullmatch(text):
+            return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+        if _FLOAT.fullmatch(text):
+            return float(text)
+        if _NON_FINITE.fullmatch(text):
+            return math.nan
+    return text
+
+
+def _resolve(event: Any) -> tuple[Any, str | None]:
+    """The value of a scalar event, and a problem with it if any."""
+    tag, text = event.tag, event.value
+    if tag is None:
+        value = _plain(text) if event.implicit[0] else text
+    elif tag == "!" or tag == _TAG + "str":
+        value = text
+    elif tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
+        value = _plain(text)
+        expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}[tag[len(_TAG) :]]
+        if not isinstance(value, expected) or (tag.endswith("int") and isinstance(value, bool)):
+            return None, f"value does not match its tag {_short(tag)}"
+        if tag.endswith("float"):
+            value = float(value)
+    else:
+        return None, f"unsupported YAML tag {_short(tag)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, "infinity and NaN are not allowed; write a finite number"
+    return value, None
+
+
 def decode(file: str, raw: bytes) -> str:
     """Bytes → text, refusing what is not a small UTF-8 text file."""
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(Problem(file, message=f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"))
+        raise ConfigError(Problem(file, message=f"file is larger than the {MAX_FILE_BYTES:,}-byte (1 MiB) limit"))
     if b"\x00" in raw:
-        raise ConfigError(Problem(file, message="binary content (NUL bytes); expected a UTF-8 YAML file"))
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise ConfigError(Problem(file, line, 1, message="binary content (NUL bytes); expected a UTF-8 YAML file"))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -168,29 +261,64 @@ def decode(file: str, raw: bytes) -> str:
         raise ConfigError(Problem(file, line, col, message=f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})")) from None
 
 
+def _events(text: str) -> Iterator[Any]:
+    try:
+        from _ruamel_yaml import CParser  # libyaml: ten times faster than the pure parser
+    except ImportError:  # pragma: no cover - C extension missing: correct, only slower
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="safe", pure=True).parse(text)
+        return
+    parser = CParser(text)
+    try:
+        while True:
+            event = parser.get_event()
+            yield event
+            if type(event) is StreamEndEvent:
+                return
+    finally:
+        parser.dispose()
+
+
+def _syntax_problem(file: str, text: str, exc: Exception) -> Problem:
+    if isinstance(exc, MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        message = str(exc.problem or exc.context or "invalid YAML")
+        if exc.context and exc.problem:
+            started = exc.context_mark
+            where = f" started at line {started.line + 1}" if started and started.line + 1 != line else ""
+            message = f"{exc.problem} ({exc.context}{where})"
+        if mark and text[mark.index : mark.index + 1] == "\t":
+            message = "tab character: YAML indentation must use spaces"
+        return Problem(file, line, col, message=f"YAML syntax error: {message}")
+    if isinstance(exc, ReaderError):  # the C reader counts UTF-8 bytes
+        raw = text.encode("utf-8")
+        pos = min(max(exc.position, 0), len(raw))
+        line = raw.count(b"\n", 0, pos) + 1
+        col = len(raw[raw.rfind(b"\n", 0, pos) + 1 : pos].decode("utf-8", "replace")) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(file, line, col, message=f"unacceptable character #x{code:04x}: {exc.reason}")
+    return Problem(file, message=f"YAML syntax error: {exc}")
+
+
 def parse_yaml(file: str, raw: bytes) -> YamlDocument:
     """Parse `raw` (the contents of `file`) into a `YamlDocument`, or raise `ConfigError`."""
     text = decode(file, raw)
-    try:
-        root = _PARSER.compose(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        if "expected a single document" in message:
-            message = "more than one YAML document; put one document per file"
-        raise ConfigError(Problem(file, line, col, message=f"YAML syntax error: {message}")) from None
-    except (YAMLError, ValueError, RecursionError) as exc:
-        raise ConfigError(Problem(file, message=f"YAML syntax error: {exc}")) from None
-    if root is None:
-        raise ConfigError(Problem(file, 1, 1, message="file is empty; expected a mapping with apiVersion, kind, metadata, spec"))
-    if not isinstance(root, MappingNode):
-        kind = "a list" if isinstance(root, SequenceNode) else "a scalar"
-        mark = root.start_mark
-        raise ConfigError(Problem(file, mark.line + 1, mark.column + 1, message=f"top level is {kind}; expected a mapping"))
     builder = _Builder(file)
-    data = builder.build(root, (), 0)
+    try:
+        builder.feed(_events(text))
+    except _Stop:
+        pass
+    except (YAMLError, ValueError) as exc:
+        builder.problems.append(_syntax_problem(file, text, exc))
     if builder.problems:
         raise ConfigError(builder.problems)
-    builder.positions[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-    return YamlDocument(file, data, builder.positions)
+    root = builder.root
+    if root is None:
+        raise ConfigError(Problem(file, 1, 1, message="file is empty; expected a mapping with apiVersion, kind, metadata, spec"))
+    if not isinstance(root, dict):
+        kind = "a list" if isinstance(root, list) else "a scalar"
+        mark = builder.root_mark
+        raise ConfigError(Problem(file, mark.line + 1, mark.column + 1, message=f"top level is {kind}; expected a mapping"))
+    return YamlDocument(file, root, builder.positions)
