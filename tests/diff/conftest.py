@@ -3,25 +3,14 @@ through the real CLI edge."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-
-def load_helper(name: str, path: Path) -> Any:
-    """Tests run in importlib mode: helpers are loaded by path, once."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-gitrepo = load_helper("qm_test_gitrepo", Path(__file__).with_name("gitrepo.py"))
+sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make the helper module importable
+import gitrepo  # noqa: E402
 
 
 @pytest.fixture

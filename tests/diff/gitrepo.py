@@ -31,6 +31,17 @@ CHANGE_PACK = ("lib.rego", "change.rego")
 CHANGE_SETTINGS = "change:\n  min_observation_days: 14\n  max_step_increase: 0.5\n"
 
 
+# The paper validation block of release 2026.11.1 (appended to its file), as a paper run records it.
+PAPER_EVIDENCE = """  validation:
+    paper:
+      environment: paper
+      deployment: dep-paper-2026.11.1-1
+      started: 2026-11-17
+      completed: 2026-11-24
+      result: {result}
+"""
+
+
 class GitRepo:
     def __init__(self, root: Path):
         self.root = root
@@ -61,6 +72,12 @@ class GitRepo:
         text = self.read(file)
         assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {file}"
         self.write(file, text.replace(old, new))
+
+    def validated_in_paper(self, result: str = "passed") -> None:
+        """Commit a paper validation of release 2026.11.1 with `result`."""
+        file = "releases/2026.11.1.yaml"
+        self.write(file, self.read(file) + PAPER_EVIDENCE.format(result=result))
+        self.commit(f"paper validation of 2026.11.1: {result}")
 
     def line_of(self, file: str, text: str) -> int:
         return next(n for n, line in enumerate(self.read(file).splitlines(), 1) if text in line)

@@ -15,14 +15,13 @@ from quantmatrix.repo.source import DirectorySource
 LIVE = "environments/live.yaml"
 R1100 = "releases/2026.11.0.yaml"
 R1101 = "releases/2026.11.1.yaml"
-PAPER_EVIDENCE = """  validation:
-    paper:
-      environment: paper
-      deployment: dep-paper-2026.11.1-1
-      started: 2026-11-17
-      completed: 2026-11-24
-      result: passed
-"""
+RISK_REVIEW = ("    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-02}", "    risk_changes_reviewed: {by: omar.risk, at: 2026-11-30}")
+PAIRS_IN_LIVE = "    - name: pairs_stat_arb\n      version: 0.9.0\n      capital: 0\n      enabled: true\n  blocked_symbols"
+
+
+def risk_reviewed() -> tuple[str, str, str]:
+    """The edit recording a risk review in release 2026.11.0 (the one live runs)."""
+    return (R1100, RISK_REVIEW[0], "\n".join(RISK_REVIEW))
 
 
 def delta_findings(repo, *edits):  # type: ignore[no-untyped-def]
@@ -49,12 +48,7 @@ def test_raised_limit_needs_the_risk_review_of_the_release_the_environment_runs(
 
 
 def test_raised_limit_with_risk_review_passes(repo):
-    review = "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-02}"
-    found = delta_findings(
-        repo,
-        (LIVE, "max_daily_loss: 1500", "max_daily_loss: 2000"),
-        (R1100, review, f"{review}\n    risk_changes_reviewed: {{by: omar.risk, at: 2026-11-30}}"),
-    )
+    found = delta_findings(repo, (LIVE, "max_daily_loss: 1500", "max_daily_loss: 2000"), risk_reviewed())
     assert found == []
 
 
@@ -94,8 +88,7 @@ def test_live_pin_needs_a_release_that_passed_paper(repo):
 
 
 def test_live_pin_to_a_release_with_paper_evidence_passes(repo):
-    repo.write(R1101, repo.read(R1101) + PAPER_EVIDENCE)
-    repo.commit("paper validation of 2026.11.1")
+    repo.validated_in_paper()
     found = delta_findings(
         repo,
         (LIVE, "release: 2026.11.0", "release: 2026.11.1"),
@@ -106,16 +99,14 @@ def test_live_pin_to_a_release_with_paper_evidence_passes(repo):
 
 
 def test_strategy_switched_on_in_live_needs_a_renewed_strategy_set_approval(repo):
-    strategy = "    - name: pairs_stat_arb\n      version: 0.9.0\n      capital: 0\n      enabled: true\n  blocked_symbols"
-    found = delta_findings(repo, (LIVE, "  blocked_symbols", strategy))
+    found = delta_findings(repo, (LIVE, "  blocked_symbols", PAIRS_IN_LIVE))
     assert found == [("QM-CHG-008", *at(repo, LIVE, "- name: pairs_stat_arb"))]
 
 
 def test_strategy_switched_on_with_renewed_approval_passes(repo):
-    strategy = "    - name: pairs_stat_arb\n      version: 0.9.0\n      capital: 0\n      enabled: true\n  blocked_symbols"
     found = delta_findings(
         repo,
-        (LIVE, "  blocked_symbols", strategy),
+        (LIVE, "  blocked_symbols", PAIRS_IN_LIVE),
         (LIVE, "strategy_set: {by: maria.head-of-trading, at: 2026-11-11", "strategy_set: {by: maria.head-of-trading, at: 2026-11-30"),
     )
     assert found == []
@@ -132,12 +123,7 @@ def test_mode_change_in_place_is_denied(repo):
 
 
 def test_large_live_step_is_a_warning(repo):
-    review = "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-02}"
-    found = delta_findings(
-        repo,
-        (LIVE, "max_daily_loss: 1500", "max_daily_loss: 3000"),
-        (R1100, review, f"{review}\n    risk_changes_reviewed: {{by: omar.risk, at: 2026-11-30}}"),
-    )
+    found = delta_findings(repo, (LIVE, "max_daily_loss: 1500", "max_daily_loss: 3000"), risk_reviewed())
     assert found == [("QM-CHG-011", *at(repo, LIVE, "max_daily_loss"))]
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-_HELPER = Path(__file__).parents[1] / "diff" / "gitrepo.py"
-if "qm_test_gitrepo" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("qm_test_gitrepo", _HELPER)
-    sys.modules["qm_test_gitrepo"] = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-    _spec.loader.exec_module(sys.modules["qm_test_gitrepo"])  # type: ignore[union-attr]
-gitrepo = sys.modules["qm_test_gitrepo"]
+sys.path.insert(0, str(Path(__file__).parents[1] / "diff"))  # the shared helper lives there
+import gitrepo  # noqa: E402
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Any:
+    """The sample state committed on `main` with the delta rules as the pack."""
     return gitrepo.make_repo(tmp_path / "repo")
 
 

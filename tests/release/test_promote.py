@@ -8,23 +8,9 @@ import difflib
 LIVE = "environments/live.yaml"
 PAPER = "environments/paper.yaml"
 R1101 = "releases/2026.11.1.yaml"
-PAPER_EVIDENCE = """  validation:
-    paper:
-      environment: paper
-      deployment: dep-paper-2026.11.1-1
-      started: 2026-11-17
-      completed: 2026-11-24
-      result: {result}
-"""
-
 
 def changes(before: str, after: str) -> list[str]:
     return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0) if line[:1] in "-+" and line[:3] not in ("---", "+++")]
-
-
-def validated_in_paper(repo, result: str = "passed") -> None:  # type: ignore[no-untyped-def]
-    repo.write(R1101, repo.read(R1101) + PAPER_EVIDENCE.format(result=result))
-    repo.commit(f"paper validation of 2026.11.1: {result}")
 
 
 def test_promote_to_paper_moves_pin_strategies_and_analytics_and_nothing_else(repo, qm):
@@ -55,7 +41,7 @@ def test_promote_keeps_comments_and_quoting_byte_for_byte(repo, qm):
 
 
 def test_promote_to_live_without_evidence_is_refused(repo, qm):
-    validated_in_paper(repo)
+    repo.validated_in_paper()
     before = repo.read(LIVE)
     code, _, err = qm("promote", "2026.11.1", str(repo.root), "--to", "live")
     assert code == 1
@@ -64,7 +50,7 @@ def test_promote_to_live_without_evidence_is_refused(repo, qm):
 
 
 def test_promote_to_live_with_wrong_evidence_is_refused(repo, qm):
-    validated_in_paper(repo)
+    repo.validated_in_paper()
     before = repo.read(LIVE)
     code, _, err = qm("promote", "2026.11.1", str(repo.root), "--to", "live", "--evidence", "dep-paper-2026.11.0-1")
     assert code == 1 and "evidence names deployment 'dep-paper-2026.11.0-1'" in err
@@ -74,13 +60,13 @@ def test_promote_to_live_with_wrong_evidence_is_refused(repo, qm):
 def test_promote_to_live_of_a_release_without_passed_paper_is_refused(repo, qm):
     code, _, err = qm("promote", "2026.11.1", str(repo.root), "--to", "live", "--evidence", "dep-paper-2026.11.1-1")
     assert code == 1 and "records no paper validation" in err
-    validated_in_paper(repo, result="failed")
+    repo.validated_in_paper(result="failed")
     code, _, err = qm("promote", "2026.11.1", str(repo.root), "--to", "live", "--evidence", "dep-paper-2026.11.1-1")
     assert code == 1 and "failed paper validation" in err
 
 
 def test_promote_to_live_with_matching_evidence_is_accepted(repo, qm):
-    validated_in_paper(repo)
+    repo.validated_in_paper()
     before = repo.read(LIVE)
     code, out, err = qm("promote", "2026.11.1", str(repo.root), "--to", "live", "--evidence", "dep-paper-2026.11.1-1")
     assert code == 0, err
@@ -97,7 +83,7 @@ def test_promote_to_live_with_matching_evidence_is_accepted(repo, qm):
 
 
 def test_evidence_block_file_is_checked_field_by_field(repo, qm, tmp_path):
-    validated_in_paper(repo)
+    repo.validated_in_paper()
     block = tmp_path / "evidence.yaml"
     block.write_text("deployment: dep-paper-2026.11.1-1\nrelease: 2026.11.1\nenvironment: paper\nresult: failed\n")
     code, _, err = qm("promote", "2026.11.1", str(repo.root), "--to", "live", "--evidence", str(block))
