@@ -8,13 +8,14 @@ with the diff at `input.change`, using the head's own policy pack.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quantmatrix.diff.document import change_document
 from quantmatrix.diff.model import StateDiff
 from quantmatrix.diff.state import diff_states
+from quantmatrix.errors import ConfigError
 from quantmatrix.repo.loader import DesiredState, load_source
 from quantmatrix.repo.source import Source, open_source
 
@@ -30,11 +31,22 @@ class Comparison:
     head_source: Source  # where the head's policy pack is read from
 
 
+def _load(source: Source, ref: str | None) -> DesiredState:
+    """Load `source`; problems in a ref are named git-style (`main:environments/live.yaml:12:3`)
+    so that nobody looks for them in the work tree."""
+    try:
+        return load_source(source)
+    except ConfigError as error:
+        if ref is None:
+            raise
+        raise ConfigError([replace(p, file=f"{ref}:{p.file}") for p in error.problems]) from None
+
+
 def compare(path: str | Path, base_ref: str, head_ref: str | None = None) -> Comparison:
     """Diff `base_ref` against `head_ref` (default: the work tree at `path`)."""
     head_source = open_source(path, head_ref)
-    head = load_source(head_source)
-    base = load_source(open_source(path, base_ref))
+    head = _load(head_source, head_ref)
+    base = _load(open_source(path, base_ref), base_ref)
     return Comparison(diff_states(base, head), base, head, head_source)
 
 

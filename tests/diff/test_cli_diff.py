@@ -55,6 +55,15 @@ def test_invalid_head_is_exit_2_with_file_and_line(repo, qm):
     assert f"{LIVE}:{repo.line_of(LIVE, 'max_daily_loss')}:" in err and "Traceback" not in err
 
 
+def test_invalid_base_is_named_by_its_ref(repo, qm):
+    repo.edit(LIVE, "max_daily_loss: 1500", "max_daily_loss: -1")
+    repo.commit("broken on main")
+    repo.branch("fix")
+    repo.edit(LIVE, "max_daily_loss: -1", "max_daily_loss: 1500")
+    code, _, err = qm("diff", str(repo.root), "--base", "main")
+    assert code == 2 and f"main:{LIVE}:{repo.line_of(LIVE, 'max_daily_loss')}:" in err
+
+
 def test_unknown_base_ref_is_exit_2(repo, qm):
     code, _, err = qm("diff", str(repo.root), "--base", "no-such-branch")
     assert code == 2 and "no-such-branch" in err and "Traceback" not in err
