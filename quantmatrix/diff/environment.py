@@ -164,8 +164,8 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
             or (section == "mode" and a is not MISSING and _MODE_EXPOSURE.get(b, 0) > _MODE_EXPOSURE.get(a, 0))
         )
         sections.setdefault(section, []).append(sides.change(prefix + ("spec", *path), a, b, risky))
-    for path, a, b in leaf_changes({k: v for k, v in (old.get("metadata") or {}).items() if k != "name"},
-                                   {k: v for k, v in (new.get("metadata") or {}).items() if k != "name"}):
+    unnamed = lambda doc: {k: v for k, v in (doc.get("metadata") or {}).items() if k != "name"}  # noqa: E731
+    for path, a, b in leaf_changes(unnamed(old), unnamed(new)):  # description, extends, labels
         sections.setdefault("other", []).append(sides.change(prefix + ("metadata", *path), a, b))
 
     strategies = _strategies(sides, name, old_spec.get("strategies") or [], new_spec.get("strategies") or [])
