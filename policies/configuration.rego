@@ -95,7 +95,8 @@ secret_formats := {
 	"a PEM private key or certificate": `-----BEGIN [A-Z ]+-----`,
 	"a JSON web token": `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`,
 	"a URL with an embedded password": `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`,
-	"an inline password or key assignment": `(?i)\b(password|passwd|pwd|secret|token|api_?key)\s*[=:]\s*[^\s,;]{6,}`,
+	"an inline password or key assignment": `(?i)\b(password|passwd|pwd|secret|token|api_?key)(\s*=\s*|:)[^\s,;]{6,}`,
+	"a bearer token": `(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}`,
 }
 
 # Runs of token characters long enough to be a generated key.
@@ -106,7 +107,7 @@ token_pattern := sprintf("[A-Za-z0-9+/=_-]{%d,}", [data.qm.settings.secret_scan.
 # Three separate patterns: one alternation with a case-insensitive part compiles far slower.
 secret_screen(text) if regex.match(`AKIA|ASIA|k_live_|gh[pousr]_|github_pat_|xox[abposr]-|-----BEGIN|eyJ|://[^/]*@`, text)
 
-secret_screen(text) if regex.match(`(?i)(password|passwd|pwd|secret|token|api_?key)[^"]*[=:]`, text)
+secret_screen(text) if regex.match(`(?i)(password|passwd|pwd|secret|token|api_?key)[^"]*[=:]|bearer`, text)
 
 secret_screen(text) if regex.match(token_pattern, text)
 

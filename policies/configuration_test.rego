@@ -67,6 +67,8 @@ secret_looking := {
 	"jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig",
 	"url": "redis://qm:s3cr3tpw@redis.internal:6379/0",
 	"assignment": "host=db port=5432 password=Sup3rS3cret",
+	"compact": "token:Zm9vYmFyYmF6",
+	"bearer": "Authorization: Bearer abcdefghijklmnopqrstuvwx",
 	"entropy": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 }
 
@@ -96,6 +98,7 @@ test_cfg002_ordinary_strings_silent if {
 		"digest": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		"url": "https://paper.qm.internal:8443/api?user=ops@example.com",
 		"note": "the password rotation is documented in OPS-12",
+		"prose": "Secret: rotated monthly by trading-ops; token = see vault",
 	})
 	fx.silent(denials(inp), "QM-CFG-002")
 }
