@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 API_VERSION = "quantmatrix.io/v1"
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors, infinities and NaN are errors, models are immutable."""
+    """Unknown keys are errors, infinities and NaN are errors, models are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True)
+    Strict types: a quoted "1000" is not a number and `yes`/"false" are not booleans (YAML 1.2
+    reads them as strings); coercing them would silently turn a typo into a setting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True, strict=True)
 
 
 class Mode(str, Enum):
@@ -27,6 +30,9 @@ class Mode(str, Enum):
     backtest = "backtest"
 
 
+ModeField = Annotated[Mode, Strict(False)]  # the YAML string "live" is the enum member
+
+
 # Semantic version, which also covers the CalVer releases use (2026.11.0).
 _EXACT_VERSION = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -34,8 +40,15 @@ _EXACT_VERSION = re.compile(
 )
 
 
+def _not_a_number(value: Any) -> Any:
+    """YAML reads `1.2` as a float: say so, rather than "must be a string"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"{value} is a number, not an exact version: pin MAJOR.MINOR.PATCH (e.g. 1.4.2)")
+    return value
+
+
 def _exact_version(value: str) -> str:
-    if not _EXACT_VERSION.match(value):
+    if not _EXACT_VERSION.fullmatch(value):
         raise ValueError(
             f"'{value}' is not an exact version: pin MAJOR.MINOR.PATCH (e.g. 1.4.2 or 2026.11.0); "
             "'latest', ranges and wildcards are not allowed"
@@ -45,6 +58,7 @@ def _exact_version(value: str) -> str:
 
 Version = Annotated[
     str,
+    BeforeValidator(_not_a_number),
     AfterValidator(_exact_version),
     Field(
         description="Exact version, MAJOR.MINOR.PATCH (semver or CalVer such as 2026.11.0). No 'latest', ranges or wildcards.",
@@ -72,6 +86,21 @@ Currency = Annotated[
 
 PositiveAmount = Annotated[float, Field(gt=0, description="Positive, finite amount.")]
 
+
+def _iso_text(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD; a bare number is not a date (no epoch seconds)."""
+    if not isinstance(value, (str, date)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_text), Strict(False), Field(description="A date, YYYY-MM-DD.")]
+Moment = Annotated[
+    Annotated[date, Strict(False)] | Annotated[datetime, Strict(False)],
+    BeforeValidator(_iso_text),
+    Field(description="A date (YYYY-MM-DD) or a date and time (ISO 8601)."),
+]
+
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 Url = Annotated[
@@ -91,7 +120,7 @@ class Approval(StrictModel):
     """Recorded evidence that someone approved something, and when."""
 
     by: Text = Field(description="Who approved (name or handle).")
-    at: date = Field(description="When (YYYY-MM-DD).")
+    at: Day = Field(description="When (YYYY-MM-DD).")
     reference: Text | None = Field(None, description="Ticket, document or record that holds the evidence.")
 
 

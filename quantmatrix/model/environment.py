@@ -5,17 +5,18 @@ The model validates the *effective* environment, after the `_base` layer is merg
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from quantmatrix.model.common import (
     API_VERSION,
     Approval,
     Currency,
+    Day,
     Metadata,
-    Mode,
+    ModeField,
     Name,
     PositiveAmount,
     SecretRef,
@@ -84,7 +85,7 @@ class Risk(StrictModel):
 
 
 class CapitalIncrease(StrictModel):
-    at: date = Field(description="Date of the last capital increase (YYYY-MM-DD).")
+    at: Day = Field(description="Date of the last capital increase (YYYY-MM-DD).")
     previous_limit: PositiveAmount
 
 
@@ -92,7 +93,7 @@ class Capital(StrictModel):
     limit: PositiveAmount = Field(description="Capital the environment may deploy.")
     currency: Currency
     last_increase: CapitalIncrease | None = Field(None, description="When the limit was last raised (guide §9).")
-    observed_since: date | None = Field(None, description="Start of the stable-observation period (YYYY-MM-DD).")
+    observed_since: Day | None = Field(None, description="Start of the stable-observation period (YYYY-MM-DD).")
 
 
 class Strategy(StrictModel):
@@ -156,7 +157,7 @@ class Approvals(StrictModel):
 
 
 class EnvironmentSpec(StrictModel):
-    mode: Mode = Field(description="Required; there is no default mode.")
+    mode: ModeField = Field(description="Required; there is no default mode.")
     release: Version = Field(description="Release this environment runs (releases/<version>.yaml).")
     execution: Execution
     market_data: MarketData
@@ -176,16 +177,20 @@ class EnvironmentSpec(StrictModel):
     staffing: Staffing = Field(default_factory=Staffing)
     approvals: Approvals = Field(default_factory=Approvals)
 
-    @model_validator(mode="after")
-    def _unique_strategies(self) -> "EnvironmentSpec":
-        names = [s.name for s in self.strategies]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"strategy listed twice: {', '.join(dupes)}")
-        return self
+    @field_validator("strategies")
+    @classmethod
+    def _unique_strategies(cls, strategies: list[Strategy]) -> list[Strategy]:
+        seen: set[str] = set()
+        for i, strategy in enumerate(strategies):
+            if strategy.name in seen:
+                # `at` lets the loader point at the second entry's name, not at `strategies:`
+                raise PydanticCustomError("duplicate", "strategy '{name}' is listed twice", {"name": strategy.name, "at": (i, "name")})
+            seen.add(strategy.name)
+        return strategies
 
 
 class EnvironmentMetadata(Metadata):
+    name: Name = Field(description="Name of the environment; must match the file name.")
     extends: str | None = Field(
         None, pattern=r"^_[a-z][a-z0-9_-]*$", description="Base layer merged under this file (e.g. _base)."
     )
@@ -200,11 +205,15 @@ class Environment(StrictModel):
     spec: EnvironmentSpec
 
 
+class BaseMetadata(EnvironmentMetadata):
+    name: str = Field(pattern=r"^_[a-z][a-z0-9_-]*$", description="Name of the base, starting with '_'; must match the file name.")
+
+
 class EnvironmentBase(StrictModel):
     """`environments/_<name>.yaml`: a partial environment that others extend. Its `spec` is
     checked as part of each environment that extends it."""
 
     apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
     kind: Literal["EnvironmentBase"]
-    metadata: EnvironmentMetadata
+    metadata: BaseMetadata
     spec: dict[str, Any]

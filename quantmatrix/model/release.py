@@ -5,12 +5,11 @@ Nothing floats: every version is exact.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
 
-from quantmatrix.model.common import API_VERSION, Approval, Metadata, Name, StrictModel, Text, Version
+from quantmatrix.model.common import API_VERSION, Approval, Metadata, Moment, Name, StrictModel, Text, Version
 
 
 class Components(StrictModel):
@@ -66,8 +65,8 @@ class PaperValidation(StrictModel):
 
     environment: Name = Field(description="The paper environment it ran in.")
     deployment: Text | None = Field(None, description="Id of the paper deployment record in the state store.")
-    started: date | datetime
-    completed: date | datetime
+    started: Moment
+    completed: Moment
     result: Literal["passed", "failed"]
     checks: dict[
         Literal[
@@ -101,10 +100,14 @@ class ReleaseSpec(StrictModel):
     validation: Validation = Field(default_factory=Validation)
 
 
+class ReleaseMetadata(Metadata):
+    name: Version = Field(description="The release version; must match the file name.")
+
+
 class Release(StrictModel):
     """`releases/<version>.yaml`; `metadata.name` is the release version."""
 
     apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
     kind: Literal["Release"]
-    metadata: Metadata
+    metadata: ReleaseMetadata
     spec: ReleaseSpec

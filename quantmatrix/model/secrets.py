@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from quantmatrix.model.common import API_VERSION, Metadata, Mode, SecretName, StrictModel, Text
+from quantmatrix.model.common import API_VERSION, Metadata, ModeField, SecretName, StrictModel, Text
 
 
 class SecretProvider(StrictModel):
@@ -26,7 +26,7 @@ class SecretProvider(StrictModel):
 
 
 class SecretEntry(StrictModel):
-    scope: Mode = Field(description="The only environment mode allowed to use this secret.")
+    scope: ModeField = Field(description="The only environment mode allowed to use this secret.")
     description: Text
     provider: SecretProvider
     owner: Text | None = Field(None, description="Team or person who rotates it.")

@@ -71,5 +71,6 @@ def layer(document: YamlDocument, bases: list[YamlDocument]) -> Layered:
     for base in reversed(bases):
         spec = merge(spec, base.data.get("spec") or {})
     data = dict(document.data)
-    data["spec"] = merge(spec, document.data.get("spec"))
+    if "spec" in data:  # no spec at all stays missing: the model says so at the right place
+        data["spec"] = merge(spec, data["spec"])
     return Layered(data, (document, *bases))

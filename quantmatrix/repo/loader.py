@@ -103,6 +103,8 @@ def _envelope_problems(doc: YamlDocument, folder: str) -> list[Problem]:
     elif name != _stem(doc.file):
         at(("metadata", "name"), f"name '{name}' does not match the file name '{_stem(doc.file)}'")
     is_base = _stem(doc.file).startswith("_")
+    if doc.file.rsplit(".", 1)[0] == CATALOG_FILE.rsplit(".", 1)[0] and kind != "SecretCatalog":
+        at(("kind",), f"{CATALOG_FILE} is the secret catalog: use kind SecretCatalog")
     if kind == "EnvironmentBase" and not is_base:
         at(("kind",), "an EnvironmentBase file's name must start with '_' (e.g. _base.yaml)")
     if kind == "Environment" and is_base:
@@ -110,28 +112,40 @@ def _envelope_problems(doc: YamlDocument, folder: str) -> list[Problem]:
     return problems
 
 
-def _parse_all(source: Source) -> tuple[dict[str, list[YamlDocument]], list[Problem]]:
-    by_folder: dict[str, list[YamlDocument]] = {ENVIRONMENTS_DIR: [], RELEASES_DIR: []}
-    problems: list[Problem] = []
+@dataclass
+class _Parsed:
+    docs: dict[str, list[YamlDocument]]  # folder → documents whose envelope is right
+    names: dict[str, set[str]]  # folder → name of every file, readable or not
+    problems: list[Problem]
+
+
+def _parse_all(source: Source) -> _Parsed:
+    parsed = _Parsed({ENVIRONMENTS_DIR: [], RELEASES_DIR: []}, {ENVIRONMENTS_DIR: set(), RELEASES_DIR: set()}, [])
     seen: dict[str, str] = {}
-    for folder in by_folder:
+    for folder in parsed.docs:
         for path in source.files(folder):
-            key = f"{folder}/{_stem(path)}"
-            if key in seen:
-                problems.append(Problem(path, 1, 1, "metadata.name", f"'{_stem(path)}' is already defined by {seen[key]}"))
-                continue
-            seen[key] = path
+            doc: YamlDocument | None = None
             try:
                 doc = parse_yaml(path, source.read(path))
             except ConfigError as exc:
-                problems.extend(exc.problems)
+                parsed.problems.extend(exc.problems)
+            key = f"{folder}/{_stem(path)}"
+            if key in seen:  # live.yaml and live.yml: which one is live?
+                line, col = doc.position(("metadata", "name")) if doc else (1, 1)
+                parsed.problems.append(
+                    Problem(path, line, col, "metadata.name", f"'{_stem(path)}' is already defined by {seen[key]}; keep one file per name")
+                )
+                continue
+            seen[key] = path
+            parsed.names[folder].add(_stem(path))
+            if doc is None:
                 continue
             envelope = _envelope_problems(doc, folder)
             if envelope:
-                problems.extend(envelope)
+                parsed.problems.extend(envelope)
                 continue
-            by_folder[folder].append(doc)
-    return by_folder, problems
+            parsed.docs[folder].append(doc)
+    return parsed
 
 
 def _resolve_bases(doc: YamlDocument, bases: dict[str, YamlDocument]) -> tuple[list[YamlDocument], list[Problem]]:
@@ -141,6 +155,9 @@ def _resolve_bases(doc: YamlDocument, bases: dict[str, YamlDocument]) -> tuple[l
         parent = (current.data.get("metadata") or {}).get("extends")
         if parent is None:
             return chain, []
+        if not isinstance(parent, str):
+            line, col = current.position(("metadata", "extends"))
+            return chain, [Problem(current.file, line, col, "metadata.extends", "must be the name of a base, e.g. _base")]
         if parent not in bases:
             line, col = current.position(("metadata", "extends"))
             return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' not found in {ENVIRONMENTS_DIR}/")]
@@ -153,7 +170,8 @@ def _resolve_bases(doc: YamlDocument, bases: dict[str, YamlDocument]) -> tuple[l
 
 def load_source(source: Source) -> DesiredState:
     """Load and check everything in `source`; raise `ConfigError` with every problem found."""
-    docs, problems = _parse_all(source)
+    parsed = _parse_all(source)
+    docs, problems = parsed.docs, parsed.problems
     env_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "Environment"]
     base_docs = {d.data["metadata"]["name"]: d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "EnvironmentBase"}
     catalog_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "SecretCatalog"]
@@ -206,10 +224,20 @@ def load_source(source: Source) -> DesiredState:
         catalog_doc=catalog_doc,
         base_docs=MappingProxyType(base_docs),
     )
-    problems.extend(check_references(state))
+    problems.extend(check_references(state, parsed.names[RELEASES_DIR], _declared_secrets(catalog, catalog_doc, parsed)))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(list(dict.fromkeys(problems)))  # a base's problem shows once, not once per environment
     return state
+
+
+def _declared_secrets(catalog: SecretCatalog | None, doc: YamlDocument | None, parsed: _Parsed) -> set[str] | None:
+    """Secret names the catalog declares; None when it exists but cannot be read at all."""
+    if catalog is not None:
+        return set(catalog.spec.secrets)
+    if doc is not None:  # invalid entries have their own problems; their names still count
+        secrets = (doc.data.get("spec") or {}).get("secrets") if isinstance(doc.data.get("spec"), dict) else None
+        return set(secrets) if isinstance(secrets, dict) else None
+    return None if _stem(CATALOG_FILE) in parsed.names[ENVIRONMENTS_DIR] else set()
 
 
 def load(path: str | FsPath = ".", ref: str | None = None) -> DesiredState:

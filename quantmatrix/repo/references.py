@@ -5,7 +5,7 @@ Checked on the environments that validated; a broken environment already has its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from quantmatrix.errors import Problem
@@ -28,17 +28,19 @@ def secret_refs(data: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
             yield from secret_refs(value, path + (i,))
 
 
-def check_references(state: "DesiredState") -> list[Problem]:
+def check_references(state: "DesiredState", release_files: Collection[str], declared: Collection[str] | None) -> list[Problem]:
+    """`release_files`: every release file's name, readable or not (a broken file has its own
+    problems; "not found" would be noise). `declared`: the catalog's secret names, or None when
+    the catalog exists but cannot be read (then secret names are not checked)."""
     problems: list[Problem] = []
 
     def at(env: str, path: Path, message: str) -> None:
         file, line, col = state.effective[env].locate(path)
         problems.append(Problem(file, line, col, dotted(path), message))
 
-    declared = set(state.catalog.spec.secrets) if state.catalog else None
     for name, env in state.environments.items():
         release = state.releases.get(env.spec.release)
-        if env.spec.release not in state.release_docs:
+        if env.spec.release not in release_files:
             at(name, ("spec", "release"), f"release {env.spec.release} not found in releases/")
         elif release is not None:
             for i, strategy in enumerate(env.spec.strategies):
@@ -58,9 +60,9 @@ def check_references(state: "DesiredState") -> list[Problem]:
                     f"analytics logic {env.spec.analytics.logic_version} differs from "
                     f"{release.spec.analytics.logic_version}, the version release {release.metadata.name} pins",
                 )
+        if declared is None:
+            continue
         for path, secret in secret_refs(state.effective[name].data.get("spec"), ("spec",)):
-            if declared is None:
-                at(name, path, f"secret {secret} is referenced but there is no secret catalog (environments/secrets.yaml)")
-            elif secret not in declared:
+            if secret not in declared:
                 at(name, path, f"secret {secret} is not declared in environments/secrets.yaml")
     return problems

@@ -17,6 +17,16 @@ Locate = Callable[[Path], tuple[str, int, int]]
 
 _UNION_MEMBERS = {"SecretRef", "Approval", "str", "int", "float", "bool", "date", "datetime", "CapitalIncrease"}
 
+# pydantic's wording → ours, for the types people get wrong in YAML
+_TYPE_MESSAGES = {
+    "bool_type": "must be true or false (unquoted; yes/no/on/off are strings)",
+    "float_type": "must be a number (unquoted)",
+    "int_type": "must be a whole number (unquoted)",
+    "string_type": "must be a string",
+    "dict_type": "must be a mapping",
+    "list_type": "must be a list",
+}
+
 
 def _message(error: dict[str, Any]) -> str:
     kind, msg = error["type"], error["msg"]
@@ -24,21 +34,35 @@ def _message(error: dict[str, Any]) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
-    if kind in ("model_type", "dict_type", "model_attributes_type") and "SecretRef" in str(error.get("loc")):
+    ctx = error.get("ctx") or {}
+    if kind in ("model_type", "dict_type", "model_attributes_type") and ("SecretRef" in str(error["loc"]) or ctx.get("class_name") == "SecretRef"):
         return "must be a secret reference {secret: NAME}; never write a secret value in git"
-    if kind == "literal_error":
-        return msg.replace("Input should be", "must be")
-    return msg.removeprefix("Value error, ").replace("Input should be", "must be")
+    if kind.startswith(("date_", "datetime_")):
+        return "must be a date written YYYY-MM-DD"
+    if kind in ("model_type", "model_attributes_type"):
+        return "must be a mapping"
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind]
+    message = msg.removeprefix("Value error, ").replace("Input should be", "must be").replace("String should", "must")
+    return f"key {message}" if error["loc"] and error["loc"][-1] == "[key]" else message
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> Path:
-    """Drop pydantic's union-member and function markers from an error location."""
+    """Drop pydantic's union-member, function and dict-key markers from an error location."""
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and (part in _UNION_MEMBERS or part.startswith(("function-", "literal[", "nullable["))):
+        if isinstance(part, str) and (part in _UNION_MEMBERS or part == "[key]" or part.startswith(("function-", "literal[", "nullable["))):
             continue
         out.append(part)
     return tuple(out)
+
+
+def _one_per_union(errs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A union (`SecretRef | None`, `date | datetime`) reports once per member: keep one."""
+    if len({e["loc"] for e in errs}) == 1:
+        return errs
+    useful = [e for e in errs if e["type"] != "none_required"] or errs
+    return useful[:1]
 
 
 def validate_model(model: type[BaseModel], data: Any, locate: Locate) -> tuple[BaseModel | None, list[Problem]]:
@@ -47,19 +71,14 @@ def validate_model(model: type[BaseModel], data: Any, locate: Locate) -> tuple[B
         return model.model_validate(data), []
     except ValidationError as exc:
         problems: dict[tuple[Path, str], Problem] = {}
-        errors = exc.errors(include_input=False, include_url=False)
         by_loc: dict[Path, list[dict[str, Any]]] = {}
-        for error in errors:
-            by_loc.setdefault(_clean_loc(error["loc"]), []).append(error)
+        for error in exc.errors(include_input=False, include_url=False):
+            # a validator may name the exact item it is about (ctx "at", relative to its field)
+            at = tuple((error.get("ctx") or {}).get("at", ()))
+            by_loc.setdefault(_clean_loc(error["loc"]) + at, []).append(error)
         for path, errs in by_loc.items():
-            # A union (e.g. `SecretRef | None`) reports one error per member: keep the most useful.
-            if len(errs) > 1 and any(e["type"] == "none_required" for e in errs):
-                errs = [e for e in errs if e["type"] != "none_required"]
-            for error in errs:
+            for error in _one_per_union(errs):
                 message = _message(error)
-                if error["type"] == "missing":
-                    where = locate(path[:-1])
-                else:
-                    where = locate(path)
-                problems.setdefault((path, message), Problem(where[0], where[1], where[2], dotted(path), message))
+                file, line, col = locate(path[:-1] if error["type"] == "missing" else path)
+                problems.setdefault((path, message), Problem(file, line, col, dotted(path), message))
         return None, list(problems.values())
