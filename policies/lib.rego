@@ -18,11 +18,8 @@ secret_refs(x) := {[p, v.secret] |
 	is_string(v.secret)
 }
 
-# The names of every secret `x` references.
-secret_names(x) := {name | some [_, name] in secret_refs(x)}
-
 # The names of the secrets referenced in `text`, the JSON of a document: a fast screen that
-# finds the same names as `secret_names` without walking (rules walk only documents it flags).
+# finds the names `secret_refs` would, without walking (rules walk only documents it flags).
 referenced_names(text) := {m[1] | some m in regex.find_all_string_submatch_n(`"secret":"([^"]*)"`, text, -1)}
 
 # Each effective environment's spec as JSON text, computed once per evaluation for the screens.

@@ -52,6 +52,11 @@ test_rel001_floating_config_version_denied if {
 	fx.fired(fs, "QM-REL-001", ["releases", "2026.11.1", "spec", "config_version"])
 }
 
+test_rel001_numeric_config_version_denied if {
+	fs := denials(fx.with_value("/releases/2026.11.1/spec/config_version", 2026.11))
+	fx.fired(fs, "QM-REL-001", ["releases", "2026.11.1", "spec", "config_version"])
+}
+
 test_rel001_exact_versions_silent if {
 	inp := fx.patched([
 		{"op": "replace", "path": "/releases/2026.11.1/spec/components/api", "value": "3.3.1-rc.1+build.7"},
