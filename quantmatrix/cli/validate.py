@@ -44,8 +44,9 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
     if fmt == "json":
         echo(json.dumps(summary, indent=2))
     else:
+        names = summary["environments"]
+        listed = f" ({', '.join(names)})" if len(names) <= 10 else ""  # a fleet would fill the screen
         echo(
-            f"{style('valid', 'green')}: {len(summary['environments'])} environments "
-            f"({', '.join(summary['environments'])}), {len(summary['releases'])} releases, "
-            f"{summary['secrets']} secrets in {state.source}"
+            f"{style('valid', 'green')}: {len(names)} environments{listed}, "
+            f"{len(summary['releases'])} releases, {summary['secrets']} secrets in {state.source}"
         )

@@ -1,0 +1,387 @@
+"""A synthetic desired-state repository, shaped like the sample one, at any size.
+
+Reusable by every benchmark (and by tests that want a big valid repository):
+
+    from bench.synthetic import write_repo      # from the repository root
+    write_repo(Path("/tmp/big"), environments=1000, strategies=20, releases=500)
+
+or by path: `importlib.util.spec_from_file_location("synthetic", "bench/synthetic.py")`.
+
+The result validates cleanly (`qm validate`): every environment extends `_base`, runs an
+existing release, pins the strategy versions that release pins and references only secrets
+declared in the catalog with its own mode as scope. Modes cycle local, live, 4× paper,
+4× backtest, so a tenth of the environments are live (with approvals and blocked symbols,
+like `environments/live.yaml`). Output is deterministic: same arguments, same bytes.
+
+Run it directly to write one: `python bench/synthetic.py OUT_DIR [ENVIRONMENTS STRATEGIES RELEASES]`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+STRATEGY_NAMES = (
+    "momentum_breakout", "mean_reversion", "pairs_stat_arb", "vwap_reversion", "opening_range",
+    "trend_following", "gap_fade", "sector_rotation", "volatility_breakout", "earnings_drift",
+    "overnight_drift", "rsi_reversal", "channel_breakout", "relative_strength", "liquidity_provision",
+    "index_arbitrage", "dual_momentum", "carry_basket", "news_momentum", "close_auction",
+)  # fmt: skip
+MODES = ("local", "live", "paper", "paper", "paper", "paper", "backtest", "backtest", "backtest", "backtest")
+SECRETS = {  # mode → (suffix, where it is used, provider) of each secret an environment of that mode needs
+    "local": (("REDIS_URL", "Redis URL on a developer machine (optional)", "env"),
+              ("POSTGRES_URL", "PostgreSQL URL on a developer machine (optional)", "env")),
+    "paper": (("BROKER_KEY_ID", "Paper broker API key id", "env"),
+              ("BROKER_SECRET", "Paper broker API secret key", "file"),
+              ("MARKET_DATA_KEY", "Delayed market data API key", "env"),
+              ("REDIS_URL", "Redis URL (with password) of the control plane", "env"),
+              ("POSTGRES_URL", "PostgreSQL URL (with password) of the database", "env")),
+    "live": (("BROKER_KEY_ID", "LIVE broker API key id; authorized users only", "file"),
+             ("BROKER_SECRET", "LIVE broker API secret key; authorized users only", "file"),
+             ("MARKET_DATA_KEY", "Real-time market data entitlement key", "file"),
+             ("REDIS_URL", "Redis URL (with password) of the live control plane", "file"),
+             ("POSTGRES_URL", "PostgreSQL URL (with password) of the live database", "file")),
+    "backtest": (("HISTORICAL_DATA_KEY", "Historical market data archive key", "env"),
+                 ("POSTGRES_URL", "PostgreSQL URL of the research database", "env")),
+}  # fmt: skip
+
+
+def release_version(i: int) -> str:
+    """CalVer like the samples: 2020.1.0, 2020.1.1, … five patches a month."""
+    return f"{2020 + i // 60}.{(i // 5) % 12 + 1}.{i % 5}"
+
+
+def strategy_name(k: int) -> str:
+    base = STRATEGY_NAMES[k % len(STRATEGY_NAMES)]
+    return base if k < len(STRATEGY_NAMES) else f"{base}_{k // len(STRATEGY_NAMES) + 1}"
+
+
+def strategy_version(k: int, release: int) -> str:
+    return f"{1 + k % 4}.{release // 10}.{release % 10}"
+
+
+def analytics_version(release: int) -> str:
+    return f"1.{release // 50}.{release % 50}"
+
+
+def environment_name(i: int) -> str:
+    return f"{MODES[i % len(MODES)]}-{i:04d}"
+
+
+def _secret(env: str, suffix: str) -> str:
+    return f"QM_{env.upper().replace('-', '_')}_{suffix}"
+
+
+def _date(i: int, offset: int = 0) -> str:
+    day = (i * 7 + offset) % 336
+    return f"2026-{day // 28 + 1:02d}-{day % 28 + 1:02d}"
+
+
+def base_yaml() -> str:
+    return """\
+# yaml-language-server: $schema=../schemas/EnvironmentBase.schema.json
+# Non-live defaults shared by every environment (synthetic).
+apiVersion: quantmatrix.io/v1
+kind: EnvironmentBase
+metadata:
+  name: _base
+  description: Non-live defaults shared by every environment.
+spec:
+  execution:
+    broker: dry-run
+    account_type: dry_run
+    routes_live_orders: false
+  market_data:
+    provider: demo
+    feed: demo
+  redis:
+    required: false
+  postgres:
+    required: false
+  risk:
+    currency: USD
+    max_order_notional: 1000
+    max_position_notional: 5000
+    max_gross_exposure: 10000
+    max_daily_loss: 250
+    max_orders_per_minute: 10
+  capital:
+    limit: 10000
+    currency: USD
+  scanner:
+    enabled: true
+    universe: us-equities-liquid
+    interval_seconds: 60
+    params:
+      min_price: 5
+      min_avg_volume: 500000
+  analytics:
+    enabled: true
+    capture: true
+    logic_version: 1.0.0
+  alerts:
+    enabled: true
+    channels: ["#qm-ops"]
+  safety:
+    emergency_halt:
+      enabled: true
+  monitoring:
+    intensity: normal
+    window_hours: 4
+"""
+
+
+def release_yaml(i: int, strategies: int) -> str:
+    version = release_version(i)
+    previous = release_version(i - 1) if i else "null"
+    pins = "".join(f"    {strategy_name(k)}: {strategy_version(k, i)}\n" for k in range(strategies))
+    return f"""\
+# yaml-language-server: $schema=../schemas/Release.schema.json
+apiVersion: quantmatrix.io/v1
+kind: Release
+metadata:
+  name: {version}
+  description: Synthetic release {i}.
+spec:
+  components:
+    api: 3.{i // 20}.{i % 20}
+    workers: 3.{i // 20}.{i % 20}
+    ui: 2.{i // 25}.{i % 25}
+  config_version: {version}
+  database:
+    revision: {i // 25:04d}_schema_{i // 25}
+    backward_compatible: true
+    reversible: true
+    backup_confirmed: {{by: ana.dba, at: {_date(i)}, reference: DB-{1000 + i}}}
+  strategies:
+{pins}  analytics:
+    logic_version: {analytics_version(i)}
+  changes:
+    config: [Synthetic configuration change {i}]
+    migrations: []
+    strategies: [Strategy versions moved to the {version} set]
+    risk: []
+  rollback:
+    previous: {previous}
+    migrations_reversible: true
+    plan: Halt trading, redeploy the previous release's components and strategy versions, reconcile, resume.
+  checklist:
+    release_change_checklist: {{by: li.eng, at: {_date(i)}, reference: RCC-{version}}}
+    production_readiness_review: {{by: sam.cto, at: {_date(i, 1)}, reference: PRR-{version}}}
+    migrations_reviewed: {{by: ana.dba, at: {_date(i)}, reference: DB-{1000 + i}}}
+    risk_changes_reviewed: {{by: omar.risk, at: {_date(i)}, reference: RISK-{1000 + i}}}
+    rollback_plan_reviewed: {{by: dana.ops, at: {_date(i)}}}
+  validation:
+    paper:
+      environment: paper-0002
+      deployment: dep-paper-{version}-1
+      started: {_date(i, 1)}
+      completed: {_date(i, 8)}
+      result: passed
+      checks:
+        startup_flow: true
+        account_summary_matches_broker: true
+        order_placement: true
+        order_cancel: true
+        fills_captured: true
+        positions_reconcile: true
+        end_of_day_reconciliation: true
+        emergency_halt_tested: true
+      approved: {{by: maria.head-of-trading, at: {_date(i, 8)}, reference: GOLIVE-{1000 + i}}}
+"""
+
+
+def _execution(mode: str, name: str) -> str:
+    if mode == "local":
+        return f"""\
+  execution:
+    broker: dry-run
+    account_type: dry_run
+    account: {name}-dry-run
+  market_data:
+    provider: demo
+    feed: demo
+  redis:
+    required: false
+    url: {{secret: {_secret(name, "REDIS_URL")}}}
+    key_prefix: "qm:{name}:"
+  postgres:
+    required: false
+    url: {{secret: {_secret(name, "POSTGRES_URL")}}}
+"""
+    if mode == "backtest":
+        return f"""\
+  execution:
+    broker: simulator
+    account_type: simulated
+    account: sim-{name}
+    endpoint: sim://simulator
+    routes_live_orders: false
+  market_data:
+    provider: replay
+    feed: historical
+    credentials:
+      historical_data_key: {{secret: {_secret(name, "HISTORICAL_DATA_KEY")}}}
+  redis:
+    required: false
+  postgres:
+    required: true
+    url: {{secret: {_secret(name, "POSTGRES_URL")}}}
+"""
+    live = mode == "live"
+    return f"""\
+  execution:
+    broker: alpaca
+    account_type: {mode}
+    account: {"LA" if live else "PA"}-{name.upper()}
+    endpoint: {"https://api.alpaca.markets" if live else "https://paper-api.alpaca.markets"}
+    routes_live_orders: {"true" if live else "false"}
+    credentials:
+      key_id: {{secret: {_secret(name, "BROKER_KEY_ID")}}}
+      secret_key: {{secret: {_secret(name, "BROKER_SECRET")}}}
+  market_data:
+    provider: polygon
+    feed: {"live" if live else "delayed"}
+    endpoint: {"wss://socket.polygon.io/stocks" if live else "wss://delayed.polygon.io/stocks"}
+    credentials:
+      api_key: {{secret: {_secret(name, "MARKET_DATA_KEY")}}}
+  redis:
+    required: true
+    url: {{secret: {_secret(name, "REDIS_URL")}}}
+    key_prefix: "qm:{name}:"
+  postgres:
+    required: true
+    url: {{secret: {_secret(name, "POSTGRES_URL")}}}
+"""
+
+
+_LIMITS = {  # order, position, gross, daily loss, orders/min, capital
+    "local": (1000, 5000, 10000, 250, 30, 10000),
+    "paper": (10000, 50000, 200000, 5000, 60, 200000),
+    "live": (5000, 20000, 50000, 1500, 20, 50000),
+    "backtest": (100000, 500000, 2000000, 50000, 600, 1000000),
+}
+_BANNERS = {"local": "LOCAL · DRY-RUN", "paper": "PAPER TRADING", "live": "LIVE TRADING · REAL CAPITAL", "backtest": "BACKTEST · SIMULATED"}
+
+
+def _live_extras(i: int) -> str:
+    return f"""\
+  blocked_symbols: [GME, AMC, BBBYQ, MULN, FFIE]
+  safety:
+    emergency_halt:
+      enabled: true
+      verified: {{by: dana.ops, at: {_date(i)}, reference: OPS-{2000 + i}}}
+    reconciliation_tested: {{by: dana.ops, at: {_date(i)}, reference: OPS-{2000 + i}}}
+  monitoring:
+    intensity: heightened
+    window_hours: 24
+  staffing:
+    operator: dana.ops
+    engineer_on_standby: li.eng
+  approvals:
+    go_live_checklist: {{by: maria.head-of-trading, at: {_date(i)}, reference: GOLIVE-{i}}}
+    production_readiness_review: {{by: sam.cto, at: {_date(i)}, reference: PRR-{i}}}
+    initial_capital_limits: {{by: maria.head-of-trading, at: {_date(i)}, reference: RISK-{i}}}
+    strategy_set: {{by: maria.head-of-trading, at: {_date(i)}, reference: RISK-{i}}}
+    risk_limits_final_review: {{by: omar.risk, at: {_date(i)}, reference: RISK-{i}}}
+    broker_endpoint_verified: {{by: li.eng, at: {_date(i)}, reference: OPS-{2000 + i}}}
+    market_data_entitlement: {{by: li.eng, at: {_date(i)}, reference: VENDOR-{i}}}
+"""
+
+
+def environment_yaml(i: int, strategies: int, releases: int) -> str:
+    name, mode = environment_name(i), MODES[i % len(MODES)]
+    release = i % releases
+    order, position, gross, loss, per_minute, capital = _LIMITS[mode]
+    each = capital // max(strategies, 1)
+    strategy_lines = "".join(
+        f"""\
+    - name: {strategy_name(k)}
+      version: {strategy_version(k, release)}
+      capital: {each}
+      enabled: {"true" if k % 5 else "false"}
+      params: {{lookback_minutes: {15 + k}, threshold: 0.0{k % 9 + 1}}}
+"""
+        for k in range(strategies)
+    )
+    host = "127.0.0.1" if mode == "local" else f"{name}.qm.internal"
+    return (
+        f"""\
+# yaml-language-server: $schema=../schemas/Environment.schema.json
+# Synthetic {mode} environment {i}.
+apiVersion: quantmatrix.io/v1
+kind: Environment
+metadata:
+  name: {name}
+  extends: _base
+  description: Synthetic {mode} environment.
+  labels: {{desk: desk-{i % 17}, region: {("us", "eu", "apac")[i % 3]}}}
+spec:
+  mode: {mode}
+  release: {release_version(release)}
+"""
+        + _execution(mode, name)
+        + f"""\
+  api:
+    base_url: http://{host}:8000
+  ui:
+    banner: {_BANNERS[mode]}
+    url: http://{host}
+  risk:
+    currency: USD
+    max_order_notional: {order}
+    max_position_notional: {position}
+    max_gross_exposure: {gross}
+    max_daily_loss: {loss}
+    max_orders_per_minute: {per_minute}
+  capital:
+    limit: {capital}
+    currency: USD
+  strategies:
+{strategy_lines}  scanner:
+    enabled: true
+    universe: us-equities-liquid
+    interval_seconds: 30
+  analytics:
+    enabled: true
+    capture: true
+    logic_version: {analytics_version(release)}
+"""
+        + (_live_extras(i) if mode == "live" else "")
+    )
+
+
+def catalog_yaml(environments: int) -> str:
+    lines = [
+        "# yaml-language-server: $schema=../schemas/SecretCatalog.schema.json\n",
+        "apiVersion: quantmatrix.io/v1\nkind: SecretCatalog\nmetadata:\n  name: secrets\nspec:\n  secrets:\n",
+    ]
+    for i in range(environments):
+        name, mode = environment_name(i), MODES[i % len(MODES)]
+        for suffix, what, provider in SECRETS[mode]:
+            secret = _secret(name, suffix)
+            where = f"{{env: {secret}}}" if provider == "env" else f"{{file: /run/secrets/{secret.lower()}}}"
+            lines.append(f"    {secret}: {{scope: {mode}, description: {what} of {name}., provider: {where}}}\n")
+    return "".join(lines)
+
+
+def write_repo(root: Path, environments: int = 1000, strategies: int = 20, releases: int = 500) -> Path:
+    """Write a valid repository (`environments/`, `releases/`) under `root`; return `root`."""
+    root = Path(root)
+    envs, rels = root / "environments", root / "releases"
+    envs.mkdir(parents=True, exist_ok=True)
+    rels.mkdir(parents=True, exist_ok=True)
+    (envs / "_base.yaml").write_text(base_yaml(), encoding="utf-8")
+    (envs / "secrets.yaml").write_text(catalog_yaml(environments), encoding="utf-8")
+    for i in range(environments):
+        (envs / f"{environment_name(i)}.yaml").write_text(environment_yaml(i, strategies, releases), encoding="utf-8")
+    for i in range(releases):
+        (rels / f"{release_version(i)}.yaml").write_text(release_yaml(i, strategies), encoding="utf-8")
+    return root
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    sizes = [int(a) for a in sys.argv[2:5]]
+    print(write_repo(Path(sys.argv[1]), *sizes))
