@@ -1,0 +1,100 @@
+"""Time `qm check` as a whole process: the sample repository and synthetic ones.
+
+    .venv/bin/python bench/check_bench.py [--runs 7] [--sizes 250,500,1000] [--phases]
+
+Each figure is the median wall time of `--runs` runs after one warm-up run, of the `qm`
+console script, exactly as CI runs it (embedded engine, text report to /dev/null). Synthetic
+repositories come from bench/synthetic.py (20 strategies per environment, half as many
+releases as environments) with this repository's `policies/` copied in, since `qm check`
+reads the pack from the checked tree. Findings are fine (exit 1); exit ≥ 2 aborts.
+`--phases` also times, in one process, loading vs. the policy gate (input, engine, findings)
+per repository, to show where the time goes. Prints figures; asserts nothing
+(targets: ≤ 0.5 s on the sample, ≤ 3 s on 1,000 environments, linear growth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synthetic import write_repo  # noqa: E402
+from bench.validate_bench import _files, _mib, qm_command  # noqa: E402
+
+
+def time_check(path: Path, runs: int) -> tuple[float, list[float], int]:
+    """Median and all wall times (seconds) of `qm check PATH`, and its exit code."""
+    command = [*qm_command(), "check", str(path), "--output", os.devnull]
+    env = {**os.environ, "NO_COLOR": "1"}
+    times, code = [], 0
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, env=env, check=False)
+        elapsed = time.perf_counter() - start
+        code = done.returncode
+        if code >= 2:
+            sys.exit(f"qm check {path} exited {code}:\n{done.stderr.decode()[:2000]}")
+        if i:  # the first run warms caches
+            times.append(elapsed)
+    return statistics.median(times), times, code
+
+
+def phases(path: Path) -> str:
+    """Load vs. gate, in this process (imports excluded): where a whole run spends its time."""
+    from quantmatrix.policy.gate import run_check
+    from quantmatrix.repo.loader import load_source
+    from quantmatrix.repo.source import open_source
+
+    start = time.perf_counter()
+    source = open_source(path)
+    state = load_source(source)
+    loaded = time.perf_counter()
+    result = run_check(state, source=source)
+    done = time.perf_counter()
+    return f"load {loaded - start:.3f} s, gate {done - loaded:.3f} s ({len(result.findings)} findings)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", default="250,500,1000", help="environment counts of the synthetic repositories")
+    parser.add_argument("--strategies", type=int, default=20)
+    parser.add_argument("--phases", action="store_true", help="also time load vs. policy gate in-process")
+    args = parser.parse_args()
+
+    print(
+        f"qm check (embedded engine), whole process, median of {args.runs} runs, {args.strategies} strategies per "
+        f"synthetic environment ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})"
+    )
+    print(f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7} {'exit':>4}")
+    median, times, code = time_check(ROOT, args.runs)
+    print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {code:>4}")
+    if args.phases:
+        print(f"  {phases(ROOT)}")
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="qm-check-bench-") as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1))
+            shutil.copytree(ROOT / "policies", repo / "policies")
+            median, times, code = time_check(repo, args.runs)
+            figures.append((size, median))
+            label = f"synthetic: {size} envs, {max(size // 2, 1)} releases"
+            print(f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {code:>4}")
+            if args.phases:
+                print(f"  {phases(repo)}")
+    if len(figures) >= 2:
+        (small, t_small), (large, t_large) = figures[0], figures[-1]
+        print(f"growth {small} → {large} environments: ×{large / small:.1f} size, ×{t_large / t_small:.2f} time")
+
+
+if __name__ == "__main__":
+    main()
