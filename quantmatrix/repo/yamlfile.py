@@ -280,7 +280,8 @@ def _resolve(event: Any) -> tuple[Any, str | None]:
 def decode(file: str, raw: bytes) -> str:
     """Bytes → text, refusing what is not a small UTF-8 text file."""
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(Problem(file, message=f"file is larger than the {MAX_FILE_BYTES:,}-byte (1 MiB) limit"))
+        line = raw.count(b"\n", 0, MAX_FILE_BYTES) + 1  # where the limit is crossed
+        raise ConfigError(Problem(file, line, 1, message=f"file is larger than the {MAX_FILE_BYTES:,}-byte (1 MiB) limit"))
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise ConfigError(Problem(file, line, 1, message="binary content (NUL bytes); expected a UTF-8 YAML file"))
