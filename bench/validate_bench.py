@@ -1,0 +1,86 @@
+"""Time `qm validate` as a whole process: the sample repository and synthetic ones.
+
+    .venv/bin/python bench/validate_bench.py [--runs 7] [--sizes 250,500,1000]
+
+Each figure is the median wall time of `--runs` runs after one warm-up run (page cache,
+.pyc files), of the `qm` console script next to this Python, exactly as a user or CI runs
+it. Synthetic repositories (bench/synthetic.py) have 20 strategies per environment and half
+as many releases as environments (1,000 environments → 500 releases). Prints figures; it
+asserts nothing (targets: ≤ 0.3 s on the sample, ≤ 3 s on 1,000 environments, linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synthetic import write_repo  # noqa: E402
+
+
+def qm_command() -> list[str]:
+    script = Path(sys.executable).with_name("qm")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "quantmatrix"]
+
+
+def time_validate(path: Path, runs: int) -> tuple[float, list[float]]:
+    """Median and all wall times (seconds) of `qm validate PATH`; fails loudly if invalid."""
+    command = [*qm_command(), "validate", str(path)]
+    env = {**os.environ, "NO_COLOR": "1"}
+    times = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, env=env, check=False)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"qm validate {path} exited {done.returncode}:\n{done.stderr.decode()[:2000]}")
+        if i:  # the first run warms caches
+            times.append(elapsed)
+    return statistics.median(times), times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", default="250,500,1000", help="environment counts of the synthetic repositories")
+    parser.add_argument("--strategies", type=int, default=20)
+    args = parser.parse_args()
+
+    print(
+        f"qm validate, whole process, median of {args.runs} runs, {args.strategies} strategies per synthetic "
+        f"environment ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})"
+    )
+    print(f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7}")
+    median, times = time_validate(ROOT, args.runs)
+    print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7}")
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="qm-bench-") as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1))
+            median, times = time_validate(repo, args.runs)
+            figures.append((size, median))
+            label = f"synthetic: {size} envs, {max(size // 2, 1)} releases"
+            print(f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f}")
+    if len(figures) >= 2:
+        (small, t_small), (large, t_large) = figures[0], figures[-1]
+        print(f"growth {small} → {large} environments: ×{large / small:.1f} size, ×{t_large / t_small:.2f} time")
+
+
+def _files(root: Path) -> int:
+    return sum(1 for folder in ("environments", "releases") for p in (root / folder).glob("*.y*ml"))
+
+
+def _mib(root: Path) -> float:
+    return sum(p.stat().st_size for folder in ("environments", "releases") for p in (root / folder).glob("*.y*ml")) / 2**20
+
+
+if __name__ == "__main__":
+    main()
