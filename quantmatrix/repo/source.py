@@ -92,10 +92,9 @@ class GitSource:
         except ConfigError:
             raise ConfigError(Problem(str(self.repo), message=f"git ref '{self.ref}' does not name a commit here")) from None
         self.label = self.label or f"{self.ref}@{self.commit[:12]}"
-        listing = _git(self.repo, "ls-tree", "-r", "-z", "--full-tree", "--format=%(objecttype) %(path)", self.commit)
-        self._paths = sorted(
-            entry.split(" ", 1)[1] for entry in listing.decode("utf-8", "replace").split("\0") if entry.startswith("blob ")
-        )
+        listing = _git(self.repo, "ls-tree", "-r", "-z", "--full-tree", self.commit)
+        entries = (entry.split("\t", 1) for entry in listing.decode("utf-8", "replace").split("\0") if "\t" in entry)
+        self._paths = sorted(path for meta, path in entries if meta.split(" ")[1:2] == ["blob"])  # "<mode> blob <sha>"
 
     def files(self, folder: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
         prefix = f"{folder}/"

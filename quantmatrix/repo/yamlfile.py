@@ -119,8 +119,8 @@ class _Builder:
             event = next_event()
             kind = type(event)
             if kind is ScalarEvent:
-                # Fast path (most events): an untagged string inside a collection. Same result
-                # as `self.scalar`, without its calls; benchmarked in bench/validate_bench.py.
+                # Fast path (most events): an untagged, unanchored scalar inside a collection.
+                # Same result as `self.scalar`, without its calls (bench/README.md).
                 if not stack or event.tag is not None or event.anchor is not None:
                     self.scalar(event)
                     continue
