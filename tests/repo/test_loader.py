@@ -79,43 +79,35 @@ def test_the_state_is_read_only() -> None:
         state.source = "elsewhere"  # type: ignore[misc]
 
 
-def test_missing_release(sample_repo: Path, line_in) -> None:
-    path = edit(sample_repo, "environments/paper.yaml", "release: 2026.11.1", "release: 2027.1.0")
-    assert problems_of(sample_repo) == [
-        f"environments/paper.yaml:{line_in(path, 'release: 2027')}:3: spec.release: release 2027.1.0 not found in releases/"
-    ]
+REFERENCE_CASES = {
+    "missing-release": (
+        "environments/paper.yaml", "release: 2026.11.1", "release: 2027.1.0", "release: 2027",
+        "3: spec.release: release 2027.1.0 not found in releases/",
+    ),
+    "strategy-version-differs-from-the-release-pin": (
+        "environments/live.yaml", "      version: 1.4.0\n", "      version: 1.4.2\n", "version: 1.4.2",
+        "7: spec.strategies[0].version: version 1.4.2 differs from 1.4.0, the version release 2026.11.0 pins",
+    ),
+    "strategy-not-pinned-by-the-release": (
+        "environments/live.yaml", "    - name: mean_reversion\n", "    - name: mean_reversion_v2\n", "mean_reversion_v2",
+        "7: spec.strategies[1].name: strategy 'mean_reversion_v2' is not pinned by release 2026.11.0",
+    ),
+    "analytics-logic-differs-from-the-release": (
+        "environments/live.yaml", "logic_version: 1.3.0", "logic_version: 1.3.1", "logic_version: 1.3.1",
+        "5: spec.analytics.logic_version: analytics logic 1.3.1 differs from 1.3.0, the version release 2026.11.0 pins",
+    ),
+    "undeclared-secret": (
+        "environments/live.yaml", "{secret: QM_LIVE_REDIS_URL}", "{secret: QM_LIVE_REDIS_URL_OLD}", "QM_LIVE_REDIS_URL_OLD",
+        "5: spec.redis.url: secret QM_LIVE_REDIS_URL_OLD is not declared in environments/secrets.yaml",
+    ),
+}  # fmt: skip
 
 
-def test_strategy_version_must_be_the_one_the_release_pins(sample_repo: Path, line_in) -> None:
-    path = edit(sample_repo, "environments/live.yaml", "      version: 1.4.0\n", "      version: 1.4.2\n")
-    assert problems_of(sample_repo) == [
-        f"environments/live.yaml:{line_in(path, 'version: 1.4.2')}:7: spec.strategies[0].version: "
-        "version 1.4.2 differs from 1.4.0, the version release 2026.11.0 pins"
-    ]
-
-
-def test_strategy_not_pinned_by_the_release(sample_repo: Path, line_in) -> None:
-    path = edit(sample_repo, "environments/live.yaml", "    - name: mean_reversion\n", "    - name: mean_reversion_v2\n")
-    assert problems_of(sample_repo) == [
-        f"environments/live.yaml:{line_in(path, 'mean_reversion_v2')}:7: spec.strategies[1].name: "
-        "strategy 'mean_reversion_v2' is not pinned by release 2026.11.0"
-    ]
-
-
-def test_analytics_logic_must_match_the_release(sample_repo: Path, line_in) -> None:
-    path = edit(sample_repo, "environments/live.yaml", "logic_version: 1.3.0", "logic_version: 1.3.1")
-    assert problems_of(sample_repo) == [
-        f"environments/live.yaml:{line_in(path, 'logic_version: 1.3.1')}:5: spec.analytics.logic_version: "
-        "analytics logic 1.3.1 differs from 1.3.0, the version release 2026.11.0 pins"
-    ]
-
-
-def test_undeclared_secret(sample_repo: Path, line_in) -> None:
-    path = edit(sample_repo, "environments/live.yaml", "{secret: QM_LIVE_REDIS_URL}", "{secret: QM_LIVE_REDIS_URL_OLD}")
-    assert problems_of(sample_repo) == [
-        f"environments/live.yaml:{line_in(path, 'QM_LIVE_REDIS_URL_OLD')}:5: spec.redis.url: "
-        "secret QM_LIVE_REDIS_URL_OLD is not declared in environments/secrets.yaml"
-    ]
+@pytest.mark.parametrize("case", REFERENCE_CASES.values(), ids=REFERENCE_CASES.keys())
+def test_cross_file_references(case: tuple[str, str, str, str, str], sample_repo: Path, line_in) -> None:
+    file, old, new, marker, expected = case
+    path = edit(sample_repo, file, old, new)
+    assert problems_of(sample_repo) == [f"{file}:{line_in(path, marker)}:{expected}"]
 
 
 def test_secrets_inside_strategy_params_are_checked_too(sample_repo: Path) -> None:
