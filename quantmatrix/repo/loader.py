@@ -149,22 +149,26 @@ def _parse_all(source: Source) -> _Parsed:
     return parsed
 
 
-def _resolve_bases(doc: YamlDocument, bases: dict[str, YamlDocument]) -> tuple[list[YamlDocument], list[Problem]]:
+def _resolve_bases(
+    doc: YamlDocument, bases: dict[str, YamlDocument], unreadable: set[str]
+) -> tuple[list[YamlDocument], list[Problem], bool]:
+    """The chain of bases under `doc` (nearest first), its problems, and whether it is whole.
+    A base whose file is broken has its own problems: the environment adds none."""
     chain: list[YamlDocument] = []
     current = doc
     while True:
         parent = (current.data.get("metadata") or {}).get("extends")
         if parent is None:
-            return chain, []
+            return chain, [], True
+        line, col = current.position(("metadata", "extends"))
         if not isinstance(parent, str):
-            line, col = current.position(("metadata", "extends"))
-            return chain, [Problem(current.file, line, col, "metadata.extends", "must be the name of a base, e.g. _base")]
+            return chain, [Problem(current.file, line, col, "metadata.extends", "must be the name of a base, e.g. _base")], False
+        if parent in unreadable:
+            return chain, [], False
         if parent not in bases:
-            line, col = current.position(("metadata", "extends"))
-            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' not found in {ENVIRONMENTS_DIR}/")]
+            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' not found in {ENVIRONMENTS_DIR}/")], False
         if bases[parent] in chain:
-            line, col = current.position(("metadata", "extends"))
-            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' extends itself in a cycle")]
+            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' extends itself in a cycle")], False
         current = bases[parent]
         chain.append(current)
 
@@ -189,6 +193,7 @@ def _load_source(source: Source) -> DesiredState:
     base_docs = {d.data["metadata"]["name"]: d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "EnvironmentBase"}
     catalog_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "SecretCatalog"]
 
+    unreadable_bases = {n for n in parsed.names[ENVIRONMENTS_DIR] if n.startswith("_")} - set(base_docs)
     for base in base_docs.values():
         problems.extend(validate_model(EnvironmentBase, base.data, lambda p, b=base: (b.file, *b.position(p)))[1])
 
@@ -205,13 +210,15 @@ def _load_source(source: Source) -> DesiredState:
     environments: dict[str, Environment] = {}
     effective: dict[str, Layered] = {}
     for doc in env_docs:
-        chain, found = _resolve_bases(doc, base_docs)
+        chain, found, whole = _resolve_bases(doc, base_docs, unreadable_bases)
         problems.extend(found)
         layered = layer(doc, chain)
-        model, found = validate_model(Environment, layered.data, layered.locate)
-        problems.extend(found)
         name = doc.data["metadata"]["name"]
         effective[name] = layered
+        if not whole:  # without its base, every field the base supplies would be "missing": noise
+            continue
+        model, found = validate_model(Environment, layered.data, layered.locate)
+        problems.extend(found)
         if model is not None:
             environments[name] = model  # type: ignore[assignment]
 

@@ -135,7 +135,8 @@ def test_a_catalog_elsewhere_is_refused(sample_repo: Path) -> None:
 
 def test_unknown_base(sample_repo: Path, line_in) -> None:
     path = edit(sample_repo, "environments/paper.yaml", "extends: _base", "extends: _shared")
-    assert problems_of(sample_repo)[0] == f"environments/paper.yaml:{line_in(path, 'extends: _shared')}:3: metadata.extends: base '_shared' not found in environments/"
+    # only that: the fields the base would supply are not reported missing as well
+    assert problems_of(sample_repo) == [f"environments/paper.yaml:{line_in(path, 'extends: _shared')}:3: metadata.extends: base '_shared' not found in environments/"]
 
 
 def test_bases_can_extend_bases_but_not_in_a_cycle(sample_repo: Path, line_in) -> None:
@@ -172,3 +173,11 @@ def test_other_files_are_ignored(sample_repo: Path) -> None:
     (sample_repo / "environments/drafts").mkdir()
     (sample_repo / "environments/drafts/next.yaml").write_text("not: [valid")
     assert sorted(load(sample_repo).environments) == ["backtest", "live", "local", "paper"]
+
+
+def test_a_broken_base_is_reported_once_not_by_every_environment(sample_repo: Path, line_in) -> None:
+    base = edit(sample_repo, "environments/_base.yaml", "  execution:\n", "  execution: [\n")
+    found = problems_of(sample_repo)
+    assert [p.split(":")[0] for p in found] == ["environments/_base.yaml"]
+    assert len(found) == 1
+    assert f"(while parsing a flow sequence started at line {line_in(base, 'execution: [')})" in found[0]
