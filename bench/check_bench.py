@@ -60,7 +60,28 @@ def phases(path: Path) -> str:
     loaded = time.perf_counter()
     result = run_check(state, source=source)
     done = time.perf_counter()
-    return f"load {loaded - start:.3f} s, gate {done - loaded:.3f} s ({len(result.findings)} findings)"
+    return f"load {loaded - start:.3f} s, gate {done - loaded:.3f} s ({len(result.findings)} findings); {_packages(source, state)}"
+
+
+def _packages(source, state) -> str:  # type: ignore[no-untyped-def]
+    """Evaluation time of each rule package alone (the gate evaluates them in one query)."""
+    from quantmatrix.policy.engines.embedded import new_interpreter, query
+    from quantmatrix.policy.input import input_json, policy_input
+    from quantmatrix.policy.pack import load_pack
+
+    pack = load_pack(source)
+    document = input_json(policy_input(state))
+    interpreter = new_interpreter(pack)
+    interpreter.set_input_json(document)
+    _, packages = query(interpreter, "data.qm.rules")
+    times = []
+    for package in sorted(packages or {}):
+        interpreter = new_interpreter(pack)
+        interpreter.set_input_json(document)
+        start = time.perf_counter()
+        query(interpreter, f"data.qm.rules.{package}")
+        times.append((time.perf_counter() - start, package))
+    return "packages: " + ", ".join(f"{name} {seconds:.3f}" for seconds, name in sorted(times, reverse=True))
 
 
 def main() -> None:
