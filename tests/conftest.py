@@ -1,6 +1,6 @@
 """Fixtures shared by the desired-state tests (tests/model, tests/repo, tests/cli).
 
-Names are distinct from the `repo`/`qm` fixtures other test folders define for themselves.
+`qm` (run the CLI in-process) serves every test folder; `repo` fixtures are per folder.
 """
 
 from __future__ import annotations
@@ -47,18 +47,25 @@ def sample_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run_qm(capsys: pytest.CaptureFixture[str]) -> Callable[..., QmResult]:
-    """Run `qm ARGS` in-process through the real CLI edge (exit codes, error rendering)."""
+def qm(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run `qm ARGS...` in-process through the real CLI edge (exit codes, error rendering);
+    returns (exit code, stdout, stderr)."""
     from quantmatrix.cli import cli
     from quantmatrix.cli.edge import run
 
-    def invoke(*args: str) -> QmResult:
+    def invoke(*args: object) -> tuple[int, str, str]:
         capsys.readouterr()
         code = run(cli, [str(a) for a in args])
         captured = capsys.readouterr()
-        return QmResult(code, captured.out, captured.err)
+        return code, captured.out, captured.err
 
     return invoke
+
+
+@pytest.fixture
+def run_qm(qm: Callable[..., tuple[int, str, str]]) -> Callable[..., QmResult]:
+    """`qm`, with the result as a `QmResult`."""
+    return lambda *args: QmResult(*qm(*args))
 
 
 def _git(repo: Path, *args: str) -> str:

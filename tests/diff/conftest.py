@@ -1,11 +1,10 @@
-"""Fixtures of the diff tests: a real git repository of the sample state, and `qm` run
-through the real CLI edge."""
+"""Fixtures of the diff tests: a real git repository of the sample state."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -17,9 +16,3 @@ import gitrepo  # noqa: E402
 def repo(tmp_path: Path) -> Any:
     """The sample state committed on `main` with the delta rules as the pack; work tree on `main`."""
     return gitrepo.make_repo(tmp_path / "repo")
-
-
-@pytest.fixture
-def qm(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run `qm ARGS...` through the real CLI edge; returns (exit code, stdout, stderr)."""
-    return gitrepo.qm_runner(capsys)

@@ -100,17 +100,3 @@ def make_repo(path: Path, pack: str = "change") -> GitRepo:
     repo.git("init", "-q", "-b", "main")
     repo.commit("sample desired state")
     return repo
-
-
-def qm_runner(capsys):  # type: ignore[no-untyped-def]
-    """`qm ARGS...` through the real CLI edge → (exit code, stdout, stderr)."""
-    from quantmatrix.cli import cli
-    from quantmatrix.cli.edge import run
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run(cli, list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke

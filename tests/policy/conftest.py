@@ -62,18 +62,3 @@ def fake_opa() -> Iterator[object]:
     module = _module("qm_fake_opa", Path(__file__).parent / "fake_opa.py")
     with module.FakeOpaServer() as server:
         yield server
-
-
-@pytest.fixture
-def qm(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run `qm ARGS...` through the real CLI edge; returns (exit code, stdout, stderr)."""
-    from quantmatrix.cli import cli
-    from quantmatrix.cli.edge import run
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run(cli, list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke

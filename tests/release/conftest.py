@@ -1,10 +1,10 @@
-"""Fixtures of the release tests: the git repository helper of tests/diff, and `qm`."""
+"""Fixtures of the release tests: the git repository helper of tests/diff."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -22,9 +22,3 @@ def repo(tmp_path: Path) -> Any:
 def real_pack_repo(tmp_path: Path) -> Any:
     """The sample state with this checkout's whole policy pack."""
     return gitrepo.make_repo(tmp_path / "repo", pack="real")
-
-
-@pytest.fixture
-def qm(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run `qm ARGS...` through the real CLI edge; returns (exit code, stdout, stderr)."""
-    return gitrepo.qm_runner(capsys)
