@@ -68,7 +68,8 @@ def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
     gate = policy["jobs"]["gate"]
     assert gate["permissions"]["security-events"] == "write"
     (sarif_step,) = [s for s in steps(gate) if "--format sarif" in s.get("run", "")]
-    assert "qm check --format sarif --output qm.sarif" in sarif_step["run"]
+    assert 'qm check ${BASE:+--base "$BASE"} --format sarif --output qm.sarif' in sarif_step["run"]
+    assert sarif_step["env"]["BASE"] == "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}"
     assert "set +e" in sarif_step["run"] and 'echo "status=$?" >> "$GITHUB_OUTPUT"' in sarif_step["run"]
     upload = uses(gate, "github/codeql-action/upload-sarif")
     assert upload["with"]["sarif_file"] == "qm.sarif"
@@ -79,7 +80,7 @@ def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
 
 def test_gate_annotates_the_diff_and_fails_at_the_end_with_the_gate_status(policy):
     gate = policy["jobs"]["gate"]
-    assert "qm check --format github" in runs(gate)
+    assert 'qm check ${BASE:+--base "$BASE"} --format github' in runs(gate)
     last = steps(gate)[-1]
     assert last["if"] == "always()" and last["env"]["STATUS"] == "${{ steps.gate.outputs.status }}"
     assert 'exit "${STATUS:-2}"' in last["run"]
@@ -88,13 +89,12 @@ def test_gate_annotates_the_diff_and_fails_at_the_end_with_the_gate_status(polic
 
 def test_opa_parity_runs_the_real_opa_pinned_and_compares_json_reports(policy):
     job = policy["jobs"]["opa-parity"]
-    opa = job["services"]["opa"]
-    image, _, tag = opa["image"].partition(":")
+    image, _, tag = job["env"]["OPA_IMAGE"].partition(":")
     assert image == "openpolicyagent/opa"
     assert re.fullmatch(r"\d+\.\d+\.\d+", tag), f"pin an exact OPA version, not {tag!r}"
-    assert opa["command"].split() == ["run", "--server", "--addr", ":8181"]
-    assert opa["ports"] == ["8181:8181"]
     script = runs(job)
+    assert 'docker run -d --name opa -p 8181:8181 "$OPA_IMAGE" run --server --addr :8181' in script
+    assert script.index("docker run") < script.index("curl -fsS http://localhost:8181/health")
     assert "qm check --format json --output embedded.json" in script
     assert "qm check --engine opa --opa-url http://localhost:8181 --format json --output opa.json" in script
     assert "del(.engine)" in script and "diff -u embedded.norm.json opa.norm.json" in script
