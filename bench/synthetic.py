@@ -13,13 +13,33 @@ declared in the catalog with its own mode as scope. Modes cycle local, live, 4×
 4× backtest, so a tenth of the environments are live (with approvals and blocked symbols,
 like `environments/live.yaml`). Output is deterministic: same arguments, same bytes.
 
-Run it directly to write one: `python bench/synthetic.py OUT_DIR [ENVIRONMENTS STRATEGIES RELEASES]`.
+It is also a well-run repository: the policy pack (`policies/`) finds nothing in it on
+`TODAY`, the date the check benchmark pins with `qm check --today`. Each release moves the
+versions of a few strategies (a fifth of them) and names each move in `changes.strategies`,
+lists its migration when the schema revision moves, and every date is at or before `TODAY`,
+live safety evidence within the last four weeks. Paper is actively monitored; half the live
+environments are in their first live release (two strategies enabled), the other half
+record a capital increase.
+
+`noisy=True` (`--noisy`) writes the repository the first version of this generator wrote,
+kept for a findings-heavy measurement: every strategy moves in every release and no release
+says so (QM-REL-006 ×20 per release), paper monitoring is left `normal`, live evidence is
+stale or dated after `TODAY` and every live environment enables 16 strategies in its first
+live release (≈ 10.7 findings per environment).
+
+Run it directly to write one:
+`python bench/synthetic.py [--noisy] OUT_DIR [ENVIRONMENTS STRATEGIES RELEASES]`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
+
+# The date `qm check --today` is pinned to by the benchmark (and the policy tests): every
+# date the realistic repository records is at or before it.
+TODAY = "2026-11-28"
 
 STRATEGY_NAMES = (
     "momentum_breakout", "mean_reversion", "pairs_stat_arb", "vwap_reversion", "opening_range",
@@ -56,8 +76,11 @@ def strategy_name(k: int) -> str:
     return base if k < len(STRATEGY_NAMES) else f"{base}_{k // len(STRATEGY_NAMES) + 1}"
 
 
-def strategy_version(k: int, release: int) -> str:
-    return f"{1 + k % 4}.{release // 10}.{release % 10}"
+def strategy_version(k: int, release: int, noisy: bool = False) -> str:
+    """Strategy k's version in release `release`: it moves in every fifth release (a fifth
+    of the strategies move in each), or in every release when `noisy`."""
+    moves = release if noisy else (release + k % 5) // 5
+    return f"{1 + k % 4}.{moves // 10}.{moves % 10}"
 
 
 def analytics_version(release: int) -> str:
@@ -72,9 +95,15 @@ def _secret(env: str, suffix: str) -> str:
     return f"QM_{env.upper().replace('-', '_')}_{suffix}"
 
 
-def _date(i: int, offset: int = 0) -> str:
-    day = (i * 7 + offset) % 336
+def _date(i: int, offset: int = 0, noisy: bool = False) -> str:
+    """A date of 2026 spread by `i`: up to 2026-11-20 (before `TODAY`), or 2026-12-28 when `noisy`."""
+    day = (i * 7 + offset) % (336 if noisy else 300)
     return f"2026-{day // 28 + 1:02d}-{day % 28 + 1:02d}"
+
+
+def _recent(i: int) -> str:
+    """A date 1 to 27 days before `TODAY`: live safety evidence the pack accepts as recent."""
+    return (dt.date.fromisoformat(TODAY) - dt.timedelta(days=1 + i % 27)).isoformat()
 
 
 def base_yaml() -> str:
@@ -131,10 +160,30 @@ spec:
 """
 
 
-def release_yaml(i: int, strategies: int) -> str:
+def _revision(i: int) -> str:
+    """The alembic revision of release i: the schema moves every 25 releases."""
+    return f"{i // 25:04d}_schema_{i // 25}"
+
+
+def _changes(i: int, strategies: int, noisy: bool) -> tuple[str, str]:
+    """(changes.migrations, changes.strategies) of release i, versus release i - 1."""
+    if noisy:
+        return "[]", f"[Strategy versions moved to the {release_version(i)} set]"
+    migrations = f"[{_revision(i)}]" if i and _revision(i) != _revision(i - 1) else "[]"
+    moved = [
+        f"{strategy_name(k)} {strategy_version(k, i - 1)} → {strategy_version(k, i)}"
+        for k in range(strategies)
+        if i and strategy_version(k, i) != strategy_version(k, i - 1)
+    ]
+    return migrations, f"[{', '.join(moved)}]"
+
+
+def release_yaml(i: int, strategies: int, noisy: bool = False) -> str:
     version = release_version(i)
     previous = release_version(i - 1) if i else "null"
-    pins = "".join(f"    {strategy_name(k)}: {strategy_version(k, i)}\n" for k in range(strategies))
+    pins = "".join(f"    {strategy_name(k)}: {strategy_version(k, i, noisy)}\n" for k in range(strategies))
+    migrations, strategy_changes = _changes(i, strategies, noisy)
+    checked, started, completed = (_date(i, offset, noisy) for offset in (0, 1, 8))
     return f"""\
 # yaml-language-server: $schema=../schemas/Release.schema.json
 apiVersion: quantmatrix.io/v1
@@ -149,34 +198,34 @@ spec:
     ui: 2.{i // 25}.{i % 25}
   config_version: {version}
   database:
-    revision: {i // 25:04d}_schema_{i // 25}
+    revision: {_revision(i)}
     backward_compatible: true
     reversible: true
-    backup_confirmed: {{by: ana.dba, at: {_date(i)}, reference: DB-{1000 + i}}}
+    backup_confirmed: {{by: ana.dba, at: {checked}, reference: DB-{1000 + i}}}
   strategies:
 {pins}  analytics:
     logic_version: {analytics_version(i)}
   changes:
     config: [Synthetic configuration change {i}]
-    migrations: []
-    strategies: [Strategy versions moved to the {version} set]
+    migrations: {migrations}
+    strategies: {strategy_changes}
     risk: []
   rollback:
     previous: {previous}
     migrations_reversible: true
     plan: Halt trading, redeploy the previous release's components and strategy versions, reconcile, resume.
   checklist:
-    release_change_checklist: {{by: li.eng, at: {_date(i)}, reference: RCC-{version}}}
-    production_readiness_review: {{by: sam.cto, at: {_date(i, 1)}, reference: PRR-{version}}}
-    migrations_reviewed: {{by: ana.dba, at: {_date(i)}, reference: DB-{1000 + i}}}
-    risk_changes_reviewed: {{by: omar.risk, at: {_date(i)}, reference: RISK-{1000 + i}}}
-    rollback_plan_reviewed: {{by: dana.ops, at: {_date(i)}}}
+    release_change_checklist: {{by: li.eng, at: {checked}, reference: RCC-{version}}}
+    production_readiness_review: {{by: sam.cto, at: {started}, reference: PRR-{version}}}
+    migrations_reviewed: {{by: ana.dba, at: {checked}, reference: DB-{1000 + i}}}
+    risk_changes_reviewed: {{by: omar.risk, at: {checked}, reference: RISK-{1000 + i}}}
+    rollback_plan_reviewed: {{by: dana.ops, at: {checked}}}
   validation:
     paper:
       environment: paper-0002
       deployment: dep-paper-{version}-1
-      started: {_date(i, 1)}
-      completed: {_date(i, 8)}
+      started: {started}
+      completed: {completed}
       result: passed
       checks:
         startup_flow: true
@@ -187,7 +236,7 @@ spec:
         positions_reconcile: true
         end_of_day_reconciliation: true
         emergency_halt_tested: true
-      approved: {{by: maria.head-of-trading, at: {_date(i, 8)}, reference: GOLIVE-{1000 + i}}}
+      approved: {{by: maria.head-of-trading, at: {completed}, reference: GOLIVE-{1000 + i}}}
 """
 
 
@@ -264,14 +313,22 @@ _LIMITS = {  # order, position, gross, daily loss, orders/min, capital
 _BANNERS = {"local": "LOCAL · DRY-RUN", "paper": "PAPER TRADING", "live": "LIVE TRADING · REAL CAPITAL", "backtest": "BACKTEST · SIMULATED"}
 
 
-def _live_extras(i: int) -> str:
+def _first_live_release(i: int, noisy: bool) -> bool:
+    """Whether live environment i is still in its first live release (no capital increase
+    recorded): every other live environment, or all of them when `noisy`."""
+    return noisy or (i // 10) % 2 == 0
+
+
+def _live_extras(i: int, noisy: bool = False) -> str:
+    evidence = _date(i, noisy=True) if noisy else _recent(i)
+    day = _date(i, noisy=noisy)
     return f"""\
   blocked_symbols: [GME, AMC, BBBYQ, MULN, FFIE]
   safety:
     emergency_halt:
       enabled: true
-      verified: {{by: dana.ops, at: {_date(i)}, reference: OPS-{2000 + i}}}
-    reconciliation_tested: {{by: dana.ops, at: {_date(i)}, reference: OPS-{2000 + i}}}
+      verified: {{by: dana.ops, at: {evidence}, reference: OPS-{2000 + i}}}
+    reconciliation_tested: {{by: dana.ops, at: {evidence}, reference: OPS-{2000 + i}}}
   monitoring:
     intensity: heightened
     window_hours: 24
@@ -279,17 +336,35 @@ def _live_extras(i: int) -> str:
     operator: dana.ops
     engineer_on_standby: li.eng
   approvals:
-    go_live_checklist: {{by: maria.head-of-trading, at: {_date(i)}, reference: GOLIVE-{i}}}
-    production_readiness_review: {{by: sam.cto, at: {_date(i)}, reference: PRR-{i}}}
-    initial_capital_limits: {{by: maria.head-of-trading, at: {_date(i)}, reference: RISK-{i}}}
-    strategy_set: {{by: maria.head-of-trading, at: {_date(i)}, reference: RISK-{i}}}
-    risk_limits_final_review: {{by: omar.risk, at: {_date(i)}, reference: RISK-{i}}}
-    broker_endpoint_verified: {{by: li.eng, at: {_date(i)}, reference: OPS-{2000 + i}}}
-    market_data_entitlement: {{by: li.eng, at: {_date(i)}, reference: VENDOR-{i}}}
+    go_live_checklist: {{by: maria.head-of-trading, at: {day}, reference: GOLIVE-{i}}}
+    production_readiness_review: {{by: sam.cto, at: {day}, reference: PRR-{i}}}
+    initial_capital_limits: {{by: maria.head-of-trading, at: {day}, reference: RISK-{i}}}
+    strategy_set: {{by: maria.head-of-trading, at: {day}, reference: RISK-{i}}}
+    risk_limits_final_review: {{by: omar.risk, at: {day}, reference: RISK-{i}}}
+    broker_endpoint_verified: {{by: li.eng, at: {day}, reference: OPS-{2000 + i}}}
+    market_data_entitlement: {{by: li.eng, at: {day}, reference: VENDOR-{i}}}
 """
 
 
-def environment_yaml(i: int, strategies: int, releases: int) -> str:
+def _enabled(k: int, mode: str, i: int, noisy: bool) -> bool:
+    """Four strategies in five run; a live environment in its first live release runs two."""
+    if mode == "live" and not noisy and _first_live_release(i, noisy):
+        return k in (1, 2)
+    return k % 5 != 0
+
+
+def _capital(mode: str, i: int, capital: int, noisy: bool) -> str:
+    increase = ""
+    if mode == "live" and not _first_live_release(i, noisy):
+        increase = f"    last_increase: {{at: {_date(i, noisy=noisy)}, previous_limit: {capital // 2}}}\n"
+    return f"""\
+  capital:
+    limit: {capital}
+    currency: USD
+{increase}"""
+
+
+def environment_yaml(i: int, strategies: int, releases: int, noisy: bool = False) -> str:
     name, mode = environment_name(i), MODES[i % len(MODES)]
     release = i % releases
     order, position, gross, loss, per_minute, capital = _LIMITS[mode]
@@ -297,13 +372,14 @@ def environment_yaml(i: int, strategies: int, releases: int) -> str:
     strategy_lines = "".join(
         f"""\
     - name: {strategy_name(k)}
-      version: {strategy_version(k, release)}
+      version: {strategy_version(k, release, noisy)}
       capital: {each}
-      enabled: {"true" if k % 5 else "false"}
+      enabled: {"true" if _enabled(k, mode, i, noisy) else "false"}
       params: {{lookback_minutes: {15 + k}, threshold: 0.0{k % 9 + 1}}}
 """
         for k in range(strategies)
     )
+    monitoring = "  monitoring:\n    intensity: active\n    window_hours: 8\n" if mode == "paper" and not noisy else ""
     host = "127.0.0.1" if mode == "local" else f"{name}.qm.internal"
     return (
         f"""\
@@ -334,10 +410,7 @@ spec:
     max_gross_exposure: {gross}
     max_daily_loss: {loss}
     max_orders_per_minute: {per_minute}
-  capital:
-    limit: {capital}
-    currency: USD
-  strategies:
+{_capital(mode, i, capital, noisy)}  strategies:
 {strategy_lines}  scanner:
     enabled: true
     universe: us-equities-liquid
@@ -346,8 +419,8 @@ spec:
     enabled: true
     capture: true
     logic_version: {analytics_version(release)}
-"""
-        + (_live_extras(i) if mode == "live" else "")
+{monitoring}"""
+        + (_live_extras(i, noisy) if mode == "live" else "")
     )
 
 
@@ -365,8 +438,11 @@ def catalog_yaml(environments: int) -> str:
     return "".join(lines)
 
 
-def write_repo(root: Path, environments: int = 1000, strategies: int = 20, releases: int = 500) -> Path:
-    """Write a valid repository (`environments/`, `releases/`) under `root`; return `root`."""
+def write_repo(root: Path, environments: int = 1000, strategies: int = 20, releases: int = 500, noisy: bool = False) -> Path:
+    """Write a valid repository (`environments/`, `releases/`) under `root`; return `root`.
+
+    Realistic (the pack finds nothing on `TODAY`) unless `noisy` (see the module docstring).
+    """
     root = Path(root)
     envs, rels = root / "environments", root / "releases"
     envs.mkdir(parents=True, exist_ok=True)
@@ -374,14 +450,15 @@ def write_repo(root: Path, environments: int = 1000, strategies: int = 20, relea
     (envs / "_base.yaml").write_text(base_yaml(), encoding="utf-8")
     (envs / "secrets.yaml").write_text(catalog_yaml(environments), encoding="utf-8")
     for i in range(environments):
-        (envs / f"{environment_name(i)}.yaml").write_text(environment_yaml(i, strategies, releases), encoding="utf-8")
+        (envs / f"{environment_name(i)}.yaml").write_text(environment_yaml(i, strategies, releases, noisy), encoding="utf-8")
     for i in range(releases):
-        (rels / f"{release_version(i)}.yaml").write_text(release_yaml(i, strategies), encoding="utf-8")
+        (rels / f"{release_version(i)}.yaml").write_text(release_yaml(i, strategies, noisy), encoding="utf-8")
     return root
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    arguments = [a for a in sys.argv[1:] if a != "--noisy"]
+    if not arguments:
         sys.exit(__doc__)
-    sizes = [int(a) for a in sys.argv[2:5]]
-    print(write_repo(Path(sys.argv[1]), *sizes))
+    sizes = [int(a) for a in arguments[1:4]]
+    print(write_repo(Path(arguments[0]), *sizes, noisy="--noisy" in sys.argv[1:]))

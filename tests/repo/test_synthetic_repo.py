@@ -32,3 +32,27 @@ def test_the_generator_is_deterministic(tmp_path: Path) -> None:
     files = sorted(p.relative_to(one) for p in one.rglob("*.yaml"))
     assert files == sorted(p.relative_to(two) for p in two.rglob("*.yaml"))
     assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+
+
+def _check(repo: Path):
+    import shutil
+
+    from quantmatrix.policy.gate import run_check
+    from quantmatrix.repo.loader import load_source
+    from quantmatrix.repo.source import open_source
+
+    shutil.copytree(ROOT / "policies", repo / "policies")
+    source = open_source(repo)
+    return run_check(load_source(source), source=source, today=synthetic.TODAY)
+
+
+def test_the_synthetic_repository_is_well_run_the_pack_finds_nothing(tmp_path: Path) -> None:
+    repo = synthetic.write_repo(tmp_path / "repo", environments=40, strategies=20, releases=30)
+    result = _check(repo)
+    assert [(f.rule.id, f.location(), f.message) for f in (*result.findings, *result.waived)] == []
+
+
+def test_the_noisy_synthetic_repository_is_findings_heavy(tmp_path: Path) -> None:
+    repo = synthetic.write_repo(tmp_path / "repo", environments=40, strategies=20, releases=30, noisy=True)
+    found = {f.rule.id for f in _check(repo).findings}
+    assert found == {"QM-REL-006", "QM-PAP-007", "QM-LIVE-006", "QM-LIVE-008"}
