@@ -91,6 +91,29 @@ test_cfg002_secret_in_catalog_description_denied if {
 	fx.fired(fs, "QM-CFG-002", ["secrets", "QM_LIVE_REDIS_URL", "description"])
 }
 
+# The screens skip files on their text; what they let through must still be found: a key id
+# used as a secret reference *name* (upper case, like the names the token screen ignores),
+# and a token right after an escaped newline (in the JSON text, `\n` joins the token's run).
+test_cfg002_screens_let_through_a_key_id_as_reference_name if {
+	fs := denials(fx.with_value("/declared/paper/spec/market_data/credentials/api_key", fx.ref("AKIAIOSFODNN7EXAMPLE")))
+	fx.fired(fs, "QM-CFG-002", ["declared", "paper", "spec", "market_data", "credentials", "api_key", "secret"])
+}
+
+test_cfg002_screens_let_through_a_token_after_an_escape if {
+	fs := denials(fx.with_value("/declared/paper/spec/scanner/params/note", "rotated:\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
+	fx.fired(fs, "QM-CFG-002", ["declared", "paper", "spec", "scanner", "params", "note"])
+}
+
+# Long secret reference names and secret file paths are runs of token characters, but of one
+# letter case: not tokens, and the token screen does not walk their files.
+test_cfg002_long_reference_names_and_secret_paths_silent if {
+	inp := fx.patched([
+		{"op": "add", "path": "/secrets/QM_PAPER_0003_HISTORICAL_MARKET_DATA_KEY_ID", "value": {"scope": "paper", "description": "Historical data key.", "provider": {"file": "/run/secrets/qm_paper_0003_historical_market_data_key_id"}}},
+		{"op": "replace", "path": "/declared/paper/spec/market_data/credentials/api_key", "value": fx.ref("QM_PAPER_0003_HISTORICAL_MARKET_DATA_KEY_ID")},
+	])
+	fx.silent(denials(inp), "QM-CFG-002")
+}
+
 test_cfg002_ordinary_strings_silent if {
 	inp := fx.with_value("/declared/paper/spec/scanner/params", {
 		"pairs_file": "research/pairs-2026q4-momentum-breakout-universe.csv",

@@ -106,6 +106,12 @@ file_json[key] := json.marshal(doc) if {
 	key := concat("/", [section, name])
 }
 
+# The JSON text of all those files at once: every file's text is a part of it, verbatim, so a
+# screen (a regex search) that finds nothing in it would find nothing in any file, and rules
+# screen file by file only when it finds something. One regex over the repository instead of
+# one per file: the clean path, which CI runs on every pull request, stays cheap.
+files_json := json.marshal(text_files)
+
 # Connection fields live must not share with any other environment (secret names are covered
 # by QM-SEP-001: a shared secret is always out of scope for one side).
 separate_fields := [

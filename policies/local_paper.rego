@@ -146,6 +146,9 @@ paper_limits := [
 	["capital", "limit"],
 ]
 
+# [field, its section below the document, the field below the document] of each limit, built once.
+paper_limit_paths := [[field, ["spec", field[0]], array.concat(["spec"], field)] | some field in paper_limits]
+
 # METADATA
 # title: Paper sets its risk limits in its own file
 # description: Risk limits configured intentionally; every paper risk limit and its capital limit are written in the paper environment's file, not inherited from the base layer. (A file without any risk block is reported by QM-CFG-004.)
@@ -157,9 +160,8 @@ deny contains f if {
 	some name, env in input.environments
 	env.spec.mode == "paper"
 	doc := input.declared[name]
-	some field in paper_limits
-	lib.has(doc, ["spec", field[0]])
-	rel := array.concat(["spec"], field)
+	some [field, section, rel] in paper_limit_paths
+	lib.has(doc, section)
 	not lib.has(doc, rel)
 	f := {
 		"id": "QM-PAP-003",

@@ -24,6 +24,39 @@ environment_version_fields(doc) := array.concat(
 	[["spec", "strategies", i, "version"] | some i, _ in object.get(doc, ["spec", "strategies"], [])],
 )
 
+# Every value of a version field above, once: versions repeat across documents (a strategy
+# version is pinned by every release and environment that runs it), so the screen below judges
+# each distinct value once, and the QM-REL-001 rules walk the documents' fields only when some
+# value is not an exact version. Same fields as `release_version_fields` and
+# `environment_version_fields`, read directly instead of through paths.
+version_values contains v if v := input.releases[_].metadata.name
+
+version_values contains v if v := input.releases[_].spec.analytics.logic_version
+
+version_values contains v if v := input.releases[_].spec.rollback.previous
+
+version_values contains v if v := input.releases[_].spec.components[_]
+
+version_values contains v if v := input.releases[_].spec.strategies[_]
+
+version_values contains v if v := input.environments[_].spec.release
+
+version_values contains v if v := input.environments[_].spec.analytics.logic_version
+
+version_values contains v if v := input.environments[_].spec.strategies[_].version
+
+# Screen: some version field holds something other than null or an exact version.
+unpinned_versions if {
+	some v in version_values
+	v != null
+	not exact_version(v)
+}
+
+exact_version(v) if {
+	is_string(v)
+	semver.is_valid(v)
+}
+
 # Why the string `v`, not a valid semantic version, is not pinned.
 not_pinned(v) := "floats" if {
 	regex.match(floating_version, v)
@@ -37,6 +70,7 @@ not_pinned(v) := "floats" if {
 #   severity: deny
 #   guide: "§4 Deployment Artifacts"
 deny contains f if {
+	unpinned_versions
 	some name, doc in input.releases
 	some field in release_version_fields(doc)
 	v := object.get(doc, field, null)
@@ -51,6 +85,7 @@ deny contains f if {
 }
 
 deny contains f if {
+	unpinned_versions
 	some name, doc in input.environments
 	some field in environment_version_fields(doc)
 	v := object.get(doc, field, null)
@@ -65,6 +100,7 @@ deny contains f if {
 }
 
 deny contains f if {
+	unpinned_versions
 	some section, docs in {"releases": input.releases, "environments": input.environments}
 	some name, doc in docs
 	non_string_screen(section, name)

@@ -150,6 +150,7 @@ deny contains f if {
 #   severity: deny
 #   guide: "§3 Environment Separation Rules"
 deny contains f if {
+	shared_providers
 	some a, entry in input.secrets
 	some kind in ["env", "file"]
 	value := object.get(entry, ["provider", kind], null)
@@ -167,6 +168,10 @@ deny contains f if {
 }
 
 provider_kind := {"env": "environment variable", "file": "file"}
+
+# Screen: some provider (kind and value) is read by entries of more than one scope, i.e.
+# lib.provider_scopes holds more [kind, value, scope] triples than distinct [kind, value].
+shared_providers if count(lib.provider_scopes) > count({[kind, value] | some [kind, value, _] in lib.provider_scopes})
 
 # METADATA
 # title: The UI banner names the mode
