@@ -9,6 +9,7 @@ A finding the pack cannot explain (no METADATA, severity mismatch, malformed) fa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,7 +17,7 @@ from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines import engine as select_engine
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, target_of
 from quantmatrix.policy.input import input_json, policy_input
-from quantmatrix.policy.pack import POLICY_DIR, load_pack
+from quantmatrix.policy.pack import POLICY_DIR, Pack, load_pack
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source, open_source
 
@@ -53,6 +54,27 @@ def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, Rul
     if not file:  # a path outside the desired-state files (e.g. into `change`): point at the rule
         file, line, col = meta.file, meta.line, 1
     return Finding(meta, raw["msg"], path, file, line, col, target_of(path))
+
+
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+
+
+def unevaluated_rules(pack: Pack, rules_doc: Mapping[str, Any]) -> list[Problem]:
+    """Fail closed on silence: every rule with METADATA must come back as a `deny`/`warn` set
+    of its package (empty when it found nothing). A rule outside `qm.rules.<area>` (a typo
+    in `package`) or a set the engine did not return would otherwise pass without a word."""
+    packages = {path: match.group(1) for path, text in pack.modules if (match := _PACKAGE.search(text))}
+    problems = []
+    for meta in pack.rules.values():
+        package = packages.get(meta.file, "")
+        area = package.removeprefix("qm.rules.")
+        if not package.startswith("qm.rules.") or "." in area:
+            problems.append(Problem(meta.file, meta.line, 1, meta.id, f"rule is in package '{package}'; rules live in package qm.rules.<area>"))
+            continue
+        values = rules_doc.get(area)
+        if not isinstance(values, dict) or meta.severity not in values:
+            problems.append(Problem(meta.file, meta.line, 1, meta.id, f"the engine returned no '{meta.severity}' set for package {package}: the rule was not evaluated"))
+    return problems
 
 
 def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta], state: DesiredState) -> list[Finding]:
@@ -98,6 +120,9 @@ def run_check(
     document = policy_input(state, change=change, today=day)
     rules_doc = runner.evaluate(pack, input_json(document), url=opa_url)
     findings = collect_findings(rules_doc, pack.rules, state)
+    silent = unevaluated_rules(pack, rules_doc)
+    if silent:
+        raise PolicyError(silent)
     waiver_file = load_waivers(source, policy_dir, waivers)
     active, waived, waiver_rules = apply_waivers(findings, waiver_file, pack.rules, day)
     return CheckResult(

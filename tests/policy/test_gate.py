@@ -134,3 +134,23 @@ def test_a_pack_without_policies_fails_closed(repo: Path):
         rego.unlink()
     with pytest.raises(PolicyError, match="no policy files"):
         check(repo)
+
+
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        # a typo in the package: the rule would never be part of data.qm.rules
+        ("package qm.rule.limits2\n\nimport rego.v1\n\n" + META.format(id="QM-T-001", severity="deny") + 'deny contains {"id": "QM-T-001", "msg": "m", "path": []} if { false }\n',
+         "rule is in package 'qm.rule.limits2'; rules live in package qm.rules.<area>"),
+        # declared warn, but the package has no `warn` set at all: the rule was never written as one
+        ("package qm.rules.quiet\n\nimport rego.v1\n\n" + META.format(id="QM-T-002", severity="warn") + 'deny contains {"id": "QM-T-002", "msg": "m", "path": []} if { false }\n',
+         "the engine returned no 'warn' set for package qm.rules.quiet"),
+    ],
+)
+def test_a_rule_the_engine_never_evaluated_fails_closed_instead_of_passing(repo: Path, module: str, message: str):
+    _write(repo, "silent.rego", module)
+    with pytest.raises(PolicyError) as caught:
+        check(repo)
+    (problem,) = caught.value.problems
+    assert problem.file == "policies/silent.rego" and problem.line == 5
+    assert message in problem.message
