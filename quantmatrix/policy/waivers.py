@@ -105,7 +105,7 @@ def parse_waivers(file: str, raw: bytes) -> WaiverFile:
         model, found = validate_model(Waiver, item, prefixed)
         problems.extend(Problem(p.file, p.line, p.col, f"waivers.{index}.{p.path}".rstrip("."), p.message) for p in found)
         if model is not None:
-            entries.append(Entry(index, model, *doc.position(("waivers", index))))  # type: ignore[arg-type]
+            entries.append(Entry(index, model, *doc.position(("waivers", index))))
     return WaiverFile(file, tuple(entries), tuple(problems))
 
 

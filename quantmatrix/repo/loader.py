@@ -60,6 +60,11 @@ class DesiredState:
         """File, line, col for a path into `document()`, e.g. ("environments", "live", "spec", "risk")."""
         if len(path) >= 2:
             section, name, rest = path[0], path[1], tuple(path[2:])
+            if section == "secrets" and self.catalog_doc is not None:
+                line, col = self.catalog_doc.position(("spec", "secrets", *path[1:]))
+                return self.catalog_doc.file, line, col
+            if not isinstance(name, str):  # every other section is keyed by document name
+                return ("", 0, 0)
             if section == "environments" and name in self.effective:
                 return self.effective[name].locate(rest)
             if section == "declared" and name in self.effective:
@@ -69,11 +74,7 @@ class DesiredState:
             if section in ("releases", "bases"):
                 docs = self.release_docs if section == "releases" else self.base_docs
                 if name in docs:
-                    line, col = docs[name].position(rest)
-                    return docs[name].file, line, col
-            if section == "secrets" and self.catalog_doc is not None:
-                line, col = self.catalog_doc.position(("spec", "secrets", *path[1:]))
-                return self.catalog_doc.file, line, col
+                    return docs[name].locate(rest)
         return ("", 0, 0)
 
 
@@ -213,7 +214,7 @@ def _load_source(source: Source) -> DesiredState:
 
     unreadable_bases = {n for n in parsed.names[ENVIRONMENTS_DIR] if n.startswith("_")} - set(base_docs)
     for base in base_docs.values():
-        problems.extend(validate_model(EnvironmentBase, base.data, lambda p, b=base: (b.file, *b.position(p)))[1])
+        problems.extend(validate_model(EnvironmentBase, base.data, base.locate)[1])
 
     catalog = catalog_doc = None
     for doc in catalog_docs:
@@ -222,7 +223,7 @@ def _load_source(source: Source) -> DesiredState:
             problems.append(Problem(doc.file, line, col, "kind", f"the secret catalog lives in {CATALOG_FILE}"))
             continue
         catalog_doc = doc
-        catalog, found = validate_model(SecretCatalog, doc.data, lambda p, d=doc: (d.file, *d.position(p)))
+        catalog, found = validate_model(SecretCatalog, doc.data, doc.locate)
         problems.extend(found)
 
     environments: dict[str, Environment] = {}
@@ -238,16 +239,16 @@ def _load_source(source: Source) -> DesiredState:
         model, found = validate_model(Environment, layered.data, layered.locate)
         problems.extend(found)
         if model is not None:
-            environments[name] = model  # type: ignore[assignment]
+            environments[name] = model
 
     releases: dict[str, Release] = {}
     release_docs: dict[str, YamlDocument] = {}
     for doc in docs[RELEASES_DIR]:
-        model, found = validate_model(Release, doc.data, lambda p, d=doc: (d.file, *d.position(p)))
+        release, found = validate_model(Release, doc.data, doc.locate)
         problems.extend(found)
         release_docs[doc.data["metadata"]["name"]] = doc
-        if model is not None:
-            releases[model.metadata.name] = model  # type: ignore[union-attr,assignment]
+        if release is not None:
+            releases[release.metadata.name] = release
 
     if not env_docs and not problems:
         problems.append(Problem(f"{source.label}/{ENVIRONMENTS_DIR}", message="no environment files found"))
@@ -256,7 +257,7 @@ def _load_source(source: Source) -> DesiredState:
         source=source.label,
         environments=MappingProxyType(environments),
         releases=MappingProxyType(releases),
-        catalog=catalog,  # type: ignore[arg-type]
+        catalog=catalog,
         effective=MappingProxyType(effective),
         release_docs=MappingProxyType(release_docs),
         catalog_doc=catalog_doc,

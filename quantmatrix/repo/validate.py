@@ -6,14 +6,16 @@ Messages never include the input value: a mistyped field might hold a secret.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from quantmatrix.errors import Problem
 from quantmatrix.repo.yamlfile import Path, dotted
 
 Locate = Callable[[Path], tuple[str, int, int]]
+Model = TypeVar("Model", bound=BaseModel)
 
 _UNION_MEMBERS = {"SecretRef", "Approval", "str", "int", "float", "bool", "date", "datetime", "CapitalIncrease"}
 
@@ -28,7 +30,7 @@ _TYPE_MESSAGES = {
 }
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
         return "unknown field"
@@ -57,7 +59,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path:
     return tuple(out)
 
 
-def _one_per_union(errs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _one_per_union(errs: list[ErrorDetails]) -> list[ErrorDetails]:
     """A union (`SecretRef | None`, `date | datetime`) reports once per member: keep one."""
     if len({e["loc"] for e in errs}) == 1:
         return errs
@@ -65,13 +67,13 @@ def _one_per_union(errs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return useful[:1]
 
 
-def validate_model(model: type[BaseModel], data: Any, locate: Locate) -> tuple[BaseModel | None, list[Problem]]:
+def validate_model(model: type[Model], data: Any, locate: Locate) -> tuple[Model | None, list[Problem]]:
     """Validate `data`; on failure return one problem per distinct location and message."""
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
         problems: dict[tuple[Path, str], Problem] = {}
-        by_loc: dict[Path, list[dict[str, Any]]] = {}
+        by_loc: dict[Path, list[ErrorDetails]] = {}
         for error in exc.errors(include_input=False, include_url=False):
             # a validator may name the exact item it is about (ctx "at", relative to its field)
             at = tuple((error.get("ctx") or {}).get("at", ()))

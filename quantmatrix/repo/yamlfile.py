@@ -56,6 +56,8 @@ _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 _NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _NUMBER_START = frozenset("0123456789+-.")
 _ALIAS_HINT = "anchors and aliases are not allowed (share values through the _base layer)"
+# what the value of a scalar with an explicit core-schema tag must be
+_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,11 @@ class YamlDocument:
         while path not in self.positions and path:
             path = path[:-1]
         return self.positions.get(path, (1, 1))
+
+    def locate(self, path: Path) -> tuple[str, int, int]:
+        """File, line, col of `path` (see `position`)."""
+        line, col = self.position(path)
+        return self.file, line, col
 
 
 def dotted(path: Path) -> str:
@@ -173,7 +180,8 @@ class _Builder:
             self.positions[()] = mark_pos
             return ()
         frame = self.stack[-1]
-        container, parent = frame[0], frame[1]
+        container: list[Any] | dict[Any, Any] = frame[0]
+        parent: Path | None = frame[1]
         if isinstance(container, list):
             container.append(value)
             if parent is None:
@@ -265,10 +273,10 @@ def _resolve(event: Any) -> tuple[Any, str | None]:
         value = text
     elif tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
         value = _plain(text)
-        expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}[tag[len(_TAG) :]]
+        expected = _TAG_TYPES[tag[len(_TAG) :]]
         if not isinstance(value, expected) or (tag.endswith("int") and isinstance(value, bool)):
             return None, f"value does not match its tag {_short(tag)}"
-        if tag.endswith("float"):
+        if tag.endswith("float") and isinstance(value, int):  # !!float 3 is 3.0 (a float stays as it is)
             value = float(value)
     else:
         return None, f"unsupported YAML tag {_short(tag)}"
