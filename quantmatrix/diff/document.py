@@ -65,7 +65,10 @@ def delta(change: Change | None) -> dict[str, Any] | None:
 
 def _strategy_summary(s: StrategyDiff) -> dict[str, Any]:
     side = "new" if s.status == "added" else "old"
-    value = lambda c: getattr(c, side) if c is not None else None  # noqa: E731
+
+    def value(change: Change | None) -> Any:
+        return getattr(change, side) if change is not None else None
+
     return {"version": value(s.version), "capital": value(s.capital), "enabled": value(s.enabled), "path": list(s.path)}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.leaves import MISSING, get_in, leaf_changes, present
-from quantmatrix.diff.model import Change, EnvironmentDiff, Path, StrategyDiff
+from quantmatrix.diff.model import Change, EnvironmentDiff, Path, Status, StrategyDiff
 
 if TYPE_CHECKING:
     from quantmatrix.repo.loader import DesiredState
@@ -95,7 +95,7 @@ def _strategies(sides: _Sides, env: str, old: list[Any], new: list[Any]) -> tupl
         after = head[name][1] if name in head else {}
         if before == after:
             continue
-        status = "changed" if before and after else ("added" if after else "removed")
+        status: Status = "changed" if before and after else ("added" if after else "removed")
         prefix: Path = ("environments", env, "spec", "strategies", (head.get(name) or base[name])[0])
 
         def field(key: str, risky: bool = False) -> Change | None:
@@ -104,11 +104,14 @@ def _strategies(sides: _Sides, env: str, old: list[Any], new: list[Any]) -> tupl
 
         runs = after.get("enabled") is True
         known = {"name", "version", "capital", "enabled", "params"}
-        rest = lambda d: {k: v for k, v in d.items() if k not in known}  # noqa: E731
+
+        def rest(strategy: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in strategy.items() if k not in known}
+
         out.append(
             StrategyDiff(
                 name=name,
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 path=prefix,
                 location=sides.locate(prefix, removed=status == "removed"),
                 version=field("version"),
@@ -150,12 +153,15 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
     sides = _Sides(base, head)
     old = base.effective[name].data if base is not None and name in base.effective else {}
     new = head.effective[name].data if head is not None and name in head.effective else {}
-    status = "changed" if old and new else ("added" if new else "removed")
+    status: Status = "changed" if old and new else ("added" if new else "removed")
     old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
     prefix: Path = ("environments", name)
 
     sections: dict[str, list[Change]] = {}
-    strip = lambda d: {k: v for k, v in d.items() if k not in _SPECIAL}  # noqa: E731
+
+    def strip(spec: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in spec.items() if k not in _SPECIAL}
+
     for path, a, b in leaf_changes(strip(old_spec), strip(new_spec)):
         section = _section(path)
         risky = status != "removed" and (
@@ -164,17 +170,24 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
             or (section == "mode" and a is not MISSING and _MODE_EXPOSURE.get(b, 0) > _MODE_EXPOSURE.get(a, 0))
         )
         sections.setdefault(section, []).append(sides.change(prefix + ("spec", *path), a, b, risky))
-    unnamed = lambda doc: {k: v for k, v in (doc.get("metadata") or {}).items() if k != "name"}  # noqa: E731
+
+    def unnamed(doc: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (doc.get("metadata") or {}).items() if k != "name"}
+
     for path, a, b in leaf_changes(unnamed(old), unnamed(new)):  # description, extends, labels
         sections.setdefault("other", []).append(sides.change(prefix + ("metadata", *path), a, b))
 
     strategies = _strategies(sides, name, old_spec.get("strategies") or [], new_spec.get("strategies") or [])
     blocked_old, blocked_new = old_spec.get("blocked_symbols") or [], new_spec.get("blocked_symbols") or []
     facts = _release_facts(sides, old_spec.get("release"), new_spec.get("release"))
-    first = lambda key: (sections.get(key) or [None])[0]  # noqa: E731
+
+    def first(key: str) -> Change | None:
+        found = sections.get(key)
+        return found[0] if found else None
+
     diff = EnvironmentDiff(
         name=name,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         mode=str(new_spec.get("mode") or old_spec.get("mode") or ""),
         mode_change=first("mode") if status == "changed" else None,
         release=first("release"),

@@ -9,7 +9,7 @@ removed) and the file:line it was written at, so reviewers and rules can point a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 Path = tuple[str | int, ...]
 Status = Literal["added", "removed", "changed"]
@@ -41,7 +41,7 @@ class Change:
         return None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

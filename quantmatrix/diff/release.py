@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.leaves import get_in, leaf_changes, present
-from quantmatrix.diff.model import Change, Path, ReleaseDiff
+from quantmatrix.diff.model import Change, Path, ReleaseDiff, Status
 
 if TYPE_CHECKING:
     from quantmatrix.repo.loader import DesiredState
@@ -41,6 +41,7 @@ def diff_release(name: str, base: DesiredState | None, head: DesiredState | None
     """The diff of release `name`; None when the manifest did not change."""
     in_base = base is not None and name in base.release_docs
     in_head = head is not None and name in head.release_docs
+    status: Status
     if in_base and in_head:
         status, compared_to, old = "changed", None, _doc(base, name)
     elif in_head:
@@ -53,7 +54,10 @@ def diff_release(name: str, base: DesiredState | None, head: DesiredState | None
     new = _doc(head, name)
     if status == "changed" and old == new:
         return None
-    unnamed = lambda d: {**d, "metadata": {k: v for k, v in (d.get("metadata") or {}).items() if k != "name"}}  # noqa: E731
+
+    def unnamed(doc: dict[str, Any]) -> dict[str, Any]:
+        return {**doc, "metadata": {k: v for k, v in (doc.get("metadata") or {}).items() if k != "name"}}
+
     changes = tuple(
         Change(("releases", name, *p), present(a), present(b), _where(head, ("releases", name, *p)))
         for p, a, b in leaf_changes(unnamed(old), unnamed(new))
@@ -63,7 +67,7 @@ def diff_release(name: str, base: DesiredState | None, head: DesiredState | None
     listed = [m for m in get_in(new, ("spec", "changes", "migrations"), []) or [] if m not in (old_migrations or [])]
     return ReleaseDiff(
         name=name,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         compared_to=compared_to,
         changes=changes,
         revision=revision,

@@ -7,7 +7,8 @@ the others (what can lose real money first); releases by version.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.environment import COMPONENTS, diff_environment
 from quantmatrix.diff.leaves import get_in
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
     from quantmatrix.repo.loader import DesiredState
 
 
-def _union(*names: object) -> list[str]:
+def _union(*names: Iterable[str]) -> list[str]:
     out: dict[str, None] = {}
     for group in names:
-        out.update(dict.fromkeys(group))  # type: ignore[call-overload]
+        out.update(dict.fromkeys(group))
     return list(out)
 
 
@@ -32,7 +33,11 @@ def _pins(name: str, base: DesiredState, head: DesiredState) -> Pins:
         (state.release_docs[spec["release"]].data.get("spec") or {}) if spec.get("release") in state.release_docs else {}
         for state, spec in zip((base, head), sides)
     ]
-    pair = lambda docs, *keys: tuple(get_in(d, keys) for d in docs)  # noqa: E731
+
+    def pair(docs: list[dict[str, Any]], *keys: str) -> tuple[Any, Any]:
+        old, new = docs
+        return get_in(old, keys), get_in(new, keys)
+
     return Pins(
         environment=name,
         mode=str(sides[1].get("mode") or sides[0].get("mode") or ""),

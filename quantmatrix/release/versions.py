@@ -6,8 +6,11 @@ import re
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
+# (is a version, (major, minor, patch), 1 unless a pre-release, pre-release parts, text)
+VersionKey = tuple[int, tuple[int, ...], int, tuple[tuple[int, int, str], ...], str]
 
-def version_key(version: str) -> tuple:
+
+def version_key(version: str) -> VersionKey:
     """Sort key in semver precedence: 2026.9.0 < 2026.10.0, 1.0.0-rc.1 < 1.0.0.
     Strings that are not versions sort first, by text."""
     match = _VERSION.match(version)
