@@ -33,7 +33,8 @@ def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # keep the file's key order
+    # keep the file's key order (ruamel.yaml's own annotation of the attribute is its default, None)
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     out = io.StringIO()
     yaml.dump(layered.data, out)
     layers = " over ".join(layer.file for layer in layered.layers)

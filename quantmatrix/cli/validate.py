@@ -34,19 +34,15 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
         else:
             report_problems(error)
         raise click.exceptions.Exit(int(ExitCode.INVALID))
-    summary = {
-        "valid": True,
-        "source": state.source,
-        "environments": sorted(state.environments),
-        "releases": sorted(state.releases),
-        "secrets": len(state.catalog.spec.secrets) if state.catalog else 0,
-    }
+    names = sorted(state.environments)
+    releases = sorted(state.releases)
+    secrets = len(state.catalog.spec.secrets) if state.catalog else 0
     if fmt == "json":
+        summary = {"valid": True, "source": state.source, "environments": names, "releases": releases, "secrets": secrets}
         echo(json.dumps(summary, indent=2))
     else:
-        names = summary["environments"]
         listed = f" ({', '.join(names)})" if len(names) <= 10 else ""  # a fleet would fill the screen
         echo(
             f"{style('valid', 'green')}: {len(names)} environments{listed}, "
-            f"{len(summary['releases'])} releases, {summary['secrets']} secrets in {state.source}"
+            f"{len(releases)} releases, {secrets} secrets in {state.source}"
         )

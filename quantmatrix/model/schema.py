@@ -74,7 +74,7 @@ def _direct_refs(prop: dict[str, Any]) -> list[str]:
 def _nullable(prop: dict[str, Any]) -> dict[str, Any]:
     if {"type": "null"} in prop.get("anyOf", []) or prop.get("type") == "null":
         return prop
-    outer = {k: prop[k] for k in ("title", "description", "default") if k in prop}
+    outer: dict[str, Any] = {k: prop[k] for k in ("title", "description", "default") if k in prop}
     inner = {k: v for k, v in prop.items() if k not in outer}
     return {"anyOf": [inner, {"type": "null"}], **outer}
 

@@ -89,7 +89,7 @@ def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta]
             if not isinstance(found_set, list):  # sets arrive as JSON arrays
                 raise PolicyError(Problem("policies", message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)"))
             for raw in found_set:
-                finding = _finding(raw, severity, package, rules, state)  # type: ignore[arg-type]
+                finding = _finding(raw, severity, package, rules, state)
                 found.setdefault((finding.rule.id, finding.message, finding.path), finding)
     return list(found.values())
 

@@ -80,7 +80,10 @@ def parse_metadata(file: str, text: str) -> tuple[list[RuleMeta], list[Problem]]
         if isinstance(data, dict) and data.get("scope") in ("package", "subpackages", "document"):
             continue  # not about one rule: nothing to join findings with
         found = _meta(file, line, data)
-        (problems if isinstance(found, Problem) else rules).append(found)
+        if isinstance(found, Problem):
+            problems.append(found)
+        else:
+            rules.append(found)
     return rules, problems
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines.embedded import new_interpreter
@@ -74,9 +75,10 @@ def discover_tests(modules: tuple[tuple[str, str], ...]) -> list[tuple[str, str,
     return list(found.values())
 
 
-def _outcome(interpreter: object, name: str) -> tuple[bool, str]:
+def _outcome(interpreter: Any, name: str) -> tuple[bool, str]:
+    """Run test rule `name` on `interpreter` (a `regorus.Engine`, untyped: see `new_interpreter`)."""
     try:
-        value = json.loads(interpreter.eval_rule_as_json(name))  # type: ignore[attr-defined]
+        value = json.loads(interpreter.eval_rule_as_json(name))
     except RuntimeError as error:
         problem = rego_problem(error)
         return False, str(problem) if problem.line else problem.message

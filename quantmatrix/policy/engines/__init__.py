@@ -9,7 +9,6 @@ client libraries only when they run, so `qm check` starts fast.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any, Protocol
 
 from quantmatrix.errors import PolicyError
@@ -23,10 +22,10 @@ class Engine(Protocol):
         ...
 
 
-ENGINES: dict[str, ModuleType] = {"embedded": embedded, "opa": opa}
+ENGINES: dict[str, Engine] = {"embedded": embedded, "opa": opa}
 
 
 def engine(name: str) -> Engine:
     if name not in ENGINES:
         raise PolicyError(f"unknown policy engine '{name}' (choose from {', '.join(sorted(ENGINES))})")
-    return ENGINES[name]  # type: ignore[return-value]
+    return ENGINES[name]
