@@ -65,6 +65,24 @@ def target_of(path: tuple[str | int, ...]) -> str:
     return f"{kind.get(str(path[0]), str(path[0]))}/{path[1]}"
 
 
+_SEVERITY_RANK = {"deny": 0, "warn": 1}
+
+
+def finding_order(finding: Finding) -> tuple[object, ...]:
+    """The one deterministic order of findings (the gate's result and every report): deny
+    before warn, then location, rule, target, message."""
+    return (
+        _SEVERITY_RANK.get(finding.severity, 9),
+        finding.file,
+        finding.line,
+        finding.col,
+        finding.rule.id,
+        finding.target or target_of(finding.path),
+        finding.message,
+        tuple(str(p) for p in finding.path),
+    )
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The outcome of one `qm check`: what every output format renders."""

@@ -15,18 +15,14 @@ from typing import Any, Mapping
 
 from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines import engine as select_engine
-from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, target_of
+from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, finding_order, target_of
 from quantmatrix.policy.input import input_json, policy_input
 from quantmatrix.policy.pack import POLICY_DIR, Pack, load_pack
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source, open_source
 
-_SEVERITY_ORDER = {"deny": 0, "warn": 1}
-
-
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Deterministic order: deny before warn, then file, line, id."""
-    return tuple(sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line, f.rule.id, f.col, f.message)))
+    return tuple(sorted(findings, key=finding_order))
 
 
 def _path(raw: Any) -> tuple[str | int, ...] | None:

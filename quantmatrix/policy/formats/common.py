@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
-from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, target_of
+from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, finding_order, target_of
 
-_SEVERITY_RANK = {"deny": 0, "warn": 1}
 # Group order of the text report: environments (live first, then paper, then the rest),
 # then releases, the secret catalog, the bases, anything else, and findings with no target.
 _KIND_RANK = {"environment": 0, "release": 1, "secret": 2, "base": 3}
@@ -29,22 +28,8 @@ def target(finding: Finding) -> str:
     return finding.target or target_of(finding.path) or NO_TARGET
 
 
-def finding_key(finding: Finding) -> tuple[object, ...]:
-    """Deterministic order within a report: deny before warn, then location, rule, target."""
-    return (
-        _SEVERITY_RANK.get(finding.severity, 9),
-        finding.file,
-        finding.line,
-        finding.col,
-        finding.rule.id,
-        target(finding),
-        finding.message,
-        tuple(str(p) for p in finding.path),
-    )
-
-
 def ordered(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=finding_key)
+    return sorted(findings, key=finding_order)
 
 
 def mode_of(name: str, modes: Mapping[str, str]) -> str:
