@@ -13,12 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from quantmatrix.diff.model import Path
+from quantmatrix.repo.references import is_secret_ref
 
 MISSING: Any = object()
-
-
-def is_secret_ref(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secret"} and isinstance(value["secret"], str)
 
 
 def is_approval(value: Any) -> bool:

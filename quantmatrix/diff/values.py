@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from quantmatrix.diff.leaves import is_secret_ref
+from quantmatrix.repo.references import is_secret_ref
 from quantmatrix.diff.model import Change
 
 NOTHING = "—"

@@ -15,10 +15,15 @@ if TYPE_CHECKING:
     from quantmatrix.repo.loader import DesiredState
 
 
+def is_secret_ref(value: Any) -> bool:
+    """`{secret: NAME}`: a reference to a secret, never its value."""
+    return isinstance(value, dict) and set(value) == {"secret"} and isinstance(value["secret"], str)
+
+
 def secret_refs(data: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
     """Every `{secret: NAME}` in `data`, with its path."""
     if isinstance(data, dict):
-        if set(data) == {"secret"} and isinstance(data["secret"], str):
+        if is_secret_ref(data):
             yield path, data["secret"]
             return
         for key, value in data.items():
