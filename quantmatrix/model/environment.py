@@ -25,6 +25,7 @@ from quantmatrix.model.common import (
     Url,
     Version,
 )
+from quantmatrix.model.window import DeployWindow
 
 Credentials = dict[Name, SecretRef]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-/]{0,19}$")]
@@ -174,6 +175,7 @@ class EnvironmentSpec(StrictModel):
     alerts: Alerts
     safety: Safety
     monitoring: Monitoring
+    deploy_window: DeployWindow = Field(default_factory=DeployWindow, description="When an apply may start (issue 10).")
     staffing: Staffing = Field(default_factory=Staffing)
     approvals: Approvals = Field(default_factory=Approvals)
 
