@@ -1,0 +1,1 @@
+"""The reconciler: brings a running environment in line with its desired state (issue 10)."""
