@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from quantmatrix.model.common import Day, Text, StrictModel
@@ -67,15 +68,28 @@ def _iana_zone(name: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_iana_zone), Field(description="IANA time zone, e.g. America/New_York.")]
+_WALL = r"^([01]\d|2[0-3]):[0-5]\d$"
+_END = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+
+
+def _wall_time(pattern: str, latest: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"must be a time HH:MM from 00:00 to {latest}, quoted in YAML (\"17:00\")")
+        return value
+
+    return check
+
+
 WallTime = Annotated[
     str,
-    StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$"),
-    Field(description="Local wall-clock time HH:MM (quote it in YAML: \"17:00\")."),
+    AfterValidator(_wall_time(_WALL, "23:59")),
+    Field(description="Local wall-clock time HH:MM (quote it in YAML: \"17:00\").", json_schema_extra={"pattern": _WALL}),
 ]
 EndTime = Annotated[
     str,
-    StringConstraints(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"),
-    Field(description="Local wall-clock time HH:MM, or 24:00 for the end of the day."),
+    AfterValidator(_wall_time(_END, "24:00")),
+    Field(description="Local wall-clock time HH:MM, or 24:00 for the end of the day.", json_schema_extra={"pattern": _END}),
 ]
 
 
