@@ -117,7 +117,7 @@ class TimeWindow(StrictModel):
 
     @model_validator(mode="after")
     def _not_empty(self) -> "TimeWindow":
-        if minutes(self.start) == minutes(self.end) % 1440:
+        if minutes(self.start) == minutes(self.end):
             raise PydanticCustomError(
                 "empty_window", "start and end are the same time: a whole day is 00:00 to 24:00", {"at": ("end",)}
             )

@@ -122,11 +122,12 @@ def _allowed(window: DeployWindow, now: datetime) -> tuple[bool, str]:
 
 
 def _session_text(window: DeployWindow, running: calendar.Session, margin: timedelta) -> str:
-    hours = f"{running.open:%H:%M}-{running.close:%H:%M} {window.zone}"
+    details = [f"{running.open:%H:%M}-{running.close:%H:%M} {window.zone}"]
+    if margin:
+        details.append(f"{window.margin_minutes} min margin each side")
     if running.early_close:
-        hours += f", early close: {running.early_close}"
-    extra = f" (with {window.margin_minutes} min margin)" if margin else ""
-    return f"{window.calendar} is in session{extra} ({hours})"
+        details.append(f"early close: {running.early_close}")
+    return f"{window.calendar} is in session ({', '.join(details)})"
 
 
 def _contains(window: TimeWindow, local: datetime) -> bool:

@@ -36,7 +36,7 @@ def pg_url() -> Iterator[str]:
         reason = f"PostgreSQL is not reachable at {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)}: {str(error.orig).splitlines()[0]}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and {reason}")
-        pytest.skip(f"SKIPPED LOUDLY: {reason} (start it: see README, Development)")
+        pytest.skip(f"SKIPPED LOUDLY: {reason} (start it as .ci/run does)")
     try:
         yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:

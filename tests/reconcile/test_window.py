@@ -80,7 +80,7 @@ def test_margin_widens_the_session_on_both_sides() -> None:
     assert in_window(live, ny(2026, 11, 25, 17, 0))
     assert in_window(live, ny(2026, 11, 25, 8, 29))
     assert next_window_start(live, ny(2026, 11, 25, 12, 0)) == datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
-    assert "with 60 min margin" in decide(live, ny(2026, 11, 25, 16, 30)).reason
+    assert "60 min margin each side" in decide(live, ny(2026, 11, 25, 16, 30)).reason
 
 
 def test_friday_afternoon_waits_for_the_close_not_for_monday() -> None:
@@ -137,6 +137,13 @@ def test_windows_crossing_midnight() -> None:
     decision = decide(nights, ny(2026, 11, 28, 3, 0))
     assert decision.next_start == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # Monday 18:00 EST
     assert "outside the deploy windows (mon,tue,wed,thu,fri 18:00-02:00, America/New_York)" in decision.reason
+
+
+def test_a_whole_day_window() -> None:
+    saturdays = window(windows=[{"days": ["sat"], "start": "00:00", "end": "24:00"}])
+    assert in_window(saturdays, ny(2026, 11, 28, 0, 0)) and in_window(saturdays, ny(2026, 11, 28, 23, 59))
+    assert not in_window(saturdays, ny(2026, 11, 29, 0, 0))
+    assert next_window_start(saturdays, ny(2026, 11, 29, 0, 0)) == datetime(2026, 12, 5, 5, 0, tzinfo=UTC)
 
 
 def test_windows_overlapping_the_session_need_during_session() -> None:
