@@ -170,8 +170,9 @@ class DeployWindow(StrictModel):
         if self.timezone is not None and self.timezone != zone:
             raise PydanticCustomError(
                 "zone_mismatch",
-                "{calendar} trades in {zone}; windows are read in the exchange's time zone",
-                {"calendar": self.calendar, "zone": zone, "at": ("timezone",)},
+                "{calendar} trades in {zone}, not {timezone}: windows are read in the exchange's time zone "
+                "(an environment that changes calendar writes its timezone too, or null)",
+                {"calendar": self.calendar, "zone": zone, "timezone": self.timezone, "at": ("timezone",)},
             )
         if self.allow == "windows" and not self.windows:
             raise PydanticCustomError("no_windows", "allow: windows needs at least one entry in windows", {"at": ("allow",)})

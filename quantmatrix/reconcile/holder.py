@@ -38,6 +38,8 @@ class Holder:
 
 def this_process(command: str, now: datetime) -> Holder:
     """A `Holder` for this process, taking the lock at `now` (the clock is passed in)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("the clock must give an aware datetime (a naive one has no time zone)")
     return Holder(command=_clean(command, 40), pid=os.getpid(), host=_clean(socket.gethostname(), 64), since=now.astimezone(UTC))
 
 

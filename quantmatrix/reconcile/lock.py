@@ -76,7 +76,7 @@ def _parse_url(target: URL | str) -> URL:
         return make_url(target)
     except ArgumentError:
         # the text may be a URL with a password: do not echo it
-        raise ConfigError(Problem(file="qm", path="store", message="the state store is neither a database URL nor a directory")) from None
+        raise ConfigError(Problem(file="qm", path="store", message="the state store is not a database URL (a file lock takes a directory)")) from None
 
 
 def _require_postgresql(url: URL) -> None:

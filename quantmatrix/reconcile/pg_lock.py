@@ -93,7 +93,11 @@ def acquire(engine: Engine, environment: str, holder: Holder) -> PgLock:
     for _ in range(3):
         connection = _connect(engine)
         try:
-            connection.execute(text("SELECT set_config('application_name', :name, false)"), {"name": application_name(environment, holder)})
+            # a server that accepts connections but hangs must not hang the apply
+            connection.execute(
+                text("SELECT set_config('application_name', :name, false), set_config('statement_timeout', '5s', false)"),
+                {"name": application_name(environment, holder)},
+            )
             taken = connection.execute(text("SELECT pg_try_advisory_lock(:namespace, :key)"), {"namespace": NAMESPACE, "key": key}).scalar_one()
             connection.commit()  # end the implicit transaction; the session-level lock stays
             if taken:

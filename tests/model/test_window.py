@@ -36,6 +36,12 @@ def test_samples_layer_the_base_calendar_under_each_mode(sample_repo: Path) -> N
     assert windows["live"].margin_minutes == 60
 
 
+def test_an_environment_may_move_to_another_exchange(sample_repo: Path) -> None:
+    replace(sample_repo, PAPER, "    allow: market_closed\n", "    calendar: XLON\n    timezone: null\n    allow: market_closed\n")
+    paper = load(sample_repo).environments["paper"].spec.deploy_window
+    assert (paper.calendar, paper.timezone, paper.zone) == ("XLON", None, "Europe/London")
+
+
 def test_an_environment_without_deploy_window_takes_its_modes_default(sample_repo: Path) -> None:
     replace(sample_repo, BASE, "  deploy_window:\n    calendar: XNYS\n    timezone: America/New_York\n", "")
     replace(sample_repo, LIVE, LIVE_WINDOW, "  deploy_window:\n")  # an empty mapping: every field defaults
@@ -108,7 +114,13 @@ def _margin_too_large(repo: Path) -> tuple[str, str, str]:
     return LIVE, "margin_minutes: 600", "must be less than or equal to 240"
 
 
+def _calendar_changed_over_the_base_zone(repo: Path) -> tuple[str, str, str]:
+    replace(repo, PAPER, "    allow: market_closed\n", "    calendar: XLON\n    allow: market_closed\n")
+    return BASE, "timezone: America/New_York", "XLON trades in Europe/London, not America/New_York"
+
+
 CASES: list[Breaker] = [
+    _calendar_changed_over_the_base_zone,
     _bad_zone,
     _path_as_zone,
     _zone_of_another_exchange,

@@ -314,3 +314,17 @@ def test_the_cli_edge_reports_a_held_lock_as_exit_3(tmp_path: Path, env: str, ca
     assert code == 3
     assert f"another apply of environment '{env}' is running: the lock is held by qm apply {env} pid={os.getpid()}" in err
     assert "since 2026-11-25T22:00:00Z" in err and "Traceback" not in err
+
+
+def test_the_holder_clock_must_be_aware() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        this_process("apply", datetime(2026, 11, 25, 22, 0))
+
+
+def test_a_hostile_host_name_cannot_forge_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "ops-1\n\x1b[2Jqm: lock released")
+    holder = this_process("apply", NOW)
+    assert holder.host == "ops-1___2Jqm:_lock_released"
+    assert "\n" not in holder.describe("paper") and "\x1b" not in holder.describe("paper")
