@@ -203,14 +203,18 @@ def test_decisions_do_not_depend_on_the_zone_the_clock_uses() -> None:
         assert (here.allowed, here.reason, here.next_start) == (there.allowed, there.reason, there.next_start)
 
 
+@pytest.mark.parametrize("week", ["2026-11-23", "2026-03-05", "2026-10-29"], ids=["thanksgiving", "spring-dst", "autumn-dst"])
 @pytest.mark.parametrize("allow", ["market_closed", "windows"])
-def test_next_start_is_the_first_allowed_minute(allow: str) -> None:
-    """Brute force over Thanksgiving week (a holiday, a half day, a weekend), every 10 minutes."""
-    extra: dict[str, Any] = {"windows": [WEEKDAYS_EVENING, {"days": ["sat"], "start": "10:00", "end": "12:00"}]} if allow == "windows" else {}
+def test_next_start_is_the_first_allowed_minute(allow: str, week: str) -> None:
+    """Brute force over a week (a holiday and a half day, or a DST switch), every 20 minutes:
+    each refusal's next start is allowed, the minute before it is not, nor is anything between."""
+    windows = [WEEKDAYS_EVENING, {"days": ["sat"], "start": "10:00", "end": "12:00"}, {"days": ["sun"], "start": "01:15", "end": "03:00"}]
+    extra: dict[str, Any] = {"windows": windows} if allow == "windows" else {}
     tested = window(allow=allow, margin_minutes=15, **extra)
     minute = timedelta(minutes=1)
-    now = ny(2026, 11, 23, 0, 5)
-    while now < ny(2026, 11, 30, 0, 0):
+    first = datetime.fromisoformat(week).replace(tzinfo=NY)
+    now = first + timedelta(minutes=5)
+    while now < first + timedelta(days=7):
         if not in_window(tested, now):
             start = next_window_start(tested, now)
             assert start is not None and start > now
@@ -218,5 +222,5 @@ def test_next_start_is_the_first_allowed_minute(allow: str) -> None:
             probe = now
             while probe < start:
                 assert not in_window(tested, probe), (now, probe, start)
-                probe += timedelta(minutes=10)
-        now += timedelta(minutes=10)
+                probe += timedelta(minutes=20)
+        now += timedelta(minutes=20)
