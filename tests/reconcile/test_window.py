@@ -36,6 +36,13 @@ def test_defaults_per_mode() -> None:
     assert window(Mode.local, windows=[WEEKDAYS_EVENING]).allow == "windows"
 
 
+def test_an_unresolved_window_fails_closed_to_market_closed() -> None:
+    unresolved = DeployWindow()
+    assert unresolved.allow is None
+    assert not in_window(unresolved, ny(2026, 11, 25, 11, 0))
+    assert in_window(unresolved, ny(2026, 11, 25, 17, 0))
+
+
 def test_local_deploys_mid_session() -> None:
     assert in_window(window(Mode.local), ny(2026, 11, 25, 11, 0))
 
