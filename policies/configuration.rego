@@ -343,3 +343,25 @@ deny contains f if {
 		"path": ["environments", name, "spec", "strategies"],
 	}
 }
+
+# METADATA
+# title: URLs are plain and name one host
+# description: Configuration is reviewed before release; every URL field (broker and market data endpoints, API and UI URLs) parses to one scheme, host and port the same way in every client, with no userinfo (user@host), backslash, whitespace, control character or percent-escape in its host, and a host that is a DNS name or an IP address.
+# custom:
+#   id: QM-CFG-009
+#   severity: deny
+#   guide: "§6 Configuration Management"
+deny contains f if {
+	some section, docs in lib.config_files
+	some name, doc in docs
+	some field in lib.url_fields
+	raw := object.get(doc, array.concat(["spec"], field), null)
+	is_string(raw)
+	u := lib.url(raw)
+	not u.valid
+	f := {
+		"id": "QM-CFG-009",
+		"msg": sprintf("%s '%s' field spec.%s is not a plain URL: it %s; write scheme://host[:port]/path", [kind_of[section], name, concat(".", field), u.problem]),
+		"path": array.concat([section, name, "spec"], field),
+	}
+}

@@ -231,3 +231,26 @@ test_cfg008_disabled_strategies_do_not_count if {
 	])
 	fx.silent(denials(inp), "QM-CFG-008")
 }
+
+# QM-CFG-009 -------------------------------------------------------------------------------
+
+test_cfg009_refused_url_in_environment_denied if {
+	inp := fx.with_url("/environments/paper/spec/ui/url", "https://paper.qm.internal\\@live.qm.internal", fx.refused("contains whitespace, a control or invisible character, or a backslash", false))
+	fs := denials(inp)
+	fx.fired(fs, "QM-CFG-009", ["declared", "paper", "spec", "ui", "url"])
+	fx.says(fs, "QM-CFG-009", ["declared", "paper", "spec", "ui", "url"], "backslash")
+}
+
+test_cfg009_refused_url_in_base_denied if {
+	fs := denials(fx.with_url("/bases/_base/spec/execution/endpoint", "https://u@h", fx.refused("carries userinfo (user@host)", true)))
+	fx.fired(fs, "QM-CFG-009", ["bases", "_base", "spec", "execution", "endpoint"])
+}
+
+test_cfg009_url_without_parsed_form_denied if {
+	fs := denials(fx.with_value("/declared/local/spec/api/base_url", "http://127.0.0.1:9999"))
+	fx.says(fs, "QM-CFG-009", ["declared", "local", "spec", "api", "base_url"], "was not parsed by the gate")
+}
+
+test_cfg009_parsed_urls_silent if {
+	fx.silent(denials(fx.good), "QM-CFG-009")
+}

@@ -17,7 +17,10 @@ settings := {
 	"first_live_release": {"max_capital": 50000, "max_enabled_strategies": 2},
 	"live_evidence": {"reconciliation_max_age_days": 30, "emergency_halt_max_age_days": 30},
 	"brokers": {"dry_run": ["dry-run"], "simulated": ["simulator"]},
-	"broker_endpoints": {"paper": ["https://paper-api.alpaca.markets"], "live": ["https://api.alpaca.markets"]},
+	"hosts": {
+		"brokers": {"alpaca": {"paper": ["paper-api.alpaca.markets"], "live": ["api.alpaca.markets"]}},
+		"market_data": {"polygon": {"live": ["socket.polygon.io"], "delayed": ["delayed.polygon.io"]}},
+	},
 	"secret_scan": {"min_token_length": 32, "min_class_runs_ratio": 0.4},
 }
 
@@ -231,6 +234,40 @@ secrets := {name: secret(scope, name) |
 	]
 }
 
+default_ports := {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+# A valid URL as quantmatrix/policy/urls.py parses it (tests/policy/test_urls.py checks every
+# entry of `urls` against the parser, so these fixtures cannot drift from it).
+parsed(scheme, host, port) := {
+	"valid": true, "problem": "", "scheme": scheme, "host": host, "port": port,
+	"authority": authority(host, port), "default_port": port == object.get(default_ports, scheme, -1),
+	"userinfo": false, "ip": regex.match(`^[0-9.]+$|:`, host),
+}
+
+authority(host, null) := host
+
+authority(host, port) := sprintf("%s:%d", [host, port]) if port != null
+
+# A URL the parser refuses, with its reason.
+refused(problem, userinfo) := {
+	"valid": false, "problem": problem, "scheme": "", "host": "", "port": null, "authority": "",
+	"default_port": false, "userinfo": userinfo, "ip": false,
+}
+
+# `input.urls` of `good`: every URL string of the fixtures → its parsed form.
+urls := {
+	"https://paper-api.alpaca.markets": parsed("https", "paper-api.alpaca.markets", 443),
+	"https://api.alpaca.markets": parsed("https", "api.alpaca.markets", 443),
+	"https://paper.qm.internal/api": parsed("https", "paper.qm.internal", 443),
+	"https://paper.qm.internal": parsed("https", "paper.qm.internal", 443),
+	"https://live.qm.internal/api": parsed("https", "live.qm.internal", 443),
+	"https://live.qm.internal": parsed("https", "live.qm.internal", 443),
+	"http://127.0.0.1:8000": parsed("http", "127.0.0.1", 8000),
+	"http://127.0.0.1:5173": parsed("http", "127.0.0.1", 5173),
+	"http://backtest.qm.internal:8000": parsed("http", "backtest.qm.internal", 8000),
+	"sim://simulator": parsed("sim", "simulator", null),
+}
+
 # The whole input. Each environment file here writes everything itself (declared = effective),
 # which is what the rules about "set in its own file" want; tests that need inheritance patch
 # `declared`.
@@ -241,6 +278,7 @@ good := {
 	"secrets": secrets,
 	"bases": {"_base": base},
 	"context": {"today": "2026-11-28"},
+	"urls": urls,
 }
 
 # `good` with JSON patch operations applied (RFC 6902, e.g. {"op": "replace", "path": "/a/b", "value": 1}).
@@ -248,6 +286,18 @@ patched(ops) := json.patch(good, ops)
 
 # `good` with the value at `path` (a JSON pointer) replaced, or added if it is missing.
 with_value(path, value) := json.patch(good, [{"op": "add", "path": path, "value": value}])
+
+# `good` with the URL `raw` at `path` (in the effective and, for environments, the declared
+# document) and its parsed form `u` in `input.urls`, as the gate would build it.
+with_url(path, raw, u) := json.patch(good, [
+	{"op": "add", "path": path, "value": raw},
+	{"op": "add", "path": declared_path(path), "value": raw},
+	{"op": "add", "path": concat("/", ["/urls", replace(replace(raw, "~", "~0"), "/", "~1")]), "value": u},
+])
+
+declared_path(path) := concat("", ["/declared/", trim_prefix(path, "/environments/")]) if startswith(path, "/environments/")
+
+declared_path(path) := path if not startswith(path, "/environments/")
 
 # `good` without the value at `path`.
 without(path) := json.patch(good, [{"op": "remove", "path": path}])

@@ -81,7 +81,58 @@ simulated_endpoint(endpoint) if endpoint == null
 
 simulated_endpoint(endpoint) if {
 	is_string(endpoint)
-	startswith(endpoint, "sim://")
+	u := url(endpoint)
+	u.valid
+	u.scheme == "sim"
+}
+
+# URL-valued fields below an environment's spec (quantmatrix/policy/urls.py URL_FIELDS).
+url_fields := [["execution", "endpoint"], ["market_data", "endpoint"], ["api", "base_url"], ["ui", "url"]]
+
+# What a URL stands for when no parsed form came with the input: invalid, so that a rule
+# never falls back to reading a host out of the text.
+unparsed := {"valid": false, "problem": "was not parsed by the gate", "scheme": "", "host": "", "port": null, "authority": "", "default_port": false, "userinfo": false, "ip": false}
+
+# The parsed form of URL string `raw` (`input.urls`, built once by quantmatrix/policy/urls.py):
+# {valid, problem, scheme, host, port, authority ("host:port"), default_port, userinfo, ip}.
+# Rules compare hosts from it, never substrings of the URL.
+url(raw) := input.urls[raw] if {
+	is_object(input.urls[raw])
+} else := unparsed
+
+# The host part of a settings entry, `host` or `host:port` (lower case).
+entry_host(entry) := lower(regex.replace(entry, `:[0-9]+$`, ""))
+
+# True when parsed URL `u` is the settings entry `entry`: `host` on the scheme's default port,
+# or exactly `host:port`.
+host_is(u, entry) if {
+	u.valid
+	u.default_port
+	lower(entry) == u.host
+}
+
+host_is(u, entry) if {
+	u.valid
+	lower(entry) == u.authority
+}
+
+# True when `u` is one of the settings entries `entries`.
+known_host(u, entries) if {
+	some entry in entries
+	host_is(u, entry)
+}
+
+# [broker, host] of every live broker host in policies/settings.yaml (hosts.brokers.*.live).
+live_broker_hosts contains [broker, entry_host(entry)] if {
+	some broker, hosts in object.get(data.qm.settings, ["hosts", "brokers"], {})
+	some entry in object.get(hosts, "live", [])
+}
+
+# The broker whose live host `u` is on, whatever the port (undefined when none).
+live_broker_of(u) := broker if {
+	u.valid
+	some [broker, host] in live_broker_hosts
+	u.host == host
 }
 
 # The files as written, by input section: each environment file (before layering) and each
@@ -122,14 +173,22 @@ separate_fields := [
 	["ui", "url"],
 ]
 
-# [field, normalized value] of every connection field of every live environment (QM-SEP-005),
+# [field, compared value] of every connection field of every live environment (QM-SEP-005),
 # an index so the rule stays linear in the number of environments.
-live_connections contains [field, normalized(value)] if {
+live_connections contains [field, connection_value(field, value)] if {
 	some name in live_envs
 	some field in separate_fields
 	value := object.get(input.environments[name].spec, field, null)
 	value != null
 }
+
+# What a connection field is compared by: a URL by its parsed host and port (a different path,
+# query, fragment, case or a trailing dot is the same server), anything else as `normalized`.
+connection_value(field, v) := url(v).authority if {
+	field in url_fields
+	is_string(v)
+	url(v).valid
+} else := normalized(v)
 
 # Connection values compare case-insensitively and without a trailing slash.
 normalized(v) := lower(trim_right(v, "/")) if {

@@ -199,6 +199,35 @@ deny contains f if {
 	}
 }
 
+# METADATA
+# title: Live connects to its broker's live host
+# description: Live broker endpoint verified; live's broker endpoint parses to a known live host of its broker (policies/settings.yaml hosts.brokers.<broker>.live), over https or wss.
+# custom:
+#   id: QM-LIVE-012
+#   severity: deny
+#   guide: "§9 Live Deployment Checklist — live broker endpoint verified"
+deny contains f if {
+	some name in lib.live_envs
+	env := input.environments[name]
+	endpoint := object.get(env.spec.execution, "endpoint", null)
+	reason := live_endpoint_problem(env.spec.execution.broker, endpoint)
+	f := {
+		"id": "QM-LIVE-012",
+		"msg": sprintf("live environment '%s' broker endpoint %s", [name, reason]),
+		"path": lib.nearest(env, ["environments", name], ["spec", "execution", "endpoint"]),
+	}
+}
+
+live_endpoint_problem(broker, endpoint) := "is not set: live trades through its broker's verified live endpoint" if {
+	not is_string(endpoint)
+} else := sprintf("is not a plain URL (it %s)", [lib.url(endpoint).problem]) if {
+	not lib.url(endpoint).valid
+} else := sprintf("uses %s://: a broker endpoint is https or wss", [lib.url(endpoint).scheme]) if {
+	not lib.url(endpoint).scheme in {"https", "wss"}
+} else := sprintf("host %s is not a known live host of broker '%s' (policies/settings.yaml hosts.brokers.%s.live)", [lib.url(endpoint).authority, broker, broker]) if {
+	not lib.known_host(lib.url(endpoint), object.get(data.qm.settings, ["hosts", "brokers", broker, "live"], []))
+}
+
 # A live environment is in its first live release until it records a capital increase
 # (`capital.last_increase`): that is when the guide allows exposure to grow.
 first_release(env) if not lib.has(env, ["spec", "capital", "last_increase"])

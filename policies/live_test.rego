@@ -207,3 +207,39 @@ test_live011_live_monitoring_missing_warned if {
 	fs := warnings(fx.without("/environments/live/spec/monitoring"))
 	fx.fired(fs, "QM-LIVE-011", ["environments", "live", "spec"])
 }
+
+# QM-LIVE-012 ------------------------------------------------------------------------------
+
+live_endpoint := "/environments/live/spec/execution/endpoint"
+
+live012_at := ["environments", "live", "spec", "execution", "endpoint"]
+
+test_live012_live_on_paper_host_denied if {
+	fs := denials(fx.with_url(live_endpoint, "https://paper-api.alpaca.markets", fx.parsed("https", "paper-api.alpaca.markets", 443)))
+	fx.says(fs, "QM-LIVE-012", live012_at, "is not a known live host of broker 'alpaca'")
+}
+
+test_live012_live_on_look_alike_host_denied if {
+	# https://аpi.alpaca.markets (Cyrillic а) as the parser sees it: its punycode form
+	fs := denials(fx.with_url(live_endpoint, "https://\u0430pi.alpaca.markets", fx.parsed("https", "xn--pi-6kc.alpaca.markets", 443)))
+	fx.fired(fs, "QM-LIVE-012", live012_at)
+}
+
+test_live012_live_on_ip_literal_denied if {
+	fs := denials(fx.with_url(live_endpoint, "https://192.0.2.7", fx.parsed("https", "192.0.2.7", 443)))
+	fx.fired(fs, "QM-LIVE-012", live012_at)
+}
+
+test_live012_userinfo_denied if {
+	fs := denials(fx.with_url(live_endpoint, "https://api.alpaca.markets@evil.example", fx.refused("carries userinfo (user@host)", true)))
+	fx.says(fs, "QM-LIVE-012", live012_at, "is not a plain URL")
+}
+
+test_live012_missing_endpoint_denied if {
+	fs := denials(fx.without(live_endpoint))
+	fx.fired(fs, "QM-LIVE-012", ["environments", "live", "spec", "execution"])
+}
+
+test_live012_live_host_with_path_silent if {
+	fx.silent(denials(fx.with_url(live_endpoint, "https://api.alpaca.markets/v2", fx.parsed("https", "api.alpaca.markets", 443))), "QM-LIVE-012")
+}

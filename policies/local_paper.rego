@@ -94,13 +94,9 @@ deny contains f if {
 	}
 }
 
-paper_endpoint(endpoint) if endpoint in data.qm.settings.broker_endpoints.paper
-
-paper_endpoint(endpoint) if regex.match(`(?i)paper`, endpoint)
-
 # METADATA
 # title: Paper uses a paper broker endpoint
-# description: Paper broker endpoint verified; the endpoint is a known paper endpoint (listed in policies/settings.yaml or named paper) and never a live one.
+# description: Paper broker endpoint verified; the endpoint parses to a known paper host of its broker (policies/settings.yaml hosts.brokers.<broker>.paper), over https or wss, never a live host; the URL's path, query or fragment do not count.
 # custom:
 #   id: QM-PAP-002
 #   severity: deny
@@ -110,7 +106,7 @@ deny contains f if {
 	env.spec.mode == "paper"
 	endpoint := object.get(env.spec.execution, "endpoint", null)
 	is_string(endpoint)
-	reason := endpoint_problem(endpoint)
+	reason := endpoint_problem(env.spec.execution.broker, lib.url(endpoint))
 	f := {
 		"id": "QM-PAP-002",
 		"msg": sprintf("paper environment '%s' broker endpoint %s: paper uses a paper broker endpoint", [name, reason]),
@@ -129,10 +125,16 @@ deny contains f if {
 	}
 }
 
-endpoint_problem(endpoint) := "is a live broker endpoint" if {
-	trim_right(endpoint, "/") in {trim_right(e, "/") | some e in data.qm.settings.broker_endpoints.live}
-} else := "is not a known paper endpoint" if {
-	not paper_endpoint(endpoint)
+# Why a paper broker endpoint is refused (undefined when it is a known paper host): judged on
+# the parsed URL (lib.url), so a path, query, fragment or userinfo saying "paper" changes nothing.
+endpoint_problem(broker, u) := sprintf("is not a plain URL (it %s)", [u.problem]) if {
+	not u.valid
+} else := sprintf("is a live broker endpoint (host %s, a live host of broker '%s')", [u.host, lib.live_broker_of(u)]) if {
+	lib.live_broker_of(u)
+} else := sprintf("uses %s://: a broker endpoint is https or wss", [u.scheme]) if {
+	not u.scheme in {"https", "wss"}
+} else := sprintf("host %s is not a known paper host of broker '%s' (policies/settings.yaml hosts.brokers.%s.paper)", [u.authority, broker, broker]) if {
+	not lib.known_host(u, object.get(data.qm.settings, ["hosts", "brokers", broker, "paper"], []))
 }
 
 # Limits paper must set in its own file (guide §8 "risk limits configured intentionally").

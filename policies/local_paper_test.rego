@@ -34,7 +34,7 @@ test_loc001_local_real_endpoint_denied if {
 }
 
 test_loc001_local_simulated_endpoint_silent if {
-	fx.silent(denials(fx.with_value("/environments/local/spec/execution/endpoint", "sim://dry-run")), "QM-LOC-001")
+	fx.silent(denials(fx.with_url("/environments/local/spec/execution/endpoint", "sim://dry-run", fx.parsed("sim", "dry-run", null))), "QM-LOC-001")
 }
 
 # QM-LOC-002 -------------------------------------------------------------------------------
@@ -67,24 +67,70 @@ test_pap001_paper_without_credentials_denied if {
 
 # QM-PAP-002 -------------------------------------------------------------------------------
 
+paper_endpoint := "/environments/paper/spec/execution/endpoint"
+
+pap002_at := ["environments", "paper", "spec", "execution", "endpoint"]
+
 test_pap002_paper_on_live_endpoint_denied if {
-	fs := denials(fx.with_value("/environments/paper/spec/execution/endpoint", "https://api.alpaca.markets/"))
-	fx.fired(fs, "QM-PAP-002", ["environments", "paper", "spec", "execution", "endpoint"])
-	fx.says(fs, "QM-PAP-002", ["environments", "paper", "spec", "execution", "endpoint"], "is a live broker endpoint")
+	fs := denials(fx.with_url(paper_endpoint, "https://api.alpaca.markets/", fx.parsed("https", "api.alpaca.markets", 443)))
+	fx.fired(fs, "QM-PAP-002", pap002_at)
+	fx.says(fs, "QM-PAP-002", pap002_at, "is a live broker endpoint")
+}
+
+# The substring "paper" anywhere but the host changes nothing: path, fragment, query.
+test_pap002_live_host_with_paper_in_path_fragment_or_query_denied if {
+	every raw in ["https://api.alpaca.markets/paper", "https://api.alpaca.markets#paper", "https://api.alpaca.markets/?env=paper"] {
+		fs := denials(fx.with_url(paper_endpoint, raw, fx.parsed("https", "api.alpaca.markets", 443)))
+		fx.says(fs, "QM-PAP-002", pap002_at, "is a live broker endpoint")
+	}
+}
+
+# A live host on another port is still the live host.
+test_pap002_live_host_on_another_port_denied if {
+	fs := denials(fx.with_url(paper_endpoint, "https://api.alpaca.markets:8443", fx.parsed("https", "api.alpaca.markets", 8443)))
+	fx.says(fs, "QM-PAP-002", pap002_at, "is a live broker endpoint")
+}
+
+test_pap002_userinfo_trick_denied if {
+	raw := "https://paper-api.alpaca.markets@api.alpaca.markets"
+	fs := denials(fx.with_url(paper_endpoint, raw, fx.refused("carries userinfo (user@host)", true)))
+	fx.says(fs, "QM-PAP-002", pap002_at, "is not a plain URL")
+}
+
+test_pap002_unparsed_url_denied if {
+	fs := denials(fx.with_value(paper_endpoint, "https://paper-api.alpaca.markets/v2"))
+	fx.says(fs, "QM-PAP-002", pap002_at, "was not parsed by the gate")
 }
 
 test_pap002_paper_on_unknown_endpoint_denied if {
-	fs := denials(fx.with_value("/environments/paper/spec/execution/endpoint", "https://broker.example.com/v2"))
-	fx.fired(fs, "QM-PAP-002", ["environments", "paper", "spec", "execution", "endpoint"])
+	fs := denials(fx.with_url(paper_endpoint, "https://broker.example.com/v2", fx.parsed("https", "broker.example.com", 443)))
+	fx.fired(fs, "QM-PAP-002", pap002_at)
+}
+
+test_pap002_host_merely_named_paper_denied if {
+	fs := denials(fx.with_url(paper_endpoint, "https://paper.broker.example.com", fx.parsed("https", "paper.broker.example.com", 443)))
+	fx.says(fs, "QM-PAP-002", pap002_at, "is not a known paper host of broker 'alpaca'")
+}
+
+test_pap002_paper_host_on_unlisted_port_denied if {
+	fs := denials(fx.with_url(paper_endpoint, "https://paper-api.alpaca.markets:8443", fx.parsed("https", "paper-api.alpaca.markets", 8443)))
+	fx.fired(fs, "QM-PAP-002", pap002_at)
+}
+
+test_pap002_plain_http_denied if {
+	fs := denials(fx.with_url(paper_endpoint, "http://paper-api.alpaca.markets", fx.parsed("http", "paper-api.alpaca.markets", 80)))
+	fx.says(fs, "QM-PAP-002", pap002_at, "https or wss")
 }
 
 test_pap002_paper_without_endpoint_denied if {
-	fs := denials(fx.without("/environments/paper/spec/execution/endpoint"))
+	fs := denials(fx.without(paper_endpoint))
 	fx.fired(fs, "QM-PAP-002", ["environments", "paper", "spec", "execution"])
 }
 
-test_pap002_endpoint_named_paper_silent if {
-	fx.silent(denials(fx.with_value("/environments/paper/spec/execution/endpoint", "https://paper.broker.example.com")), "QM-PAP-002")
+# What the parser normalises (upper case, trailing dot, a path) is the listed paper host.
+test_pap002_listed_paper_host_with_path_silent if {
+	raw := "HTTPS://Paper-API.alpaca.markets./v2"
+	fx.silent(denials(fx.with_url(paper_endpoint, raw, fx.parsed("https", "paper-api.alpaca.markets", 443))), "QM-PAP-002")
 }
 
 # QM-PAP-003 -------------------------------------------------------------------------------

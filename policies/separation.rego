@@ -120,7 +120,7 @@ deny contains f if {
 
 # METADATA
 # title: Paper and live credentials and connections are separate
-# description: Paper and live credentials must be stored separately; no other environment shares live's broker account or endpoint, Redis key prefix, API or UI URL.
+# description: Paper and live credentials must be stored separately; no other environment shares live's broker account or endpoint, Redis key prefix, API or UI URL (URLs compared by parsed host and port).
 # custom:
 #   id: QM-SEP-005
 #   severity: deny
@@ -131,10 +131,10 @@ deny contains f if {
 	some field in lib.separate_fields
 	value := object.get(env.spec, field, null)
 	value != null
-	[field, lib.normalized(value)] in lib.live_connections
+	[field, lib.connection_value(field, value)] in lib.live_connections
 	some live_name, live in input.environments
 	live.spec.mode == "live"
-	lib.normalized(value) == lib.normalized(object.get(live.spec, field, null))
+	lib.connection_value(field, value) == lib.connection_value(field, object.get(live.spec, field, null))
 	f := {
 		"id": "QM-SEP-005",
 		"msg": sprintf("environment '%s' (mode %s) shares %s with live environment '%s': paper and live credentials and connections must be separate", [name, env.spec.mode, concat(".", field), live_name]),
@@ -258,4 +258,60 @@ deny contains f if {
 		"msg": sprintf("base layer '%s' references secret %s: every environment extending it would inherit the credential; set credentials in each environment's own file", [name, secret]),
 		"path": array.concat(["bases", name, "spec"], p),
 	}
+}
+
+# METADATA
+# title: No non-live environment points at a live host
+# description: Local must never use live execution and backtest can never route live orders; no URL of a non-live environment or of a base layer is on a broker's live host (policies/settings.yaml hosts.brokers.*.live), whatever its path, query, fragment, port or case.
+# custom:
+#   id: QM-SEP-009
+#   severity: deny
+#   guide: "§3 Environment Separation Rules"
+deny contains f if {
+	some section, docs in lib.config_files
+	some name, doc in docs
+	not live_file(section, name)
+	some field in lib.url_fields
+	raw := object.get(doc, array.concat(["spec"], field), null)
+	is_string(raw)
+	broker := lib.live_broker_of(lib.url(raw))
+	f := {
+		"id": "QM-SEP-009",
+		"msg": sprintf("%s '%s' field spec.%s points at host %s, a live host of broker '%s': only live may reach a live broker", [file_kind[section], name, concat(".", field), lib.url(raw).host, broker]),
+		"path": array.concat([section, name, "spec"], field),
+	}
+}
+
+file_kind := {"declared": "environment", "bases": "base layer"}
+
+live_file(section, name) if {
+	section == "declared"
+	input.environments[name].spec.mode == "live"
+}
+
+# METADATA
+# title: Market data comes from a known host of its provider and feed
+# description: Market data is a demo, non-live, paper-compatible or approved live source per environment; a market data endpoint is a host listed for its provider and the environment's feed (policies/settings.yaml hosts.market_data.<provider>.<feed>), compared by parsed host and port.
+# custom:
+#   id: QM-SEP-010
+#   severity: deny
+#   guide: "§2 Supported Environments — market data per environment"
+deny contains f if {
+	some name, env in input.environments
+	raw := object.get(env.spec, ["market_data", "endpoint"], null)
+	is_string(raw)
+	provider := env.spec.market_data.provider
+	feed := env.spec.market_data.feed
+	reason := market_data_problem(lib.url(raw), provider, feed)
+	f := {
+		"id": "QM-SEP-010",
+		"msg": sprintf("environment '%s' market data endpoint %s", [name, reason]),
+		"path": ["environments", name, "spec", "market_data", "endpoint"],
+	}
+}
+
+market_data_problem(u, provider, feed) := sprintf("is not a plain URL (it %s)", [u.problem]) if {
+	not u.valid
+} else := sprintf("host %s is not a known %s host of provider '%s' (policies/settings.yaml hosts.market_data.%s.%s)", [u.authority, feed, provider, provider, feed]) if {
+	not lib.known_host(u, object.get(data.qm.settings, ["hosts", "market_data", provider, feed], []))
 }

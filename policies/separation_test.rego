@@ -100,7 +100,7 @@ test_sep005_paper_shares_live_broker_account_denied if {
 }
 
 test_sep005_paper_shares_live_endpoint_denied if {
-	fs := findings(fx.with_value("/environments/paper/spec/execution/endpoint", "https://api.alpaca.markets/"))
+	fs := findings(fx.with_url("/environments/paper/spec/execution/endpoint", "https://api.alpaca.markets/", fx.parsed("https", "api.alpaca.markets", 443)))
 	fx.fired(fs, "QM-SEP-005", ["environments", "paper", "spec", "execution", "endpoint"])
 }
 
@@ -110,8 +110,18 @@ test_sep005_local_shares_live_redis_prefix_denied if {
 }
 
 test_sep005_paper_shares_live_api_url_denied if {
-	fs := findings(fx.with_value("/environments/paper/spec/api/base_url", "HTTPS://live.qm.internal/api"))
+	fs := findings(fx.with_url("/environments/paper/spec/api/base_url", "HTTPS://live.qm.internal/api", fx.parsed("https", "live.qm.internal", 443)))
 	fx.fired(fs, "QM-SEP-005", ["environments", "paper", "spec", "api", "base_url"])
+}
+
+# Compared by parsed host and port: another path, a fragment or a trailing dot is the same server.
+test_sep005_paper_api_on_live_api_host_other_path_denied if {
+	fs := findings(fx.with_url("/environments/paper/spec/api/base_url", "https://live.qm.internal./paper-api#x", fx.parsed("https", "live.qm.internal", 443)))
+	fx.fired(fs, "QM-SEP-005", ["environments", "paper", "spec", "api", "base_url"])
+}
+
+test_sep005_same_host_other_port_silent if {
+	fx.silent(findings(fx.with_url("/environments/paper/spec/ui/url", "https://live.qm.internal:8443", fx.parsed("https", "live.qm.internal", 8443))), "QM-SEP-005")
 }
 
 test_sep005_paper_and_local_may_share if {
@@ -185,4 +195,59 @@ test_sep008_base_credentials_denied if {
 
 test_sep008_base_simulated_endpoint_silent if {
 	fx.silent(findings(fx.with_value("/bases/_base/spec/execution/endpoint", "sim://simulator")), "QM-SEP-008")
+}
+
+# QM-SEP-009 -------------------------------------------------------------------------------
+
+test_sep009_paper_api_url_on_live_broker_host_denied if {
+	fs := findings(fx.with_url("/environments/paper/spec/api/base_url", "https://API.alpaca.markets.:9443/paper", fx.parsed("https", "api.alpaca.markets", 9443)))
+	fx.fired(fs, "QM-SEP-009", ["declared", "paper", "spec", "api", "base_url"])
+	fx.says(fs, "QM-SEP-009", ["declared", "paper", "spec", "api", "base_url"], "a live host of broker 'alpaca'")
+}
+
+test_sep009_local_endpoint_on_live_broker_host_denied if {
+	fs := findings(fx.with_url("/environments/local/spec/execution/endpoint", "https://api.alpaca.markets#paper", fx.parsed("https", "api.alpaca.markets", 443)))
+	fx.fired(fs, "QM-SEP-009", ["declared", "local", "spec", "execution", "endpoint"])
+}
+
+test_sep009_base_on_live_broker_host_denied if {
+	fs := findings(fx.with_url("/bases/_base/spec/execution/endpoint", "https://api.alpaca.markets", fx.parsed("https", "api.alpaca.markets", 443)))
+	fx.fired(fs, "QM-SEP-009", ["bases", "_base", "spec", "execution", "endpoint"])
+}
+
+test_sep009_live_on_live_host_and_paper_on_paper_host_silent if {
+	fx.silent(findings(fx.good), "QM-SEP-009")
+}
+
+# QM-SEP-010 -------------------------------------------------------------------------------
+
+md_endpoint(env) := sprintf("/environments/%s/spec/market_data/endpoint", [env])
+
+md_at(env) := ["environments", env, "spec", "market_data", "endpoint"]
+
+test_sep010_paper_delayed_feed_on_live_data_host_denied if {
+	fs := findings(fx.with_url(md_endpoint("paper"), "wss://socket.polygon.io/delayed", fx.parsed("wss", "socket.polygon.io", 443)))
+	fx.says(fs, "QM-SEP-010", md_at("paper"), "is not a known delayed host of provider 'polygon'")
+}
+
+test_sep010_live_feed_on_unknown_host_denied if {
+	fs := findings(fx.with_url(md_endpoint("live"), "wss://socket.polygon.io.evil.example/stocks", fx.parsed("wss", "socket.polygon.io.evil.example", 443)))
+	fx.fired(fs, "QM-SEP-010", md_at("live"))
+}
+
+test_sep010_local_demo_feed_on_live_data_host_denied if {
+	fs := findings(fx.with_url(md_endpoint("local"), "wss://socket.polygon.io", fx.parsed("wss", "socket.polygon.io", 443)))
+	fx.fired(fs, "QM-SEP-010", md_at("local"))
+}
+
+test_sep010_refused_url_denied if {
+	fs := findings(fx.with_url(md_endpoint("live"), "wss://x@socket.polygon.io", fx.refused("carries userinfo (user@host)", true)))
+	fx.says(fs, "QM-SEP-010", md_at("live"), "is not a plain URL")
+}
+
+test_sep010_known_hosts_for_the_feed_silent if {
+	paper := fx.with_url(md_endpoint("paper"), "wss://delayed.polygon.io/stocks", fx.parsed("wss", "delayed.polygon.io", 443))
+	fx.silent(findings(paper), "QM-SEP-010")
+	live := fx.with_url(md_endpoint("live"), "WSS://Socket.Polygon.IO./stocks", fx.parsed("wss", "socket.polygon.io", 443))
+	fx.silent(findings(live), "QM-SEP-010")
 }

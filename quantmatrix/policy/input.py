@@ -2,8 +2,10 @@
 
 Rules span files ("the release live runs passed paper"), so they see everything at once:
 `DesiredState.document()` plus `context.today` (rules about expiry and observation periods
-must not read a clock themselves, so tests can pin the date) and, in a pull request,
-`change` (the diff against the base branch), passed through untouched.
+must not read a clock themselves, so tests can pin the date), `urls` (every URL field parsed
+into scheme, host and port by `quantmatrix/policy/urls.py`: rules compare hosts, never
+substrings) and, in a pull request, `change` (the diff against the base branch), passed
+through untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from quantmatrix.policy.urls import parsed_urls
 from quantmatrix.repo.loader import DesiredState
 
 
@@ -19,6 +22,7 @@ def policy_input(state: DesiredState, change: dict[str, Any] | None = None, toda
     document = state.document()
     day = today or dt.date.today()
     document["context"] = {"today": day if isinstance(day, str) else day.isoformat()}
+    document["urls"] = parsed_urls(document)
     if change is not None:
         document["change"] = change
     return document
