@@ -307,3 +307,44 @@ warn contains f if {
 }
 
 live_raises(c) := {d | some d in c.risk; d.increases_risk} | {c.capital | c.capital.increases_risk}
+
+# Catalog entries the change touches (`input.change.secrets`, names and scopes only).
+changed_secrets[name] := s if some name, s in input.change.secrets
+
+# METADATA
+# title: A secret does not move toward live in place
+# description: Live secrets exist only for live, and paper and live credentials are stored separately; an existing catalog secret whose scope moves to live (or away from live) carries a credential across the separation. Declare a new secret for the new scope instead.
+# custom:
+#   id: QM-CHG-012
+#   severity: deny
+#   guide: "§3 Environment Separation Rules — paper and live credentials stored separately"
+deny contains f if {
+	some name, s in changed_secrets
+	s.status == "changed"
+	s.scope.old != s.scope.new
+	"live" in {s.scope.old, s.scope.new}
+	f := {
+		"id": "QM-CHG-012",
+		"msg": sprintf("secret %s: scope changes %v → %v; a credential never crosses into or out of live: declare a new secret for the %v scope", [name, s.scope.old, s.scope.new, s.scope.new]),
+		"path": array.concat(s.path, ["scope"]),
+	}
+}
+
+# METADATA
+# title: A secret's provider change is flagged
+# description: Broker, Redis and PostgreSQL credentials are available to authorized users only; where a catalog secret is read from (its environment variable or file) changed, so the new location must be provisioned and restricted, and the old one retired.
+# custom:
+#   id: QM-CHG-013
+#   severity: warn
+#   guide: "§5 Prerequisites — credentials available to authorized users only"
+warn contains f if {
+	some name, s in changed_secrets
+	s.status == "changed"
+	count(s.provider) > 0
+	some d in s.provider
+	f := {
+		"id": "QM-CHG-013",
+		"msg": sprintf("secret %s (scope %v): provider.%v changes; provision and restrict the new location and retire the old one", [name, s.scope.new, d.path[count(d.path) - 1]]),
+		"path": d.path,
+	}
+}

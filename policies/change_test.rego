@@ -286,3 +286,50 @@ test_large_paper_step_not_warned if {
 	change := paper_change({"risk": {"max_daily_loss": delta(["environments", "paper", "spec", "risk", "max_daily_loss"], 1000, 5000, true, 4)}})
 	count(warn) == 0 with input as with_change(head(good_release, live_spec), change)
 }
+
+# --- the secret catalog (QM-CHG-012, QM-CHG-013) -------------------------------------------
+
+secret_change(name, old_scope, new_scope, provider) := {"environments": {}, "releases": {}, "secrets": {name: {
+	"status": "changed",
+	"path": ["secrets", name],
+	"scope": {"old": old_scope, "new": new_scope},
+	"toward_live": false,
+	"provider": provider,
+	"changes": [],
+}}}
+
+env_moved := [delta(["secrets", "QM_PAPER_KEY", "provider", "env"], "QM_PAPER_KEY", "QM_LIVE_KEY", false, null)]
+
+catalog_state := head(good_release, live_spec)
+
+test_secret_scope_paper_to_live_denied if {
+	fs := deny with input as with_change(catalog_state, secret_change("QM_PAPER_KEY", "paper", "live", []))
+	some f in fs
+	f.id == "QM-CHG-012"
+	f.path == ["secrets", "QM_PAPER_KEY", "scope"]
+	contains(f.msg, "paper → live")
+}
+
+test_secret_scope_live_to_local_denied if {
+	fires("QM-CHG-012", with_change(catalog_state, secret_change("QM_LIVE_KEY", "live", "local", [])))
+}
+
+test_secret_scope_between_non_live_scopes_silent if {
+	silent(with_change(catalog_state, secret_change("QM_LOCAL_KEY", "local", "paper", [])))
+}
+
+test_secret_added_live_silent if {
+	change := {"environments": {}, "releases": {}, "secrets": {"QM_NEW": {"status": "added", "path": ["secrets", "QM_NEW"], "scope": {"old": null, "new": "live"}, "provider": [], "changes": []}}}
+	silent(with_change(catalog_state, change))
+}
+
+test_secret_provider_change_warned if {
+	fs := warn with input as with_change(catalog_state, secret_change("QM_PAPER_KEY", "paper", "paper", env_moved))
+	some f in fs
+	f.id == "QM-CHG-013"
+	f.path == ["secrets", "QM_PAPER_KEY", "provider", "env"]
+}
+
+test_secret_without_provider_change_silent if {
+	count([f | some f in warn; f.id == "QM-CHG-013"]) == 0 with input as with_change(catalog_state, secret_change("QM_PAPER_KEY", "paper", "paper", []))
+}

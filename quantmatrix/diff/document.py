@@ -34,6 +34,17 @@ state for something removed — so a rule can report it as its finding's `path`)
         "<version>": {"status": ..., "compared_to": "2026.11.1" | null,
                       "migrations_added": bool, "revision": Delta | null,
                       "changes": [Delta]}
+      },
+
+      "secrets": {                              # the secret catalog, only entries that differ
+        "<NAME>": {"status": ..., "path": ["secrets", NAME],
+                   "scope": {"old": "paper" | null, "new": "live" | null},
+                   "toward_live": bool,         # an existing secret's scope moves to or from live
+                   "provider": [Delta], "changes": [Delta]}   # names and paths only, no values
+      },
+      "policies": {                             # set when both sides were read from a source
+        "files": [{"name": "policies/x.rego", "status": ...}],
+        "rules": [{"name": "QM-SEP-004", "status": ..., "file": ..., "title": ...}]
       }
     }
 
@@ -48,7 +59,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quantmatrix.diff.model import Change, EnvironmentDiff, ReleaseDiff, StateDiff, StrategyDiff
+from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyChange, PolicyDiff, ReleaseDiff, SecretDiff, StateDiff, StrategyDiff
 
 
 def delta(change: Change | None) -> dict[str, Any] | None:
@@ -124,6 +135,26 @@ def release_document(release: ReleaseDiff) -> dict[str, Any]:
     }
 
 
+def secret_document(secret: SecretDiff) -> dict[str, Any]:
+    old, new = secret.scope
+    return {
+        "status": secret.status,
+        "path": list(secret.path),
+        "scope": {"old": old, "new": new},
+        "toward_live": secret.toward_live,
+        "provider": [delta(c) for c in secret.provider_changes],
+        "changes": [delta(c) for c in secret.changes],
+    }
+
+
+def _policy_change(change: PolicyChange) -> dict[str, Any]:
+    return {"name": change.name, "status": change.status, "file": change.file, "title": change.title}
+
+
+def policies_document(policies: PolicyDiff) -> dict[str, Any]:
+    return {"files": [_policy_change(c) for c in policies.files], "rules": [_policy_change(c) for c in policies.rules]}
+
+
 def change_document(diff: StateDiff) -> dict[str, Any]:
     """The JSON-compatible `input.change` for the policy pack (shape in the module docstring)."""
     return {
@@ -131,4 +162,6 @@ def change_document(diff: StateDiff) -> dict[str, Any]:
         "head": diff.head,
         "environments": {env.name: environment_document(env) for env in diff.environments},
         "releases": {release.name: release_document(release) for release in diff.releases},
+        "secrets": {secret.name: secret_document(secret) for secret in diff.secrets},
+        "policies": policies_document(diff.policies),
     }

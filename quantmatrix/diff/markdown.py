@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quantmatrix.diff.model import EnvironmentDiff, Pins, ReleaseDiff, StateDiff
-from quantmatrix.diff.rows import Row, environment_rows, release_rows
+from quantmatrix.diff.model import EnvironmentDiff, Pins, PolicyDiff, ReleaseDiff, StateDiff
+from quantmatrix.diff.rows import Row, environment_rows, release_rows, secret_rows
 from quantmatrix.diff.values import NOTHING
 from quantmatrix.policy.formats.common import plural
 from quantmatrix.policy.formats.markdown import code, render as render_check, table, text, verdict_line
@@ -84,6 +84,22 @@ def _release(release: ReleaseDiff) -> list[str]:
     return lines
 
 
+def _secrets(diff: StateDiff) -> list[Row]:
+    return secret_rows(diff.secrets)
+
+
+def _policies(policies: PolicyDiff) -> list[str]:
+    """Every changed policy file and every rule added, removed or changed, by id: the review
+    sees what the change does to the gate itself."""
+    lines = ["### 🛡️ Policy pack changes", "", "The gate judges this change with the base branch's pack too (`qm check --base --base-pack`).", ""]
+    lines += [*table(["Policy file", "Change"], [[code(f.name), f.status] for f in policies.files]), ""]
+    if policies.rules:
+        lines += [*table(["Rule", "Change", "Title", "File"], [[code(r.name), f"**{r.status}**", text(r.title), code(r.file)] for r in policies.rules]), ""]
+    else:
+        lines += ["No rule added, removed or changed (settings, tests or helpers only).", ""]
+    return lines
+
+
 def render_markdown(diff: StateDiff, check: CheckResult | None = None, check_note: str = "") -> str:
     """The PR comment. `check`: the gate's result on the head (with the change), if it ran;
     `check_note`: why it did not, shown in its place."""
@@ -92,6 +108,10 @@ def render_markdown(diff: StateDiff, check: CheckResult | None = None, check_not
         headline += "no change to the desired state"
     else:
         headline += f"**{plural(len(diff.environments), 'environment')}** and **{plural(len(diff.releases), 'release')}** change"
+        if diff.secrets:
+            headline += f" · **{plural(len(diff.secrets), 'catalog secret')}**"
+        if not diff.policies.empty:
+            headline += f" · 🛡️ **{plural(len(diff.policies.rules), 'policy rule')}** changed in **{plural(len(diff.policies.files), 'policy file')}**"
         if diff.risk_increases:
             headline += f" · ⚠️ **{plural(diff.risk_increases, 'risk-increasing change')}**"
     if check is not None:
@@ -107,6 +127,11 @@ def render_markdown(diff: StateDiff, check: CheckResult | None = None, check_not
         lines += ["### Releases", ""]
         for release in diff.releases:
             lines += _release(release)
+    if diff.secrets:
+        rows = [[code(r.area), code(r.field), _value(r.old), _value(r.new, emphasise=r.risky), f"⚠️ **{text(r.note)}**" if r.risky else text(r.note)] for r in _secrets(diff)]
+        lines += ["### Secret catalog", "", *table(["Secret", "Field", "Base", "Head", "Change"], rows), ""]
+    if not diff.policies.empty:
+        lines += _policies(diff.policies)
     if check is not None:
         lines.append(render_check(check))
     elif check_note:

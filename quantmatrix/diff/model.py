@@ -122,6 +122,53 @@ class ReleaseDiff:
 
 
 @dataclass(frozen=True)
+class SecretDiff:
+    """One entry of the secret catalog (`environments/secrets.yaml`): names, scope, provider
+    and description only — the catalog holds no secret values, and the diff adds none."""
+
+    name: str
+    status: Status
+    path: Path  # ("secrets", NAME): the entry in the policy input (base's when removed)
+    location: str = ""
+    scope: tuple[str | None, str | None] = (None, None)  # (base, head)
+    changes: tuple[Change, ...] = ()  # every field that differs (scope, provider, description, owner)
+
+    @property
+    def toward_live(self) -> bool:
+        """An existing secret whose scope moves to live, or away from live: a credential
+        crosses the separation of environments (guide §3)."""
+        old, new = self.scope
+        return self.status == "changed" and old != new and "live" in (old, new)
+
+    @property
+    def provider_changes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.path[2:3] == ("provider",))
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """A file under `policies/` or a rule of the pack (by id) that differs, base → head."""
+
+    name: str  # a file path, or a rule id
+    status: Status
+    file: str = ""  # for a rule: the file that defines it (head's, base's when removed)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    """What a change does to the policy pack: the review must see it, and the gate judges
+    the change with the base's pack too (`qm check --base REF --base-pack`)."""
+
+    files: tuple[PolicyChange, ...] = ()
+    rules: tuple[PolicyChange, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.files and not self.rules
+
+
+@dataclass(frozen=True)
 class Pins:
     """What an environment runs, base → head (None on the side it does not exist): the
     overview table of the PR summary lists every environment, changed or not."""
@@ -142,11 +189,14 @@ class StateDiff:
     releases: tuple[ReleaseDiff, ...] = ()
     unchanged_environments: tuple[str, ...] = ()
     pins: tuple[Pins, ...] = ()  # every environment, same order as `environments`
+    secrets: tuple[SecretDiff, ...] = ()  # the secret catalog, by name
+    policies: PolicyDiff = PolicyDiff()  # files under policies/ and rules, when both sides were read from a source
 
     @property
     def empty(self) -> bool:
-        return not self.environments and not self.releases
+        return not self.environments and not self.releases and not self.secrets and self.policies.empty
 
     @property
     def risk_increases(self) -> int:
-        return sum(len(e.risk_increases) for e in self.environments)
+        """Risk-increasing changes of the environments, plus catalog secrets moved toward live."""
+        return sum(len(e.risk_increases) for e in self.environments) + sum(1 for s in self.secrets if s.toward_live)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from quantmatrix.diff.document import change_document
 from quantmatrix.diff.model import StateDiff
+from quantmatrix.diff.policy import diff_policies
 from quantmatrix.diff.state import diff_states
 from quantmatrix.errors import ConfigError
 from quantmatrix.repo.loader import DesiredState, load_source
@@ -29,6 +30,7 @@ class Comparison:
     base: DesiredState
     head: DesiredState
     head_source: Source  # where the head's policy pack is read from
+    base_source: Source  # where the base's policy pack is read from (`--base-pack`)
 
 
 def _load(source: Source, ref: str | None) -> DesiredState:
@@ -46,8 +48,10 @@ def compare(path: str | Path, base_ref: str, head_ref: str | None = None) -> Com
     """Diff `base_ref` against `head_ref` (default: the work tree at `path`)."""
     head_source = open_source(path, head_ref)
     head = _load(head_source, head_ref)
-    base = _load(open_source(path, base_ref), base_ref)
-    return Comparison(diff_states(base, head), base, head, head_source)
+    base_source = open_source(path, base_ref)
+    base = _load(base_source, base_ref)
+    diff = replace(diff_states(base, head), policies=diff_policies(base_source, head_source))
+    return Comparison(diff, base, head, head_source, base_source)
 
 
 def check_change(

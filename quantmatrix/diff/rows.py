@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quantmatrix.diff.model import Change, EnvironmentDiff, ReleaseDiff, StrategyDiff
+from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyDiff, ReleaseDiff, SecretDiff, StrategyDiff
 from quantmatrix.diff.values import NOTHING, old_new, relative, show
 from quantmatrix.repo.yamlfile import dotted
 
@@ -86,3 +86,27 @@ def environment_rows(env: EnvironmentDiff) -> list[Row]:
 
 def release_rows(release: ReleaseDiff) -> list[Row]:
     return [_row("", dotted(c.path[2:]).removeprefix("spec."), c) for c in release.changes]
+
+
+def secret_rows(secrets: tuple[SecretDiff, ...]) -> list[Row]:
+    """The secret catalog: one row per field of a changed entry, one row per added or removed
+    entry (its scope and provider). Names and provider locations only: the catalog has no values."""
+    rows: list[Row] = []
+    for s in secrets:
+        if s.status == "changed":
+            for c in s.changes:
+                note = "moves toward live" if c.increases_risk else ""
+                rows.append(_row(s.name, dotted(c.path[2:]), c, note))
+            continue
+        entry = {dotted(c.path[2:]): show(c.new if s.status == "added" else c.old, c.key) for c in s.changes}
+        facts = " · ".join(f"{k} {v}" for k, v in entry.items() if k != "description")
+        old, new = (NOTHING, facts) if s.status == "added" else (facts, NOTHING)
+        rows.append(Row(s.name, "entry", old, new, s.status, False, s.location))
+    return rows
+
+
+def policy_rows(policies: PolicyDiff) -> list[Row]:
+    """Every changed file under policies/, then every rule added, removed or changed, by id."""
+    rows = [Row("Policy files", f.name, "", "", f.status) for f in policies.files]
+    rows += [Row("Rules", r.name, "", "", f"{r.status} · {r.title}" if r.title else r.status, location=r.file) for r in policies.rules]
+    return rows

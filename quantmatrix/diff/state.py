@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from quantmatrix.diff.catalog import diff_catalog
 from quantmatrix.diff.environment import COMPONENTS, diff_environment
 from quantmatrix.diff.leaves import get_in
 from quantmatrix.diff.model import MODE_RANK, EnvironmentDiff, Pins, ReleaseDiff, StateDiff
@@ -53,7 +54,7 @@ def _order(mode: str, name: str) -> tuple[int, str]:
 
 
 def diff_states(base: DesiredState, head: DesiredState) -> StateDiff:
-    """What changes from `base` to `head`, per environment and per release."""
+    """What changes from `base` to `head`, per environment, per release and per catalog secret."""
     environments: list[EnvironmentDiff] = []
     unchanged: list[str] = []
     names = _union(base.effective, head.effective)
@@ -77,4 +78,5 @@ def diff_states(base: DesiredState, head: DesiredState) -> StateDiff:
         releases=tuple(releases),
         unchanged_environments=tuple(sorted(unchanged, key=lambda n: _order(modes[n], n))),
         pins=tuple(pins),
+        secrets=diff_catalog(base, head),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from quantmatrix.cli.output import style
 from quantmatrix.diff.model import StateDiff
-from quantmatrix.diff.rows import Row, environment_rows, release_rows
+from quantmatrix.diff.rows import Row, environment_rows, policy_rows, release_rows, secret_rows
 from quantmatrix.policy.formats.common import one_line, plural
 
 RISK = "⚠ increases risk"
@@ -45,12 +45,21 @@ def render_text(diff: StateDiff) -> str:
         if release.migrations_added:
             header += " · adds migrations"
         lines += [style(header, "white", bold=True), *_block(release_rows(release)), ""]
+    if diff.secrets:
+        lines += [style("secret catalog (environments/secrets.yaml)", "white", bold=True), *_block(secret_rows(diff.secrets)), ""]
+    if not diff.policies.empty:
+        lines += [style("policy pack (policies/)", "red", bold=True), *_block(policy_rows(diff.policies)), ""]
     lines.append(summary(diff))
     return "\n".join(lines) + "\n"
 
 
 def summary(diff: StateDiff) -> str:
+    extra = ""
+    if diff.secrets:
+        extra += f", {plural(len(diff.secrets), 'catalog secret')}"
+    if not diff.policies.empty:
+        extra += f", {plural(len(diff.policies.rules), 'policy rule')} ({plural(len(diff.policies.files), 'policy file')})"
     return (
-        f"{plural(len(diff.environments), 'environment')} and {plural(len(diff.releases), 'release')} change; "
+        f"{plural(len(diff.environments), 'environment')} and {plural(len(diff.releases), 'release')}{extra} change; "
         f"{plural(diff.risk_increases, 'risk-increasing change')}"
     )

@@ -222,4 +222,4 @@ def test_change_document_is_json_with_paths_into_the_head_state(repo):
     file, line, _ = comparison.head.locate(tuple(delta["path"]))
     assert (file, line) == (LIVE, repo.line_of(LIVE, "max_daily_loss"))
     assert document["environments"]["live"]["base"]["capital"]["limit"] == 50000
-    assert set(document) == {"base", "head", "environments", "releases"}
+    assert set(document) == {"base", "head", "environments", "releases", "secrets", "policies"}
