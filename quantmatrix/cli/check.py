@@ -25,12 +25,17 @@ from quantmatrix.policy.formats import FORMATS
 @click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
 @click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date rules and waivers see (tests).")
 @click.option("--base", "base_ref", default=None, metavar="REF", help="Also judge the change against this git ref (delta rules, policies/change.rego).")
-def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None, base_ref: str | None = None) -> None:
+@click.option("--base-pack", "base_pack", is_flag=True, help="With --base: also judge the head with the base ref's policy pack (settings and waivers); findings of either pack fail the gate.")
+def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None, base_ref: str | None = None, base_pack: bool = False) -> None:
     """Validate the desired state under PATH and run the policy pack over it.
 
     Exit 0 pass, 1 violations (denials; warnings too with --fail-on-warn), 2 invalid input,
     broken policy or engine failure (the gate fails closed), 3 OPA server unreachable.
+    With --base REF --base-pack, the base ref's pack judges the head too: a pull request that
+    weakens a rule cannot pass its own gate.
     """
+    if base_pack and not base_ref:
+        raise click.UsageError("--base-pack needs --base REF (the ref whose policy pack also judges the change)")
     from quantmatrix.policy.gate import run_check
     from quantmatrix.repo.loader import load_source
     from quantmatrix.repo.source import open_source
@@ -42,11 +47,23 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
     # allocations trigger stay small instead of walking all of it (−0.15 s on 1,000 environments).
     gc.freeze()
     change = None
+    day = today.date() if today else None
+    base_source = None
     if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
-        from quantmatrix.diff import change_document, diff_states
+        from dataclasses import replace
 
-        change = change_document(diff_states(load_source(open_source(path, base_ref)), state))
-    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, change=change, today=today.date() if today else None, fail_on_warn=fail_on_warn)
+        from quantmatrix.diff import change_document, diff_states
+        from quantmatrix.diff.policy import diff_policies
+
+        base_source = open_source(path, base_ref)
+        diff = replace(diff_states(load_source(base_source), state), policies=diff_policies(base_source, source))
+        change = change_document(diff)
+    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, change=change, today=day, fail_on_warn=fail_on_warn)
+    if base_pack and base_source is not None:
+        from quantmatrix.policy.basepack import union_results
+
+        judged = run_check(state, source=base_source, engine=engine, opa_url=opa_url, change=change, today=day, fail_on_warn=fail_on_warn)
+        result = union_results(result, judged, base_ref or "")
     report = FORMATS[fmt].render(result)
     if output:
         try:

@@ -29,7 +29,7 @@ def diff(
     after layering; live first) and per release.
 
     `--format markdown` is the pull-request summary, with the policy gate's result (`qm check
-    --base`). Exit 0 whether or not there are changes (1 with --exit-code when there are);
+    --base --base-pack`: the head judged by its own pack and by the base's). Exit 0 whether or not there are changes (1 with --exit-code when there are);
     2 on invalid input; with markdown, 2 also when the gate cannot run (the summary says why).
     """
     from quantmatrix.diff.refs import check_change, compare
@@ -42,7 +42,7 @@ def diff(
         result, note = None, ""
         if with_check:
             try:
-                result = check_change(comparison, engine=engine, opa_url=opa_url, today=today.date() if today else None)
+                result = check_change(comparison, engine=engine, opa_url=opa_url, today=today.date() if today else None, base_pack=True)
             except (PolicyError, RuntimeUnavailable) as error:
                 failure = error
                 note = "The policy gate could not run: " + "; ".join(str(p) for p in error.problems)

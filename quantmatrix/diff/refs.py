@@ -62,17 +62,26 @@ def check_change(
     waivers: str | Path | None = None,
     today: dt.date | None = None,
     fail_on_warn: bool = False,
+    base_pack: bool = False,
 ) -> CheckResult:
-    """The policy gate on the head, with the change so the delta rules apply."""
+    """The policy gate on the head, with the change so the delta rules apply; with
+    `base_pack`, judged by the base's pack too (quantmatrix/policy/basepack.py)."""
     from quantmatrix.policy.gate import run_check
 
-    return run_check(
+    change = change_document(comparison.diff)
+    result = run_check(
         comparison.head,
         source=comparison.head_source,
         engine=engine,
         opa_url=opa_url,
         waivers=waivers,
-        change=change_document(comparison.diff),
+        change=change,
         today=today,
         fail_on_warn=fail_on_warn,
     )
+    if not base_pack:
+        return result
+    from quantmatrix.policy.basepack import union_results
+
+    judged = run_check(comparison.head, source=comparison.base_source, engine=engine, opa_url=opa_url, change=change, today=today, fail_on_warn=fail_on_warn)
+    return union_results(result, judged, comparison.diff.base)

@@ -68,7 +68,7 @@ def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
     gate = policy["jobs"]["gate"]
     assert gate["permissions"]["security-events"] == "write"
     (sarif_step,) = [s for s in steps(gate) if "--format sarif" in s.get("run", "")]
-    assert 'qm check ${BASE:+--base "$BASE"} --format sarif --output qm.sarif' in sarif_step["run"]
+    assert 'qm check ${BASE:+--base "$BASE" --base-pack} --format sarif --output qm.sarif' in sarif_step["run"]
     assert sarif_step["env"]["BASE"] == "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}"
     assert "set +e" in sarif_step["run"] and 'echo "status=$?" >> "$GITHUB_OUTPUT"' in sarif_step["run"]
     upload = uses(gate, "github/codeql-action/upload-sarif")
@@ -80,7 +80,7 @@ def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
 
 def test_gate_annotates_the_diff_and_fails_at_the_end_with_the_gate_status(policy):
     gate = policy["jobs"]["gate"]
-    assert 'qm check ${BASE:+--base "$BASE"} --format github' in runs(gate)
+    assert 'qm check ${BASE:+--base "$BASE" --base-pack} --format github' in runs(gate)
     last = steps(gate)[-1]
     assert last["if"] == "always()" and last["env"]["STATUS"] == "${{ steps.gate.outputs.status }}"
     assert 'exit "${STATUS:-2}"' in last["run"]
