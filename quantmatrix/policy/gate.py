@@ -107,6 +107,7 @@ def run_check(
     `waivers`: a waivers file on disk; by default `policies/waivers.yaml` of `source`, if any.
     Raises `PolicyError` (broken pack, engine failure) or `RuntimeUnavailable` (OPA down).
     """
+    from quantmatrix.policy.waiver_bounds import Bounds, load_approvers, max_days
     from quantmatrix.policy.waivers import apply_waivers, load_waivers
 
     source = source if source is not None else open_source(".")
@@ -120,7 +121,10 @@ def run_check(
     if silent:
         raise PolicyError(silent)
     waiver_file = load_waivers(source, policy_dir, waivers)
-    active, waived, waiver_rules = apply_waivers(findings, waiver_file, pack.rules, day)
+    approvers, why = load_approvers(source, policy_dir) if waiver_file is not None and waiver_file.entries else (frozenset(), "")
+    subjects = frozenset({f"environment/{n}" for n in state.effective} | {f"release/{n}" for n in state.release_docs})
+    bounds = Bounds(day, max_days(pack.settings), approvers, why, subjects)
+    active, waived, waiver_rules = apply_waivers(findings, waiver_file, pack.rules, day, bounds)
     return CheckResult(
         source=state.source,
         engine=engine,

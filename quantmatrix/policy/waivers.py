@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.policy.findings import Finding, RuleMeta, WaiverRef
+from quantmatrix.policy.waiver_bounds import BOUND_RULES, Bounds, violations
 from quantmatrix.repo.source import Source
 
 WAIVERS_FILE = "waivers.yaml"
@@ -27,7 +28,7 @@ _GUIDE = "§5 release approvals (policy gate waivers)"
 INVALID = RuleMeta("QM-WAIVER-001", "Waiver is malformed, ambiguous or names an unknown rule", "deny", _GUIDE)
 EXPIRED = RuleMeta("QM-WAIVER-002", "Waiver has expired", "deny", _GUIDE)
 UNMATCHED = RuleMeta("QM-WAIVER-003", "Waiver matches no finding", "warn", _GUIDE)
-WAIVER_RULES = {rule.id: rule for rule in (INVALID, EXPIRED, UNMATCHED)}
+WAIVER_RULES = {rule.id: rule for rule in (INVALID, EXPIRED, UNMATCHED, *BOUND_RULES)}
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -131,9 +132,11 @@ def _synthetic(rule: RuleMeta, file: str, line: int, col: int, index: int | None
 
 
 def apply_waivers(
-    findings: list[Finding], waivers: WaiverFile | None, rules: Mapping[str, RuleMeta], today: dt.date
+    findings: list[Finding], waivers: WaiverFile | None, rules: Mapping[str, RuleMeta], today: dt.date, bounds: Bounds | None = None
 ) -> tuple[list[Finding], list[Finding], dict[str, RuleMeta]]:
-    """(active findings incl. waiver findings, waived findings, the synthetic rules)."""
+    """(active findings incl. waiver findings, waived findings, the synthetic rules).
+
+    `bounds` (quantmatrix/policy/waiver_bounds.py): a waiver outside them waives nothing."""
     if waivers is None:
         return list(findings), [], dict(WAIVER_RULES)
     active = list(findings)
@@ -155,7 +158,12 @@ def apply_waivers(
             report(INVALID, f"waiver for unknown rule {waiver.rule} (not in the policy pack)")
             continue
         if waiver.expires < today:
-            report(EXPIRED, f"waiver for {waiver.rule} on {waiver.target} expired on {waiver.expires.isoformat()} (approved by {waiver.approver})")
+            report(EXPIRED, f"waiver for {waiver.rule} expired on {waiver.expires.isoformat()}")
+            continue
+        broken = violations(waiver.expires, waiver.approver, waiver.target, bounds) if bounds is not None else []
+        for rule, message in broken:
+            report(rule, f"waiver for {waiver.rule} {message}")
+        if broken:
             continue
         hits = [f for f in active if matches(waiver, f)]
         if not hits:

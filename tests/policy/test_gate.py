@@ -79,7 +79,8 @@ def test_an_unknown_engine_is_refused(repo: Path):
 def test_every_rule_of_the_pack_is_listed_for_sarif(repo: Path):
     ids = [r.id for r in check(repo).rules]
     assert ids == sorted(ids)
-    assert {"QM-FIX-001", "QM-FIX-002", "QM-FIX-003", "QM-WAIVER-001", "QM-WAIVER-002", "QM-WAIVER-003"} == set(ids)
+    waiver_rules = {f"QM-WAIVER-00{n}" for n in range(1, 7)}
+    assert {"QM-FIX-001", "QM-FIX-002", "QM-FIX-003", *waiver_rules} == set(ids)
 
 
 def _write(repo: Path, name: str, text: str) -> None:

@@ -98,12 +98,19 @@ def test_a_waiver_that_matches_nothing_is_a_warning(repo: Path):
     assert (unmatched.line, unmatched.severity) == (4, "warn")
 
 
-def test_a_waiver_matching_several_findings_is_refused(repo: Path):
-    entry = LIVE_LOSS.format(expires="2027-01-31").replace("QM-FIX-001", "QM-FIX-002").replace("environment/live", "environments/_base.yaml")
-    result = check(repo, HEADER + entry)
-    (invalid,) = [f for f in result.denials if f.rule.id == "QM-WAIVER-001"]
+def test_a_waiver_matching_several_findings_is_refused():
+    from quantmatrix.policy.findings import Finding, RuleMeta
+    from quantmatrix.policy.waiver_bounds import Bounds
+    from quantmatrix.policy.waivers import apply_waivers, parse_waivers
+
+    rule = RuleMeta("QM-FIX-002", "t", "warn", "g")
+    found = [Finding(rule, f"m{i}", ("environments", "local", "spec", "x", i), "environments/local.yaml", i + 1, 1, "environment/local") for i in range(2)]
+    entry = LIVE_LOSS.format(expires="2027-01-31").replace("QM-FIX-001", "QM-FIX-002").replace("environment/live", "environment/local")
+    bounds = Bounds(dt.date(2026, 12, 1), 90, frozenset({"sam.cto"}), "", frozenset({"environment/local"}))
+    active, waived, _ = apply_waivers(found, parse_waivers("policies/waivers.yaml", (HEADER + entry).encode()), {"QM-FIX-002": rule}, dt.date(2026, 12, 1), bounds)
+    (invalid,) = [f for f in active if f.rule.id == "QM-WAIVER-001"]
     assert "matches 2 findings" in invalid.message
-    assert not result.waived
+    assert not waived
 
 
 @pytest.mark.parametrize("target", ["environment/local", "environments.local.spec.safety", "environments.local"])
