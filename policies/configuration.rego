@@ -8,7 +8,7 @@ import rego.v1
 # "spec.strategies.0.params.token": a field named without its value.
 field_name(p) := concat(".", [sprintf("%v", [x]) | some x in p])
 
-kind_of := {"declared": "environment", "bases": "base layer", "releases": "release", "secrets": "secret catalog entry"}
+kind_of := {"declared": "environment", "bases": "base layer", "releases": "release", "secrets": "secret catalog entry", "waivers": "waivers file"}
 
 scalar(v) if is_string(v)
 
@@ -141,7 +141,7 @@ secret_kinds(s) := {what | some what, re in secret_formats; regex.match(re, s)} 
 
 # METADATA
 # title: No secret-looking strings in any field
-# description: Do not hardcode secrets; no string anywhere in environments, base layers, releases or the catalog looks like a key, token, private key or URL with a password. The finding names the field, never the value.
+# description: Do not hardcode secrets; no string anywhere in environments, base layers, releases, the catalog or the waivers file looks like a key, token, private key or URL with a password. The finding names the field, never the value.
 # custom:
 #   id: QM-CFG-002
 #   severity: deny

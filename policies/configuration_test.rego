@@ -254,3 +254,16 @@ test_cfg009_url_without_parsed_form_denied if {
 test_cfg009_parsed_urls_silent if {
 	fx.silent(denials(fx.good), "QM-CFG-009")
 }
+
+test_cfg002_secret_in_the_waivers_file_denied if {
+	waivers := {"policies/waivers.yaml": {"waivers": [{"rule": "QM-SEP-004", "reason": "see https://ops:hunter2hunter2@wiki.internal/x"}]}}
+	fs := denials(object.union(fx.good, {"waivers": waivers}))
+	at := ["waivers", "policies/waivers.yaml", "waivers", 0, "reason"]
+	fx.fired(fs, "QM-CFG-002", at)
+	fx.never_says(fs, "QM-CFG-002", at, "hunter2")
+}
+
+test_cfg002_clean_waivers_file_silent if {
+	waivers := {"policies/waivers.yaml": {"waivers": [{"rule": "QM-SEP-004", "reason": "Paper stress test, RISK-812", "approver": "sam.cto"}]}}
+	fx.silent(denials(object.union(fx.good, {"waivers": waivers})), "QM-CFG-002")
+}

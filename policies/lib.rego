@@ -140,12 +140,14 @@ live_broker_of(u) := broker if {
 # its own line.
 config_files := {"declared": input.declared, "bases": input.bases}
 
-# Every file whose text could carry a pasted secret, including releases and the catalog.
+# Every file whose text could carry a pasted secret, including releases, the catalog and the
+# waivers file (`input.waivers`, keyed by its path; absent under older inputs).
 text_files := {
 	"declared": input.declared,
 	"bases": input.bases,
 	"releases": input.releases,
 	"secrets": input.secrets,
+	"waivers": object.get(input, "waivers", {}),
 }
 
 # The JSON text of every file, keyed "section/name", computed once per evaluation. Rules screen

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Mapping
 
 from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines import engine as select_engine
@@ -20,6 +21,9 @@ from quantmatrix.policy.input import input_json, policy_input
 from quantmatrix.policy.pack import POLICY_DIR, Pack, load_pack
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source, open_source
+
+if TYPE_CHECKING:
+    from quantmatrix.policy.waivers import WaiverFile
 
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=finding_order))
@@ -34,7 +38,10 @@ def _path(raw: Any) -> tuple[str | int, ...] | None:
     return tuple(raw)
 
 
-def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, RuleMeta], state: DesiredState) -> Finding:
+Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
+
+
+def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, RuleMeta], locate: Locate) -> Finding:
     where = f"data.qm.rules.{package}.{severity}"
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         raise PolicyError(Problem("policies", message=f"{where}: a finding must be an object with id, msg and path"))
@@ -46,7 +53,7 @@ def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, Rul
     path = _path(raw.get("path", []))
     if path is None or not isinstance(raw.get("msg"), str):
         raise PolicyError(Problem(meta.file, meta.line, 1, meta.id, "a finding needs msg (string) and path (list of keys and indexes)"))
-    file, line, col = state.locate(path)
+    file, line, col = locate(path)
     if not file:  # a path outside the desired-state files (e.g. into `change`): point at the rule
         file, line, col = meta.file, meta.line, 1
     return Finding(meta, raw["msg"], path, file, line, col, target_of(path))
@@ -73,8 +80,21 @@ def unevaluated_rules(pack: Pack, rules_doc: Mapping[str, Any]) -> list[Problem]
     return problems
 
 
-def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta], state: DesiredState) -> list[Finding]:
+def locator(state: DesiredState, waivers: WaiverFile | None = None) -> Locate:
+    """file, line, col of a path into the policy input: the desired state's files, and the
+    waivers file for `("waivers", file, ...)`."""
+
+    def locate(path: tuple[str | int, ...]) -> tuple[str, int, int]:
+        if path[:1] == ("waivers",) and waivers is not None and waivers.position is not None and path[1:2] == (waivers.file,):
+            return (waivers.file, *waivers.position(path[2:]))
+        return state.locate(path)
+
+    return locate
+
+
+def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta], state: DesiredState, waivers: WaiverFile | None = None) -> list[Finding]:
     """Every package's `deny` and `warn` sets → located findings (duplicates once)."""
+    locate = locator(state, waivers)
     found: dict[tuple[str, str, tuple[str | int, ...]], Finding] = {}
     for package in sorted(rules_doc):
         values = rules_doc[package]
@@ -85,7 +105,7 @@ def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta]
             if not isinstance(found_set, list):  # sets arrive as JSON arrays
                 raise PolicyError(Problem("policies", message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)"))
             for raw in found_set:
-                finding = _finding(raw, severity, package, rules, state)
+                finding = _finding(raw, severity, package, rules, locate)
                 found.setdefault((finding.rule.id, finding.message, finding.path), finding)
     return list(found.values())
 
@@ -114,13 +134,13 @@ def run_check(
     runner = select_engine(engine)
     pack = load_pack(source, policy_dir)
     day = dt.date.fromisoformat(today) if isinstance(today, str) else (today or dt.date.today())
-    document = policy_input(state, change=change, today=day)
+    waiver_file = load_waivers(source, policy_dir, waivers)
+    document = policy_input(state, change=change, today=day, waivers=(waiver_file.file, waiver_file.data) if waiver_file else None)
     rules_doc = runner.evaluate(pack, input_json(document), url=opa_url)
-    findings = collect_findings(rules_doc, pack.rules, state)
+    findings = collect_findings(rules_doc, pack.rules, state, waiver_file)
     silent = unevaluated_rules(pack, rules_doc)
     if silent:
         raise PolicyError(silent)
-    waiver_file = load_waivers(source, policy_dir, waivers)
     approvers, why = load_approvers(source, policy_dir) if waiver_file is not None and waiver_file.entries else (frozenset(), "")
     subjects = frozenset({f"environment/{n}" for n in state.effective} | {f"release/{n}" for n in state.release_docs})
     bounds = Bounds(day, max_days(pack.settings), approvers, why, subjects)

@@ -18,8 +18,13 @@ from quantmatrix.policy.urls import parsed_urls
 from quantmatrix.repo.loader import DesiredState
 
 
-def policy_input(state: DesiredState, change: dict[str, Any] | None = None, today: dt.date | str | None = None) -> dict[str, Any]:
+def policy_input(
+    state: DesiredState, change: dict[str, Any] | None = None, today: dt.date | str | None = None, waivers: tuple[str, Any] | None = None
+) -> dict[str, Any]:
+    """`waivers`: (file, parsed data) of the waivers file, which the pack scans for pasted
+    secrets like every other file (`input.waivers[file]`)."""
     document = state.document()
+    document["waivers"] = {waivers[0]: waivers[1]} if waivers is not None and waivers[1] is not None else {}
     day = today or dt.date.today()
     document["context"] = {"today": day if isinstance(day, str) else day.isoformat()}
     document["urls"] = parsed_urls(document)

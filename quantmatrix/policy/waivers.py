@@ -11,7 +11,8 @@ cannot be waived.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 
@@ -72,6 +73,8 @@ class WaiverFile:
     file: str
     entries: tuple[Entry, ...] = ()
     problems: tuple[Problem, ...] = ()  # malformed file or entries: each becomes a denial
+    data: Any = None  # the parsed file, scanned by the pack for secret-looking strings (QM-CFG-002)
+    position: Callable[[tuple[str | int, ...]], tuple[int, int]] | None = field(default=None, compare=False)
 
 
 def _read(source: Source, policy_dir: str, override: str | Path | None) -> tuple[str, bytes] | None:
@@ -107,7 +110,7 @@ def parse_waivers(file: str, raw: bytes) -> WaiverFile:
         problems.extend(Problem(p.file, p.line, p.col, f"waivers.{index}.{p.path}".rstrip("."), p.message) for p in found)
         if model is not None:
             entries.append(Entry(index, model, *doc.position(("waivers", index))))
-    return WaiverFile(file, tuple(entries), tuple(problems))
+    return WaiverFile(file, tuple(entries), tuple(problems), doc.data, doc.position)
 
 
 def load_waivers(source: Source, policy_dir: str, override: str | Path | None = None) -> WaiverFile | None:
