@@ -100,32 +100,35 @@ url(raw) := input.urls[raw] if {
 	is_object(input.urls[raw])
 } else := unparsed
 
-# The host part of a settings entry, `host` or `host:port` (lower case).
-entry_host(entry) := lower(regex.replace(entry, `:[0-9]+$`, ""))
+# A settings entry as hosts are compared: lower case, without a trailing dot on its host.
+host_entry(e) := regex.replace(lower(e), `\.(:[0-9]+)?$`, "$1")
+
+# The host part of a settings entry, `host` or `host:port`.
+entry_host(e) := regex.replace(host_entry(e), `:[0-9]+$`, "")
 
 # True when parsed URL `u` is the settings entry `entry`: `host` on the scheme's default port,
 # or exactly `host:port`.
-host_is(u, entry) if {
+host_is(u, e) if {
 	u.valid
 	u.default_port
-	lower(entry) == u.host
+	host_entry(e) == u.host
 }
 
-host_is(u, entry) if {
+host_is(u, e) if {
 	u.valid
-	lower(entry) == u.authority
+	host_entry(e) == u.authority
 }
 
 # True when `u` is one of the settings entries `entries`.
 known_host(u, entries) if {
-	some entry in entries
-	host_is(u, entry)
+	some e in entries
+	host_is(u, e)
 }
 
 # [broker, host] of every live broker host in policies/settings.yaml (hosts.brokers.*.live).
-live_broker_hosts contains [broker, entry_host(entry)] if {
+live_broker_hosts contains [broker, entry_host(e)] if {
 	some broker, hosts in object.get(data.qm.settings, ["hosts", "brokers"], {})
-	some entry in object.get(hosts, "live", [])
+	some e in object.get(hosts, "live", [])
 }
 
 # The broker whose live host `u` is on, whatever the port (undefined when none).

@@ -214,3 +214,12 @@ test_pap007_paper_normal_monitoring_warned if {
 test_pap007_paper_heightened_monitoring_silent if {
 	fx.silent(warnings(fx.with_value("/environments/paper/spec/monitoring/intensity", "heightened")), "QM-PAP-007")
 }
+
+# Settings entries compare like parsed hosts: case and a trailing dot do not matter.
+test_pap002_settings_entry_written_oddly_still_matches if {
+	settings := object.union(fx.settings, {"hosts": {"brokers": {"alpaca": {"paper": ["Paper-API.alpaca.markets.:443"], "live": ["API.alpaca.markets."]}}}})
+	clean := deny with input as fx.good with data.qm.settings as settings
+	fx.silent(clean, "QM-PAP-002")
+	fs := deny with input as fx.with_url(paper_endpoint, "https://api.alpaca.markets", fx.parsed("https", "api.alpaca.markets", 443)) with data.qm.settings as settings
+	fx.says(fs, "QM-PAP-002", pap002_at, "is a live broker endpoint")
+}

@@ -64,7 +64,7 @@ def diff_policies(base: Source, head: Source, policy_dir: str = POLICY_DIR) -> P
     for rule_id in sorted({*old_rules, *new_rules}):
         old, new = old_rules.get(rule_id), new_rules.get(rule_id)
         status = _status(old, new)
-        if status:
-            file, title, _ = new or old  # type: ignore[misc]  # one side is set
-            rules.append(PolicyChange(rule_id, status, file, title))
+        shown = new if new is not None else old
+        if status and shown is not None:
+            rules.append(PolicyChange(rule_id, status, shown[0], shown[1]))
     return PolicyDiff(tuple(files), tuple(rules))
