@@ -180,6 +180,7 @@ def test_a_pr_that_weakens_a_rule_fails_only_under_the_base_pack(run_qm: QmRun, 
     repo.commit(f"{how} QM-SEP-004 and route live orders from paper")
 
     own = _check(run_qm, repo)
+    assert own.code == 0, _findings(own)  # its own pack lets it through
     assert "QM-SEP-004" not in {f["id"] for f in _findings(own)}
 
     judged = _check(run_qm, repo, "--base-pack")
