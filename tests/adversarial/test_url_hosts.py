@@ -47,6 +47,11 @@ HOSTILE_PAPER = {
     "file-scheme": ("file:///etc/paper", {"QM-PAP-002", "QM-CFG-009"}),
     "hex-ipv4": ("https://0x7f.1/paper", {"QM-PAP-002", "QM-CFG-009"}),
     "other-port": ("https://paper-api.alpaca.markets:8443", {"QM-PAP-002"}),
+    # IDNA maps these to ASCII as browsers do: they ARE the live host, and are judged so
+    "ideographic-dots": ("https://api\u3002alpaca\uff0emarkets/paper", {"QM-PAP-002", "QM-SEP-009"}),
+    "fullwidth": ("https://\uff41pi.alpaca.markets/paper", {"QM-PAP-002", "QM-SEP-009"}),
+    "decimal-ipv4": ("https://2130706433/paper", {"QM-PAP-002", "QM-CFG-009"}),
+    "empty-label": ("https://api..alpaca.markets", {"QM-PAP-002", "QM-CFG-009"}),
 }
 
 # Written oddly, but the listed paper host on its default port: no URL finding.
@@ -164,7 +169,7 @@ def test_whitespace_in_a_url_is_refused_by_the_loader(tmp_path: Path, run_qm) ->
     [
         "https://a\tb", "https://a\u202eb", "https://a\u200bb", "https://a\x00b", "https://a b",
         "https://x:0", "https://x:65536", "https://x:1:2", "https://[::1", "https://[zz]/",
-        "https://-bad.example", "https://" + "a" * 64 + ".example", "noscheme.example", "https://", "https:///path",
+        "https://a\u00a0b", "https://2130706433", "https://api..alpaca.markets", "https://.x.example", "https://-bad.example", "https://" + "a" * 64 + ".example", "noscheme.example", "https://", "https:///path",
     ],
 )
 def test_parser_refuses_ambiguous_urls(raw: str) -> None:
@@ -176,4 +181,7 @@ def test_parser_normalises_hosts() -> None:
     assert parse_url("HTTPS://Paper-API.Alpaca.Markets.:443/x?y#z")["authority"] == "paper-api.alpaca.markets:443"
     assert parse_url("https://[2001:DB8::0:1]:8443")["authority"] == "[2001:db8::1]:8443"
     assert parse_url("wss://Socket.Polygon.IO")["port"] == 443
+    # IDNA maps ideographic dots and fullwidth letters to ASCII, as browsers do: the same host
+    assert parse_url("https://api\u3002alpaca\uff0emarkets")["host"] == "api.alpaca.markets"
+    assert parse_url("https://\uff41pi.alpaca.markets")["host"] == "api.alpaca.markets"
     assert re.fullmatch(r"xn--[a-z0-9-]+\.alpaca\.markets", parse_url("https://\u0430pi.alpaca.markets")["host"])
