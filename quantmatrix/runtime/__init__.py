@@ -1,0 +1,1 @@
+"""The running system: state store, control keys, checks, drivers, secrets."""

@@ -1,0 +1,1 @@
+"""Control-table revisions, oldest first."""
