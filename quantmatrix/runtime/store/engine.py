@@ -83,11 +83,19 @@ def _parse(url: str) -> URL:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite would run DDL outside any transaction: take over BEGIN ourselves (see _sqlite_begin)
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE: DDL and DML in one real transaction, and the write lock taken up front,
+    so that read-then-write transactions (compare-and-set, migrations) never deadlock."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_store_engine(url: str) -> tuple[Engine, str, str | None]:
@@ -103,6 +111,7 @@ def create_store_engine(url: str) -> tuple[Engine, str, str | None]:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         # no schemas in SQLite: the control tables' schema maps to the main database
         engine = engine.execution_options(schema_translate_map={CONTROL_SCHEMA: None})
     else:

@@ -1,0 +1,219 @@
+"""Deployment records (guide §16) and applied configuration versions. Unlimited, queryable.
+
+Ids read `dep-<environment>-<release>-<n>`, the form release manifests cite as paper evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from quantmatrix.runtime.store.control_state import utc
+from quantmatrix.runtime.store.engine import Store
+from quantmatrix.runtime.store.events import CheckRecord, IncidentRecord, check_results, incidents
+from quantmatrix.runtime.store.tables import AppliedConfig, Deployment, table
+
+Status = Literal["running", "succeeded", "failed", "rolled_back"]
+FINAL: tuple[Status, ...] = ("succeeded", "failed", "rolled_back")
+
+
+class DeploymentRecord(BaseModel):
+    """One deployment as `qm history` shows it: every field of guide §16."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    environment: str
+    release: str
+    previous_release: str | None
+    status: Status
+    started_at: datetime
+    finished_at: datetime | None
+    operator: str | None
+    engineer: str | None
+    commit: str | None
+    config_version: str | None
+    config_changes: tuple[str, ...]
+    migration_changes: tuple[str, ...]
+    strategy_changes: tuple[str, ...]
+    rollback_used: bool
+    rollback_of: str | None
+    break_glass_reason: str | None
+    monitoring_until: datetime | None
+    summary: str
+    incidents: tuple[IncidentRecord, ...] = ()
+    validation: tuple[CheckRecord, ...] = ()
+
+
+def _now(now: datetime | None) -> datetime:
+    return utc(now) if now is not None else datetime.now(UTC)
+
+
+def start_deployment(
+    store: Store,
+    environment: str,
+    release: str,
+    *,
+    previous_release: str | None = None,
+    operator: str | None = None,
+    engineer: str | None = None,
+    commit: str | None = None,
+    config_version: str | None = None,
+    config_changes: Sequence[str] = (),
+    migration_changes: Sequence[str] = (),
+    strategy_changes: Sequence[str] = (),
+    rollback_of: str | None = None,
+    break_glass_reason: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Record a deployment as running and return its id."""
+    for _ in range(20):
+        try:
+            with store.begin() as conn:
+                count = conn.execute(
+                    select(func.count()).select_from(table(Deployment)).where(
+                        Deployment.environment == environment, Deployment.release == release
+                    )
+                ).scalar_one()
+                deployment_id = f"dep-{environment}-{release}-{count + 1}"
+                conn.execute(
+                    insert(table(Deployment)).values(
+                        id=deployment_id,
+                        environment=environment,
+                        release=release,
+                        previous_release=previous_release,
+                        status="running",
+                        started_at=_now(now),
+                        operator=operator,
+                        engineer=engineer,
+                        commit=commit,
+                        config_version=config_version,
+                        config_changes=list(config_changes),
+                        migration_changes=list(migration_changes),
+                        strategy_changes=list(strategy_changes),
+                        rollback_used=rollback_of is not None,
+                        rollback_of=rollback_of,
+                        break_glass_reason=break_glass_reason,
+                        summary="",
+                    )
+                )
+                return deployment_id
+        except IntegrityError:
+            continue  # another process took the same number: count again
+    raise RuntimeError(f"could not allocate a deployment id for {environment} {release}")
+
+
+def finish_deployment(
+    store: Store,
+    deployment_id: str,
+    status: Status,
+    *,
+    summary: str = "",
+    rollback_used: bool | None = None,
+    monitoring_until: datetime | None = None,
+    now: datetime | None = None,
+) -> None:
+    if status not in FINAL:
+        raise ValueError(f"a deployment finishes as one of {', '.join(FINAL)}, not {status}")
+    values: dict[str, Any] = {"status": status, "finished_at": _now(now), "summary": summary}
+    if rollback_used is not None:
+        values["rollback_used"] = rollback_used
+    if monitoring_until is not None:
+        values["monitoring_until"] = utc(monitoring_until)
+    with store.begin() as conn:
+        done = conn.execute(update(table(Deployment)).where(Deployment.id == deployment_id).values(**values))
+        if done.rowcount != 1:
+            raise KeyError(f"no deployment {deployment_id}")
+
+
+def _record(conn: Connection, row: Any) -> DeploymentRecord:
+    data = dict(row._mapping)
+    for key in ("started_at", "finished_at", "monitoring_until"):
+        if data[key] is not None:
+            data[key] = utc(data[key])
+    for key in ("config_changes", "migration_changes", "strategy_changes"):
+        data[key] = tuple(data[key])
+    data["incidents"] = tuple(incidents(conn, deployment_id=data["id"]))
+    data["validation"] = tuple(check_results(conn, deployment_id=data["id"]))
+    return DeploymentRecord.model_validate(data)
+
+
+def deployment_history(store: Store, environment: str | None = None, limit: int | None = None) -> list[DeploymentRecord]:
+    """Newest first; every record unless `limit` is given."""
+    query = select(table(Deployment)).order_by(Deployment.started_at.desc(), Deployment.id.desc())
+    if environment is not None:
+        query = query.where(Deployment.environment == environment)
+    if limit is not None:
+        query = query.limit(limit)
+    with store.begin() as conn:
+        return [_record(conn, row) for row in conn.execute(query)]
+
+
+def get_deployment(store: Store, deployment_id: str) -> DeploymentRecord | None:
+    with store.begin() as conn:
+        row = conn.execute(select(table(Deployment)).where(Deployment.id == deployment_id)).first()
+        return None if row is None else _record(conn, row)
+
+
+def last_deployment(store: Store, environment: str, status: Status | None = None) -> DeploymentRecord | None:
+    query = select(table(Deployment)).where(Deployment.environment == environment)
+    if status is not None:
+        query = query.where(Deployment.status == status)
+    with store.begin() as conn:
+        row = conn.execute(query.order_by(Deployment.started_at.desc(), Deployment.id.desc()).limit(1)).first()
+        return None if row is None else _record(conn, row)
+
+
+def record_config_applied(
+    store: Store,
+    environment: str,
+    config_version: str,
+    release: str,
+    *,
+    commit: str | None = None,
+    deployment_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    with store.begin() as conn:
+        conn.execute(
+            insert(table(AppliedConfig)).values(
+                environment=environment,
+                config_version=config_version,
+                release=release,
+                commit=commit,
+                deployment_id=deployment_id,
+                applied_at=_now(now),
+            )
+        )
+
+
+class AppliedConfigRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    config_version: str
+    release: str
+    commit: str | None
+    deployment_id: str | None
+    applied_at: datetime
+
+
+def applied_config_version(store: Store, environment: str) -> AppliedConfigRecord | None:
+    """The configuration version last applied to `environment`."""
+    query = (
+        select(AppliedConfig.config_version, AppliedConfig.release, AppliedConfig.commit, AppliedConfig.deployment_id, AppliedConfig.applied_at)
+        .where(AppliedConfig.environment == environment)
+        .order_by(AppliedConfig.id.desc())
+        .limit(1)
+    )
+    with store.begin() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    data = dict(row._mapping)
+    data["applied_at"] = utc(data["applied_at"])
+    return AppliedConfigRecord.model_validate(data)
