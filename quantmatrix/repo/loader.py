@@ -16,6 +16,7 @@ from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog
 from quantmatrix.repo.layering import Layered, layer
 from quantmatrix.repo.parallel import parse_files
+from quantmatrix.repo.migrations import check_migrations
 from quantmatrix.repo.references import check_references
 from quantmatrix.repo.source import Source, open_source
 from quantmatrix.repo.validate import validate_model
@@ -264,6 +265,7 @@ def _load_source(source: Source) -> DesiredState:
         base_docs=MappingProxyType(base_docs),
     )
     problems.extend(check_references(state, parsed.names[RELEASES_DIR], _declared_secrets(catalog, catalog_doc, parsed)))
+    problems.extend(check_migrations(state, source))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))  # a base's problem shows once, not once per environment
     return state
