@@ -108,7 +108,11 @@ def create_store_engine(url: str) -> tuple[Engine, str, str | None]:
         if database == ":memory:":
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ConfigError(Problem(str(folder), message=f"cannot create the state store's folder: {error.strerror}")) from None
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -1,0 +1,94 @@
+"""Opening the state store on SQLite (embedded default) and PostgreSQL; control tables' own chain."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from quantmatrix.errors import ConfigError, ExitCode, RuntimeUnavailable
+from quantmatrix.runtime.store import open_store
+from quantmatrix.runtime.store.schema import CONTROL_VERSION_TABLE, control_head, control_revision, downgrade_control_schema
+
+CONTROL_TABLES = {
+    "qm_audit_log",
+    "qm_check_results",
+    "qm_config_versions",
+    "qm_control_state",
+    "qm_deployments",
+    "qm_drift_events",
+    "qm_incidents",
+    "qm_journal",
+    "qm_trading_state_history",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_sqlite_store_creates_its_folder_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/.qm/state.db")
+    assert (tmp_path / ".qm" / "state.db").is_file()
+    with store.begin() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert CONTROL_TABLES | {CONTROL_VERSION_TABLE} <= set(inspect(store.engine).get_table_names())
+    store.close()
+
+
+def test_postgres_control_tables_live_in_their_own_schema(pg_url: str) -> None:
+    store = open_store(pg_url)
+    names = set(inspect(store.engine).get_table_names(schema="qm_control"))
+    assert names == CONTROL_TABLES | {CONTROL_VERSION_TABLE}
+    assert inspect(store.engine).get_table_names(schema="public") == []  # the trading schema is not ours
+    store.close()
+
+
+def test_control_chain_is_applied_once_and_reopening_is_a_no_op(store_url: str) -> None:
+    first = open_store(store_url)
+    assert control_revision(first) == control_head()
+    second = open_store(store_url)  # a restart: nothing to do, nothing duplicated
+    assert control_revision(second) == control_head()
+    schema = "qm_control." if first.dialect == "postgresql" else ""
+    with second.begin() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {schema}{CONTROL_VERSION_TABLE}")).scalar() == 1
+    downgrade_control_schema(second)
+    remaining = set(inspect(second.engine).get_table_names(**({"schema": "qm_control"} if schema else {})))
+    assert remaining.isdisjoint(CONTROL_TABLES)
+    first.close(), second.close()
+
+
+def test_unreachable_postgres_is_unavailable_without_the_password() -> None:
+    url = f"postgresql://qm:hunter2-secret@127.0.0.1:{_free_port()}/qm"
+    with pytest.raises(RuntimeUnavailable) as caught:
+        open_store(url)
+    assert caught.value.exit_code == ExitCode.UNAVAILABLE
+    message = str(caught.value)
+    assert "hunter2-secret" not in message and "***" in message and "is unavailable" in message
+
+
+def test_a_sqlite_path_that_cannot_be_created_is_invalid_input(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ConfigError) as caught:
+        open_store(f"sqlite:///{tmp_path}/file/.qm/state.db")
+    assert "cannot create the state store's folder" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url at all", "not a database URL"),
+        ("mysql://u:p@localhost/db", "unsupported database 'mysql'"),
+        ("", "not a database URL"),
+    ],
+)
+def test_bad_store_urls_are_invalid_input(url: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        open_store(url)
+    assert message in str(caught.value)
+    assert "p@" not in str(caught.value)
