@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import random
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -51,7 +53,19 @@ __all__ = [
 ]
 
 KEYS = ("environment", "mode", "trading", "risk_limits", "blocked_symbols", "strategies", "config_version", "version")
-MAX_ATTEMPTS = 20
+CAS_DEADLINE_SECONDS = 10.0  # optimistic writers retry (with jittered backoff) this long, then give up
+
+
+def _attempts() -> Iterator[int]:
+    """Attempt numbers until the deadline, sleeping a growing random while between them."""
+    deadline = time.monotonic() + CAS_DEADLINE_SECONDS
+    attempt = 0
+    while True:
+        yield attempt
+        attempt += 1
+        if time.monotonic() > deadline:
+            return
+        time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
 
 
 class ControlPlane(Protocol):
@@ -159,7 +173,7 @@ def _changed(state: ControlState, trading: TradingState, reason: str, changed_by
 
 
 def _retry_cas(read: Callable[[], ControlState], write: Callable[[ControlState, int], ControlState], change: Callable[[ControlState], ControlState]) -> ControlState:
-    for _ in range(MAX_ATTEMPTS):
+    for _ in _attempts():
         current = read()
         try:
             return write(change(current), current.version)
@@ -210,7 +224,7 @@ class RedisControl:
         version_key = self._key("version")
         try:
             with self.client.pipeline(transaction=True) as pipe:
-                for _ in range(MAX_ATTEMPTS):
+                for _ in _attempts():
                     try:
                         pipe.watch(version_key)  # type: ignore[no-untyped-call]
                         raw = pipe.get(version_key)

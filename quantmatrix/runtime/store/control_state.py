@@ -42,8 +42,11 @@ def _row_to_state(row: ControlRow | Any) -> ControlState:
         raise ControlUnavailable(f"control state of {row.environment} in the store is malformed: {error.error_count() if isinstance(error, ValidationError) else 1} problem(s)") from None
 
 
-def read_control(conn: Connection, environment: str) -> ControlState | None:
-    row = conn.execute(select(table(ControlRow)).where(ControlRow.environment == environment)).first()
+def read_control(conn: Connection, environment: str, *, for_update: bool = False) -> ControlState | None:
+    """`for_update` locks the row until the transaction ends (PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serializes writers)."""
+    query = select(table(ControlRow)).where(ControlRow.environment == environment)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
     return None if row is None else _row_to_state(row)
 
 
@@ -84,7 +87,7 @@ def save_control(store: Store, state: ControlState, expected_version: int | None
 def _save_once(store: Store, state: ControlState, expected_version: int | None) -> ControlState | None:
     """None: a concurrent writer moved the version between our read and our update."""
     with store.begin() as conn:
-        current = read_control(conn, state.environment)
+        current = read_control(conn, state.environment, for_update=True)
         version = current.version if current else 0
         if expected_version is not None and expected_version != version:
             raise ControlConflict(f"control state of {state.environment} is at version {version}, not {expected_version}")
