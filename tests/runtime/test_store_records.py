@@ -122,8 +122,13 @@ def test_events_are_recorded_and_queryable(store) -> None:
     assert drift_events(store, "live") == []
     record_incident(store, "live", "break_glass", "deploy outside the window", severity="warning", now=T0)
     assert [(i.kind, i.severity, i.deployment_id) for i in list_incidents(store, "live")] == [("break_glass", "warning", None)]
-    assert record_check_results(store, "local", [Result("smoke.radar", "smoke", True, 0.1, "ok")]) == 1
-    assert [c.name for c in list_check_results(store, "local")] == ["smoke.radar"]
+    from enum import StrEnum
+
+    class Category(StrEnum):  # a checks registry may type its categories as an enum
+        smoke = "smoke"
+
+    assert record_check_results(store, "local", [Result("smoke.radar", Category.smoke, True, 0.1, "ok")]) == 1  # type: ignore[arg-type]
+    assert [(c.name, c.category) for c in list_check_results(store, "local")] == [("smoke.radar", "smoke")]
     append_audit(store, "dana.ops", "halt", environment="live", detail={"reason": "broker unstable"}, now=T0)
     append_audit(store, "li.eng", "apply", environment="paper", now=T0)
     (entry,) = audit_log(store, "live")

@@ -8,6 +8,7 @@ import os
 import socket
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -25,7 +26,10 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _text(value: object, what: str) -> str:
-    """Only plain strings reach a column: an object (a secret holder, say) is refused, not str()-ed."""
+    """Only plain strings (or string enums) reach a column: any other object — a secret holder,
+    say — is refused, never str()-ed into the store."""
+    if isinstance(value, Enum) and isinstance(value.value, str):
+        return value.value
     if type(value) is not str:
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
     return value
@@ -135,7 +139,7 @@ def record_check_results(
             "at": at,
             "name": _text(result.name, "check name"),
             "category": _text(result.category, "check category"),
-            "status": getattr(result, "status", None),
+            "status": None if getattr(result, "status", None) is None else _text(getattr(result, "status"), "check status"),
             "passed": bool(result.passed),
             "duration_seconds": float(result.duration_seconds),
             "message": _text(result.message, "check message"),
