@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import redis
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from quantmatrix.errors import Problem, RuntimeUnavailable
 from quantmatrix.model.environment import Environment
@@ -259,7 +260,11 @@ def _notice(state: ControlState) -> str:
 
 
 def _stored(store: Store, environment: str) -> ControlState:
-    state = load_control(store, environment)
+    try:
+        state = load_control(store, environment)
+    except (RuntimeUnavailable, SQLAlchemyError) as error:
+        # unreachable store, or one without the control tables: fail closed, like a lost key
+        raise ControlUnavailable(f"control state of {environment}: the store cannot be read ({type(error).__name__}): not trading") from None
     if state is None:
         raise ControlUnavailable(f"no control state for {environment} in the store: not trading")
     return state

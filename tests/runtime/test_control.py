@@ -221,6 +221,16 @@ def test_store_control_keeps_the_same_state_without_redis(state, store_url) -> N
     store.close()
 
 
+def test_a_store_without_control_tables_reads_as_not_trading(store_url) -> None:
+    from quantmatrix.runtime.store.schema import downgrade_control_schema
+
+    store = open_store(store_url)
+    downgrade_control_schema(store)
+    with pytest.raises(ControlUnavailable, match="not trading"):
+        store_control(store, "paper").read()
+    store.close()
+
+
 def test_concurrent_trading_changes_through_the_store_lose_nothing(state, store_url) -> None:
     store = open_store(store_url)
     store_control(store, "paper").write(paper_state(state))
