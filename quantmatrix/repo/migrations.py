@@ -68,6 +68,8 @@ def parse_revision(file: str, raw: bytes) -> tuple[Revision | None, list[Problem
         return None, [Problem(file, message="not UTF-8")]
     except SyntaxError as error:
         return None, [Problem(file, error.lineno or 0, error.offset or 0, message=f"Python syntax error: {error.msg}")]
+    except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
+        return None, [Problem(file, message=f"cannot be parsed as Python ({type(error).__name__})")]
     values: dict[str, tuple[str | None, int]] = {}
     functions: dict[str, ast.FunctionDef] = {}
     problems: list[Problem] = []
@@ -142,6 +144,9 @@ def _linear(by_id: dict[str, Revision], problems: list[Problem]) -> list[Revisio
     while children.get(parent) and len(chain) <= len(by_id):
         chain.append(children[parent][0])
         parent = chain[-1].revision
+    if by_id and not chain:
+        first = min(by_id.values(), key=lambda r: r.file)
+        problems.append(Problem(first.file, first.line, 1, "down_revision", "no revision starts the chain (down_revision = None)"))
     unreachable = set(by_id) - {r.revision for r in chain}
     for name in sorted(unreachable):
         rev = by_id[name]

@@ -147,3 +147,24 @@ def test_a_migration_without_upgrade_or_revision_is_a_problem() -> None:
     assert [p.message for p in parse_revision("m.py", b"revision = 'r'\ndown_revision = None\n")[1]] == ["no upgrade() in this migration"]
     assert [p.message for p in parse_revision("m.py", b"def upgrade(): pass\n")[1]] == ['no `revision = "..."` in this migration']
     assert [p.message for p in parse_revision("m.py", b"\xff\xfe")[1]] == ["not UTF-8"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"revision = 'r'\x00\n",  # NUL byte
+        b"x = " + b"(" * 200_000 + b")" * 200_000 + b"\n",  # nesting that exhausts the parser
+        b"x = " + b"-" * 500_000 + b"1\n",
+    ],
+    ids=["nul", "deep-parens", "deep-unary"],
+)
+def test_hostile_migration_files_are_problems_not_crashes(raw: bytes) -> None:
+    revision, problems = parse_revision("m.py", raw)
+    assert revision is None and len(problems) == 1 and problems[0].file == "m.py"
+
+
+def test_a_chain_without_a_first_revision_says_so(sample_repo, run_qm) -> None:
+    edit(sample_repo, "migrations/versions/0001_baseline.py", "down_revision = None", 'down_revision = "0002_fills_exec_time_idx"')
+    result = run_qm("validate", sample_repo)
+    assert result.code == 2
+    assert "migrations/versions/0001_baseline.py:14:1: down_revision: no revision starts the chain (down_revision = None)" in result.err

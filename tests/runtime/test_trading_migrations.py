@@ -71,6 +71,15 @@ def test_an_unknown_revision_fails_cleanly(store_url: str) -> None:
     store.close()
 
 
+def test_upgrading_to_an_older_revision_is_refused_not_a_silent_downgrade(sqlite_url: str) -> None:
+    store = open_store(sqlite_url)
+    upgrade_schema(store, MIGRATIONS, "0002_fills_exec_time_idx")
+    with pytest.raises(MigrationFailed):
+        upgrade_schema(store, MIGRATIONS, "0001_baseline")
+    assert schema_revision(store) == "0002_fills_exec_time_idx"
+    store.close()
+
+
 def test_a_migration_that_fails_halfway_leaves_nothing_behind(store_url: str, tmp_path: Path) -> None:
     broken = tmp_path / "migrations"
     (broken / "versions").mkdir(parents=True)
