@@ -92,3 +92,27 @@ def test_bad_store_urls_are_invalid_input(url: str, message: str) -> None:
         open_store(url)
     assert message in str(caught.value)
     assert "p@" not in str(caught.value)
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
+    """A writer holds the write lock (a long migration, say); the control state and the history
+    are still readable, instead of 'database is locked' after the busy timeout."""
+    from datetime import UTC, datetime
+
+    from quantmatrix.runtime.controlstate import ControlState, TradingState
+    from quantmatrix.runtime.store.control_state import load_control, save_control
+    from quantmatrix.runtime.store.deployments import deployment_history
+
+    store = open_store(sqlite_url)
+    state = ControlState(
+        environment="local", mode="local", trading=TradingState.ACTIVE, reason="r", changed_by="t",
+        changed_at=datetime(2026, 11, 20, tzinfo=UTC), risk_limits={"max_daily_loss": 250}, config_version="c",
+    )
+    save_control(store, state)
+    other = open_store(sqlite_url, migrate=False)
+    with other.begin() as writer:  # BEGIN IMMEDIATE: the write lock is held until the block ends
+        writer.execute(text("UPDATE qm_control_state SET reason = 'in flight'"))
+        assert load_control(store, "local").reason == "r"  # the last committed snapshot
+        assert deployment_history(store, "local") == []
+    assert load_control(store, "local").reason == "in flight"
+    other.close(), store.close()

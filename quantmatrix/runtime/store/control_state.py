@@ -51,7 +51,7 @@ def read_control(conn: Connection, environment: str, *, for_update: bool = False
 
 
 def load_control(store: Store, environment: str) -> ControlState | None:
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         return read_control(conn, environment)
 
 

@@ -150,12 +150,12 @@ def deployment_history(store: Store, environment: str | None = None, limit: int 
         query = query.where(Deployment.environment == environment)
     if limit is not None:
         query = query.limit(limit)
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         return [_record(conn, row) for row in conn.execute(query)]
 
 
 def get_deployment(store: Store, deployment_id: str) -> DeploymentRecord | None:
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         row = conn.execute(select(table(Deployment)).where(Deployment.id == deployment_id)).first()
         return None if row is None else _record(conn, row)
 
@@ -164,7 +164,7 @@ def last_deployment(store: Store, environment: str, status: Status | None = None
     query = select(table(Deployment)).where(Deployment.environment == environment)
     if status is not None:
         query = query.where(Deployment.status == status)
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         row = conn.execute(query.order_by(Deployment.started_at.desc(), Deployment.id.desc()).limit(1)).first()
         return None if row is None else _record(conn, row)
 
@@ -210,7 +210,7 @@ def applied_config_version(store: Store, environment: str) -> AppliedConfigRecor
         .order_by(AppliedConfig.id.desc())
         .limit(1)
     )
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         row = conn.execute(query).first()
     if row is None:
         return None

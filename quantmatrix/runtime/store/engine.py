@@ -36,11 +36,16 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """One transaction; a lost connection becomes `RuntimeUnavailable` (exit 3)."""
+    def begin(self, *, readonly: bool = False) -> Iterator[Connection]:
+        """One transaction; a lost connection becomes `RuntimeUnavailable` (exit 3). On SQLite a
+        `readonly` transaction does not take the write lock, so readers (the sandbox polling its
+        control state, `qm status`) never wait for a migration or an apply."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                if readonly:
+                    conn.execution_options(qm_readonly=True)
+                with conn.begin():
+                    yield conn
         except DBAPIError as error:
             if error.connection_invalidated or _is_connection_error(error):
                 raise unavailable(self.label, error) from None
@@ -94,8 +99,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     """BEGIN IMMEDIATE: DDL and DML in one real transaction, and the write lock taken up front,
-    so that read-then-write transactions (compare-and-set, migrations) never deadlock."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    so that read-then-write transactions (compare-and-set, migrations) never deadlock.
+    Read-only transactions use a plain BEGIN: under WAL they read a snapshot without waiting."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("qm_readonly") else "BEGIN IMMEDIATE")
 
 
 def create_store_engine(url: str) -> tuple[Engine, str, str | None]:

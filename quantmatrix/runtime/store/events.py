@@ -118,7 +118,7 @@ def incidents(conn: Connection, *, environment: str | None = None, deployment_id
 
 
 def list_incidents(store: Store, environment: str | None = None) -> list[IncidentRecord]:
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         return incidents(conn, environment=environment)
 
 
@@ -162,7 +162,7 @@ def check_results(conn: Connection, *, environment: str | None = None, deploymen
 
 
 def list_check_results(store: Store, environment: str, deployment_id: str | None = None) -> list[CheckRecord]:
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         return check_results(conn, environment=environment, deployment_id=deployment_id)
 
 
@@ -183,7 +183,7 @@ def record_drift(store: Store, environment: str, subject: str, desired: str, obs
 
 def drift_events(store: Store, environment: str) -> list[dict[str, Any]]:
     query = select(DriftEvent.at, DriftEvent.subject, DriftEvent.desired, DriftEvent.observed, DriftEvent.detail)
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         rows = conn.execute(query.where(DriftEvent.environment == environment).order_by(DriftEvent.id))
         return [{**row._mapping, "at": utc(row.at)} for row in rows]
 
@@ -198,7 +198,7 @@ def trading_history(store: Store, environment: str) -> list[dict[str, Any]]:
         TradingStateChange.changed_by,
         TradingStateChange.control_version,
     )
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         rows = conn.execute(query.where(TradingStateChange.environment == environment).order_by(TradingStateChange.id))
         return [{**row._mapping, "at": utc(row.at)} for row in rows]
 
@@ -244,5 +244,5 @@ def audit_log(store: Store, environment: str | None = None) -> list[dict[str, An
     query = select(AuditEntry.at, AuditEntry.environment, AuditEntry.actor, AuditEntry.action, AuditEntry.origin, AuditEntry.detail)
     if environment is not None:
         query = query.where(AuditEntry.environment == environment)
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         return [{**row._mapping, "at": utc(row.at)} for row in conn.execute(query.order_by(AuditEntry.id))]

@@ -84,7 +84,7 @@ def journal_steps(store: Store, deployment_id: str) -> list[StepRecord]:
     query = select(
         JournalStep.seq, JournalStep.step, JournalStep.state, JournalStep.started_at, JournalStep.finished_at, JournalStep.duration_seconds, JournalStep.detail
     ).where(JournalStep.deployment_id == deployment_id)
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         rows = conn.execute(query.order_by(JournalStep.seq))
         return [
             StepRecord.model_validate({**row._mapping, "started_at": utc(row.started_at), "finished_at": utc(row.finished_at) if row.finished_at else None})

@@ -40,7 +40,7 @@ def control_head() -> str:
 
 def control_revision(store: Store) -> str | None:
     """The control tables' current revision (None before the first upgrade)."""
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         context = MigrationContext.configure(
             conn, opts={"version_table": CONTROL_VERSION_TABLE, "version_table_schema": _version_schema(conn)}
         )

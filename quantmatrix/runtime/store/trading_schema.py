@@ -50,7 +50,7 @@ def _current(conn: Connection) -> str | None:
 
 def schema_revision(store: Store) -> str | None:
     """The trading schema's revision (None: never migrated)."""
-    with store.begin() as conn:
+    with store.begin(readonly=True) as conn:
         return _current(conn)
 
 
