@@ -25,9 +25,8 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import redis
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,6 +35,9 @@ from quantmatrix.model.environment import Environment
 from quantmatrix.runtime.controlstate import ControlConflict, ControlState, ControlUnavailable, StrategyPin, TradingState
 from quantmatrix.runtime.store.control_state import load_control, save_control
 from quantmatrix.runtime.store.engine import Store
+
+if TYPE_CHECKING:  # redis is imported where it is used: local, on the store only, never loads it
+    import redis
 
 __all__ = [
     "KEYS",
@@ -165,7 +167,7 @@ def decode(values: dict[str, Any], where: str) -> ControlState:
         raise ControlUnavailable(f"control keys under {where} are malformed ({kind}): not trading") from None
 
 
-def _redis_down(prefix: str, error: redis.RedisError) -> RuntimeUnavailable:
+def _redis_down(prefix: str, error: Exception) -> RuntimeUnavailable:
     return RuntimeUnavailable(Problem("redis", message=f"control keys {prefix}*: Redis is unavailable: {type(error).__name__}"))
 
 
@@ -186,27 +188,31 @@ def _retry_cas(read: Callable[[], ControlState], write: Callable[[ControlState, 
 class RedisControl:
     """Control keys in Redis; with a store, the store is written first and Redis mirrors it."""
 
-    def __init__(self, client: redis.Redis, prefix: str, store: Store | None, environment: str | None):
+    def __init__(self, client: "redis.Redis", prefix: str, store: Store | None, environment: str | None):
         self.client, self.prefix, self.store, self.environment = client, prefix, store, environment
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
     def read(self) -> ControlState:
+        from redis import RedisError
+
         try:
             values = self.client.mget([self._key(k) for k in KEYS])
-        except redis.RedisError as error:
+        except RedisError as error:
             raise ControlUnavailable(f"control keys {self.prefix}*: Redis is unavailable ({type(error).__name__}): not trading") from None
         return decode(dict(zip(KEYS, values, strict=True)), self.prefix)
 
     def mirror(self, state: ControlState) -> ControlState:
         """Set every key to `state` exactly (its version included) in one MULTI/EXEC, and notify."""
+        from redis import RedisError
+
         try:
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.mset({self._key(k): v for k, v in encode(state).items()})
                 pipe.publish(notification_channel(self.prefix), _notice(state))
                 pipe.execute()
-        except redis.RedisError as error:
+        except RedisError as error:
             raise _redis_down(self.prefix, error) from None
         return state
 
@@ -222,6 +228,8 @@ class RedisControl:
         return state
 
     def _write_redis_only(self, state: ControlState, expected_version: int | None) -> ControlState:
+        from redis import RedisError, WatchError
+
         version_key = self._key("version")
         try:
             with self.client.pipeline(transaction=True) as pipe:
@@ -238,9 +246,9 @@ class RedisControl:
                         pipe.publish(notification_channel(self.prefix), _notice(saved))
                         pipe.execute()
                         return saved
-                    except redis.WatchError:
+                    except WatchError:
                         continue
-        except redis.RedisError as error:
+        except RedisError as error:
             raise _redis_down(self.prefix, error) from None
         except ValueError:
             raise ControlUnavailable(f"control key {version_key} is not an integer: not trading") from None
@@ -288,7 +296,7 @@ class StoreControl:
         return _retry_cas(self.read, self.write, lambda s: _changed(s, trading, reason, changed_by))
 
 
-def redis_control(client: redis.Redis, prefix: str, store: Store | None = None, environment: str | None = None) -> ControlPlane:
+def redis_control(client: "redis.Redis", prefix: str, store: Store | None = None, environment: str | None = None) -> ControlPlane:
     """Control keys under `prefix`; pass the store (and the environment) to make it a mirror."""
     if store is not None and environment is None:
         raise ValueError("a store-backed Redis mirror needs the environment name")
@@ -299,15 +307,17 @@ def store_control(store: Store, environment: str) -> ControlPlane:
     return StoreControl(store, environment)
 
 
-def rebuild_mirror(client: redis.Redis, prefix: str, store: Store, environment: str) -> ControlState | None:
+def rebuild_mirror(client: "redis.Redis", prefix: str, store: Store, environment: str) -> ControlState | None:
     """Rewrite the Redis keys from the store. No state in the store → the keys are deleted, so
     that readers fail closed instead of trusting a stale mirror."""
+    from redis import RedisError
+
     state = load_control(store, environment)
     control = RedisControl(client, prefix, store, environment)
     if state is None:
         try:
             client.delete(*(control._key(k) for k in KEYS))
-        except redis.RedisError as error:
+        except RedisError as error:
             raise _redis_down(prefix, error) from None
         return None
     return control.mirror(state)

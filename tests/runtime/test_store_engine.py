@@ -116,3 +116,39 @@ def test_sqlite_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
         assert deployment_history(store, "local") == []
     assert load_control(store, "local").reason == "in flight"
     other.close(), store.close()
+
+
+def test_the_recorded_control_head_is_the_chains() -> None:
+    from quantmatrix.runtime.store.schema import CONTROL_HEAD
+
+    assert control_head() == CONTROL_HEAD
+
+
+def test_a_current_store_opens_without_alembic_and_local_control_without_redis(sqlite_url: str) -> None:
+    """Opening a current store and reading local control state is part of every no-op apply:
+    it must not pay for importing alembic (the version is one query) or redis (local has none)."""
+    import subprocess
+    import sys
+
+    open_store(sqlite_url).close()  # first open: applies the control chain
+    code = (
+        "import sys\n"
+        "from quantmatrix.runtime.store import open_store\n"
+        "from quantmatrix.runtime.control import store_control, ControlUnavailable\n"
+        f"store = open_store({sqlite_url!r})\n"
+        "try:\n    store_control(store, 'local').read()\nexcept ControlUnavailable:\n    pass\n"
+        "print(sorted(m for m in ('alembic', 'redis') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_missing_sqlite_table_is_not_an_unavailable_service(sqlite_url: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    store = open_store(sqlite_url)
+    with pytest.raises(OperationalError):
+        with store.begin() as conn:
+            conn.execute(text("SELECT * FROM no_such_table"))
+    store.close()

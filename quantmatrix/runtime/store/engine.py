@@ -47,7 +47,7 @@ class Store:
                 with conn.begin():
                     yield conn
         except DBAPIError as error:
-            if error.connection_invalidated or _is_connection_error(error):
+            if error.connection_invalidated or _is_connection_error(self.dialect, error):
                 raise unavailable(self.label, error) from None
             raise
 
@@ -60,8 +60,15 @@ def safe_label(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _is_connection_error(error: DBAPIError) -> bool:
-    return type(error.orig).__name__ in ("OperationalError", "InterfaceError")
+_SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "disk i/o error", "readonly database", "database or disk is full")
+
+
+def _is_connection_error(dialect: str, error: DBAPIError) -> bool:
+    """psycopg's OperationalError is about the connection; SQLite's also covers a missing
+    table, which is not an unavailable service."""
+    if type(error.orig).__name__ not in ("OperationalError", "InterfaceError"):
+        return False
+    return dialect != "sqlite" or any(text in str(error.orig).lower() for text in _SQLITE_UNAVAILABLE)
 
 
 def unavailable(label: str, error: BaseException, password: str | None = None) -> RuntimeUnavailable:
@@ -140,7 +147,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         raise unavailable(label, error, password) from None
     store = Store(engine, label)
     if migrate:
-        from quantmatrix.runtime.store.schema import upgrade_control_schema
+        from quantmatrix.runtime.store.schema import ensure_control_schema
 
-        upgrade_control_schema(store)
+        ensure_control_schema(store)
     return store
