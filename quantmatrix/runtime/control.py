@@ -203,18 +203,33 @@ class RedisControl:
             raise ControlUnavailable(f"control keys {self.prefix}*: Redis is unavailable ({type(error).__name__}): not trading") from None
         return decode(dict(zip(KEYS, values, strict=True)), self.prefix)
 
-    def mirror(self, state: ControlState) -> ControlState:
-        """Set every key to `state` exactly (its version included) in one MULTI/EXEC, and notify."""
-        from redis import RedisError
+    def mirror(self, state: ControlState, *, force: bool = False) -> ControlState:
+        """Set every key to `state` exactly (its version included) in one MULTI/EXEC, and notify.
 
+        Two writers commit to the store in one order but may reach Redis in the other: a mirror
+        never replaces a newer version (WATCH on the counter), so a halt written after an
+        ACTIVE cannot be overwritten by it. `force` (a rebuild) writes whatever Redis holds."""
+        from redis import RedisError, WatchError
+
+        version_key = self._key("version")
         try:
             with self.client.pipeline(transaction=True) as pipe:
-                pipe.mset({self._key(k): v for k, v in encode(state).items()})
-                pipe.publish(notification_channel(self.prefix), _notice(state))
-                pipe.execute()
+                for _ in _attempts():
+                    try:
+                        pipe.watch(version_key)  # type: ignore[no-untyped-call]
+                        if not force and _version(pipe.get(version_key)) >= state.version:
+                            pipe.unwatch()
+                            return state  # a newer state is already mirrored
+                        pipe.multi()
+                        pipe.mset({self._key(k): v for k, v in encode(state).items()})
+                        pipe.publish(notification_channel(self.prefix), _notice(state))
+                        pipe.execute()
+                        return state
+                    except WatchError:
+                        continue
         except RedisError as error:
             raise _redis_down(self.prefix, error) from None
-        return state
+        raise ControlConflict(f"control keys {self.prefix}*: too many concurrent writers")
 
     def write(self, state: ControlState, expected_version: int | None = None) -> ControlState:
         if self.store is not None:
@@ -236,8 +251,9 @@ class RedisControl:
                 for _ in _attempts():
                     try:
                         pipe.watch(version_key)  # type: ignore[no-untyped-call]
-                        raw = pipe.get(version_key)
-                        current = int(raw) if raw is not None else 0
+                        current = _version(pipe.get(version_key))
+                        if current < 0:
+                            raise ControlUnavailable(f"control key {version_key} is not a counter: not trading")
                         if expected_version is not None and expected_version != current:
                             raise ControlConflict(f"control keys {self.prefix}* are at version {current}, not {expected_version}")
                         saved = self._own(state).model_copy(update={"version": current + 1})
@@ -250,8 +266,6 @@ class RedisControl:
                         continue
         except RedisError as error:
             raise _redis_down(self.prefix, error) from None
-        except ValueError:
-            raise ControlUnavailable(f"control key {version_key} is not an integer: not trading") from None
         raise ControlConflict(f"control keys {self.prefix}*: too many concurrent writers")
 
     def set_trading(self, trading: TradingState, reason: str, changed_by: str) -> ControlState:
@@ -261,6 +275,17 @@ class RedisControl:
                 lambda: _stored(store, environment), self.write, lambda s: _changed(s, trading, reason, changed_by)
             )
         return _retry_cas(self.read, self.write, lambda s: _changed(s, trading, reason, changed_by))
+
+
+def _version(raw: Any) -> int:
+    """The counter in Redis: 0 when absent, -1 when it is not a non-negative integer."""
+    if raw is None:
+        return 0
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return -1
+    return value if value >= 0 else -1
 
 
 def _notice(state: ControlState) -> str:
@@ -320,4 +345,4 @@ def rebuild_mirror(client: "redis.Redis", prefix: str, store: Store, environment
         except RedisError as error:
             raise _redis_down(prefix, error) from None
         return None
-    return control.mirror(state)
+    return control.mirror(state, force=True)

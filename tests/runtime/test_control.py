@@ -192,6 +192,32 @@ def test_the_store_is_the_source_of_truth_and_rebuilds_the_mirror(state, redis_p
     again.close()
 
 
+def test_a_late_mirror_never_replaces_a_newer_state(state, redis_prefix, sqlite_url) -> None:
+    """Writer A commits ACTIVE (v2), writer B commits HALTED (v3) and mirrors it first; A's
+    mirror arriving late must not put ACTIVE back in front of the trading processes."""
+    from quantmatrix.runtime.control import RedisControl
+    from quantmatrix.runtime.store.control_state import save_control
+
+    client, prefix = redis_prefix.client, redis_prefix.prefix
+    store = open_store(sqlite_url)
+    save_control(store, paper_state(state))
+    active = save_control(store, paper_state(state, TradingState.ACTIVE, "checks passed"))
+    halted = save_control(store, paper_state(state, TradingState.HALTED, "operator halt"))
+    mirror = RedisControl(client, prefix, store, "paper")
+    mirror.mirror(halted)
+    mirror.mirror(active)  # late
+    assert mirror.read() == halted
+    store.close()
+
+
+def test_a_corrupt_counter_refuses_a_redis_only_write(state, redis_prefix) -> None:
+    control = redis_control(redis_prefix.client, redis_prefix.prefix)
+    control.write(paper_state(state))
+    redis_prefix.client.set(f"{redis_prefix.prefix}version", b"-3")
+    with pytest.raises(ControlUnavailable, match="not a counter"):
+        control.write(paper_state(state))
+
+
 def test_a_stale_mirror_is_overwritten_and_an_empty_store_clears_it(state, redis_prefix, sqlite_url) -> None:
     client, prefix = redis_prefix.client, redis_prefix.prefix
     redis_control(client, prefix).write(paper_state(state, TradingState.ACTIVE, "stale"))  # written around the store
