@@ -80,6 +80,36 @@ def test_a_sqlite_path_that_cannot_be_created_is_invalid_input(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://qm@127.0.0.1:{port}/qm?password=hunter2-secret",
+        "postgres://qm:hunter2-secret@127.0.0.1:{port}/qm",
+        "postgresql+psycopg://qm:hunter2-secret@127.0.0.1:{port}/qm?sslmode=disable&sslpassword=hunter2-secret",
+    ],
+)
+def test_no_form_of_url_shows_its_password(url: str) -> None:
+    with pytest.raises(RuntimeUnavailable) as caught:
+        open_store(url.format(port=_free_port()))
+    assert "hunter2-secret" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+
+
+def test_a_store_that_goes_away_is_unavailable(sqlite_url: str, pg_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    store = open_store(pg_url)
+    with store.begin() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # the server drops our pooled connection
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    from quantmatrix.runtime.store.deployments import deployment_history
+
+    assert deployment_history(store) == []  # pre-ping reconnects transparently
+    store.close()
+
+
+@pytest.mark.parametrize(
     ("url", "message"),
     [
         ("not a url at all", "not a database URL"),

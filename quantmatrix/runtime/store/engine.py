@@ -56,8 +56,9 @@ class Store:
 
 
 def safe_label(url: URL) -> str:
-    """The URL with its password hidden (userinfo may hold a secret)."""
-    return url.render_as_string(hide_password=True)
+    """The URL with its password hidden and its query left out (libpq also takes
+    `?password=`, and other parameters may carry secrets too)."""
+    return url.set(query={}).render_as_string(hide_password=True)
 
 
 _SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "disk i/o error", "readonly database", "database or disk is full")
@@ -85,9 +86,8 @@ def _parse(url: str) -> URL:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         raise ConfigError(Problem("state store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
-    backend = parsed.get_backend_name()
-    driver = parsed.get_driver_name()
-    if backend == "postgresql" and driver in ("psycopg", "psycopg2", "") or parsed.drivername == "postgresql":
+    backend, _, driver = parsed.drivername.partition("+")  # no dialect loading: "postgres" has none
+    if backend in ("postgresql", "postgres") and driver in ("psycopg", "psycopg2", ""):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and parsed.drivername in ("sqlite", "sqlite+pysqlite"):
         return parsed
