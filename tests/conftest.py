@@ -177,11 +177,17 @@ class RedisPrefix:
 def redis_server() -> object:
     import redis
 
-    client = redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=3, socket_timeout=5)
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    probe = redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=3, retry=Retry(NoBackoff(), 0))
     try:
-        client.ping()
+        probe.ping()
     except redis.RedisError as error:
         service_missing("Redis", type(error).__name__)
+    finally:
+        probe.close()
+    client = redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=3, socket_timeout=5)
     yield client
     client.close()
 
