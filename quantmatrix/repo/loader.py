@@ -15,8 +15,8 @@ from typing import Any, Mapping
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog
 from quantmatrix.repo.layering import Layered, layer
-from quantmatrix.repo.parallel import parse_files
 from quantmatrix.repo.migrations import check_migrations
+from quantmatrix.repo.parallel import parse_files
 from quantmatrix.repo.references import check_references
 from quantmatrix.repo.source import Source, open_source
 from quantmatrix.repo.validate import validate_model
