@@ -5,11 +5,19 @@ no recursion) and build plain Python data ourselves with an explicit stack. Comp
 instead would recurse in C and crash the process on deeply nested input, and would expand
 aliases before we could refuse them. Hostile input is refused here, once, with a location:
 
-- files over `MAX_FILE_BYTES`, binary content, bytes that are not UTF-8, control characters;
+- files over `MAX_FILE_BYTES`, binary content, bytes that are not UTF-8;
+- control, format and bidi characters in any string value or key (`unsafe_text`: TAB and
+  LF are allowed in values), whether written raw or as a double-quoted escape;
+- numbers the rest of the system cannot carry: integers outside the signed 64-bit range
+  (checked on the digits' length before Python converts them, so a 5,000-digit literal
+  costs nothing) and floats that overflow to infinity;
 - more than one document, an empty document, a top level that is not a mapping;
 - duplicate keys, keys that are not strings, anchors and aliases (no "billion laughs":
   layering is the way to share values), merge keys, tags other than the core schema,
   nesting deeper than `MAX_DEPTH` (parsing stops there), infinities and NaN.
+
+Each problem is reported at the file, line and column of the offending scalar (for a refused
+character written raw, of the character itself).
 
 Scalars resolve by the YAML 1.2 core schema only: `yes`/`no`/`on`/`off` are strings, dates
 stay strings (the models parse them) and the data stays JSON-compatible for the policy
@@ -38,10 +46,15 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.unsafe_text import describe, first_unsafe
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the largest sane manifest is a few KiB
 MAX_DEPTH = 32  # the deepest sample path is 6 levels
 MAX_PROBLEMS_PER_FILE = 50  # binary junk would otherwise print thousands of lines
+# Integers must fit a signed 64-bit word: JSON consumers, the policy engines and the database
+# all carry that much, and Python's int <-> str conversion refuses more than 4,300 digits.
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
+_MAX_INT_DIGITS = 20  # longer (leading zeros aside) is out of range in any base we read
 
 Path = tuple[str | int, ...]
 
@@ -55,6 +68,18 @@ _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _NUMBER_START = frozenset("0123456789+-.")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what libyaml counts as a new line
+
+
+class _OutOfRange:
+    """A number literal too large to carry: resolved to this instead of a value."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+_INT_OUT_OF_RANGE = _OutOfRange("integer out of range: whole numbers must lie between -2^63 and 2^63-1")
+_FLOAT_OUT_OF_RANGE = _OutOfRange("number out of range: its magnitude exceeds what a 64-bit float holds (about 1.8e308)")
 _ALIAS_HINT = "anchors and aliases are not allowed (share values through the _base layer)"
 # what the value of a scalar with an explicit core-schema tag must be
 _TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
@@ -101,8 +126,10 @@ _SKIP = object()  # the key was refused: parse its value, keep none of it
 class _Builder:
     """Turns parser events into data and positions, collecting problems as it goes."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, text: str = ""):
         self.file = file
+        self.text = text
+        self._lines: list[str] | None = None
         self.positions: dict[Path, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         # one frame per open collection: [container, path (None when discarded), pending key]
@@ -134,9 +161,12 @@ class _Builder:
                 value = event.value
                 if not event.style and (not value or value[0] in _NUMBER_START or value in _WORDS):
                     value = _plain(value)  # null, bool or number
-                    if type(value) is float and not math.isfinite(value):
+                    if type(value) is _OutOfRange or (type(value) is float and not math.isfinite(value)):
                         self.scalar(event)
                         continue
+                if type(value) is str and not (value.isascii() and value.isprintable()):
+                    self.scalar(event)  # may hold a refused character: the slow path checks
+                    continue
                 frame = stack[-1]
                 container, parent, key = frame
                 mark = event.start_mark
@@ -232,15 +262,43 @@ class _Builder:
     def scalar(self, event: Any) -> None:
         mark = event.start_mark
         value, error = _resolve(event)
-        if self.awaiting_key():
-            self.key(value, error is None and isinstance(value, str), mark)
+        is_key = self.awaiting_key()
+        if error is None and isinstance(value, str):
+            at = first_unsafe(value, value=not is_key)
+            if at >= 0:
+                what = "a key" if is_key else "a value"
+                error = f"{describe(value[at])} is not allowed in {what} (control, format and bidi characters can hide or spoof text)"
+                mark = self.mark_of(value[at], event) or mark
+                value = None
+        if is_key and error is not None:
+            self.stack[-1][2] = _SKIP  # the refused key's value is parsed and dropped
+            path = None
+        elif is_key:
+            self.key(value, isinstance(value, str), mark)
             path = None
         else:
-            path = self.place(value, mark)
+            path = self.place(value, event.start_mark)
         if event.anchor is not None:
             self.problem(mark, _ALIAS_HINT, path)
         if error is not None:
             self.problem(mark, error, path)
+
+    def mark_of(self, char: str, event: Any) -> Any:
+        """Where `char` is written in the scalar of `event` (None if it came from an escape)."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        start, end = event.start_mark, event.end_mark
+        for line in range(start.line, min(end.line, len(self._lines) - 1) + 1):
+            col = self._lines[line].find(char, start.column if line == start.line else 0)
+            if col >= 0:
+                return _Mark(line, col)
+        return None
+
+
+@dataclass(frozen=True)
+class _Mark:
+    line: int  # 0-based, as the parser's marks
+    column: int
 
 
 def _short(tag: str) -> str:
@@ -256,12 +314,24 @@ def _plain(text: str) -> Any:
         return word
     if text[0] in _NUMBER_START:
         if _INT.fullmatch(text):
-            return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+            return _int(text)
         if _FLOAT.fullmatch(text):
-            return float(text)
+            number = float(text)
+            return number if math.isfinite(number) else _FLOAT_OUT_OF_RANGE
         if _NON_FINITE.fullmatch(text):
             return math.nan
     return text
+
+
+def _int(text: str) -> int | _OutOfRange:
+    """An integer literal's value, if it fits 64 bits. The length is checked first: Python
+    refuses to convert more than 4,300 decimal digits and takes quadratic time below that."""
+    based = text[:2] in ("0o", "0x")
+    digits = text[2:] if based else text.lstrip("+-")
+    if len(digits.lstrip("0")) > _MAX_INT_DIGITS:
+        return _INT_OUT_OF_RANGE
+    value = int(text, 0) if based else int(text)
+    return value if MIN_INT <= value <= MAX_INT else _INT_OUT_OF_RANGE
 
 
 def _resolve(event: Any) -> tuple[Any, str | None]:
@@ -273,6 +343,8 @@ def _resolve(event: Any) -> tuple[Any, str | None]:
         value = text
     elif tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
         value = _plain(text)
+        if type(value) is _OutOfRange:
+            return None, value.message
         expected = _TAG_TYPES[tag[len(_TAG) :]]
         if not isinstance(value, expected) or (tag.endswith("int") and isinstance(value, bool)):
             return None, f"value does not match its tag {_short(tag)}"
@@ -280,6 +352,8 @@ def _resolve(event: Any) -> tuple[Any, str | None]:
             value = float(value)
     else:
         return None, f"unsupported YAML tag {_short(tag)}"
+    if type(value) is _OutOfRange:
+        return None, value.message
     if isinstance(value, float) and not math.isfinite(value):
         return None, "infinity and NaN are not allowed; write a finite number"
     return value, None
@@ -339,7 +413,7 @@ def _syntax_problem(file: str, text: str, exc: Exception) -> Problem:
 def parse_yaml(file: str, raw: bytes) -> YamlDocument:
     """Parse `raw` (the contents of `file`) into a `YamlDocument`, or raise `ConfigError`."""
     text = decode(file, raw)
-    builder = _Builder(file)
+    builder = _Builder(file, text)
     next_event, dispose = _event_source(text)
     try:
         builder.feed(next_event)
