@@ -76,9 +76,13 @@ class DirectorySource:
         named = (f"{folder}/{name}" for name in names if name.endswith(suffixes))
         return sorted(path for path in named if not stat.S_ISDIR(os.lstat(base / path.rsplit("/", 1)[1]).st_mode))
 
+    def locate(self, path: str) -> Path:
+        """The file `path` names, symlinks resolved (`ConfigError` by the symlink rule)."""
+        return self.root / resolve(path, self._entry)
+
     def read(self, path: str) -> bytes:
         """At most one byte over the limit: enough to refuse a huge file without reading it."""
-        real = self.root / resolve(path, self._entry)
+        real = self.locate(path)
         try:
             # O_NOFOLLOW: `real` has no symlink left; O_NONBLOCK: a FIFO swapped in meanwhile cannot hang us
             fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
