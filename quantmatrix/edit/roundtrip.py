@@ -57,7 +57,8 @@ def plain_text(text: str) -> str:
 
 def keep_layout(original: str, edited: str) -> str:
     """`edited` (LF, no BOM, as ruamel writes it) in the layout of `original`: unchanged
-    lines byte for byte, new ones with the dominant line ending, BOM and final newline kept."""
+    lines byte for byte, a line rewritten in place with its own ending, new ones with the
+    dominant ending, BOM and final newline kept."""
     bom = original.startswith(_BOM)
     old = _lines(original.removeprefix(_BOM))
     new = _lines(edited.removeprefix(_BOM))
@@ -69,6 +70,8 @@ def keep_layout(original: str, edited: str) -> str:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             out.extend(old[i1:i2])
+        elif i2 - i1 == j2 - j1:  # lines rewritten in place keep their own endings
+            out.extend(key + (_ending(line) or newline) for key, line in zip(new_keys[j1:j2], old[i1:i2]))
         else:
             out.extend(key + newline for key in new_keys[j1:j2])
     out = [line if _ending(line) else line + newline for line in out]  # a line that stopped being last
