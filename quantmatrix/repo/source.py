@@ -73,8 +73,7 @@ class DirectorySource:
             names = os.listdir(base)
         except OSError as exc:
             raise ConfigError(Problem(escape(folder), message=f"cannot list: {exc.strerror}")) from None
-        named = (f"{folder}/{name}" for name in names if name.endswith(suffixes))
-        return sorted(path for path in named if not stat.S_ISDIR(os.lstat(base / path.rsplit("/", 1)[1]).st_mode))
+        return sorted(f"{folder}/{name}" for name in names if name.endswith(suffixes) and not _is_real_dir(base / name))
 
     def locate(self, path: str) -> Path:
         """The file `path` names, symlinks resolved (`ConfigError` by the symlink rule)."""
@@ -108,6 +107,14 @@ class DirectorySource:
 
 
 _KINDS = {stat.S_IFREG: Kind.FILE, stat.S_IFDIR: Kind.DIR}
+
+
+def _is_real_dir(path: Path) -> bool:
+    """A directory, not a symlink to one (a name that vanished meanwhile is listed: reading it says so)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:

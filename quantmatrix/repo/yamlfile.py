@@ -164,8 +164,8 @@ class _Builder:
                     if type(value) is _OutOfRange or (type(value) is float and not math.isfinite(value)):
                         self.scalar(event)
                         continue
-                if type(value) is str and not (value.isascii() and value.isprintable()):
-                    self.scalar(event)  # may hold a refused character: the slow path checks
+                if type(value) is str and not value.isprintable():
+                    self.scalar(event)  # may hold a refused character (all are unprintable): the slow path checks
                     continue
                 frame = stack[-1]
                 container, parent, key = frame
@@ -314,7 +314,7 @@ def _plain(text: str) -> Any:
         return word
     if text[0] in _NUMBER_START:
         if _INT.fullmatch(text):
-            return _int(text)
+            return int(text) if len(text) <= 18 and text[1:2] not in ("o", "x") else _int(text)  # 18 characters always fit
         if _FLOAT.fullmatch(text):
             number = float(text)
             return number if math.isfinite(number) else _FLOAT_OUT_OF_RANGE

@@ -24,9 +24,16 @@ MODES = ("worktree", "ref")
 Qm = Callable[..., tuple[int, str, str]]
 
 
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return gitrepo.make_repo(tmp_path_factory.mktemp("template") / "repo", pack="real").root
+
+
 @pytest.fixture
-def repo(tmp_path: Path) -> gitrepo.GitRepo:
-    return gitrepo.make_repo(tmp_path / "repo", pack="real")
+def repo(tmp_path: Path, committed: Path) -> gitrepo.GitRepo:
+    """The sample state and the real pack, committed on `main` (a copy of one made per module)."""
+    shutil.copytree(committed, tmp_path / "repo", symlinks=True)
+    return gitrepo.GitRepo(tmp_path / "repo")
 
 
 @pytest.fixture
@@ -41,8 +48,9 @@ def outside(tmp_path: Path) -> Path:
 
 
 def run(qm: Qm, repo: gitrepo.GitRepo, mode: str, command: str = "validate", *args: str) -> tuple[int, str]:
-    """Commit the work tree as it is, then run `qm COMMAND ARGS PATH` in `mode`."""
-    repo.commit("hostile change")
+    """Run `qm COMMAND ARGS PATH` on the work tree, or on a commit of it (`mode` "ref")."""
+    if mode == "ref":
+        repo.commit("hostile change")
     ref = ("--ref", "HEAD") if mode == "ref" else ()
     code, out, err = qm(command, *args, str(repo.root), *ref)
     assert "Traceback" not in out + err and "unexpected error" not in out + err
