@@ -223,7 +223,7 @@ class GitSource:
         small = [b for b in wanted if b.size <= MAX_FILE_BYTES]
         for blob in wanted:
             if blob.size > MAX_FILE_BYTES:
-                self._blobs[blob.oid] = _git(self.repo, "cat-file", "blob", blob.oid)[: MAX_FILE_BYTES + 1]
+                self._blobs[blob.oid] = _head_of_blob(self.repo, blob.oid)
         if small:
             out = _git(self.repo, "cat-file", "--batch", input="".join(f"{b.oid}\n" for b in small).encode("ascii"))
             pos = 0
@@ -236,6 +236,15 @@ class GitSource:
                 self._blobs[blob.oid] = out[header_end + 1 : end]
                 pos = end + 1
         return self._blobs
+
+
+def _head_of_blob(repo: Path, oid: str) -> bytes:
+    """The first `MAX_FILE_BYTES + 1` bytes of a blob: enough to refuse it, without holding
+    a hostile multi-gigabyte blob in memory."""
+    with subprocess.Popen(["git", "-C", str(repo), "cat-file", "blob", oid], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+        head = git.stdout.read(MAX_FILE_BYTES + 1) if git.stdout else b""
+        git.kill()  # the rest is not wanted
+    return head
 
 
 def open_source(path: str | Path = ".", ref: str | None = None) -> Source:

@@ -243,3 +243,14 @@ def test_at_a_ref_a_temporary_file_is_never_data(qm: Qm, repo: gitrepo.GitRepo) 
     for mode in MODES:
         code, output = run(qm, repo, mode)
         assert code == 0 and "4 environments" in output
+
+
+def test_at_a_ref_a_huge_blob_is_refused_after_reading_one_byte_past_the_limit(qm: Qm, repo: gitrepo.GitRepo) -> None:
+    from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
+
+    (repo.root / "environments/huge.yaml").write_bytes(b"a: 1\n" * (3 * MAX_FILE_BYTES // 5))
+    repo.commit("a 3 MiB file")
+    source = GitSource(repo.root, "HEAD")
+    assert len(source.read("environments/huge.yaml")) == MAX_FILE_BYTES + 1
+    code, out, err = qm("validate", str(repo.root), "--ref", "HEAD")
+    assert code == 2 and "environments/huge.yaml:" in err and "larger than the 1,048,576-byte (1 MiB) limit" in err
