@@ -10,7 +10,7 @@ aliases before we could refuse them. Hostile input is refused here, once, with a
   LF are allowed in values), whether written raw or as a double-quoted escape;
 - numbers the rest of the system cannot carry: integers outside the signed 64-bit range
   (checked on the digits' length before Python converts them, so a 5,000-digit literal
-  costs nothing) and floats that overflow to infinity;
+  costs nothing) and floats that overflow to infinity (`scalars`);
 - more than one document, an empty document, a top level that is not a mapping;
 - duplicate keys, keys that are not strings, anchors and aliases (no "billion laughs":
   layering is the way to share values), merge keys, tags other than the core schema,
@@ -19,9 +19,9 @@ aliases before we could refuse them. Hostile input is refused here, once, with a
 Each problem is reported at the file, line and column of the offending scalar (for a refused
 character written raw, of the character itself).
 
-Scalars resolve by the YAML 1.2 core schema only: `yes`/`no`/`on`/`off` are strings, dates
-stay strings (the models parse them) and the data stays JSON-compatible for the policy
-engines.
+Scalars resolve by the YAML 1.2 core schema only (`scalars.py`): `yes`/`no`/`on`/`off` are
+strings, dates stay strings (the models parse them) and the data stays JSON-compatible for
+the policy engines.
 """
 
 from __future__ import annotations
@@ -46,43 +46,16 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.scalars import NUMBER_START, TAG, WORDS, OutOfRange, plain, resolve_scalar, short_tag
 from quantmatrix.repo.unsafe_text import describe, first_unsafe
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the largest sane manifest is a few KiB
 MAX_DEPTH = 32  # the deepest sample path is 6 levels
 MAX_PROBLEMS_PER_FILE = 50  # binary junk would otherwise print thousands of lines
-# Integers must fit a signed 64-bit word: JSON consumers, the policy engines and the database
-# all carry that much, and Python's int <-> str conversion refuses more than 4,300 digits.
-MIN_INT, MAX_INT = -(2**63), 2**63 - 1
-_MAX_INT_DIGITS = 20  # longer (leading zeros aside) is out of range in any base we read
-
 Path = tuple[str | int, ...]
 
-_TAG = "tag:yaml.org,2002:"
-_WORDS: dict[str, Any] = {
-    "~": None, "null": None, "Null": None, "NULL": None,
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-}  # fmt: skip
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_NUMBER_START = frozenset("0123456789+-.")
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what libyaml counts as a new line
-
-
-class _OutOfRange:
-    """A number literal too large to carry: resolved to this instead of a value."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-
-_INT_OUT_OF_RANGE = _OutOfRange("integer out of range: whole numbers must lie between -2^63 and 2^63-1")
-_FLOAT_OUT_OF_RANGE = _OutOfRange("number out of range: its magnitude exceeds what a 64-bit float holds (about 1.8e308)")
 _ALIAS_HINT = "anchors and aliases are not allowed (share values through the _base layer)"
-# what the value of a scalar with an explicit core-schema tag must be
-_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
 
 
 @dataclass(frozen=True)
@@ -118,7 +91,6 @@ class _Stop(Exception):
     """Parsing cannot usefully go on (too deep, too many problems, a second document)."""
 
 
-_MISSING = object()
 _NO_KEY = object()  # a mapping waits for its next key
 _SKIP = object()  # the key was refused: parse its value, keep none of it
 
@@ -159,9 +131,9 @@ class _Builder:
                     self.scalar(event)
                     continue
                 value = event.value
-                if not event.style and (not value or value[0] in _NUMBER_START or value in _WORDS):
-                    value = _plain(value)  # null, bool or number
-                    if type(value) is _OutOfRange or (type(value) is float and not math.isfinite(value)):
+                if not event.style and (not value or value[0] in NUMBER_START or value in WORDS):
+                    value = plain(value)  # null, bool or number
+                    if type(value) is OutOfRange or (type(value) is float and not math.isfinite(value)):
                         self.scalar(event)
                         continue
                 if type(value) is str and not value.isprintable():
@@ -255,13 +227,13 @@ class _Builder:
         if event.anchor is not None:
             self.problem(mark, _ALIAS_HINT, path)
         wanted = "map" if isinstance(container, dict) else "seq"
-        if event.tag is not None and event.tag not in ("!", _TAG + wanted):
-            self.problem(mark, f"unsupported YAML tag {_short(event.tag)}", path)
+        if event.tag is not None and event.tag not in ("!", TAG + wanted):
+            self.problem(mark, f"unsupported YAML tag {short_tag(event.tag)}", path)
         self.stack.append([container, path, _NO_KEY])
 
     def scalar(self, event: Any) -> None:
         mark = event.start_mark
-        value, error = _resolve(event)
+        value, error = resolve_scalar(event)
         is_key = self.awaiting_key()
         if error is None and isinstance(value, str):
             at = first_unsafe(value, value=not is_key)
@@ -299,64 +271,6 @@ class _Builder:
 class _Mark:
     line: int  # 0-based, as the parser's marks
     column: int
-
-
-def _short(tag: str) -> str:
-    return tag.replace(_TAG, "!!")
-
-
-def _plain(text: str) -> Any:
-    """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
-    if not text:
-        return None
-    word = _WORDS.get(text, _MISSING)
-    if word is not _MISSING:
-        return word
-    if text[0] in _NUMBER_START:
-        if _INT.fullmatch(text):
-            return int(text) if len(text) <= 18 and text[1:2] not in ("o", "x") else _int(text)  # 18 characters always fit
-        if _FLOAT.fullmatch(text):
-            number = float(text)
-            return number if math.isfinite(number) else _FLOAT_OUT_OF_RANGE
-        if _NON_FINITE.fullmatch(text):
-            return math.nan
-    return text
-
-
-def _int(text: str) -> int | _OutOfRange:
-    """An integer literal's value, if it fits 64 bits. The length is checked first: Python
-    refuses to convert more than 4,300 decimal digits and takes quadratic time below that."""
-    based = text[:2] in ("0o", "0x")
-    digits = text[2:] if based else text.lstrip("+-")
-    if len(digits.lstrip("0")) > _MAX_INT_DIGITS:
-        return _INT_OUT_OF_RANGE
-    value = int(text, 0) if based else int(text)
-    return value if MIN_INT <= value <= MAX_INT else _INT_OUT_OF_RANGE
-
-
-def _resolve(event: Any) -> tuple[Any, str | None]:
-    """The value of a scalar event, and a problem with it if any."""
-    tag, text = event.tag, event.value
-    if tag is None:
-        value = _plain(text) if event.implicit[0] else text
-    elif tag == "!" or tag == _TAG + "str":
-        value = text
-    elif tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
-        value = _plain(text)
-        if type(value) is _OutOfRange:
-            return None, value.message
-        expected = _TAG_TYPES[tag[len(_TAG) :]]
-        if not isinstance(value, expected) or (tag.endswith("int") and isinstance(value, bool)):
-            return None, f"value does not match its tag {_short(tag)}"
-        if tag.endswith("float") and isinstance(value, int):  # !!float 3 is 3.0 (a float stays as it is)
-            value = float(value)
-    else:
-        return None, f"unsupported YAML tag {_short(tag)}"
-    if type(value) is _OutOfRange:
-        return None, value.message
-    if isinstance(value, float) and not math.isfinite(value):
-        return None, "infinity and NaN are not allowed; write a finite number"
-    return value, None
 
 
 def decode(file: str, raw: bytes) -> str:
