@@ -84,7 +84,7 @@ class DirectorySource:
         real = self.locate(path)
         try:
             # O_NOFOLLOW: `real` has no symlink left; O_NONBLOCK: a FIFO swapped in meanwhile cannot hang us
-            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(real, os.O_RDONLY | _NO_FOLLOW_NO_BLOCK)
         except OSError as exc:
             raise ConfigError(Problem(escape(path), message=f"cannot read: {exc.strerror}")) from None
         with os.fdopen(fd, "rb") as handle:
@@ -107,6 +107,7 @@ class DirectorySource:
 
 
 _KINDS = {stat.S_IFREG: Kind.FILE, stat.S_IFDIR: Kind.DIR}
+_NO_FOLLOW_NO_BLOCK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # POSIX
 
 
 def _is_real_dir(path: Path) -> bool:

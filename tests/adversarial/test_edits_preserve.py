@@ -149,3 +149,13 @@ def test_only_orphans_of_finished_processes_are_removed(qm: Qm, repo: gitrepo.Gi
 
     assert qm("promote", "2026.12.0", "--to", "paper", str(repo.root))[0] == 0
     assert orphans(repo) == sorted([mine, *foreign, ".x.yaml.qm-999999999.a.tmp"])
+
+
+def test_an_environment_linked_inside_the_repository_is_edited_where_it_points(qm: Qm, repo: gitrepo.GitRepo) -> None:
+    (repo.root / "shared").mkdir()
+    (repo.root / FILE).rename(repo.root / "shared/paper.yaml")
+    os.symlink("../shared/paper.yaml", repo.root / FILE)
+    code, out, err = qm("promote", "2026.12.0", "--to", "paper", str(repo.root))
+    assert code == 0, err
+    assert os.readlink(repo.root / FILE) == "../shared/paper.yaml"  # still a link
+    assert b"release: 2026.12.0" in (repo.root / "shared/paper.yaml").read_bytes()
