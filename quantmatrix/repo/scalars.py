@@ -13,6 +13,8 @@ import math
 import re
 from typing import Any
 
+from quantmatrix.repo.unsafe_text import escape
+
 # Integers must fit a signed 64-bit word: JSON consumers, the policy engines and the database
 # all carry that much, and Python's int <-> str conversion refuses more than 4,300 digits.
 MIN_INT, MAX_INT = -(2**63), 2**63 - 1
@@ -46,7 +48,8 @@ _TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, flo
 
 
 def short_tag(tag: str) -> str:
-    return tag.replace(TAG, "!!")
+    """`!!int` for the core tags; any other tag escaped, as libyaml decodes `%1B` in a tag."""
+    return escape(tag.replace(TAG, "!!"))
 
 
 def plain(text: str) -> Any:

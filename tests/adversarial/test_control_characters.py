@@ -130,3 +130,12 @@ def test_tabs_newlines_and_letters_of_any_script_are_fine(qm: Qm, repo: gitrepo.
     assert code == 0, err
     code, out, err = qm("render", "paper", str(repo.root))
     assert "Zürich → 東京 📈" in out
+
+
+def test_a_tag_decoding_to_an_escape_sequence_is_shown_escaped() -> None:
+    from quantmatrix.errors import ConfigError
+    from quantmatrix.repo.yamlfile import parse_yaml
+
+    with pytest.raises(ConfigError) as error:
+        parse_yaml("f.yaml", b"a: !<%1B]0;pwn%07> x\n")  # libyaml decodes %1B in a tag URI
+    assert str(error.value) == "f.yaml:1:4: a: unsupported YAML tag \\x1b]0;pwn\\x07"
