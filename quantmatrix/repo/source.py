@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from quantmatrix.errors import ConfigError, Problem
-from quantmatrix.repo.links import Kind, NotFound, resolve
+from quantmatrix.repo.links import Entry, Kind, NotFound, resolve
 from quantmatrix.repo.unsafe_text import escape
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
 
@@ -96,18 +96,23 @@ class DirectorySource:
                 raise ConfigError(Problem(escape(path), message=f"cannot read: {exc.strerror}")) from None
 
     def exists(self, path: str) -> bool:
-        """Whether something is at `path`: a broken symlink counts, so that reading reports it."""
-        try:
-            resolve(path, self._entry)
-        except NotFound:
-            return False
-        except ConfigError:
-            return True
-        return True
+        return _present(path, self._entry)
 
 
 _KINDS = {stat.S_IFREG: Kind.FILE, stat.S_IFDIR: Kind.DIR}
 _NO_FOLLOW_NO_BLOCK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # POSIX
+
+
+def _present(path: str, entry: Entry) -> bool:
+    """Whether something is at `path`: a broken symlink counts, so that reading it reports it
+    (a dangling `policies/settings.yaml` must not mean "no settings")."""
+    try:
+        resolve(path, entry)
+    except NotFound:
+        return False
+    except ConfigError:
+        return True
+    return True
 
 
 def _is_real_dir(path: Path) -> bool:
@@ -197,13 +202,7 @@ class GitSource:
         return found
 
     def exists(self, path: str) -> bool:
-        try:
-            resolve(path, self._entry)
-        except NotFound:
-            return False
-        except ConfigError:
-            return True
-        return True
+        return _present(path, self._entry)
 
     def read(self, path: str) -> bytes:
         blob = self._entries[resolve(path, self._entry)]
