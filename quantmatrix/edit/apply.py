@@ -4,12 +4,20 @@ The edited texts are first laid over the directory as an in-memory overlay and l
 the loader — the same checks as `qm validate`, cross-file references included. Only a state
 that loads is written, each file through a temporary file and a rename, so an interrupted
 run never leaves a half-written manifest; a new file is linked into place, which fails if
-someone created it meanwhile instead of overwriting it.
+someone created it meanwhile instead of overwriting it. An existing file reached through a
+symlink (inside the repository: the loader refuses any other) is written where the link
+points, so the link stays a link.
+
+A temporary file is named `.<file>.qm-<pid>.<random>.tmp`: the loader never reads it (it
+lists `*.yaml`/`*.yml` only), and a run killed between the fsync and the rename leaves one
+behind, which the next edit removes once the process that wrote it is gone.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +55,42 @@ def check_edits(root: Path, edits: dict[str, str]) -> DesiredState:
     return load_source(overlay)
 
 
+_TMP = re.compile(r"\..+\.qm-(\d+)\.[^.]+\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid < 2**31  # another user's process is alive; a pid that large never is
+    return True
+
+
+def remove_orphans(folder: Path) -> list[str]:
+    """Remove the temporary files that a killed run of this module left in `folder` (regular
+    files named as ours whose process is gone); return their names."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        match = _TMP.fullmatch(name)
+        if not match or _alive(int(match.group(1))):
+            continue
+        try:
+            if stat.S_ISREG(os.lstat(folder / name).st_mode):
+                os.unlink(folder / name)
+                removed.append(name)
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: harmless
+    return removed
+
+
 def _write_atomic(target: Path, text: str, create: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.qm-{os.getpid()}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -67,15 +109,27 @@ def _write_atomic(target: Path, text: str, create: bool) -> None:
 
 def write_edits(root: Path, edits: dict[str, str], create: tuple[str, ...] = ()) -> DesiredState:
     """Validate `edits`, then write them. Paths in `create` must not exist yet."""
+    for folder in sorted({(root / path).parent for path in edits}):
+        remove_orphans(folder)
     for path in create:
-        if (root / path).exists():
+        if os.path.lexists(root / path):
             raise ConfigError(Problem(path, message="already exists; refusing to overwrite it"))
     state = check_edits(root, edits)
+    source = DirectorySource(root)
     for path, text in edits.items():
         try:
-            _write_atomic(root / path, text, create=path in create)
+            _write_atomic(root / path if path in create else source.locate(path), text, create=path in create)
         except FileExistsError:
             raise ConfigError(Problem(path, message="already exists; refusing to overwrite it")) from None
         except OSError as exc:
             raise ConfigError(Problem(path, message=f"cannot write: {exc.strerror}")) from None
     return state
+
+
+def read_text(root: Path, path: str) -> str:
+    """A file to edit, through the loader's own reader (symlink rule, size limit), decoded
+    with its BOM and line endings left in place for `roundtrip.keep_layout`."""
+    try:
+        return DirectorySource(root).read(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(Problem(path, message="not valid UTF-8")) from None

@@ -33,9 +33,12 @@ class Mode(str, Enum):
 ModeField = Annotated[Mode, Strict(False)]  # the YAML string "live" is the enum member
 
 
-# Semantic version, which also covers the CalVer releases use (2026.11.0).
+# Semantic version, which also covers the CalVer releases use (2026.11.0). MAJOR, MINOR and
+# PATCH have at most 18 digits (they are compared as 64-bit numbers, in Python and in Rego),
+# and the whole version at most MAX_VERSION_LENGTH characters (it is also a file name).
+MAX_VERSION_LENGTH = 128
 _EXACT_VERSION = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"^(0|[1-9]\d{0,17})\.(0|[1-9]\d{0,17})\.(0|[1-9]\d{0,17})"
     r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
 )
 
@@ -48,6 +51,11 @@ def _not_a_number(value: Any) -> Any:
 
 
 def _exact_version(value: str) -> str:
+    if len(value) > MAX_VERSION_LENGTH:
+        raise ValueError(f"a version of {len(value):,} characters is not an exact version: at most {MAX_VERSION_LENGTH}")
+    numbers = re.match(r"^(\d+)\.(\d+)\.(\d+)", value)
+    if numbers and any(len(n) > 18 for n in numbers.groups()):
+        raise ValueError("version number out of range: MAJOR, MINOR and PATCH have at most 18 digits")
     if not _EXACT_VERSION.fullmatch(value):
         raise ValueError(
             f"'{value}' is not an exact version: pin MAJOR.MINOR.PATCH (e.g. 1.4.2 or 2026.11.0); "
@@ -62,7 +70,7 @@ Version = Annotated[
     AfterValidator(_exact_version),
     Field(
         description="Exact version, MAJOR.MINOR.PATCH (semver or CalVer such as 2026.11.0). No 'latest', ranges or wildcards.",
-        json_schema_extra={"pattern": _EXACT_VERSION.pattern},
+        json_schema_extra={"pattern": _EXACT_VERSION.pattern, "maxLength": MAX_VERSION_LENGTH},
     ),
 ]
 

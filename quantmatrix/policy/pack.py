@@ -15,6 +15,7 @@ from quantmatrix.errors import ConfigError, PolicyError, Problem
 from quantmatrix.policy.findings import RuleMeta
 from quantmatrix.policy.metadata import rules_by_id
 from quantmatrix.repo.source import Source
+from quantmatrix.repo.unsafe_text import describe, first_unsafe
 
 POLICY_DIR = "policies"
 SETTINGS_FILE = "settings.yaml"
@@ -35,12 +36,20 @@ class Pack:
 
 
 def _text(source: Source, path: str) -> str:
+    """The module's text. Control and bidi characters are refused, as in YAML: in code they
+    can make a rule read differently from what it does ("Trojan Source")."""
     try:
-        return source.read(path).decode("utf-8")
+        text = source.read(path).decode("utf-8")
     except UnicodeDecodeError:
         raise PolicyError(Problem(path, message="not UTF-8 text")) from None
     except ConfigError as exc:
         raise PolicyError(exc.problems) from None
+    at = first_unsafe(text.replace("\r\n", "\n"))
+    if at >= 0:
+        lines = text.replace("\r\n", "\n")[:at].split("\n")
+        char = text.replace("\r\n", "\n")[at]
+        raise PolicyError(Problem(path, len(lines), len(lines[-1]) + 1, message=f"{describe(char)} is not allowed in a policy file"))
+    return text
 
 
 def _settings(source: Source, policy_dir: str) -> dict[str, Any]:
@@ -57,7 +66,10 @@ def _settings(source: Source, policy_dir: str) -> dict[str, Any]:
 
 def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool = False) -> Pack:
     """Read every `.rego` file of `policy_dir` (tests only if asked) and its METADATA."""
-    files = source.files(policy_dir, (".rego",))
+    try:
+        files = source.files(policy_dir, (".rego",))
+    except ConfigError as exc:  # e.g. policies/ is a symlink out of the repository
+        raise PolicyError(exc.problems) from None
     modules = tuple((path, _text(source, path)) for path in files if with_tests or not path.endswith(TEST_SUFFIX))
     if not any(not path.endswith(TEST_SUFFIX) for path, _ in modules):
         raise PolicyError(Problem(f"{source.label}/{policy_dir}", message="no policy files (*.rego) found"))

@@ -30,7 +30,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from quantmatrix.edit.apply import check_edits, write_edits
+from quantmatrix.edit.apply import check_edits, read_text, write_edits
 from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.release.versions import version_key
@@ -102,7 +102,7 @@ def _edit_environment(state: DesiredState, root: Path, name: str, release: str) 
     """The environment file's new text and the list of edits made to it."""
     layered = state.effective[name]
     file = layered.layers[0].file
-    doc = load_document(file, (root / file).read_text(encoding="utf-8"))
+    doc = load_document(file, read_text(root, file))
     spec = doc.data.get("spec")
     if not isinstance(spec, CommentedMap):
         raise ConfigError(Problem(file, 1, 1, "spec", "cannot promote: the file has no spec mapping"))

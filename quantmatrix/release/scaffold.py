@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml.comments import CommentedMap
 
-from quantmatrix.edit.apply import write_edits
+from quantmatrix.edit.apply import read_text, write_edits
 from quantmatrix.edit.roundtrip import clear, load_document, set_header, set_value
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.common import Version
@@ -100,6 +100,6 @@ def new_release(root: str | Path, version: str, previous: str | None = None) -> 
     template_file = state.release_docs[previous].file
     suffix = template_file.rsplit(".", 1)[-1]
     target = f"{RELEASES_DIR}/{version}.{suffix}"
-    template = (root / template_file).read_text(encoding="utf-8")
+    template = read_text(root, template_file)
     write_edits(root, {target: scaffold_text(template, template_file, version, previous)}, create=(target,))
     return Scaffold(version, previous, target, ("metadata.description", "changes", "spec.checklist", "spec.validation.paper"))

@@ -1,17 +1,24 @@
 """Where desired-state files come from: a directory, or a commit of a git repository.
 
-Reading a git ref never touches the work tree: we list the tree with `git ls-tree` and read
-every blob through one `git cat-file --batch` process.
+Every reader of the repository (loader, policy pack, waivers, edits) goes through a
+`Source`, and a `Source` reads a path only through `links.resolve`: the same symlink and
+file-name rules in both modes. Reading a git ref never touches the work tree: we list the
+tree with `git ls-tree -z` and read every blob, by object id, through one
+`git cat-file --batch` process.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.links import Entry, Kind, NotFound, resolve
+from quantmatrix.repo.unsafe_text import escape
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -33,6 +40,8 @@ class Source(Protocol):
 
 @dataclass
 class DirectorySource:
+    """The files under `root`, read through the symlink rule of `links` (never outside `root`)."""
+
     root: Path
     label: str = ""
 
@@ -42,22 +51,76 @@ class DirectorySource:
         if not self.root.is_dir():
             raise ConfigError(Problem(str(self.root), message="no such directory"))
 
+    def _entry(self, path: str) -> tuple[Kind, str] | None:
+        try:
+            info = os.lstat(self.root / path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise ConfigError(Problem(escape(path), message=f"cannot read: {exc.strerror}")) from None
+        if stat.S_ISLNK(info.st_mode):
+            return Kind.LINK, os.readlink(self.root / path)
+        return _KINDS.get(stat.S_IFMT(info.st_mode), Kind.OTHER), ""
+
     def files(self, folder: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
-        base = self.root / folder
-        if not base.is_dir():
+        """Every entry of `folder` named `*suffix` but a directory: a broken symlink or a bad
+        name is listed, so that reading it reports the problem instead of skipping the file."""
+        try:
+            base = self.root / resolve(folder, self._entry, want=Kind.DIR)
+        except NotFound:
             return []
-        return sorted(f"{folder}/{p.name}" for p in base.iterdir() if p.name.endswith(suffixes) and p.is_file())
+        try:
+            names = os.listdir(base)
+        except OSError as exc:
+            raise ConfigError(Problem(escape(folder), message=f"cannot list: {exc.strerror}")) from None
+        return sorted(f"{folder}/{name}" for name in names if name.endswith(suffixes) and not _is_real_dir(base / name))
+
+    def locate(self, path: str) -> Path:
+        """The file `path` names, symlinks resolved (`ConfigError` by the symlink rule)."""
+        return self.root / resolve(path, self._entry)
 
     def read(self, path: str) -> bytes:
         """At most one byte over the limit: enough to refuse a huge file without reading it."""
+        real = self.locate(path)
         try:
-            with (self.root / path).open("rb") as handle:
-                return handle.read(MAX_FILE_BYTES + 1)
+            # O_NOFOLLOW: `real` has no symlink left; O_NONBLOCK: a FIFO swapped in meanwhile cannot hang us
+            fd = os.open(real, os.O_RDONLY | _NO_FOLLOW_NO_BLOCK)
         except OSError as exc:
-            raise ConfigError(Problem(path, message=f"cannot read: {exc.strerror}")) from None
+            raise ConfigError(Problem(escape(path), message=f"cannot read: {exc.strerror}")) from None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(Problem(escape(path), message="is not a regular file"))
+            try:
+                return handle.read(MAX_FILE_BYTES + 1)
+            except OSError as exc:
+                raise ConfigError(Problem(escape(path), message=f"cannot read: {exc.strerror}")) from None
 
     def exists(self, path: str) -> bool:
-        return (self.root / path).is_file()
+        return _present(path, self._entry)
+
+
+_KINDS = {stat.S_IFREG: Kind.FILE, stat.S_IFDIR: Kind.DIR}
+_NO_FOLLOW_NO_BLOCK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # POSIX
+
+
+def _present(path: str, entry: Entry) -> bool:
+    """Whether something is at `path`: a broken symlink counts, so that reading it reports it
+    (a dangling `policies/settings.yaml` must not mean "no settings")."""
+    try:
+        resolve(path, entry)
+    except NotFound:
+        return False
+    except ConfigError:
+        return True
+    return True
+
+
+def _is_real_dir(path: Path) -> bool:
+    """A directory, not a symlink to one (a name that vanished meanwhile is listed: reading it says so)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
@@ -67,66 +130,121 @@ def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
         raise ConfigError(Problem("git", message="git is not installed")) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ConfigError(Problem(str(repo), message=f"git {args[0]}: {message[-1] if message else 'failed'}"))
+        raise ConfigError(Problem(str(repo), message=f"git {args[0]}: {escape(message[-1]) if message else 'failed'}"))
     return done.stdout
+
+
+@dataclass(frozen=True)
+class _Blob:
+    kind: Kind
+    oid: str  # the object id, as hex
+    size: int
+
+
+_GIT_MODES = {"100644": Kind.FILE, "100755": Kind.FILE, "120000": Kind.LINK}
 
 
 @dataclass
 class GitSource:
-    """The tree of `ref` in the repository at `repo`. Blobs are read once, on first use."""
+    """The tree of `ref` in the repository at `repo`. Blobs are read once, on first use, by
+    object id: a file name never travels through `cat-file --batch`, and every answer's
+    header (id, type, size) is checked against the request."""
 
     repo: Path
     ref: str
     label: str = ""
     commit: str = ""
-    _paths: list[str] = field(default_factory=list)
+    _entries: dict[str, _Blob] = field(default_factory=dict)
+    _dirs: set[str] = field(default_factory=set)
     _listed: list[str] = field(default_factory=list)  # what `files` returned: read together
-    _blobs: dict[str, bytes] = field(default_factory=dict)
+    _blobs: dict[str, bytes] = field(default_factory=dict)  # object id → contents
 
     def __post_init__(self) -> None:
         self.repo = Path(self.repo)
         if self.ref.startswith("-"):
-            raise ConfigError(Problem(self.ref, message="not a git ref"))
+            raise ConfigError(Problem(escape(self.ref), message="not a git ref"))
         try:
             self.commit = _git(self.repo, "rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}").decode().strip()
         except ConfigError:
-            raise ConfigError(Problem(str(self.repo), message=f"git ref '{self.ref}' does not name a commit here")) from None
-        self.label = self.label or f"{self.ref}@{self.commit[:12]}"
-        listing = _git(self.repo, "ls-tree", "-r", "-z", "--full-tree", self.commit)
-        entries = (entry.split("\t", 1) for entry in listing.decode("utf-8", "replace").split("\0") if "\t" in entry)
-        self._paths = sorted(path for meta, path in entries if meta.split(" ")[1:2] == ["blob"])  # "<mode> blob <sha>"
+            raise ConfigError(Problem(str(self.repo), message=f"git ref '{escape(self.ref)}' does not name a commit here")) from None
+        self.label = self.label or f"{escape(self.ref)}@{self.commit[:12]}"
+        # "<mode> SP <type> SP <id> SP <size> TAB <path> NUL": -z, so a name may hold anything
+        listing = _git(self.repo, "ls-tree", "-r", "-l", "-z", "--full-tree", self.commit)
+        for record in listing.split(b"\0"):
+            meta, tab, name = record.partition(b"\t")
+            fields = meta.split()
+            if not tab or len(fields) != 4:
+                continue
+            mode, kind, oid, size = (f.decode("ascii", "replace") for f in fields)
+            path = name.decode("utf-8", "surrogateescape")  # a non-UTF-8 name is refused, as a surrogate
+            self._entries[path] = _Blob(_GIT_MODES.get(mode, Kind.OTHER) if kind == "blob" else Kind.OTHER, oid, int(size) if size.isdigit() else 0)
+            parts = path.split("/")
+            self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+
+    def _entry(self, path: str) -> tuple[Kind, str] | None:
+        if path in self._dirs:
+            return Kind.DIR, ""
+        blob = self._entries.get(path)
+        if blob is None:
+            return None
+        if blob.kind is Kind.LINK:
+            return Kind.LINK, self._contents([blob])[blob.oid].decode("utf-8", "surrogateescape")
+        return blob.kind, ""
 
     def files(self, folder: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
-        prefix = f"{folder}/"
-        found = [p for p in self._paths if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(suffixes)]
+        try:
+            real = resolve(folder, self._entry, want=Kind.DIR)
+        except NotFound:
+            return []
+        prefix = f"{real}/" if real else ""
+        found = sorted(f"{folder}/{p[len(prefix):]}" for p in self._entries if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(suffixes))
         self._listed.extend(found)
         return found
 
     def exists(self, path: str) -> bool:
-        return path in self._paths
+        return _present(path, self._entry)
 
     def read(self, path: str) -> bytes:
-        if path not in self._blobs:
-            self._load([path] + [p for p in self._listed if p not in self._blobs])
-        if path not in self._blobs:
-            raise ConfigError(Problem(path, message=f"not in {self.label}"))
-        return self._blobs[path]
+        blob = self._entries[resolve(path, self._entry)]
+        if blob.oid not in self._blobs:
+            batch = [blob]
+            for other in self._listed:  # the listed files are read with one process
+                try:
+                    batch.append(self._entries[resolve(other, self._entry)])
+                except (ConfigError, KeyError):
+                    continue  # reading it will say why
+            self._contents(batch)
+        return self._blobs[blob.oid]
 
-    def _load(self, paths: list[str]) -> None:
-        """Read many blobs with one `git cat-file --batch`: a process per file would dominate."""
-        wanted = [p for p in dict.fromkeys(paths) if p in self._paths]
-        request = "".join(f"{self.commit}:{p}\n" for p in wanted).encode()
-        out = _git(self.repo, "cat-file", "--batch", input=request)
-        pos = 0
-        for path in wanted:
-            header_end = out.index(b"\n", pos)
-            header = out[pos:header_end].split()
-            if len(header) < 3 or header[1] != b"blob":
-                pos = header_end + 1
-                continue
-            size = int(header[2])
-            self._blobs[path] = out[header_end + 1 : header_end + 1 + size]
-            pos = header_end + 1 + size + 1
+    def _contents(self, blobs: list[_Blob]) -> dict[str, bytes]:
+        """Read blobs by id with one `git cat-file --batch` (a process per file would dominate).
+        A blob over the size limit is read only up to one byte past it, like a file."""
+        wanted = [b for b in dict.fromkeys(blobs) if b.oid not in self._blobs]
+        small = [b for b in wanted if b.size <= MAX_FILE_BYTES]
+        for blob in wanted:
+            if blob.size > MAX_FILE_BYTES:
+                self._blobs[blob.oid] = _head_of_blob(self.repo, blob.oid)
+        if small:
+            out = _git(self.repo, "cat-file", "--batch", input="".join(f"{b.oid}\n" for b in small).encode("ascii"))
+            pos = 0
+            for blob in small:
+                header_end = out.find(b"\n", pos)
+                expected = f"{blob.oid} blob {blob.size}".encode("ascii")
+                end = header_end + 1 + blob.size
+                if header_end < 0 or out[pos:header_end] != expected or out[end : end + 1] != b"\n":
+                    raise ConfigError(Problem(self.label, message=f"git cat-file answered out of step (expected '{expected.decode()}'); nothing was read"))
+                self._blobs[blob.oid] = out[header_end + 1 : end]
+                pos = end + 1
+        return self._blobs
+
+
+def _head_of_blob(repo: Path, oid: str) -> bytes:
+    """The first `MAX_FILE_BYTES + 1` bytes of a blob: enough to refuse it, without holding
+    a hostile multi-gigabyte blob in memory."""
+    with subprocess.Popen(["git", "-C", str(repo), "cat-file", "blob", oid], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+        head = git.stdout.read(MAX_FILE_BYTES + 1) if git.stdout else b""
+        git.kill()  # the rest is not wanted
+    return head
 
 
 def open_source(path: str | Path = ".", ref: str | None = None) -> Source:

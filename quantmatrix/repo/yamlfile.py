@@ -5,15 +5,23 @@ no recursion) and build plain Python data ourselves with an explicit stack. Comp
 instead would recurse in C and crash the process on deeply nested input, and would expand
 aliases before we could refuse them. Hostile input is refused here, once, with a location:
 
-- files over `MAX_FILE_BYTES`, binary content, bytes that are not UTF-8, control characters;
+- files over `MAX_FILE_BYTES`, binary content, bytes that are not UTF-8;
+- control, format and bidi characters in any string value or key (`unsafe_text`: TAB and
+  LF are allowed in values), whether written raw or as a double-quoted escape;
+- numbers the rest of the system cannot carry: integers outside the signed 64-bit range
+  (checked on the digits' length before Python converts them, so a 5,000-digit literal
+  costs nothing) and floats that overflow to infinity (`scalars`);
 - more than one document, an empty document, a top level that is not a mapping;
 - duplicate keys, keys that are not strings, anchors and aliases (no "billion laughs":
   layering is the way to share values), merge keys, tags other than the core schema,
   nesting deeper than `MAX_DEPTH` (parsing stops there), infinities and NaN.
 
-Scalars resolve by the YAML 1.2 core schema only: `yes`/`no`/`on`/`off` are strings, dates
-stay strings (the models parse them) and the data stays JSON-compatible for the policy
-engines.
+Each problem is reported at the file, line and column of the offending scalar (for a refused
+character written raw, of the character itself).
+
+Scalars resolve by the YAML 1.2 core schema only (`scalars.py`): `yes`/`no`/`on`/`off` are
+strings, dates stay strings (the models parse them) and the data stays JSON-compatible for
+the policy engines.
 """
 
 from __future__ import annotations
@@ -38,26 +46,16 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.scalars import NUMBER_START, TAG, WORDS, OutOfRange, plain, resolve_scalar, short_tag
+from quantmatrix.repo.unsafe_text import describe, first_unsafe
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the largest sane manifest is a few KiB
 MAX_DEPTH = 32  # the deepest sample path is 6 levels
 MAX_PROBLEMS_PER_FILE = 50  # binary junk would otherwise print thousands of lines
-
 Path = tuple[str | int, ...]
 
-_TAG = "tag:yaml.org,2002:"
-_WORDS: dict[str, Any] = {
-    "~": None, "null": None, "Null": None, "NULL": None,
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-}  # fmt: skip
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_NUMBER_START = frozenset("0123456789+-.")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what libyaml counts as a new line
 _ALIAS_HINT = "anchors and aliases are not allowed (share values through the _base layer)"
-# what the value of a scalar with an explicit core-schema tag must be
-_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,6 @@ class _Stop(Exception):
     """Parsing cannot usefully go on (too deep, too many problems, a second document)."""
 
 
-_MISSING = object()
 _NO_KEY = object()  # a mapping waits for its next key
 _SKIP = object()  # the key was refused: parse its value, keep none of it
 
@@ -101,8 +98,10 @@ _SKIP = object()  # the key was refused: parse its value, keep none of it
 class _Builder:
     """Turns parser events into data and positions, collecting problems as it goes."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, text: str = ""):
         self.file = file
+        self.text = text
+        self._lines: list[str] | None = None
         self.positions: dict[Path, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         # one frame per open collection: [container, path (None when discarded), pending key]
@@ -132,11 +131,14 @@ class _Builder:
                     self.scalar(event)
                     continue
                 value = event.value
-                if not event.style and (not value or value[0] in _NUMBER_START or value in _WORDS):
-                    value = _plain(value)  # null, bool or number
-                    if type(value) is float and not math.isfinite(value):
+                if not event.style and (not value or value[0] in NUMBER_START or value in WORDS):
+                    value = plain(value)  # null, bool or number
+                    if type(value) is OutOfRange or (type(value) is float and not math.isfinite(value)):
                         self.scalar(event)
                         continue
+                if type(value) is str and not value.isprintable():
+                    self.scalar(event)  # may hold a refused character (all are unprintable): the slow path checks
+                    continue
                 frame = stack[-1]
                 container, parent, key = frame
                 mark = event.start_mark
@@ -225,64 +227,50 @@ class _Builder:
         if event.anchor is not None:
             self.problem(mark, _ALIAS_HINT, path)
         wanted = "map" if isinstance(container, dict) else "seq"
-        if event.tag is not None and event.tag not in ("!", _TAG + wanted):
-            self.problem(mark, f"unsupported YAML tag {_short(event.tag)}", path)
+        if event.tag is not None and event.tag not in ("!", TAG + wanted):
+            self.problem(mark, f"unsupported YAML tag {short_tag(event.tag)}", path)
         self.stack.append([container, path, _NO_KEY])
 
     def scalar(self, event: Any) -> None:
         mark = event.start_mark
-        value, error = _resolve(event)
-        if self.awaiting_key():
-            self.key(value, error is None and isinstance(value, str), mark)
+        value, error = resolve_scalar(event)
+        is_key = self.awaiting_key()
+        if error is None and isinstance(value, str):
+            at = first_unsafe(value, value=not is_key)
+            if at >= 0:
+                what = "a key" if is_key else "a value"
+                error = f"{describe(value[at])} is not allowed in {what} (control, format and bidi characters can hide or spoof text)"
+                mark = self.mark_of(value[at], event) or mark
+                value = None
+        if is_key and error is not None:
+            self.stack[-1][2] = _SKIP  # the refused key's value is parsed and dropped
+            path = None
+        elif is_key:
+            self.key(value, isinstance(value, str), mark)
             path = None
         else:
-            path = self.place(value, mark)
+            path = self.place(value, event.start_mark)
         if event.anchor is not None:
             self.problem(mark, _ALIAS_HINT, path)
         if error is not None:
             self.problem(mark, error, path)
 
-
-def _short(tag: str) -> str:
-    return tag.replace(_TAG, "!!")
-
-
-def _plain(text: str) -> Any:
-    """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
-    if not text:
+    def mark_of(self, char: str, event: Any) -> Any:
+        """Where `char` is written in the scalar of `event` (None if it came from an escape)."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        start, end = event.start_mark, event.end_mark
+        for line in range(start.line, min(end.line, len(self._lines) - 1) + 1):
+            col = self._lines[line].find(char, start.column if line == start.line else 0)
+            if col >= 0:
+                return _Mark(line, col)
         return None
-    word = _WORDS.get(text, _MISSING)
-    if word is not _MISSING:
-        return word
-    if text[0] in _NUMBER_START:
-        if _INT.fullmatch(text):
-            return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
-        if _FLOAT.fullmatch(text):
-            return float(text)
-        if _NON_FINITE.fullmatch(text):
-            return math.nan
-    return text
 
 
-def _resolve(event: Any) -> tuple[Any, str | None]:
-    """The value of a scalar event, and a problem with it if any."""
-    tag, text = event.tag, event.value
-    if tag is None:
-        value = _plain(text) if event.implicit[0] else text
-    elif tag == "!" or tag == _TAG + "str":
-        value = text
-    elif tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
-        value = _plain(text)
-        expected = _TAG_TYPES[tag[len(_TAG) :]]
-        if not isinstance(value, expected) or (tag.endswith("int") and isinstance(value, bool)):
-            return None, f"value does not match its tag {_short(tag)}"
-        if tag.endswith("float") and isinstance(value, int):  # !!float 3 is 3.0 (a float stays as it is)
-            value = float(value)
-    else:
-        return None, f"unsupported YAML tag {_short(tag)}"
-    if isinstance(value, float) and not math.isfinite(value):
-        return None, "infinity and NaN are not allowed; write a finite number"
-    return value, None
+@dataclass(frozen=True)
+class _Mark:
+    line: int  # 0-based, as the parser's marks
+    column: int
 
 
 def decode(file: str, raw: bytes) -> str:
@@ -339,7 +327,7 @@ def _syntax_problem(file: str, text: str, exc: Exception) -> Problem:
 def parse_yaml(file: str, raw: bytes) -> YamlDocument:
     """Parse `raw` (the contents of `file`) into a `YamlDocument`, or raise `ConfigError`."""
     text = decode(file, raw)
-    builder = _Builder(file)
+    builder = _Builder(file, text)
     next_event, dispose = _event_source(text)
     try:
         builder.feed(next_event)
