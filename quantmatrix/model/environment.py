@@ -26,6 +26,7 @@ from quantmatrix.model.common import (
     Version,
 )
 from quantmatrix.model.window import DeployWindow
+from quantmatrix.model.runtime import Runtime
 
 Credentials = dict[Name, SecretRef]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-/]{0,19}$")]
@@ -178,6 +179,9 @@ class EnvironmentSpec(StrictModel):
     deploy_window: DeployWindow = Field(default_factory=DeployWindow, description="When an apply may start (issue 10).")
     staffing: Staffing = Field(default_factory=Staffing)
     approvals: Approvals = Field(default_factory=Approvals)
+    runtime: Runtime = Field(
+        default_factory=Runtime, description="How the services run: driver, checks' timing, state store. Default: the sandbox on SQLite."
+    )
 
     @field_validator("strategies")
     @classmethod

@@ -118,7 +118,7 @@ def test_secrets_inside_strategy_params_are_checked_too(sample_repo: Path) -> No
 def test_without_a_catalog_every_reference_is_undeclared(sample_repo: Path) -> None:
     (sample_repo / "environments/secrets.yaml").unlink()
     found = problems_of(sample_repo)
-    assert len(found) == 14  # each reference, at its own line
+    assert len(found) == 17  # each reference, at its own line (14 connections and credentials, 3 runtime stores)
     assert all("is not declared in environments/secrets.yaml" in p for p in found)
 
 

@@ -1,0 +1,153 @@
+"""How an environment's services run: the driver and its settings, the checks' timing, and
+where the engine keeps its state (issue 9).
+
+Commands are argv lists, never shell strings. An argument may hold placeholders, `{name}`
+with a name from `PLACEHOLDERS`, which the driver replaces with a validated value (an exact
+version, a known component, ...) inside that one argument; the program itself (the first
+argument) is never a placeholder. Other braces are literal (kubectl's `{.spec...}` JSONPath).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from quantmatrix.model.common import SecretRef, StrictModel
+
+COMPONENTS = ("api", "workers", "ui")  # deployed in this order (guide §11)
+Component = Literal["api", "workers", "ui"]
+
+# What a command template may ask for; the driver validates each value before it substitutes it.
+PLACEHOLDERS = frozenset({"component", "version", "mode", "environment", "config_version", "port", "host"})
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _known_placeholders(argument: str) -> str:
+    unknown = sorted({name for name in PLACEHOLDER.findall(argument) if name not in PLACEHOLDERS})
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use one of {', '.join(sorted(PLACEHOLDERS))}")
+    if "\x00" in argument or "\n" in argument:
+        raise ValueError("an argument may not hold NUL or newline characters")
+    return argument
+
+
+Argument = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_known_placeholders)]
+
+
+def _program_is_literal(argv: list[str]) -> list[str]:
+    if argv and PLACEHOLDER.search(argv[0]):
+        raise ValueError("the program (first argument) cannot be a placeholder")
+    return argv
+
+
+Argv = Annotated[
+    list[Argument],
+    Field(min_length=1, max_length=64, description="A command as an argv list (no shell); arguments may hold {placeholders}."),
+    AfterValidator(_program_is_literal),
+]
+
+
+def _under_qm(path: str) -> str:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != (".qm",):
+        raise ValueError("must be a relative path under .qm/ (runtime state is kept there, git-ignored)")
+    return path
+
+
+class ProcessComponent(StrictModel):
+    """One component run as a local process."""
+
+    command: Argv | None = Field(
+        None, description="argv of the service; default: the sandbox platform (`qm sandbox serve` for this component)."
+    )
+    health_path: str | None = Field(
+        "/health",
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        description="HTTP path reporting {version, ...} as JSON; null: health is process liveness only.",
+    )
+
+
+class ProcessDriver(StrictModel):
+    """Supervised local processes: pid, state and log files under `.qm/` (the sandbox by default)."""
+
+    host: Literal["127.0.0.1", "::1", "localhost"] = Field("127.0.0.1", description="Loopback address the services bind.")
+    components: dict[Component, ProcessComponent] = Field(
+        default_factory=dict, description="Per-component settings; a component left out runs the sandbox."
+    )
+    start_timeout_seconds: float = Field(20, gt=0, le=600, description="How long a new process has to report healthy.")
+    stop_timeout_seconds: float = Field(10, gt=0, le=600, description="Grace after SIGTERM before SIGKILL.")
+
+
+class CommandDriver(StrictModel):
+    """Templated commands per action, for systemd, Kubernetes or anything else."""
+
+    deploy: Argv = Field(description="Deploys {component} at {version}, e.g. kubectl set image ....")
+    rollout_status: Argv | None = Field(None, description="Waits until the rollout is complete; non-zero exit = not healthy.")
+    observe: Argv | None = Field(None, description="Prints the running version of {component} on stdout.")
+    stop: Argv | None = Field(None, description="Stops {component}.")
+    version_pattern: str = Field(
+        r"(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)",
+        max_length=200,
+        description="Regular expression with one group: the version in the observe command's output (last match wins).",
+    )
+    timeout_seconds: float = Field(120, gt=0, le=3600, description="Each command is killed after this long.")
+
+    @model_validator(mode="after")
+    def _one_group(self) -> "CommandDriver":
+        try:
+            groups = re.compile(self.version_pattern).groups
+        except re.error as error:
+            raise ValueError(f"version_pattern is not a regular expression: {error}") from None
+        if groups != 1:
+            raise ValueError("version_pattern needs exactly one group (the version)")
+        return self
+
+
+class CheckSettings(StrictModel):
+    """Timing of the health, smoke and safety checks (guide §12), per environment."""
+
+    timeout_seconds: float = Field(2, gt=0, le=300, description="Timeout of one HTTP request of a check.")
+    retries: int = Field(2, ge=0, le=20, description="Retries after a failed attempt.")
+    backoff_seconds: float = Field(0.2, ge=0, le=60, description="Wait before the first retry; doubles after each.")
+    deadline_seconds: float = Field(10, gt=0, le=3600, description="A check gives up after this long, retries included.")
+
+
+class StoreSettings(StrictModel):
+    """Where the engine keeps its control tables: PostgreSQL (a secret URL) or SQLite under `.qm/`."""
+
+    url: SecretRef | None = Field(None, description="Database URL as a secret reference (PostgreSQL for paper and live).")
+    sqlite_path: Annotated[str, AfterValidator(_under_qm)] | None = Field(
+        None, description="SQLite file under .qm/ when no url is set; default .qm/<environment>/state.db."
+    )
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "StoreSettings":
+        if self.url is not None and self.sqlite_path is not None:
+            raise ValueError("set either 'url' or 'sqlite_path', not both")
+        return self
+
+    def sqlite_file(self, environment: str) -> str | None:
+        """The SQLite file of `environment` (relative to the repository root), or None for a URL store."""
+        if self.url is not None:
+            return None
+        return self.sqlite_path or f".qm/{environment}/state.db"
+
+
+class Runtime(StrictModel):
+    """How the environment runs. The default is the sandbox platform under the process driver,
+    on SQLite without Redis: the embedded default for local (whether Redis is used is `redis.required`)."""
+
+    driver: Literal["process", "command"] = Field("process", description="Driver that deploys, stops and observes the services.")
+    process: ProcessDriver = Field(default_factory=ProcessDriver, description="Settings of the process driver.")
+    command: CommandDriver | None = Field(None, description="Settings of the command driver (required when driver is command).")
+    checks: CheckSettings = Field(default_factory=CheckSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+
+    @model_validator(mode="after")
+    def _driver_settings(self) -> "Runtime":
+        if self.driver == "command" and self.command is None:
+            raise ValueError("driver 'command' needs the 'command' settings (deploy, ...)")
+        return self
