@@ -96,10 +96,10 @@ def test_a_bad_runtime_value_points_at_its_file_and_line(sample_repo: Path, line
 
 def test_the_base_runtime_layers_under_each_environment_and_null_removes_it(sample_repo: Path) -> None:
     base = sample_repo / "environments/_base.yaml"
-    base.write_text(base.read_text().replace("      retries: 2\n", "      retries: 4\n"))
+    base.write_text(base.read_text().replace("      backoff_seconds: 0.2\n", "      backoff_seconds: 0.7\n"))
     path = sample_repo / "environments/backtest.yaml"
     path.write_text(path.read_text().replace("    driver: process                 # the sandbox replays on the research host\n", "    checks: null\n"))
     state = load(sample_repo)
-    assert state.environments["local"].spec.runtime.checks.retries == 4  # inherited, beside local's own timeouts
+    assert state.environments["local"].spec.runtime.checks.backoff_seconds == 0.7  # inherited, beside local's own timeouts
     assert state.environments["local"].spec.runtime.checks.deadline_seconds == 5
-    assert state.environments["backtest"].spec.runtime.checks.retries == 2  # base removed: the model's default
+    assert state.environments["backtest"].spec.runtime.checks.backoff_seconds == 0.2  # base removed: the model's default
