@@ -43,6 +43,11 @@ _EXACT_VERSION = re.compile(
 )
 
 
+def is_exact_version(value: object) -> bool:
+    """Whether `value` is an exact version string (also what drivers accept on a command line)."""
+    return isinstance(value, str) and _EXACT_VERSION.fullmatch(value) is not None
+
+
 def _not_a_number(value: Any) -> Any:
     """YAML reads `1.2` as a float: say so, rather than "must be a string"."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -17,8 +17,8 @@ from pydantic import AfterValidator, Field, model_validator
 
 from quantmatrix.model.common import SecretRef, StrictModel
 
-COMPONENTS = ("api", "workers", "ui")  # deployed in this order (guide §11)
 Component = Literal["api", "workers", "ui"]
+COMPONENTS: tuple[Component, ...] = ("api", "workers", "ui")  # deployed in this order (guide §11)
 
 # What a command template may ask for; the driver validates each value before it substitutes it.
 PLACEHOLDERS = frozenset({"component", "version", "mode", "environment", "config_version", "port", "host"})
@@ -94,6 +94,20 @@ class CommandDriver(StrictModel):
         description="Regular expression with one group: the version in the observe command's output (last match wins).",
     )
     timeout_seconds: float = Field(120, gt=0, le=3600, description="Each command is killed after this long.")
+
+    @model_validator(mode="after")
+    def _placeholders_per_action(self) -> "CommandDriver":
+        """stop and observe act on whatever runs: they know no version; no command has a port."""
+        for action, argv, refused in (
+            ("deploy", self.deploy, {"port", "host"}),
+            ("rollout_status", self.rollout_status, {"port", "host"}),
+            ("observe", self.observe, {"version", "port", "host"}),
+            ("stop", self.stop, {"version", "port", "host"}),
+        ):
+            used = {name for argument in argv or [] for name in PLACEHOLDER.findall(argument)}
+            if used & refused:
+                raise ValueError(f"{action} cannot use {{{sorted(used & refused)[0]}}}: it is not known for that action")
+        return self
 
     @model_validator(mode="after")
     def _one_group(self) -> "CommandDriver":
