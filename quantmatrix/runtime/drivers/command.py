@@ -28,6 +28,7 @@ from quantmatrix.runtime.drivers.base import (
     DriverError,
     Observed,
     child_environment,
+    refuse_secret_arguments,
     render_argv,
     tail,
     template_values,
@@ -85,6 +86,7 @@ class CommandDriver:
         config_version = spec.config_version if spec else None
         values = template_values(self.context, component, version, config_version=config_version)
         argv = render_argv(template, values)
+        refuse_secret_arguments(argv)
         env = child_environment(spec) if spec else self._env
         log.info("%s %s: %s", action, component, " ".join(argv))
         return run_command(argv, timeout=self.settings.timeout_seconds, env=env, action=f"{action} {component}")
