@@ -63,10 +63,16 @@ class ProcessComponent(StrictModel):
     command: Argv | None = Field(
         None, description="argv of the service; default: the sandbox platform (`qm sandbox serve` for this component)."
     )
+    port: int | None = Field(
+        None,
+        ge=1024,
+        le=65535,
+        description="Fixed port (an upgrade then stops the old process first: a short gap); null: a free port per deploy (no gap, the endpoint moves).",
+    )
     health_path: str | None = Field(
         "/health",
         pattern=r"^/[A-Za-z0-9._~/-]*$",
-        description="HTTP path reporting {version, ...} as JSON; null: health is process liveness only.",
+        description="HTTP path reporting {version, status} as JSON; null: health is process liveness only.",
     )
 
 
@@ -79,6 +85,13 @@ class ProcessDriver(StrictModel):
     )
     start_timeout_seconds: float = Field(20, gt=0, le=600, description="How long a new process has to report healthy.")
     stop_timeout_seconds: float = Field(10, gt=0, le=600, description="Grace after SIGTERM before SIGKILL.")
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> "ProcessDriver":
+        ports = [c.port for c in self.components.values() if c.port is not None]
+        if len(ports) != len(set(ports)):
+            raise ValueError("two components have the same fixed port")
+        return self
 
 
 class CommandDriver(StrictModel):

@@ -33,14 +33,21 @@ def standin(*extra: str) -> list[str]:
 
 @pytest.fixture
 def make_driver(tmp_path: Path) -> Iterator[Callable[..., ProcessDriver]]:
-    """`make_driver(api=[argv...], health_path=..., **process settings)`; every driver's
+    """`make_driver(command=[argv...], health_path=..., components_port=api's fixed port, **process settings)`; every driver's
     processes are stopped afterwards, whatever the outcome."""
     made: list[ProcessDriver] = []
 
-    def make(command: list[str] | None = None, health_path: str | None = "/health", **settings: Any) -> ProcessDriver:
+    def make(command: list[str] | None = None, health_path: str | None = "/health", components_port: int | None = None, **settings: Any) -> ProcessDriver:
         component = {"command": command or standin(), "health_path": health_path}
         runtime = Runtime.model_validate(
-            {"process": {"components": {"api": component, "workers": component}, "start_timeout_seconds": 10, "stop_timeout_seconds": 2, **settings}}
+            {
+                "process": {
+                    "components": {"api": {**component, "port": components_port}, "workers": component},
+                    "start_timeout_seconds": 10,
+                    "stop_timeout_seconds": 2,
+                    **settings,
+                }
+            }
         )
         driver = DRIVERS["process"](DriverContext("local", Mode.local, runtime, tmp_path / ".qm"))
         assert isinstance(driver, ProcessDriver)
@@ -213,3 +220,39 @@ def test_hostile_versions_start_nothing(make_driver: Callable[..., ProcessDriver
     assert not (driver.directory / "api.json").exists()
     with pytest.raises(DriverRefused, match="is not one of api, workers, ui"):
         driver.deploy("api;id", "1.0.0", DeploySpec())  # type: ignore[arg-type]
+
+
+def test_on_a_fixed_port_an_upgrade_replaces_the_process_on_that_port(make_driver: Callable[..., ProcessDriver]) -> None:
+    port = procs.free_port("127.0.0.1")
+    driver = make_driver(components_port=port)
+    driver.deploy("api", "1.0.0", DeploySpec())
+    old = driver.observe("api")
+    driver.deploy("api", "1.1.0", DeploySpec())
+    new = driver.observe("api")
+    assert old.endpoint == new.endpoint == f"http://127.0.0.1:{port}"
+    assert (new.version, new.health) == ("1.1.0", "healthy") and new.pid != old.pid and procs.start_time(old.pid or 0) is None
+
+
+def test_on_a_fixed_port_a_failed_upgrade_restores_the_previous_version(make_driver: Callable[..., ProcessDriver]) -> None:
+    port = procs.free_port("127.0.0.1")
+    driver = make_driver(components_port=port)
+    driver.deploy("api", "1.0.0", DeploySpec())
+    liar = make_driver(command=standin("--report-version", "6.6.6"), components_port=port)
+    with pytest.raises(DriverError, match=r"reports version '6.6.6', not 1.1.0; the previous version 1.0.0 was restored \(pid \d+\)"):
+        liar.deploy("api", "1.1.0", DeploySpec())
+    seen = driver.observe("api")
+    assert (seen.version, seen.health, seen.endpoint) == ("1.0.0", "healthy", f"http://127.0.0.1:{port}")
+
+
+def test_the_status_a_service_reports_is_its_health(make_driver: Callable[..., ProcessDriver]) -> None:
+    driver = make_driver(command=standin("--status", "progressing"), start_timeout_seconds=0.5)
+    with pytest.raises(DriverError, match="not healthy after 0.5 s"):
+        driver.deploy("api", "1.0.0", DeploySpec())
+    driver = make_driver(command=standin("--status", "healthy"))
+    driver.deploy("api", "1.0.0", DeploySpec())
+    assert driver.observe("api").health == "healthy"
+
+
+def test_two_components_cannot_share_a_fixed_port() -> None:
+    with pytest.raises(ValueError, match="same fixed port"):
+        Runtime.model_validate({"process": {"components": {"api": {"port": 8000}, "ui": {"port": 8000}}}})

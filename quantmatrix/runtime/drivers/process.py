@@ -45,6 +45,7 @@ from quantmatrix.runtime.drivers.base import (
 
 log = logging.getLogger(__name__)
 SANDBOX = ["sandbox", "serve", "--component", "{component}", "--version", "{version}", "--mode", "{mode}", "--port", "{port}"]
+_HEALTH = ("healthy", "progressing", "degraded", "missing")
 _SETTLE_SECONDS = 0.5  # without a health URL: alive this long after start counts as started
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # ours: kept so they are reaped, not warned about
 
@@ -86,27 +87,57 @@ class ProcessDriver:
     def deploy(self, component: Component, version: str, spec: DeploySpec) -> None:
         values = template_values(self.context, component, version, config_version=spec.config_version, host=self.settings.host)
         current = self._load(component)
-        if current and self._alive(current) and (current.version, current.config_version) == (version, spec.config_version):
-            health, _, _ = self._probe(current)
-            if health == "healthy":
-                log.info("deploy %s %s: already running (pid %d), nothing to do", component, version, current.pid)
-                return
-        port = procs.free_port(self.settings.host)
+        running = current if current and self._alive(current) else None
+        if running and (running.version, running.config_version) == (version, spec.config_version) and self._probe(running)[0] == "healthy":
+            log.info("deploy %s %s: already running (pid %d), nothing to do", component, version, running.pid)
+            return
+        fixed = self._fixed_port(component)
+        port = fixed or procs.free_port(self.settings.host)
         argv = render_argv(self._template(component, spec), {**values, "port": str(port)})
         refuse_secret_arguments(argv)
+        leftover = current.previous if current else None
+        if fixed is None:  # start the new one, then stop the old one: no gap
+            new = self._launch(component, version, spec, argv, port)
+            self._save(new.model_copy(update={"previous": running}))  # recorded before the old one goes
+            for old in (running, leftover):
+                if old is not None:
+                    procs.terminate(old.pid, old.started, self.settings.stop_timeout_seconds)
+        else:  # the port is taken until the old one stops: a short gap, and a way back
+            for old in (running, leftover):
+                if old is not None:
+                    procs.terminate(old.pid, old.started, self.settings.stop_timeout_seconds)
+            try:
+                new = self._launch(component, version, spec, argv, port)
+            except DriverError as failure:
+                raise DriverError(f"{failure.problems[0].message}; {self._restore(running, spec)}") from None
+        self._save(new)
+        log.info("deploy %s %s: running as pid %d on %s", component, version, new.pid, new.endpoint)
+
+    def _fixed_port(self, component: Component) -> int | None:
+        settings = self.settings.components.get(component)
+        return settings.port if settings is not None else None
+
+    def _launch(self, component: Component, version: str, spec: DeploySpec, argv: list[str], port: int) -> ProcessState:
+        """Start and wait until healthy; a process that does not get there is stopped."""
         new = self._start(component, version, spec, argv, port)
         try:
             self._wait_ready(new)
         except BaseException:
             procs.terminate(new.pid, new.started, self.settings.stop_timeout_seconds)
             raise
-        old = current if current and self._alive(current) else None
-        self._save(new.model_copy(update={"previous": old}))  # recorded before the old one goes
-        for leftover in (old, current.previous if current else None):
-            if leftover is not None:
-                procs.terminate(leftover.pid, leftover.started, self.settings.stop_timeout_seconds)
-        self._save(new)
-        log.info("deploy %s %s: running as pid %d on %s", component, version, new.pid, new.endpoint)
+        return new
+
+    def _restore(self, old: ProcessState | None, spec: DeploySpec) -> str:
+        """After a failed deploy on a fixed port: start the version that ran before, as it ran."""
+        if old is None:
+            return "nothing ran before"
+        try:
+            restored = self._launch(old.component, old.version, spec, old.command, old.port)
+        except DriverError as error:
+            self._path(old.component).unlink(missing_ok=True)
+            return f"the previous version {old.version} could not be restored either: {error.problems[0].message}"
+        self._save(restored)
+        return f"the previous version {old.version} was restored (pid {restored.pid})"
 
     def stop(self, component: Component) -> None:
         state = self._load(component)
@@ -143,7 +174,15 @@ class ProcessDriver:
         for argument in spec.args:
             if not argument or "\x00" in argument or "\n" in argument:
                 raise DriverRefused(f"sandbox argument {argument[:80]!r} is empty or holds NUL/newline: refused")
-        return [sys.executable, "-m", "quantmatrix", *SANDBOX, *extra, *spec.args]
+        return [sys.executable, "-m", "quantmatrix", *SANDBOX, *extra, *self._sandbox_peers(component), *spec.args]
+
+    def _sandbox_peers(self, component: Component) -> list[str]:
+        """The sandbox API folds its peers' health into its own: tell it where the peers on fixed ports are."""
+        if component != "api":
+            return []
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        peers = [(peer, self._fixed_port(peer)) for peer in ("workers", "ui")]
+        return [argument for peer, port in peers if port for argument in ("--peer", f"{peer}=http://{host}:{port}")]
 
     def _health_url(self, component: Component, port: int) -> str | None:
         settings = self.settings.components.get(component)
@@ -220,12 +259,15 @@ class ProcessDriver:
             body = response.json()
         except ValueError:
             body = None
-        reported = body.get("version") if isinstance(body, dict) and isinstance(body.get("version"), str) else None
+        body = body if isinstance(body, dict) else {}
+        reported = body.get("version") if isinstance(body.get("version"), str) else None
+        status = body.get("status") if body.get("status") in _HEALTH else None
+        said = str(body.get("message", ""))[:200]
         if response.status_code != 200:
-            return "degraded", reported, f"{state.health_url} answered {response.status_code}"
+            return (status if status not in (None, "healthy") else "degraded"), reported, f"{state.health_url} answered {response.status_code} {said}".strip()
         if reported is None:
             return "degraded", None, f"{state.health_url} reports no version"
-        return "healthy", reported, "ok"
+        return status or "healthy", reported, said or "ok"
 
     def _alive(self, state: ProcessState) -> bool:
         return procs.is_ours(state.pid, state.started)
