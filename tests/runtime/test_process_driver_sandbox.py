@@ -1,4 +1,4 @@
-"""The process driver running the real sandox platform (`qm sandbox serve`, branch
+"""The process driver running the real sandbox platform (`qm sandbox serve`, branch
 runtime-sandbox): local's whole platform on free fixed ports, an upgrade, a lying service
 refused, and `stop_all` (what `qm down` runs). Skipped, loudly, only while the sandbox command
 is not in this tree; under CI=true its absence is a failure."""
@@ -9,6 +9,7 @@ import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,11 +19,36 @@ from quantmatrix.model.runtime import COMPONENTS, Runtime
 from quantmatrix.runtime.drivers import DeploySpec, DriverContext, DriverError, driver_for
 from quantmatrix.runtime.drivers import procs
 from quantmatrix.runtime.drivers.process import ProcessDriver
+from quantmatrix.runtime.secrets import resolve_secret
 
 if importlib.util.find_spec("quantmatrix.sandbox") is None:
     if os.environ.get("CI") == "true":
         pytest.fail("the sandbox platform (quantmatrix.sandbox) is missing from this tree", pytrace=False)
     pytest.skip("SKIPPED LOUDLY: the sandbox platform (branch runtime-sandbox) is not merged into this tree yet", allow_module_level=True)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store_spec(tmp_path: Path, make_canary: Any, monkeypatch: pytest.MonkeyPatch) -> DeploySpec:
+    """Local's control state in a SQLite store, handed to the sandbox through its environment
+    (QM_SANDBOX_STORE_URL), as the reconciler will; the URL is resolved as a secret."""
+    from datetime import datetime, timezone
+
+    from quantmatrix.repo.loader import load
+    from quantmatrix.runtime.control import control_from_environment, store_control
+    from quantmatrix.runtime.controlstate import TradingState
+    from quantmatrix.runtime.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    catalog = make_canary(mode="local", name="QM_TEST_STORE_URL").catalog  # a catalog entry read like any secret
+    monkeypatch.setenv("QM_TEST_STORE_URL", url)
+    secret = resolve_secret(catalog, "QM_TEST_STORE_URL", mode="local")
+    environment = load(ROOT).environments["local"]
+    state = control_from_environment(environment, trading=TradingState.ACTIVE, reason="test", changed_by="test", now=datetime.now(timezone.utc))
+    store_control(open_store(url), "local").write(state)
+    return DeploySpec(config_version=state.config_version, secrets={"QM_SANDBOX_STORE_URL": secret}, args=("--environment", "local"))
 
 
 @pytest.fixture
@@ -41,23 +67,24 @@ def local(tmp_path: Path) -> Iterator[ProcessDriver]:
     driver.stop_all()
 
 
-def test_the_sandbox_platform_runs_upgrades_and_stops(local: ProcessDriver) -> None:
+def test_the_sandbox_platform_runs_upgrades_and_stops(local: ProcessDriver, store_spec: DeploySpec) -> None:
     for component in ("workers", "ui", "api"):
-        local.deploy(component, "3.3.1", DeploySpec(config_version="2026.11.1"))
+        local.deploy(component, "3.3.1", store_spec)
     for component in COMPONENTS:
         seen = local.observe(component)
         assert (seen.version, seen.health) == ("3.3.1", "healthy"), seen
     api = local.observe("api")
     health = httpx.get(f"{api.endpoint}/health", trust_env=False).json()
     assert health["mode"] == "local" and health["version"] == "3.3.1"
-    local.deploy("api", "3.3.2", DeploySpec(config_version="2026.11.1"))
+    local.deploy("api", "3.3.2", store_spec)
     assert local.observe("api").version == "3.3.2"
     local.stop_all()
     assert all(local.observe(c).health == "missing" for c in COMPONENTS)
     assert procs.start_time(api.pid or 0) is None
 
 
-def test_a_sandbox_that_reports_the_wrong_version_is_not_deployed(local: ProcessDriver) -> None:
+def test_a_sandbox_that_reports_the_wrong_version_is_not_deployed(local: ProcessDriver, store_spec: DeploySpec) -> None:
+    spec = DeploySpec(store_spec.config_version, store_spec.secrets, args=(*store_spec.args, "--fault", "wrong_version=9.9.9"))
     with pytest.raises(DriverError, match=r"reports version '9.9.9', not 3.3.1"):
-        local.deploy("workers", "3.3.1", DeploySpec(args=("--fault", "wrong_version=9.9.9")))
+        local.deploy("workers", "3.3.1", spec)
     assert local.observe("workers").health == "missing"
