@@ -17,7 +17,9 @@ It is also a well-run repository: the policy pack (`policies/`) finds nothing in
 `TODAY`, the date the check benchmark pins with `qm check --today`. Each release moves the
 versions of a few strategies (a fifth of them) and names each move in `changes.strategies`,
 lists its migration when the schema revision moves, and every date is at or before `TODAY`,
-live safety evidence within the last four weeks. Paper is actively monitored; half the live
+live safety evidence within the last four weeks. Paper and live run their services through
+the command driver (kubectl) and keep their state in PostgreSQL (QM-RUN-*); local and backtest
+run the sandbox defaults. Paper is actively monitored; half the live
 environments are in their first live release (two strategies enabled), the other half
 record a capital increase.
 
@@ -301,6 +303,13 @@ def _execution(mode: str, name: str) -> str:
   postgres:
     required: true
     url: {{secret: {_secret(name, "POSTGRES_URL")}}}
+  runtime:
+    driver: command
+    command:
+      deploy: [kubectl, --context, {name}, set, image, "deployment/qm-{{component}}", "{{component}}=registry.qm.internal/quantmatrix/{{component}}:{{version}}"]
+      rollout_status: [kubectl, --context, {name}, rollout, status, "deployment/qm-{{component}}", --timeout=300s]
+    store:
+      url: {{secret: {_secret(name, "POSTGRES_URL")}}}
 """
 
 

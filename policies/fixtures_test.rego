@@ -37,6 +37,16 @@ risk(order, position, gross, loss, rate) := {
 	"max_orders_per_minute": rate,
 }
 
+# Paper and live: their real services through kubectl, state in their PostgreSQL database.
+runtime_of(mode, store) := {
+	"driver": "command",
+	"command": {
+		"deploy": ["kubectl", "--context", sprintf("qm-%s", [mode]), "set", "image", "deployment/qm-{component}", "{component}=registry.qm.internal/quantmatrix/{component}:{version}"],
+		"rollout_status": ["kubectl", "--context", sprintf("qm-%s", [mode]), "rollout", "status", "deployment/qm-{component}"],
+	},
+	"store": {"url": ref(store)},
+}
+
 strategy(name, version, capital) := {"name": name, "version": version, "capital": capital, "enabled": true}
 
 local_env := {"apiVersion": "quantmatrix.io/v1", "kind": "Environment", "metadata": {"name": "local", "extends": "_base"}, "spec": {
@@ -80,6 +90,7 @@ paper_env := {"apiVersion": "quantmatrix.io/v1", "kind": "Environment", "metadat
 	"alerts": {"enabled": true, "channels": ["#qm-paper"]},
 	"safety": {"emergency_halt": {"enabled": true}},
 	"monitoring": {"intensity": "active", "window_hours": 8},
+	"runtime": runtime_of("paper", "QM_PAPER_POSTGRES_URL"),
 }}
 
 live_env := {"apiVersion": "quantmatrix.io/v1", "kind": "Environment", "metadata": {"name": "live", "extends": "_base"}, "spec": {
@@ -107,6 +118,7 @@ live_env := {"apiVersion": "quantmatrix.io/v1", "kind": "Environment", "metadata
 		"reconciliation_tested": approval("OPS-2240"),
 	},
 	"monitoring": {"intensity": "heightened", "window_hours": 24},
+	"runtime": runtime_of("live", "QM_LIVE_POSTGRES_URL"),
 	"staffing": {"operator": "dana.ops", "engineer_on_standby": "li.eng"},
 	"approvals": {
 		"go_live_checklist": approval("GOLIVE-12"),
