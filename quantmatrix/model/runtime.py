@@ -13,7 +13,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from quantmatrix.model.common import SecretRef, StrictModel
 
@@ -107,6 +107,11 @@ class CommandDriver(StrictModel):
         description="Regular expression with one group: the version in the observe command's output (last match wins).",
     )
     timeout_seconds: float = Field(120, gt=0, le=3600, description="Each command is killed after this long.")
+    inherit_env: list[Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)]] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Variables of qm's own environment the commands also get (e.g. KUBECONFIG); others are not passed.",
+    )
 
     @model_validator(mode="after")
     def _placeholders_per_action(self) -> "CommandDriver":

@@ -142,3 +142,12 @@ def test_secrets_reach_the_child_environment_only_and_nothing_else_of_ours_does(
 def test_a_secret_pasted_into_a_template_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DriverRefused, match="holds a secret"):
         driver(tmp_path, deploy=["psql", "postgresql://qm:Sup3rS3cretPassw0rd@db/qm"]).deploy("api", "1.0.0", DeploySpec())
+
+
+def test_inherit_env_passes_only_the_named_variables_of_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", "/etc/qm/kubeconfig")
+    monkeypatch.setenv("QM_OTHER", "not passed")
+    out = tmp_path / "env.json"
+    driver(tmp_path, deploy=[sys.executable, "-c", RECORD, str(out)], inherit_env=["KUBECONFIG"]).deploy("api", "1.0.0", DeploySpec())
+    names = recorded(out)["env"]
+    assert "KUBECONFIG" in names and "QM_OTHER" not in names

@@ -80,14 +80,15 @@ class CommandDriver:
             raise DriverError(f"environment {context.environment}: driver 'command' needs runtime.command settings")
         self.context = context
         self.settings: CommandSettings = context.runtime.command
-        self._env: dict[str, str] = child_environment(DeploySpec())
+        self._inherited = {name: os.environ[name] for name in self.settings.inherit_env if name in os.environ}
+        self._env: dict[str, str] = {**child_environment(DeploySpec()), **self._inherited}
 
     def _run(self, action: str, template: list[str], component: Component, version: str | None, spec: DeploySpec | None = None) -> Completed:
         config_version = spec.config_version if spec else None
         values = template_values(self.context, component, version, config_version=config_version)
         argv = render_argv(template, values)
         refuse_secret_arguments(argv)
-        env = child_environment(spec) if spec else self._env
+        env = {**child_environment(spec), **self._inherited} if spec else self._env
         log.info("%s %s: %s", action, component, " ".join(argv))
         return run_command(argv, timeout=self.settings.timeout_seconds, env=env, action=f"{action} {component}")
 
