@@ -2,7 +2,7 @@
 a real port that reports its version at /health, like the sandbox does.
 
     python standin_service.py --version 1.2.0 --port 8123 [--report-version X] [--ignore-term]
-        [--spawn-child FILE] [--secret-env NAME] [--fail-health] [--status S]
+        [--spawn-child FILE] [--secret-env NAME] [--fail-health] [--status S] [--message-env NAME]
 
 --secret-env NAME: prints the sha256 of that environment variable (proof it arrived, without
 printing it). --spawn-child FILE: starts a grandchild (sleep) and writes its pid to FILE.
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--spawn-child")
     parser.add_argument("--secret-env")
     parser.add_argument("--fail-health", action="store_true")
+    parser.add_argument("--message-env", help="/health's message says 'using ' + this variable (a careless service)")
     parser.add_argument("--status", help="the status /health reports (healthy, progressing, degraded, missing)")
     args = parser.parse_args()
     if args.ignore_term:
@@ -47,6 +48,8 @@ def main() -> None:
             report = {"version": reported, "argv": sys.argv[1:]}
             if args.status:
                 report["status"] = args.status
+            if args.message_env:
+                report["message"] = "using " + os.environ.get(args.message_env, "")
             body = json.dumps(report).encode()
             self.send_response(503 if args.fail_health else 200 if self.path == "/health" else 404)
             self.send_header("Content-Type", "application/json")

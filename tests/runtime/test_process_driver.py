@@ -256,3 +256,17 @@ def test_the_status_a_service_reports_is_its_health(make_driver: Callable[..., P
 def test_two_components_cannot_share_a_fixed_port() -> None:
     with pytest.raises(ValueError, match="same fixed port"):
         Runtime.model_validate({"process": {"components": {"api": {"port": 8000}, "ui": {"port": 8000}}}})
+
+
+@pytest.mark.parametrize("name", ["../etc", "local/../../x", "Local", "", "local\n"])
+def test_an_environment_name_that_could_leave_qm_is_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(DriverRefused, match="is not a valid environment name"):
+        DriverContext(name, Mode.local, Runtime(), tmp_path / ".qm")
+
+
+def test_what_a_careless_service_says_about_a_secret_is_redacted(make_driver: Callable[..., ProcessDriver], canary: Any) -> None:
+    driver = make_driver(command=standin("--message-env", "QM_DB_URL"))
+    driver.deploy("api", "1.0.0", DeploySpec(secrets={"QM_DB_URL": canary.resolve()}))
+    seen = driver.observe("api")
+    assert seen.health == "healthy" and seen.message.startswith("using ")
+    canary.assert_absent(seen.message, seen.model_dump_json(), where="observe")

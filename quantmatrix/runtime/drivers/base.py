@@ -81,6 +81,11 @@ class DriverContext:
     runtime: Runtime
     state_dir: Path = Path(".qm")
 
+    def __post_init__(self) -> None:
+        # the name becomes a directory under .qm/ and a placeholder value: `../x` never gets there
+        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
+            raise _refuse("environment", self.environment, "is not a valid environment name")
+
 
 class Driver(Protocol):
     def deploy(self, component: Component, version: str, spec: DeploySpec) -> None:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from quantmatrix.model.runtime import COMPONENTS, Component
 from quantmatrix.runtime.drivers import procs
+from quantmatrix.runtime.secrets import redact
 from quantmatrix.runtime.drivers.base import (
     DeploySpec,
     DriverContext,
@@ -196,7 +197,10 @@ class ProcessDriver:
         self._mkdir(self.directory)
         self._mkdir(self.logs)
         log_path = self.logs / f"{self.context.environment}-{component}-{version}-{port}.log"
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise DriverError(f"deploy {component} {version}: cannot open the log file {log_path}: {error.strerror}") from None
         try:
             child = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.STDOUT, env=child_environment(spec), start_new_session=True
@@ -262,7 +266,7 @@ class ProcessDriver:
         body = body if isinstance(body, dict) else {}
         reported = body.get("version") if isinstance(body.get("version"), str) else None
         status = body.get("status") if body.get("status") in _HEALTH else None
-        said = str(body.get("message", ""))[:200]
+        said = redact(str(body.get("message", ""))[:200])  # a service's own words, shown by `qm status`
         if response.status_code != 200:
             return (status if status not in (None, "healthy") else "degraded"), reported, f"{state.health_url} answered {response.status_code} {said}".strip()
         if reported is None:
