@@ -227,4 +227,4 @@ def test_the_filter_redacts_messages_arguments_tracebacks_and_extras(canary: Can
 def test_the_filter_redacts_what_the_detectors_flag_even_if_never_resolved(caplog: pytest.LogCaptureFixture) -> None:
     caplog.handler.addFilter(RedactingFilter())
     logging.getLogger("qm.test.redaction").warning("dsn is postgresql://qm:hunter2-never-resolved@db.internal/qm")
-    assert "hunter2-never-resolved" not in caplog.text and "db.internal" in caplog.text
+    assert "hunter2-never-resolved" not in caplog.text and "<redacted>" in caplog.text  # how much of the URL goes is the detectors' call
