@@ -236,12 +236,13 @@ def test_on_a_fixed_port_an_upgrade_replaces_the_process_on_that_port(make_drive
 def test_on_a_fixed_port_a_failed_upgrade_restores_the_previous_version(make_driver: Callable[..., ProcessDriver]) -> None:
     port = procs.free_port("127.0.0.1")
     driver = make_driver(components_port=port)
-    driver.deploy("api", "1.0.0", DeploySpec())
+    driver.deploy("api", "1.0.0", DeploySpec(config_version="cfg-1"))
     liar = make_driver(command=standin("--report-version", "6.6.6"), components_port=port)
     with pytest.raises(DriverError, match=r"reports version '6.6.6', not 1.1.0; the previous version 1.0.0 was restored \(pid \d+\)"):
-        liar.deploy("api", "1.1.0", DeploySpec())
+        liar.deploy("api", "1.1.0", DeploySpec(config_version="cfg-2"))
     seen = driver.observe("api")
     assert (seen.version, seen.health, seen.endpoint) == ("1.0.0", "healthy", f"http://127.0.0.1:{port}")
+    assert state_of(driver)["config_version"] == "cfg-1"  # restored as it ran
 
 
 def test_the_status_a_service_reports_is_its_health(make_driver: Callable[..., ProcessDriver]) -> None:

@@ -15,6 +15,7 @@ pid is dead or belongs to another process now (checked by start time) is stale: 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -133,7 +134,8 @@ class ProcessDriver:
         if old is None:
             return "nothing ran before"
         try:
-            restored = self._launch(old.component, old.version, spec, old.command, old.port)
+            as_it_ran = dataclasses.replace(spec, config_version=old.config_version)
+            restored = self._launch(old.component, old.version, as_it_ran, old.command, old.port)
         except DriverError as error:
             self._path(old.component).unlink(missing_ok=True)
             return f"the previous version {old.version} could not be restored either: {error.problems[0].message}"
