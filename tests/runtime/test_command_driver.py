@@ -114,6 +114,8 @@ def test_observe_reads_the_version_and_the_rollout(tmp_path: Path) -> None:
     assert (rolling.version, rolling.health) == ("3.3.1", "progressing")
     assert driver(tmp_path, observe=["false"]).observe("api").health == "missing"
     assert driver(tmp_path, observe=["echo", "no version here"]).observe("api").health == "degraded"
+    odd = driver(tmp_path, observe=["echo", "api:1.0.0\x1b[2J"], version_pattern=r"api:(\S+)").observe("api")
+    assert (odd.version, odd.health, odd.message) == (None, "degraded", "observe printed no exact version")
     assert driver(tmp_path, observe=["sleep", "5"], timeout_seconds=0.3).observe("api").health == "degraded"
     assert driver(tmp_path).observe("api").message == "no observe command declared"
 

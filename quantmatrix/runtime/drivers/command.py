@@ -20,6 +20,7 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
+from quantmatrix.model.common import is_exact_version
 from quantmatrix.model.runtime import CommandDriver as CommandSettings
 from quantmatrix.model.runtime import Component
 from quantmatrix.runtime.drivers.base import (
@@ -122,8 +123,8 @@ class CommandDriver:
             return Observed(component=component, version=None, health="missing", message=f"observe exited with {seen.returncode}: {tail(seen.stderr, 3)}")
         found = re.findall(self.settings.version_pattern, seen.stdout)
         version = found[-1] if found else None
-        if version is None:
-            return Observed(component=component, version=None, health="degraded", message="observe printed no version")
+        if not is_exact_version(version):  # what another program printed is not trusted to be one
+            return Observed(component=component, version=None, health="degraded", message="observe printed no exact version")
         if self.settings.rollout_status is not None:
             try:
                 status = self._run("rollout-status", self.settings.rollout_status, component, version)
