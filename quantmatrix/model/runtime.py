@@ -139,12 +139,13 @@ class CommandDriver(StrictModel):
 
 
 class CheckSettings(StrictModel):
-    """Timing of the health, smoke and safety checks (guide §12), per environment."""
+    """Timing of the health, smoke and safety checks (guide §12), per environment. Same fields
+    and bounds as the checks' own `runtime.checks.CheckSettings`, so every valid section maps onto it."""
 
-    timeout_seconds: float = Field(2, gt=0, le=300, description="Timeout of one HTTP request of a check.")
-    retries: int = Field(2, ge=0, le=20, description="Retries after a failed attempt.")
-    backoff_seconds: float = Field(0.2, ge=0, le=60, description="Wait before the first retry; doubles after each.")
-    deadline_seconds: float = Field(10, gt=0, le=3600, description="A check gives up after this long, retries included.")
+    timeout_seconds: float = Field(2, gt=0, le=60, description="Timeout of one HTTP request of a check.")
+    retries: int = Field(2, ge=0, le=10, description="Retries after a failed attempt.")
+    backoff_seconds: float = Field(0.2, ge=0, le=30, description="Wait before the first retry; doubles after each.")
+    deadline_seconds: float = Field(10, gt=0, le=600, description="A check gives up after this long, retries included.")
 
 
 class StoreSettings(StrictModel):
