@@ -110,21 +110,21 @@ def test_an_upgrade_starts_the_new_version_before_stopping_the_old(make_driver: 
 
 
 @pytest.mark.parametrize(
-    ("command", "message"),
-    [
-        (standin("--report-version", "9.9.9"), "reports version '9.9.9', not 1.1.0"),
-        ([sys.executable, "-c", "import sys; print('boom on start'); sys.exit(3)"], "boom on start"),
-        ([sys.executable, "-c", "import time; time.sleep(60)"], "not healthy after 1 s"),
-        (standin("--fail-health"), "not healthy after 1 s (http://127.0.0.1:"),
+    ("command", "timeout", "message"),
+    [  # a generous timeout where the failure must come before it, even on a loaded machine
+        (standin("--report-version", "9.9.9"), 15, "reports version '9.9.9', not 1.1.0"),
+        ([sys.executable, "-c", "import sys; print('boom on start'); sys.exit(3)"], 15, "boom on start"),
+        ([sys.executable, "-c", "import time; time.sleep(60)"], 1, "not healthy after 1 s"),
+        (standin("--fail-health"), 1, "not healthy after 1 s ("),
     ],
 )
 def test_a_failed_upgrade_leaves_the_old_version_running_and_recorded(
-    make_driver: Callable[..., ProcessDriver], command: list[str], message: str
+    make_driver: Callable[..., ProcessDriver], command: list[str], timeout: float, message: str
 ) -> None:
     driver = make_driver()
     driver.deploy("api", "1.0.0", DeploySpec())
     old = driver.observe("api")
-    broken = make_driver(command=command, start_timeout_seconds=1)
+    broken = make_driver(command=command, start_timeout_seconds=timeout)
     before = set(_children_of_session_leaders())
     with pytest.raises(DriverError) as caught:
         broken.deploy("api", "1.1.0", DeploySpec())
