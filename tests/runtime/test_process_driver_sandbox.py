@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from quantmatrix.model.runtime import COMPONENTS, Runtime
 from quantmatrix.runtime.drivers import DeploySpec, DriverContext, DriverError, driver_for
 from quantmatrix.runtime.drivers import procs
 from quantmatrix.runtime.drivers.process import ProcessDriver
-from quantmatrix.runtime.secrets import resolve_secret
+from quantmatrix.runtime.drivers.sandbox import sandbox_spec
 
 def _present(module: str) -> bool:
     try:
@@ -36,9 +35,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def store_spec(tmp_path: Path, make_canary: Any, monkeypatch: pytest.MonkeyPatch) -> DeploySpec:
-    """Local's control state in a SQLite store, handed to the sandbox through its environment
-    (QM_SANDBOX_STORE_URL), as the reconciler will; the URL is resolved as a secret."""
+def store_spec(tmp_path: Path) -> DeploySpec:
+    """Local on the embedded default: its control state in `.qm/local/state.db` of a copy of the
+    repository, written as the reconciler's configuration step will, and the sandbox told
+    where it is by `sandbox_spec`."""
     from datetime import datetime, timezone
 
     from quantmatrix.repo.loader import load
@@ -46,14 +46,12 @@ def store_spec(tmp_path: Path, make_canary: Any, monkeypatch: pytest.MonkeyPatch
     from quantmatrix.runtime.controlstate import TradingState
     from quantmatrix.runtime.store import open_store
 
-    url = f"sqlite:///{tmp_path / 'state.db'}"
-    catalog = make_canary(mode="local", name="QM_TEST_STORE_URL").catalog  # a catalog entry read like any secret
-    monkeypatch.setenv("QM_TEST_STORE_URL", url)
-    secret = resolve_secret(catalog, "QM_TEST_STORE_URL", mode="local")
-    environment = load(ROOT).environments["local"]
-    state = control_from_environment(environment, trading=TradingState.ACTIVE, reason="test", changed_by="test", now=datetime.now(timezone.utc))
-    store_control(open_store(url), "local").write(state)
-    return DeploySpec(config_version=state.config_version, secrets={"QM_SANDBOX_STORE_URL": secret}, args=("--environment", "local"))
+    state = load(ROOT)
+    environment = state.environments["local"]
+    control = control_from_environment(environment, trading=TradingState.ACTIVE, reason="test", changed_by="test", now=datetime.now(timezone.utc))
+    spec = sandbox_spec(environment, state.catalog, config_version=control.config_version, repo=tmp_path, environ={})
+    store_control(open_store(spec.env["QM_SANDBOX_STORE_URL"]), "local").write(control)
+    return spec
 
 
 @pytest.fixture
@@ -89,7 +87,7 @@ def test_the_sandbox_platform_runs_upgrades_and_stops(local: ProcessDriver, stor
 
 
 def test_a_sandbox_that_reports_the_wrong_version_is_not_deployed(local: ProcessDriver, store_spec: DeploySpec) -> None:
-    spec = DeploySpec(store_spec.config_version, store_spec.secrets, args=(*store_spec.args, "--fault", "wrong_version=9.9.9"))
+    spec = DeploySpec(store_spec.config_version, env=store_spec.env, args=(*store_spec.args, "--fault", "wrong_version=9.9.9"))
     with pytest.raises(DriverError, match=r"reports version '9.9.9', not 3.3.1"):
         local.deploy("workers", "3.3.1", spec)
     assert local.observe("workers").health == "missing"
