@@ -10,6 +10,8 @@ Redis keys. Reusable: the store and reconciler tests grep their tables and outpu
     canary.assert_absent(result.output, caplog.text, where="qm apply")
     canary.assert_absent_in_tree(tmp_path / ".qm")       # every file, as bytes
     canary.assert_absent_in_rows(connection.execute(text("select * from deployments")))
+    canary.assert_absent_in_database(connection)          # every row of every table of every schema
+    canary.assert_absent_in_redis(client, prefix)         # every key under the prefix, any type
 """
 
 from __future__ import annotations
@@ -78,4 +80,34 @@ class Canary:
         count = 0
         for count, row in enumerate(rows, 1):
             assert not self.leaks(repr(tuple(row))), f"the canary secret leaked into {where} row {count}"
+        return count
+
+    def assert_absent_in_database(self, connection: Any) -> int:
+        """Every row of every table of every (non-system) schema a SQLAlchemy connection sees;
+        returns how many rows were searched."""
+        from sqlalchemy import MetaData, inspect, select
+
+        metadata = MetaData()
+        inspector = inspect(connection)
+        for schema in inspector.get_schema_names():
+            if schema not in ("information_schema", "pg_catalog", "pg_toast"):
+                metadata.reflect(connection, schema=schema)
+        return sum(self.assert_absent_in_rows(connection.execute(select(table)), where=table.fullname) for table in metadata.sorted_tables)
+
+    def assert_absent_in_redis(self, client: Any, prefix: str) -> int:
+        """Every key under `prefix` and its value, whatever its type; returns how many keys."""
+        readers = {
+            b"string": client.get,
+            b"hash": client.hgetall,
+            b"list": lambda key: client.lrange(key, 0, -1),
+            b"set": client.smembers,
+            b"zset": lambda key: client.zrange(key, 0, -1, withscores=True),
+            b"stream": lambda key: client.xrange(key),
+        }
+        count = 0
+        for count, key in enumerate(client.scan_iter(match=prefix.replace("*", "[*]") + "*"), 1):
+            kind = client.type(key)
+            kind = kind.encode() if isinstance(kind, str) else kind
+            value = readers.get(kind, lambda _key: None)(key)
+            assert not self.leaks(repr(key) + repr(value)), f"the canary secret leaked into Redis key {key!r}"
         return count
