@@ -5,8 +5,14 @@ package qm.rules.configuration
 import data.qm.lib
 import rego.v1
 
-# "spec.strategies.0.params.token": a field named without its value.
-field_name(p) := concat(".", [sprintf("%v", [x]) | some x in p])
+# "spec.strategies.0.params.token": a field named without its value (a key that itself looks
+# like a secret is shown as <redacted>).
+field_name(p) := concat(".", [shown_key(x) | some x in p])
+
+shown_key(x) := "<redacted>" if {
+	is_string(x)
+	count(secret_kinds(x)) > 0
+} else := sprintf("%v", [x])
 
 kind_of := {"declared": "environment", "bases": "base layer", "releases": "release", "secrets": "secret catalog entry", "waivers": "waivers file"}
 
@@ -15,8 +21,9 @@ scalar(v) if is_string(v)
 scalar(v) if is_number(v)
 
 # Field names that hold a credential when their value is a literal: names ending in one of
-# these words (`db_password`, `auth_token`, `secret_key`; not `token_bucket_size`).
-credential_key := `(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)$`
+# these words (`db_password`, `auth_token`, `secret_key`; not `token_bucket_size`). Defined in
+# policies/settings.yaml, shared with the redaction of every output (quantmatrix/redaction.py).
+credential_key := data.qm.settings.secret_scan.credential_key
 
 # METADATA
 # title: Credentials are secret references, never literal values
@@ -66,9 +73,9 @@ deny contains f if {
 	p[n - 2] != "credentials"
 	key := p[n - 1]
 	is_string(key)
-	key != "secret"
+	not key in {"secret", "credentials"} # `credentials` maps: the rule above
 	regex.match(credential_key, key)
-	scalar(v)
+	holds_literal(v)
 	f := {
 		"id": "QM-CFG-001",
 		"msg": sprintf("%s '%s' field %s is named like a credential and holds a literal value: do not hardcode secrets; reference one as {secret: NAME}", [kind_of[section], name, field_name(p)]),
@@ -81,24 +88,32 @@ loose_credentials(text) if {
 	count(regex.find_n(`"credentials":`, text, -1)) != count(regex.find_n(`"credentials":\{("[^"]*":\{"secret":"[^"]*"\},?)*\}`, text, -1))
 }
 
-# Screen: a file has a field named like a credential holding a scalar (the `secret` key of
-# references set aside). A regex search, so it screens all files at once first (lib.files_json).
-credential_named(text) if {
-	regex.match(`(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)":[^{\[]`, replace(text, `"secret":`, `"ref":`))
+# A value holds a literal: it is a scalar, or a map or list with a scalar anywhere in it that
+# is not the name of a secret reference (`db_password: {v: [hunter2]}`, `db_password: [x]`).
+holds_literal(v) if {
+	walk(v, [q, leaf])
+	scalar(leaf)
+	not reference_name(v, q)
 }
 
-# Known formats of credentials, by what they are.
-secret_formats := {
-	"an AWS access key id": `\b(AKIA|ASIA)[0-9A-Z]{16}\b`,
-	"a Stripe live key": `\b[rs]k_live_[0-9A-Za-z]{8,}`,
-	"a GitHub token": `\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`,
-	"a Slack token": `\bxox[abposr]-[A-Za-z0-9-]{8,}`,
-	"a PEM private key or certificate": `-----BEGIN [A-Z ]+-----`,
-	"a JSON web token": `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`,
-	"a URL with an embedded password": `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`,
-	"an inline password or key assignment": `(?i)\b(password|passwd|pwd|secret|token|api_?key)(\s*=\s*|:)[^\s,;]{6,}`,
-	"a bearer token": `(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}`,
+reference_name(v, q) if {
+	n := count(q)
+	q[n - 1] == "secret"
+	walk(v, [rq, node])
+	rq == array.slice(q, 0, n - 1)
+	lib.is_secret_ref(node)
 }
+
+# Screen: a file has a field named like a credential (the `secret` key of references and
+# `credentials` maps set aside), whatever it holds. A regex search, so it screens all files at
+# once first (lib.files_json).
+credential_named(text) if {
+	regex.match(`(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)":`, replace(replace(text, `"secret":`, `"ref":`), `"credentials":`, `"creds":`))
+}
+
+# Known formats of credentials, by what they are: defined once in policies/settings.yaml
+# (`secret_scan.formats`), where Python's redaction of every output reads them too.
+secret_formats := data.qm.settings.secret_scan.formats
 
 # Runs of token characters long enough to be a generated key.
 token_pattern := sprintf("[A-Za-z0-9+/=_-]{%d,}", [data.qm.settings.secret_scan.min_token_length])
@@ -157,6 +172,25 @@ deny contains f if {
 	f := {
 		"id": "QM-CFG-002",
 		"msg": sprintf("%s '%s' field %s looks like %s: do not hardcode secrets; keep the value out of git and reference it as {secret: NAME}", [kind_of[section], name, field_name(p), what]),
+		"path": array.concat([section, name], p),
+	}
+}
+
+# A mapping key is text too (`params: {"AKIA…": 1}`): reported at the key, named by its parent.
+deny contains f if {
+	secret_screen(lib.files_json)
+	some section, docs in lib.text_files
+	some name, doc in docs
+	secret_screen(lib.file_json[concat("/", [section, name])])
+	walk(doc, [p, _])
+	n := count(p)
+	n >= 1
+	key := p[n - 1]
+	is_string(key)
+	some what in secret_kinds(key)
+	f := {
+		"id": "QM-CFG-002",
+		"msg": sprintf("%s '%s' field %s has a key that looks like %s: do not hardcode secrets; keep the value out of git and reference it as {secret: NAME}", [kind_of[section], name, field_name(array.slice(p, 0, n - 1)), what]),
 		"path": array.concat([section, name], p),
 	}
 }

@@ -51,6 +51,21 @@ test_cfg001_literal_in_base_layer_denied if {
 	fx.fired(fs, "QM-CFG-001", ["bases", "_base", "spec", "market_data", "credentials", "api_key"])
 }
 
+# A credential-named field holding a literal anywhere inside a map or list (issue 7).
+test_cfg001_credential_named_nested_literal_denied if {
+	every value in [{"v": ["hunter2hunter2"]}, ["x"], {"primary": {"secret": "QM_PAPER_BROKER_SECRET"}, "fallback": "hunter2"}] {
+		fs := denials(fx.with_value("/declared/paper/spec/strategies/0/params", {"db_password": value}))
+		path := ["declared", "paper", "spec", "strategies", 0, "params", "db_password"]
+		fx.fired(fs, "QM-CFG-001", path)
+		fx.never_says(fs, "QM-CFG-001", path, "hunter2")
+	}
+}
+
+test_cfg001_credential_named_nested_references_silent if {
+	inp := fx.with_value("/declared/paper/spec/strategies/0/params", {"db_password": {"primary": {"secret": "QM_PAPER_BROKER_SECRET"}, "all": [{"secret": "QM_PAPER_BROKER_KEY_ID"}]}, "api_key": null})
+	fx.silent(denials(inp), "QM-CFG-001")
+}
+
 test_cfg001_references_and_innocent_names_silent if {
 	inp := fx.with_value("/declared/paper/spec/strategies/0/params", {"token_bucket_size": 20, "keyword": "breakout", "secret_sauce": "x", "tokens_per_second": 5})
 	fx.silent(denials(inp), "QM-CFG-001")
@@ -89,6 +104,28 @@ test_cfg002_secret_in_release_notes_denied if {
 test_cfg002_secret_in_catalog_description_denied if {
 	fs := denials(fx.with_value("/secrets/QM_LIVE_REDIS_URL/description", "was redis://admin:hunter22@live-redis:6379"))
 	fx.fired(fs, "QM-CFG-002", ["secrets", "QM_LIVE_REDIS_URL", "description"])
+}
+
+# A mapping key is scanned like a value, and the finding names the parent field, not the key.
+test_cfg002_secret_as_mapping_key_denied_without_echoing_it if {
+	every kind, value in secret_looking {
+		fs := denials(fx.with_value("/declared/paper/spec/scanner/params", {value: 1}))
+		path := ["declared", "paper", "spec", "scanner", "params", value]
+		fx.says(fs, "QM-CFG-002", path, "spec.scanner.params has a key")
+		fx.never_says(fs, "QM-CFG-002", path, value)
+	}
+}
+
+test_cfg002_secret_key_above_a_value_not_echoed_in_its_field_name if {
+	fs := denials(fx.with_value("/declared/paper/spec/scanner/params", {"AKIAIOSFODNN7EXAMPLE": {"note": "password=Sup3rS3cret"}}))
+	path := ["declared", "paper", "spec", "scanner", "params", "AKIAIOSFODNN7EXAMPLE", "note"]
+	fx.says(fs, "QM-CFG-002", path, "spec.scanner.params.<redacted>.note")
+	fx.never_says(fs, "QM-CFG-002", path, "AKIA")
+}
+
+test_cfg002_ordinary_keys_silent if {
+	inp := fx.with_value("/declared/paper/spec/scanner/params", {"QM_PAPER_BROKER_KEY": 1, "MomentumBreakoutStrategyVersionTwoFinal": 2, "lookback_minutes": 30})
+	fx.silent(denials(inp), "QM-CFG-002")
 }
 
 # The screens skip files on their text; what they let through must still be found: a key id

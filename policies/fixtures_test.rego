@@ -21,7 +21,23 @@ settings := {
 		"brokers": {"alpaca": {"paper": ["paper-api.alpaca.markets"], "live": ["api.alpaca.markets"]}},
 		"market_data": {"polygon": {"live": ["socket.polygon.io"], "delayed": ["delayed.polygon.io"]}},
 	},
-	"secret_scan": {"min_token_length": 32, "min_class_runs_ratio": 0.4},
+	"secret_scan": {
+		"min_token_length": 32,
+		"min_class_runs_ratio": 0.4,
+		# the same patterns as policies/settings.yaml (tests/policy/test_pack.py compares them)
+		"formats": {
+			"an AWS access key id": `\b(AKIA|ASIA)[0-9A-Z]{16}\b`,
+			"a Stripe live key": `\b[rs]k_live_[0-9A-Za-z]{8,}`,
+			"a GitHub token": `\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`,
+			"a Slack token": `\bxox[abposr]-[A-Za-z0-9-]{8,}`,
+			"a PEM private key or certificate": `-----BEGIN [A-Z ]+-----`,
+			"a JSON web token": `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`,
+			"a URL with an embedded password": `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`,
+			"an inline password or key assignment": `(?i)\b(password|passwd|pwd|secret|token|api_?key)(\s*=\s*|:)[^\s,;]{6,}`,
+			"a bearer token": `(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}`,
+		},
+		"credential_key": `(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)$`,
+	},
 }
 
 ref(name) := {"secret": name}

@@ -133,6 +133,8 @@ def test_settings_used_by_the_rules_exist_and_the_tests_copy_matches():
     # the tests' copy holds every key of the pack's sections (other packs add their own sections)
     assert set(_settings_paths(copy)) == {p for p in _settings_paths(settings) if p[0] in copy}
     assert {used.strip(".").split(".")[0] for used in re.findall(r"data\.qm\.settings((?:\.\w+)+)", text)} <= set(copy)
+    # the secret detectors are one definition: the tests' copy is the same patterns, verbatim
+    assert copy["secret_scan"] == settings["secret_scan"]
 
 
 # 4. End to end: break the YAML, find the rule at the line ------------------------------------
