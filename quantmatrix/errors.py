@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from quantmatrix.redaction import redact_text
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -28,6 +30,12 @@ class Problem:
     col: int = 0
     path: str = ""
     message: str = ""
+
+    def __post_init__(self) -> None:
+        # messages name the field, never the value; this is the net under that rule: a value
+        # echoed anyway (`'eyJ…' is not an exact version`, `spec.AKIA…`) is redacted here
+        for name in ("file", "path", "message"):
+            object.__setattr__(self, name, redact_text(getattr(self, name)))
 
     def location(self) -> str:
         if self.line:

@@ -173,3 +173,9 @@ def redact_value(value: object) -> object:
 def redact_any(value: Any) -> Any:
     """`redact_value`, typed `Any` for callers that serialize the result (JSON, YAML)."""
     return _redact(value, False)
+
+
+def redact_field(key: object, value: Any) -> Any:
+    """`value` as it sits under mapping key `key` (the last element of its path): all of it
+    redacted when `key` names a credential, else as `redact_value`."""
+    return _redact(value, is_credential_key(key))

@@ -6,10 +6,11 @@ flag, what an added strategy looks like) is decided once, here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyDiff, ReleaseDiff, SecretDiff, StrategyDiff
 from quantmatrix.diff.values import NOTHING, old_new, relative, show
+from quantmatrix.redaction import redact_text
 from quantmatrix.repo.yamlfile import dotted
 
 
@@ -22,6 +23,14 @@ class Row:
     note: str = ""
     risky: bool = False
     location: str = ""
+
+    def __post_init__(self) -> None:
+        # every text of a row is redacted once, here, whatever renders it (a strategy name, a
+        # params key, an account can hold a pasted secret; values are also redacted by `show`)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                object.__setattr__(self, f.name, redact_text(value))
 
 
 def _row(area: str, label: str, change: Change, note: str = "") -> Row:

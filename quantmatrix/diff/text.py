@@ -1,14 +1,15 @@
 """`qm diff` for a terminal: one block per environment (live first), then releases.
 
-Styled with ANSI colours; `quantmatrix.cli.output.echo` strips them where colour is off.
+Styled with ANSI colours; `quantmatrix.render.terminal.echo` strips them where colour is off.
 """
 
 from __future__ import annotations
 
-from quantmatrix.cli.output import style
 from quantmatrix.diff.model import StateDiff
 from quantmatrix.diff.rows import Row, environment_rows, policy_rows, release_rows, secret_rows
-from quantmatrix.policy.formats.common import one_line, plural
+from quantmatrix.policy.formats.common import plural
+from quantmatrix.render.inert import one_line
+from quantmatrix.render.terminal import style
 
 RISK = "⚠ increases risk"
 _MAX_WIDTH = 32  # a longer value overflows its column rather than pushing every line right
@@ -27,21 +28,21 @@ def _block(rows: list[Row]) -> list[str]:
 
 
 def render_text(diff: StateDiff) -> str:
-    lines = [style(f"qm diff {diff.base} → {diff.head}", "white", bold=True), ""]
+    lines = [style(f"qm diff {one_line(diff.base)} → {one_line(diff.head)}", "white", bold=True), ""]
     if diff.empty:
         return "\n".join([*lines, "No changes to the desired state."]) + "\n"
     for env in diff.environments:
         risky = env.risk_increases
-        header = f"environment {env.name} [{env.mode}] {env.status}"
+        header = f"environment {one_line(env.name)} [{one_line(env.mode)}] {env.status}"
         if risky:
             header += f" · {plural(len(risky), 'risk-increasing change')}"
         lines += [style(header, "red" if env.mode == "live" else "white", bold=True), *_block(environment_rows(env)), ""]
     if diff.unchanged_environments:
-        lines += [f"environments unchanged: {', '.join(diff.unchanged_environments)}", ""]
+        lines += [f"environments unchanged: {one_line(', '.join(diff.unchanged_environments))}", ""]
     for release in diff.releases:
-        header = f"release {release.name} {release.status}"
+        header = f"release {one_line(release.name)} {release.status}"
         if release.compared_to:
-            header += f" (compared with {release.compared_to})"
+            header += f" (compared with {one_line(release.compared_to)})"
         if release.migrations_added:
             header += " · adds migrations"
         lines += [style(header, "white", bold=True), *_block(release_rows(release)), ""]

@@ -3,39 +3,19 @@
 The desired state holds secret *references* only (`{secret: NAME}`, shown by name), but a
 free-form field (strategy params, scanner params) could still carry a pasted token: the
 policy pack denies that, and the diff — which ends up in a PR comment — redacts anything
-that looks like one instead of repeating it.
+that looks like one instead of repeating it, with the gate's own detectors
+(quantmatrix/redaction.py): keys and values, and whatever a credential-named key holds.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from typing import Any
 
-from quantmatrix.repo.references import is_secret_ref
 from quantmatrix.diff.model import Change
+from quantmatrix.redaction import redact_field, redact_text
+from quantmatrix.repo.references import is_secret_ref
 
 NOTHING = "—"
-REDACTED = "<redacted>"
-
-_SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.IGNORECASE)
-_URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
-_TOKEN = re.compile(r"^[A-Za-z0-9+/=_\-]{32,}$")
-
-
-def _entropy(text: str) -> float:
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-
-
-def looks_secret(value: str) -> bool:
-    """A URL with a password, or a long high-entropy token mixing lower case, upper case and
-    digits (the shape of API keys; identifiers such as migration ids are lower case)."""
-    if _URL_WITH_PASSWORD.search(value):
-        return True
-    classes = all(re.search(c, value) for c in ("[a-z]", "[A-Z]", "[0-9]"))
-    return bool(_TOKEN.match(value) and classes and _entropy(value) >= 3.5)
 
 
 def _number(value: float | int) -> str:
@@ -45,7 +25,12 @@ def _number(value: float | int) -> str:
 
 
 def show(value: Any, key: str = "") -> str:
-    """One-line text of `value`; `key` is the field it sits under (secret-ish keys redact)."""
+    """One-line text of `value`; `key` is the field it sits under (a credential-named key
+    redacts every literal it holds)."""
+    return _text(redact_field(key, value))
+
+
+def _text(value: Any) -> str:
     if value is None:
         return NOTHING
     if is_secret_ref(value):
@@ -55,14 +40,12 @@ def show(value: Any, key: str = "") -> str:
     if isinstance(value, (int, float)):
         return _number(value)
     if isinstance(value, str):
-        if looks_secret(value) or (key and _SECRET_KEY.search(key)):
-            return REDACTED
         return value
     if isinstance(value, list):
-        return "[" + ", ".join(show(v, key) for v in value) + "]"
+        return "[" + ", ".join(_text(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v, str(k))}" for k, v in value.items()) + "}"
-    return str(value)
+        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
+    return redact_text(str(value))
 
 
 def relative(change: Change) -> str:
@@ -76,13 +59,6 @@ def old_new(change: Change) -> tuple[str, str]:
 
 
 def redacted(value: Any, key: str = "") -> Any:
-    """`value` with secret-looking strings replaced (types kept otherwise), for JSON output."""
-    if is_secret_ref(value):
-        return value
-    if isinstance(value, dict):
-        return {k: redacted(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redacted(v, key) for v in value]
-    if isinstance(value, str) and (looks_secret(value) or (key and _SECRET_KEY.search(key))):
-        return REDACTED
-    return value
+    """`value` with secret-looking strings replaced (types kept otherwise), for JSON output;
+    `key` is the field it sits under (a credential-named key redacts every literal in it)."""
+    return redact_field(key, value)

@@ -4,14 +4,30 @@ Rules emit `{"id", "msg", "path"}`; `path` points into the policy input document
 (`DesiredState.document()`), e.g. ["environments", "live", "spec", "risk", "max_daily_loss"].
 The gate joins each with its rule's METADATA (title, severity, guide section) and maps the
 path to file:line:col through the loader's positions. Output formats render `Finding`s only.
+
+Every text a finding carries (message, path, target, waiver reason and approver) is redacted
+when the finding is made (quantmatrix/redaction.py): a rule that echoes a value — QM-CHG-009's
+old → new endpoint, a waiver's reason — cannot put a secret into any format.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, Mapping
 
+from quantmatrix.redaction import redact_text
+
 Severity = Literal["deny", "warn"]
+
+
+def _redact_fields(obj: object) -> None:
+    """Redact every str field (and the str parts of tuple fields) of a frozen dataclass."""
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if isinstance(value, str):
+            object.__setattr__(obj, f.name, redact_text(value))
+        elif isinstance(value, tuple):
+            object.__setattr__(obj, f.name, tuple(redact_text(v) if isinstance(v, str) else v for v in value))
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,9 @@ class RuleMeta:
     file: str = ""  # policy file that defines it
     line: int = 0
 
+    def __post_init__(self) -> None:
+        _redact_fields(self)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -37,6 +56,9 @@ class Finding:
     col: int
     target: str = ""  # "environment/live", "release/2026.11.0", "secret/QM_X", ...
     waiver: "WaiverRef | None" = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        _redact_fields(self)
 
     @property
     def severity(self) -> Severity:
@@ -55,6 +77,9 @@ class WaiverRef:
     expires: str
     file: str = ""
     line: int = 0
+
+    def __post_init__(self) -> None:
+        _redact_fields(self)
 
 
 def target_of(path: tuple[str | int, ...]) -> str:

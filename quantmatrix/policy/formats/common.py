@@ -7,7 +7,6 @@ disagree must be visibly different, never accidentally so.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Mapping
 
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, finding_order, target_of
@@ -17,10 +16,6 @@ from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, finding_
 _KIND_RANK = {"environment": 0, "release": 1, "secret": 2, "base": 3}
 _MODE_RANK = {"live": 0, "paper": 1}
 NO_TARGET = "(repository)"
-
-# C0/C1 control characters: a message built from a YAML value must not move the cursor,
-# recolour the terminal or break a one-line-per-finding layout.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def target(finding: Finding) -> str:
@@ -85,7 +80,3 @@ def fails(finding: Finding, result: CheckResult) -> bool:
     """Does this active finding fail the gate? Denials always; warnings with --fail-on-warn."""
     return finding.severity == "deny" or result.fail_on_warn
 
-
-def one_line(text: str) -> str:
-    """Control characters made visible (`\\n`, `\\x1b`): one finding stays one line."""
-    return _CONTROL.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": " "}.get(m.group(), f"\\x{ord(m.group()):02x}"), text)

@@ -1,9 +1,10 @@
 """GitHub Actions workflow commands: each finding becomes an annotation on the PR's diff.
 
 `::error` for denials (and for warnings under `--fail-on-warn`, since they fail the gate),
-`::warning` for warnings, `::notice` for waived findings. Values are escaped the way the
-runner unescapes them (`%`, CR, LF in the message; also `:` and `,` in properties), which
-also means a message can never start a new workflow command of its own. GitHub shows at
+`::warning` for warnings, `::notice` for waived findings. Every part is first made inert (secrets redacted, control and
+bidi characters shown as `\\x1b`, `\\u202e`: quantmatrix/render/inert.py),
+then escaped the way the runner unescapes it (`%`, CR, LF in the message; also `:` and `,`
+in properties), so neither a message nor a file name can start a workflow command of its own. GitHub shows at
 most 10 error and 10 warning annotations per step: the log keeps every line, and the last
 line is the summary.
 """
@@ -12,9 +13,12 @@ from __future__ import annotations
 
 from quantmatrix.policy.findings import CheckResult, Finding
 from quantmatrix.policy.formats.common import fails, ordered, summary_line, target
+from quantmatrix.redaction import redact_text
+from quantmatrix.render.inert import escape_controls
 
 
 def escape_data(text: str) -> str:
+    text = escape_controls(redact_text(text), keep="\r\n")  # CR and LF: the runner's own escapes
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -21,15 +21,17 @@ import xml.etree.ElementTree as ET
 
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta
 from quantmatrix.policy.formats.common import all_rules, fails, ordered, summary_line, target, target_key
+from quantmatrix.render.inert import multiline
 
-# Characters XML 1.0 cannot carry at all, not even escaped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry at all, not even escaped (controls are `multiline`'s).
+_NOT_XML = re.compile("[\ufffe\uffff]")
 ALL_TARGETS = "all targets"
 
 
 def xml_text(text: str) -> str:
-    """Text safe for XML 1.0 (escaping `<&"` is ElementTree's job; this drops the unencodable)."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text safe for XML 1.0 and inert (escaping `<&"` is ElementTree's job): secrets
+    redacted, control and bidi characters visible, the unencodable escaped."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", multiline(text))
 
 
 def _finding_line(finding: Finding) -> str:
@@ -44,7 +46,7 @@ def _waived_line(finding: Finding) -> str:
 
 def _case(suite: ET.Element, rule: RuleMeta, name: str, active: list[Finding], waived: list[Finding], result: CheckResult) -> str:
     """Append one testcase; return its outcome: "failure", "skipped" or "passed"."""
-    case = ET.SubElement(suite, "testcase", {"classname": rule.id, "name": xml_text(name), "time": "0"})
+    case = ET.SubElement(suite, "testcase", {"classname": xml_text(rule.id), "name": xml_text(name), "time": "0"})
     failing = [f for f in active if fails(f, result)]
     out = [_finding_line(f) for f in active if not fails(f, result)] + [_waived_line(f) for f in waived]
     outcome = "passed"

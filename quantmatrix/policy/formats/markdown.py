@@ -2,37 +2,20 @@
 PR summary that `qm diff --format markdown` posts, and `qm check --format markdown`.
 
 Findings are grouped by target, live first, denials before warnings, each with its
-file:line. Everything taken from YAML or rule text is escaped: a value must not be able to
-inject HTML (or the summary's hidden marker) into the comment, break a table, or @-mention
-someone.
+file:line. Everything taken from YAML or rule text goes through quantmatrix/render/markdown.py
+(`code_span`, `prose`): a value must not be able to inject HTML
+(or the summary's hidden marker) into the comment, break a table, or @-mention someone.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Mapping
 
 from quantmatrix.policy.findings import CheckResult, Finding
-from quantmatrix.policy.formats.common import by_target, one_line, summary_line
+from quantmatrix.policy.formats.common import by_target, summary_line
+from quantmatrix.render.markdown import code_span as code, prose as text, table
 
 _SEVERITY = {"deny": "❌ deny", "warn": "⚠️ warn"}
-
-
-def text(value: str) -> str:
-    """Prose for a table cell: one line, no HTML, no table breaks, no @-mentions."""
-    return html.escape(one_line(value), quote=False).replace("|", "\\|").replace("@", "@\u200b")
-
-
-def code(value: str) -> str:
-    """A code span for a table cell (values, paths, ids): inert markdown, pipes escaped."""
-    value = one_line(value).replace("|", "\\|").replace("<!--", "<\u200b!--")  # no fake summary marker
-    fence = "``" if "`" in value else "`"
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(row) + " |" for row in rows)]
 
 
 def _waiver(finding: Finding) -> str:
