@@ -12,6 +12,7 @@ from quantmatrix.cli.output import echo
 from quantmatrix.errors import ConfigError, ExitCode, Problem
 from quantmatrix.policy.engines import ENGINES
 from quantmatrix.policy.formats import FORMATS
+from quantmatrix.render.inert import multiline
 
 
 @click.command()
@@ -68,7 +69,8 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
     if output:
         try:
             with open(output, "w", encoding="utf-8") as handle:
-                handle.write(click.unstyle(report))  # a file never gets the text format's colours
+                # a file never gets the text format's colours, and is as inert as the terminal
+                handle.write(multiline(click.unstyle(report)))
         except OSError as error:
             raise ConfigError(Problem(output, message=f"cannot write the report: {error.strerror}")) from None
     else:

@@ -12,20 +12,22 @@ import click
 
 from quantmatrix.cli.output import echo, style
 from quantmatrix.errors import ExitCode, QMError
+from quantmatrix.redaction import redact_text
+from quantmatrix.render.inert import one_line
 
 
 def report_problems(error: QMError) -> None:
     for problem in error.problems:
-        echo(f"{style(problem.location(), 'cyan')}: " + (f"{problem.path}: " if problem.path else "") + problem.message, err=True)
+        where = style(problem.location(), "cyan")
+        echo(f"{where}: " + (f"{one_line(problem.path)}: " if problem.path else "") + one_line(problem.message), err=True)
     noun = "problem" if len(error.problems) == 1 else "problems"
     echo(style(f"{len(error.problems)} {noun}", "red"), err=True)
 
 
 def _log_crash() -> str:
     fd, path = tempfile.mkstemp(prefix="qm-crash-", suffix=".log")
-    with os.fdopen(fd, "w") as log:
-        log.write(f"qm {' '.join(sys.argv[1:])}\n")
-        traceback.print_exc(file=log)
+    with os.fdopen(fd, "w") as log:  # a log is stored output too: redacted, never a secret
+        log.write(redact_text(f"qm {' '.join(sys.argv[1:])}\n{traceback.format_exc()}"))
     return path
 
 
@@ -53,6 +55,7 @@ def run(group: click.Group, argv: list[str] | None) -> int:
         return 130
     except Exception as error:  # the edge: a bug, reported without a traceback on screen
         path = _log_crash()
+        # echo makes the path inert too: TMPDIR may hold anything
         echo(f"An unexpected error has occurred: {type(error).__name__}. Details: {path}", err=True)
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)

@@ -1,4 +1,5 @@
-"""`qm render ENV`: the effective environment after layering. Secret references stay references."""
+"""`qm render ENV`: the effective environment after layering. Secret references stay references;
+a pasted secret (a key or a value, or anything under a credential-named key) is `<redacted>`."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     if environment not in state.effective:
         known = ", ".join(sorted(state.effective))
         raise ConfigError(Problem("environments", message=f"no environment '{environment}' (have: {known})"))
+    from quantmatrix.redaction import redact_any
+
     layered = state.effective[environment]
+    data = redact_any(layered.data)
     if fmt == "json":
-        echo(json.dumps(layered.data, indent=2))
+        echo(json.dumps(data, indent=2))
         return
     from ruamel.yaml import YAML
 
@@ -36,6 +40,6 @@ def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     # keep the file's key order (ruamel.yaml's own annotation of the attribute is its default, None)
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     out = io.StringIO()
-    yaml.dump(layered.data, out)
+    yaml.dump(data, out)
     layers = " over ".join(layer.file for layer in layered.layers)
     echo(f"# effective environment '{environment}' from {state.source}: {layers}\n---\n{out.getvalue()}", nl=False)

@@ -20,6 +20,8 @@ _UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
 # Multi-line text keeps newlines and tabs; the terminal net also keeps the SGR colour codes
 # that `style` adds (`\x1b[1;31m`).
 _UNSAFE_MULTILINE = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
+# What a value in a manifest may not hold (the loader refuses it): the same set.
+UNSAFE_IN_TEXT = _UNSAFE_MULTILINE
 _UNSAFE_BUT_COLOUR = re.compile(f"\x1b\\[[0-9;]*m|[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
