@@ -3,6 +3,7 @@ short notice plus the path of a log file holding the traceback (never a tracebac
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -45,8 +46,10 @@ def run(group: click.Group, argv: list[str] | None) -> int:
     except click.Abort:
         echo("Aborted.", err=True)
         return int(ExitCode.INVALID)
-    except click.ClickException as error:
-        error.show()
+    except click.ClickException as error:  # usage errors echo arguments: through the net too
+        shown = io.StringIO()
+        error.show(file=shown)
+        echo(shown.getvalue(), err=True, nl=False)
         return int(ExitCode.INVALID)
     except BrokenPipeError:
         return int(ExitCode.OK)

@@ -8,7 +8,7 @@ from typing import Any
 
 from quantmatrix.diff.document import change_document
 from quantmatrix.diff.model import StateDiff
-from quantmatrix.diff.values import redacted
+from quantmatrix.diff.values import field_key, redacted
 from quantmatrix.redaction import redact_text
 
 
@@ -16,7 +16,7 @@ def _safe_delta(delta: Any) -> Any:
     """Every string redacted (keys, names, paths); a delta's old and new as the field they
     sit under (a credential-named field redacts every literal in it)."""
     if isinstance(delta, dict) and "path" in delta and "old" in delta:
-        key = str(delta["path"][-1]) if delta["path"] else ""
+        key = field_key(tuple(delta["path"]))
         rest = _safe_delta({k: v for k, v in delta.items() if k not in ("old", "new")})
         return {**rest, "old": redacted(delta["old"], key), "new": redacted(delta["new"], key)}
     if isinstance(delta, dict):

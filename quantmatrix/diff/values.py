@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from quantmatrix.diff.model import Change
-from quantmatrix.redaction import redact_field, redact_text
+from quantmatrix.redaction import is_credential_key, redact_field, redact_text
 from quantmatrix.repo.references import is_secret_ref
 
 NOTHING = "—"
@@ -54,8 +54,16 @@ def relative(change: Change) -> str:
     return "" if ratio is None else f"{ratio * 100:+.1f}%"
 
 
+def field_key(path: tuple[object, ...]) -> str:
+    """The key a value is judged under: the first credential-named key on its path (the diff
+    reports `db_password.v`, a leaf of `db_password: {v: [...]}`), else its own key."""
+    named = next((str(p) for p in path if is_credential_key(p)), None)
+    return named if named is not None else (str(path[-1]) if path else "")
+
+
 def old_new(change: Change) -> tuple[str, str]:
-    return show(change.old, change.key), show(change.new, change.key)
+    key = field_key(change.path)
+    return show(change.old, key), show(change.new, key)
 
 
 def redacted(value: Any, key: str = "") -> Any:
