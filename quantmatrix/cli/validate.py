@@ -10,6 +10,7 @@ from quantmatrix.cli.edge import report_problems
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo, style
 from quantmatrix.errors import ConfigError, ExitCode
+from quantmatrix.render.inert import inert_strings
 
 
 @click.command()
@@ -30,7 +31,7 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
             problems = [
                 {"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message} for p in error.problems
             ]
-            echo(json.dumps({"valid": False, "problems": problems}, indent=2))
+            echo(json.dumps(inert_strings({"valid": False, "problems": problems}), indent=2))
         else:
             report_problems(error)
         raise click.exceptions.Exit(int(ExitCode.INVALID))

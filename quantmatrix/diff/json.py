@@ -10,6 +10,7 @@ from quantmatrix.diff.document import change_document
 from quantmatrix.diff.model import StateDiff
 from quantmatrix.diff.values import field_key, redacted
 from quantmatrix.redaction import redact_text
+from quantmatrix.render.inert import inert_strings
 
 
 def _safe_delta(delta: Any) -> Any:
@@ -34,4 +35,4 @@ def render_json(diff: StateDiff) -> str:
         env.pop("base", None)
     document["empty"] = diff.empty
     document["unchanged_environments"] = list(diff.unchanged_environments)
-    return json.dumps(_safe_delta(document), indent=2, default=str) + "\n"
+    return json.dumps(inert_strings(_safe_delta(document)), indent=2, default=str) + "\n"

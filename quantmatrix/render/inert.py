@@ -10,6 +10,7 @@ both valid inside JSON and XML text, so the structured formats stay parseable.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from quantmatrix.redaction import redact_text
 
@@ -50,6 +51,18 @@ def multiline(text: str) -> str:
     """Multi-line text (a report body): redacted, unsafe characters escaped but newlines and
     tabs."""
     return _UNSAFE_MULTILINE.sub(lambda m: _visible(m.group()), redact_text(text))
+
+
+def inert_strings(value: Any) -> Any:
+    """Every string of a JSON-like document (keys too) through `multiline`: what a consumer
+    of the JSON decodes is visible text (`\\x1b`), not the raw character."""
+    if isinstance(value, str):
+        return multiline(value)
+    if isinstance(value, dict):
+        return {inert_strings(k): inert_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [inert_strings(v) for v in value]
+    return value
 
 
 def inert(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from quantmatrix import __version__
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, WaiverRef
 from quantmatrix.policy.formats.common import all_rules, ordered, target
+from quantmatrix.render.inert import inert_strings
 
 SCHEMA = "quantmatrix.io/check-result/v1"
 
@@ -74,4 +75,4 @@ def document(result: CheckResult) -> dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(inert_strings(document(result)), indent=2, ensure_ascii=False) + "\n"

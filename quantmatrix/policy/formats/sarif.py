@@ -19,6 +19,7 @@ from typing import Any
 from quantmatrix import __version__
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta
 from quantmatrix.policy.formats.common import all_rules, ordered, target
+from quantmatrix.render.inert import inert_strings
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://quantmatrix.io/deploy"
@@ -135,4 +136,4 @@ def document(result: CheckResult) -> dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(inert_strings(document(result)), indent=2, ensure_ascii=False) + "\n"
