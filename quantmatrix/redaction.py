@@ -24,7 +24,7 @@ SETTINGS_FILE = Path(__file__).resolve().parent.parent / "policies" / "settings.
 
 # A match is widened to the whole token it sits in (a JWT's signature, an AWS key id's
 # neighbours), so no tail of a secret survives next to the marker.
-_TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_.~-]")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_~-]")  # not ".": a dotted path keeps its parent (params.<redacted>)
 _PEM_END = re.compile(r"-----END[^\n-]*-----")
 _CLASS_RUNS = re.compile(r"[a-z]+|[A-Z]+|[0-9]+|[+/=_-]+")
 
