@@ -248,3 +248,17 @@ def test_release_and_promote_never_echo_a_secret_argument(sample_repo: Path, qm)
             code, out, err = qm(*args)
             assert code in (1, 2), (args, out, err)
             _assert_never_printed(out, err)
+
+
+def test_a_secret_in_a_waiver_fails_the_gate_at_its_line(hostile_repo: Path, qm) -> None:
+    """policies/waivers.yaml is scanned too: the hostile waiver's reason and approver are
+    QM-CFG-002 denials at their lines in the waivers file, named by field."""
+    import json
+
+    code, out, _ = qm("check", hostile_repo, "--format", "json", "--today", "2026-12-01")
+    assert code == 1
+    in_waivers = [f for f in json.loads(out)["findings"] if f["id"] == "QM-CFG-002" and f["file"].endswith("waivers.yaml")]
+    messages = " ".join(f["message"] for f in in_waivers)
+    assert "reason looks like a URL with an embedded password" in messages, messages
+    assert "approver looks like a GitHub token" in messages, messages
+    assert all(f["line"] > 0 for f in in_waivers)
