@@ -64,6 +64,18 @@ def _settings(source: Source, policy_dir: str) -> dict[str, Any]:
         raise PolicyError(exc.problems) from None
 
 
+def _check_secret_scan(settings: Mapping[str, Any], path: str) -> None:
+    """QM-CFG-001/002 read their detectors from settings (`secret_scan`): without them the
+    rules would silently find nothing, so a pack that lacks them fails closed."""
+    scan = settings.get("secret_scan")
+    formats = scan.get("formats") if isinstance(scan, Mapping) else None
+    key = scan.get("credential_key") if isinstance(scan, Mapping) else None
+    if not (isinstance(formats, Mapping) and formats and all(isinstance(v, str) and v for v in formats.values())):
+        raise PolicyError(Problem(path, path="secret_scan.formats", message="missing or not a mapping of detector name to regular expression; QM-CFG-002 cannot run without it"))
+    if not (isinstance(key, str) and key):
+        raise PolicyError(Problem(path, path="secret_scan.credential_key", message="missing or not a regular expression; QM-CFG-001 cannot run without it"))
+
+
 def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool = False) -> Pack:
     """Read every `.rego` file of `policy_dir` (tests only if asked) and its METADATA."""
     try:
@@ -74,4 +86,7 @@ def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool 
     if not any(not path.endswith(TEST_SUFFIX) for path, _ in modules):
         raise PolicyError(Problem(f"{source.label}/{policy_dir}", message="no policy files (*.rego) found"))
     rules = rules_by_id([(path, text) for path, text in modules if not path.endswith(TEST_SUFFIX)])
-    return Pack(modules, MappingProxyType(_settings(source, policy_dir)), MappingProxyType(rules))
+    settings = _settings(source, policy_dir)
+    if "QM-CFG-002" in rules or "QM-CFG-001" in rules:
+        _check_secret_scan(settings, f"{policy_dir}/{SETTINGS_FILE}")
+    return Pack(modules, MappingProxyType(settings), MappingProxyType(rules))

@@ -208,3 +208,19 @@ def test_a_risky_live_limit_warns_without_failing_the_gate(real_repo: Path, line
     result = check(real_repo)
     assert located(result, "QM-CFG-005") == [("environments/live.yaml", line_of(live, "max_order_notional:"), "environment/live")]
     assert [f.rule.id for f in ours(result)] == ["QM-CFG-005"] and result.passed
+
+
+@pytest.mark.parametrize("remove", ["formats", "credential_key"])
+def test_a_pack_without_the_secret_detectors_fails_closed(real_repo: Path, remove: str, qm):
+    """QM-CFG-001/002 read their detectors from settings: without them the rules would find
+    nothing and the gate would pass, so `qm check` stops with exit 2 instead."""
+    settings = real_repo / "policies" / "settings.yaml"
+    text = settings.read_text()
+    lines = text.splitlines(keepends=True)
+    # the key's line, and for `formats` its entries (the only 4-space lines holding a pattern)
+    kept = [line for line in lines if not line.startswith(f"  {remove}:") and not (remove == "formats" and line.startswith("    ") and "'" in line)]
+    assert len(kept) < len(lines)
+    settings.write_text("".join(kept))
+    code, out, err = qm("check", real_repo)
+    assert code == 2, out + err
+    assert f"secret_scan.{remove}" in err
