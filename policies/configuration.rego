@@ -108,8 +108,11 @@ reference_name(v, q) if {
 # `credentials` maps set aside), whatever it holds. A regex search, so it screens all files at
 # once first (lib.files_json).
 credential_named(text) if {
-	regex.match(`(?i)(passw(or)?d|passphrase|pwd|secret|token|credentials?|(api|access|private|secret|signing)[_-]?key)":`, replace(replace(text, `"secret":`, `"ref":`), `"credentials":`, `"creds":`))
+	regex.match(credential_screen, replace(replace(text, `"secret":`, `"ref":`), `"credentials":`, `"creds":`))
 }
+
+# `credential_key` as a key in JSON text: the name followed by `":` instead of the end.
+credential_screen := concat("", [trim_suffix(credential_key, "$"), `":`])
 
 # Known formats of credentials, by what they are: defined once in policies/settings.yaml
 # (`secret_scan.formats`), where Python's redaction of every output reads them too.
@@ -124,6 +127,12 @@ token_pattern := sprintf("[A-Za-z0-9+/=_-]{%d,}", [data.qm.settings.secret_scan.
 secret_screen(text) if regex.match(`AKIA|ASIA|k_live_|gh[pousr]_|github_pat_|xox[abposr]-|-----BEGIN|eyJ|://[^/]*@`, text)
 
 secret_screen(text) if regex.match(`(?i)(password|passwd|pwd|secret|token|api_?key)[^"]*[=:]|bearer`, text)
+
+# Every format of settings.yaml screens too, so a format added there is never screened out.
+secret_screen(text) if {
+	some re in secret_formats
+	regex.match(re, text)
+}
 
 # The third screen, for high-entropy tokens: a long run of token characters that mixes the
 # three classes `high_entropy` requires. A run in a string is a run (or part of one, the

@@ -123,6 +123,17 @@ test_cfg002_secret_key_above_a_value_not_echoed_in_its_field_name if {
 	fx.never_says(fs, "QM-CFG-002", path, "AKIA")
 }
 
+# One definition: a format added to settings.yaml alone is screened and found (no screen of
+# this file has to learn it).
+test_cfg002_a_format_added_in_settings_is_screened_and_found if {
+	custom := json.patch(fx.settings, [{"op": "add", "path": "/secret_scan/formats/a QuantMatrix key", "value": `\bqmk_[a-z0-9]{20}\b`}])
+	inp := fx.with_value("/declared/paper/spec/scanner/params/note", "qmk_abcdefghij0123456789")
+	fs := deny with input as inp with data.qm.settings as custom
+	path := ["declared", "paper", "spec", "scanner", "params", "note"]
+	fx.says(fs, "QM-CFG-002", path, "looks like a QuantMatrix key")
+	fx.silent(denials(inp), "QM-CFG-002")
+}
+
 test_cfg002_ordinary_keys_silent if {
 	inp := fx.with_value("/declared/paper/spec/scanner/params", {"QM_PAPER_BROKER_KEY": 1, "MomentumBreakoutStrategyVersionTwoFinal": 2, "lookback_minutes": 30})
 	fx.silent(denials(inp), "QM-CFG-002")
