@@ -152,10 +152,15 @@ def _redact(value: object, credential: bool) -> object:
     if isinstance(value, dict):
         if _is_reference(value):
             return {"secret": redact_text(value["secret"])}
-        return {
-            (redact_text(k) if isinstance(k, str) else k): _redact(v, credential or is_credential_key(k))
-            for k, v in value.items()
-        }
+        out: dict[Any, object] = {}
+        for k, v in value.items():
+            shown = redact_text(k) if isinstance(k, str) else k
+            n = 1
+            while shown in out:  # two keys redacted alike stay two keys: `<redacted> #2`
+                n += 1
+                shown = f"{redact_text(k)} #{n}"
+            out[shown] = _redact(v, credential or is_credential_key(k))
+        return out
     if isinstance(value, (list, tuple)):
         items = [_redact(v, credential) for v in value]
         return tuple(items) if isinstance(value, tuple) else items

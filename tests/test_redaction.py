@@ -119,6 +119,11 @@ def test_redact_value_is_deep_over_keys_values_and_lists() -> None:
     }
 
 
+def test_keys_redacted_alike_are_all_kept() -> None:
+    value = {"AKIAIOSFODNN7EXAMPLE": 1, "ASIAY34FZKBOKMUTVV7A": 2, "plain": 3}
+    assert redact_value(value) == {REDACTED: 1, f"{REDACTED} #2": 2, "plain": 3}
+
+
 def test_literal_under_a_credential_named_key_redacted_at_any_depth() -> None:
     value = {"db_password": {"v": ["hunter2hunter2", 42, {"secret": "QM_X"}]}, "api_key": "plain", "token_bucket_size": 20}
     assert redact_value(value) == {"db_password": {"v": [REDACTED, REDACTED, {"secret": "QM_X"}]}, "api_key": REDACTED, "token_bucket_size": 20}
