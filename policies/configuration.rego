@@ -104,15 +104,16 @@ reference_name(v, q) if {
 	lib.is_secret_ref(node)
 }
 
-# Screen: a file has a field named like a credential (the `secret` key of references and
-# `credentials` maps set aside), whatever it holds. A regex search, so it screens all files at
-# once first (lib.files_json).
+# Screen: a file has a field named like a credential holding something other than a secret
+# reference or null (`credentials` maps are the rule above's). References become `null` in the
+# text first, so `api_key: {secret: X}` is screened out and `db_password: {v: [x]}` is not.
+# A regex search, so it screens all files at once first (lib.files_json).
 credential_named(text) if {
-	regex.match(credential_screen, replace(replace(text, `"secret":`, `"ref":`), `"credentials":`, `"creds":`))
+	regex.match(credential_screen, regex.replace(replace(text, `"credentials":`, `"creds":`), `\{"secret":"[^"]*"\}`, "null"))
 }
 
-# `credential_key` as a key in JSON text: the name followed by `":` instead of the end.
-credential_screen := concat("", [trim_suffix(credential_key, "$"), `":`])
+# `credential_key` as a key in JSON text: the name, then `":` and anything but `null`.
+credential_screen := concat("", [trim_suffix(credential_key, "$"), `":([^n]|n[^u])`])
 
 # Known formats of credentials, by what they are: defined once in policies/settings.yaml
 # (`secret_scan.formats`), where Python's redaction of every output reads them too.
