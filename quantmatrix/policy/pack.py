@@ -64,15 +64,17 @@ def _settings(source: Source, policy_dir: str) -> dict[str, Any]:
         raise PolicyError(exc.problems) from None
 
 
-def _check_secret_scan(settings: Mapping[str, Any], path: str) -> None:
+def _check_secret_scan(settings: Mapping[str, Any], path: str, rego: str) -> None:
     """QM-CFG-001/002 read their detectors from settings (`secret_scan`): without them the
-    rules would silently find nothing, so a pack that lacks them fails closed."""
+    rules would silently find nothing, so a pack whose rules read them and whose settings
+    lack them fails closed. (An older pack that defines its detectors in Rego, e.g. the base
+    branch's under `--base-pack`, needs none.)"""
     scan = settings.get("secret_scan")
     formats = scan.get("formats") if isinstance(scan, Mapping) else None
     key = scan.get("credential_key") if isinstance(scan, Mapping) else None
-    if not (isinstance(formats, Mapping) and formats and all(isinstance(v, str) and v for v in formats.values())):
+    if "data.qm.settings.secret_scan.formats" in rego and not (isinstance(formats, Mapping) and formats and all(isinstance(v, str) and v for v in formats.values())):
         raise PolicyError(Problem(path, path="secret_scan.formats", message="missing or not a mapping of detector name to regular expression; QM-CFG-002 cannot run without it"))
-    if not (isinstance(key, str) and key):
+    if "data.qm.settings.secret_scan.credential_key" in rego and not (isinstance(key, str) and key):
         raise PolicyError(Problem(path, path="secret_scan.credential_key", message="missing or not a regular expression; QM-CFG-001 cannot run without it"))
 
 
@@ -87,6 +89,5 @@ def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool 
         raise PolicyError(Problem(f"{source.label}/{policy_dir}", message="no policy files (*.rego) found"))
     rules = rules_by_id([(path, text) for path, text in modules if not path.endswith(TEST_SUFFIX)])
     settings = _settings(source, policy_dir)
-    if "QM-CFG-002" in rules or "QM-CFG-001" in rules:
-        _check_secret_scan(settings, f"{policy_dir}/{SETTINGS_FILE}")
+    _check_secret_scan(settings, f"{policy_dir}/{SETTINGS_FILE}", "\n".join(text for path, text in modules if not path.endswith(TEST_SUFFIX)))
     return Pack(modules, MappingProxyType(settings), MappingProxyType(rules))

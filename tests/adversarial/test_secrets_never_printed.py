@@ -155,6 +155,7 @@ def _runs(repo: Path) -> list[tuple[str, list[str]]]:
     for fmt in ("text", "json", "junit", "sarif", "github", "markdown"):
         runs.append((f"check-{fmt}", ["check", repo, "--format", fmt, "--today", "2026-12-01"]))
         runs.append((f"check-{fmt}-base", ["check", repo, "--format", fmt, "--base", "main", "--today", "2026-12-01"]))
+        runs.append((f"check-{fmt}-base-pack", ["check", repo, "--format", fmt, "--base", "main", "--base-pack", "--today", "2026-12-01"]))
     for fmt in ("text", "markdown", "json"):
         runs.append((f"diff-{fmt}", ["diff", repo, "--base", "main", "--format", fmt, "--today", "2026-12-01"]))
     return runs
@@ -169,7 +170,7 @@ def test_no_command_or_format_prints_a_secret(name: str, hostile_repo: Path, qm)
     code, out, err = qm(*args)
     assert code in (0, 1), f"{name}: exit {code}: {err}"
     _assert_never_printed(out, err)
-    if name.endswith("-base") or name.startswith(("diff", "render")):  # values are shown: redacted
+    if name.endswith(("-base", "-base-pack")) or name.startswith(("diff", "render")):  # values are shown: redacted
         assert "redacted" in out, f"{name}: the hostile fields are not shown at all"  # markdown, XML: &lt;
 
 

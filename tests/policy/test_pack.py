@@ -224,3 +224,31 @@ def test_a_pack_without_the_secret_detectors_fails_closed(real_repo: Path, remov
     code, out, err = qm("check", real_repo)
     assert code == 2, out + err
     assert f"secret_scan.{remove}" in err
+
+
+def test_an_older_base_pack_with_its_detectors_in_rego_still_judges(real_repo: Path, git, qm):
+    """`--base-pack` loads the base branch's pack: one from before the detectors moved to
+    settings (formats in Rego, none in settings.yaml) needs none and must not fail closed."""
+    from ruamel.yaml import YAML
+
+    rego = real_repo / "policies" / "configuration.rego"
+    settings_file = real_repo / "policies" / "settings.yaml"
+    settings = YAML(typ="safe").load(settings_file.read_text())
+    scan = settings["secret_scan"]
+    formats = ", ".join(f'"{name}": `{rx}`' for name, rx in scan["formats"].items())
+    old = rego.read_text()
+    old = old.replace("secret_formats := data.qm.settings.secret_scan.formats", f"secret_formats := {{{formats}}}")
+    old = old.replace("credential_key := data.qm.settings.secret_scan.credential_key", f"credential_key := `{scan['credential_key']}`")
+    assert "data.qm.settings.secret_scan.formats" not in old and "data.qm.settings.secret_scan.credential_key" not in old
+    text = settings_file.read_text()
+    rego_now = rego.read_text()
+    rego.write_text(old)
+    kept = [line for line in text.splitlines(keepends=True) if not (line.startswith(("  formats:", "  credential_key:")) or (line.startswith("    ") and "'" in line))]
+    settings_file.write_text("".join(kept))
+    git(real_repo, "init", "-q", "-b", "main")
+    git(real_repo, "add", ".")
+    git(real_repo, "commit", "-q", "-m", "older pack")
+    rego.write_text(rego_now)
+    settings_file.write_text(text)
+    code, out, err = qm("check", real_repo, "--base", "main", "--base-pack")
+    assert code == 0, out + err
