@@ -43,9 +43,10 @@ def _load(path: Path) -> Detectors:
     try:
         scan = YAML(typ="safe").load(path.read_text(encoding="utf-8"))["secret_scan"]
         formats = tuple((str(name), re.compile(str(rx))) for name, rx in scan["formats"].items())
+        token = r"[A-Za-z0-9+/=_-]{%d,}" % int(scan["min_token_length"])
         return Detectors(
             formats=formats,
-            token=re.compile(r"[A-Za-z0-9+/=_-]{%d,}" % int(scan["min_token_length"])),
+            token=re.compile(token),
             min_class_runs_ratio=float(scan["min_class_runs_ratio"]),
             credential_key=re.compile(str(scan["credential_key"])),
         )
@@ -125,6 +126,20 @@ def redact_text(text: str) -> str:
     enough (a secret formed across a replacement), the whole text is redacted."""
     if not isinstance(text, str):
         raise TypeError(f"redact_text takes a str, not {type(text).__name__}")
+    if len(text) <= _CACHED_LENGTH:
+        return _redact_short(text)
+    return _redact_spans(text)
+
+
+_CACHED_LENGTH = 512  # names, paths and messages repeat across findings and formats
+
+
+@lru_cache(maxsize=65536)
+def _redact_short(text: str) -> str:
+    return _redact_spans(text)
+
+
+def _redact_spans(text: str) -> str:
     for _ in range(3):
         spans = _spans(text)
         if not spans:
