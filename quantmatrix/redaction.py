@@ -20,7 +20,8 @@ REDACTED = "<redacted>"
 HIGH_ENTROPY = "a high-entropy token"
 PEM = "a PEM private key or certificate"
 
-SETTINGS_FILE = Path(__file__).resolve().parent.parent / "policies" / "settings.yaml"
+# A symlink to policies/settings.yaml in the source tree, a copy of it in a built wheel.
+SETTINGS_FILE = Path(__file__).resolve().parent / "policy_settings.yaml"
 
 # A match is widened to the whole token it sits in (a JWT's signature, an AWS key id's
 # neighbours), so no tail of a secret survives next to the marker.
@@ -57,7 +58,8 @@ def _load(path: Path) -> Detectors:
 
 @lru_cache(maxsize=1)
 def detectors() -> Detectors:
-    """The detectors of the tool's own `policies/settings.yaml`, read once."""
+    """The detectors of the tool's own `policies/settings.yaml` (shipped as
+    `quantmatrix/policy_settings.yaml`), read once."""
     return _load(SETTINGS_FILE)
 
 

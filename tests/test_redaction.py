@@ -172,3 +172,15 @@ AGREEMENT_CORPUS = [
 @pytest.mark.parametrize("text", AGREEMENT_CORPUS)
 def test_python_and_rego_detectors_agree(text: str, rego_secret_kinds) -> None:
     assert secret_kinds(text) == rego_secret_kinds(text)
+
+
+def test_the_tool_reads_the_detectors_of_policies_settings_yaml_and_ships_them() -> None:
+    """One file: quantmatrix/policy_settings.yaml is a symlink to policies/settings.yaml, and
+    package data, so a built wheel (pre-commit installs one) carries the same detectors."""
+    import tomllib
+
+    from quantmatrix.redaction import SETTINGS_FILE
+
+    assert SETTINGS_FILE.is_symlink() and SETTINGS_FILE.resolve() == ROOT / "policies" / "settings.yaml"
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert SETTINGS_FILE.name in pyproject["tool"]["setuptools"]["package-data"]["quantmatrix"]
