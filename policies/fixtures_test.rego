@@ -32,7 +32,7 @@ settings := {
 			"a Slack token": `\bxox[abposr]-[A-Za-z0-9-]{8,}`,
 			"a PEM private key or certificate": `-----BEGIN [A-Z ]+-----`,
 			"a JSON web token": `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`,
-			"a URL with an embedded password": `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`,
+			"a URL with an embedded password": `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:\**[^/\s@*][^/\s@]*@`,
 			"an inline password or key assignment": `(?i)\b(password|passwd|pwd|secret|token|api_?key)(\s*=\s*|:)[^\s,;]{6,}`,
 			"a bearer token": `(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}`,
 		},

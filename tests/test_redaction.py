@@ -57,6 +57,7 @@ ORDINARY = [
     "2026.11.1",
     "https://paper-api.alpaca.markets",
     "https://paper.qm.internal:8443/api?user=ops@example.com",
+    "state store: postgresql://qm:***@127.0.0.1:5432/qm is unavailable",  # masked already
     "MomentumBreakoutStrategyVersionTwoFinal",
     "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "the password rotation is documented in OPS-12",

@@ -2,9 +2,11 @@
 
 A value from YAML, git or a rule message may hold `\\x1b]0;title\\x07`, `\\x1b[2J`, U+202E
 (which reverses what a reviewer reads) or NUL. Printed raw, they retitle or clear the
-terminal, reorder a line, or forge a line of their own. Here they become visible escapes:
-C0 controls as `\\x1b`, everything else (DEL, C1, bidi and line separators) as `\\u202e` —
-both valid inside JSON and XML text, so the structured formats stay parseable.
+terminal, reorder a line, or forge a line of their own. Which characters are unsafe has one
+definition, the loader's (`quantmatrix/repo/unsafe_text.py`: every control, format and bidi
+character, surrogates, line and paragraph separators). Here they become visible escapes:
+C0 controls as `\\x1b`, others as `\\u202e` (`\\U000e0001` beyond the BMP) — valid inside
+JSON and XML text, so the structured formats stay parseable.
 """
 
 from __future__ import annotations
@@ -13,33 +15,28 @@ import re
 from typing import Any
 
 from quantmatrix.redaction import redact_text
+from quantmatrix.repo.unsafe_text import UNSAFE_IN_NAME, UNSAFE_IN_VALUE
 
-# Beyond C0: DEL, C1, the Arabic letter mark, LRM/RLM, line/paragraph separators, the bidi
-# embeddings/overrides (U+202A-U+202E) and isolates (U+2066-U+2069), the zero-width no-break.
-_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
-_UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
-# Multi-line text keeps newlines and tabs; the terminal net also keeps the SGR colour codes
-# that `style` adds (`\x1b[1;31m`).
-_UNSAFE_MULTILINE = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
-# What a value in a manifest may not hold (the loader refuses it): the same set.
-UNSAFE_IN_TEXT = _UNSAFE_MULTILINE
-_UNSAFE_BUT_COLOUR = re.compile(f"\x1b\\[[0-9;]*m|[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
+# One line (names, cells, messages): every unsafe character, TAB and LF included.
+_UNSAFE = UNSAFE_IN_NAME
+# Multi-line text keeps LF and TAB; the terminal net also keeps the SGR colour codes that
+# `style` adds (`\x1b[1;31m`).
+_UNSAFE_MULTILINE = UNSAFE_IN_VALUE
+_UNSAFE_BUT_COLOUR = re.compile(f"\x1b\\[[0-9;]*m|{UNSAFE_IN_VALUE.pattern}")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _visible(char: str) -> str:
     code = ord(char)
-    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}")
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def escape_controls(text: str, keep: str = "") -> str:
     """Every unsafe character, newlines and tabs included, as a visible escape (one line);
     `keep`: characters left as they are, for a caller that encodes them itself."""
     return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _visible(m.group()), text)
-
-
-def has_unsafe(text: str) -> bool:
-    return bool(_UNSAFE.search(text))
 
 
 def one_line(text: str) -> str:
