@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "diff": "quantmatrix.cli.diff:diff",
     "release": "quantmatrix.cli.release:release",
     "promote": "quantmatrix.cli.promote:promote",
+    "sandbox": "quantmatrix.cli.sandbox:sandbox",
 }
 
 

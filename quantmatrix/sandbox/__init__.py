@@ -1,0 +1,1 @@
+"""The sandbox platform: a small real HTTP stand-in for QuantMatrix (api, workers, ui)."""
