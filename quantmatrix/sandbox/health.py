@@ -69,7 +69,7 @@ def own_report(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def _subsystems(sandbox: Sandbox, status: str, message: str) -> dict[str, dict[str, Any]]:
-    subsystems = {name: {"status": status, "message": message} for name in SUBSYSTEMS}
+    subsystems: dict[str, dict[str, Any]] = {name: {"status": status, "message": message} for name in SUBSYSTEMS}
     subsystems["market_data"]["last_tick_age_seconds"] = 0.5
     unhealthy = sandbox.faults.get("unhealthy")
     if unhealthy:

@@ -1,7 +1,8 @@
 """Order admission: what the trading process checks before anything reaches the broker.
 
 Fail closed, in this order: no readable control state, a control state for another mode,
-HALTED, a blocked symbol, REDUCING with an order that does not reduce, then the risk limit
+a blocked symbol (before HALTED, so that a validate-only probe proves the block even while
+trading is halted during a deployment), HALTED, REDUCING with an order that does not reduce, then the risk limit
 on the order's notional. `admit` returns the refusal (HTTP status, code, message) or None.
 """
 
@@ -63,12 +64,12 @@ def admit(order: OrderRequest, control: Control, mode: str, position: float, *, 
         return Refusal(503, "control_unavailable", f"not trading: {control.problem}")
     if control.mode != mode:
         return Refusal(409, "mode_mismatch", f"not trading: the control state is for mode '{control.mode}', this process runs '{mode}'")
+    if enforce_blocked and order.symbol in {s.upper() for s in control.state.blocked_symbols}:
+        return Refusal(403, "blocked_symbol", f"{order.symbol} is a blocked symbol")
     if control.trading == "HALTED":
         return Refusal(403, "halted", f"trading is HALTED ({control.state.reason or 'no reason given'}): no new orders")
     if control.trading not in ("ACTIVE", "REDUCING"):
         return Refusal(503, "control_unavailable", f"not trading: unknown trading state '{control.trading}'")
-    if enforce_blocked and order.symbol in {s.upper() for s in control.state.blocked_symbols}:
-        return Refusal(403, "blocked_symbol", f"{order.symbol} is a blocked symbol")
     if control.trading == "REDUCING" and not _reduces(order, position):
         return Refusal(403, "reducing_only", f"trading is REDUCING: only orders that reduce a position are accepted ({order.symbol} position {position:g})")
     limit = control.state.risk_limits.get("max_order_notional")
