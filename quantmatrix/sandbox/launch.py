@@ -1,0 +1,91 @@
+"""Start sandbox components as child processes and stop them by pid (tests, the bench).
+
+`launch` runs `python -m quantmatrix sandbox serve ... --port 0`, waits for the line that
+gives the URL, and returns the pid and URL; `stop` sends SIGTERM, waits, then SIGKILL.
+(The process driver supervises its own processes; this is the small helper for callers
+that need a platform for a while and then none.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+_LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+
+
+class LaunchFailed(RuntimeError):
+    """The component exited or did not say where it listens in time."""
+
+
+@dataclass(frozen=True)
+class Launched:
+    pid: int
+    url: str
+    process: subprocess.Popen[str]
+
+
+def launch(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None, timeout: float = 15.0) -> Launched:
+    argv = [sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", component,
+            "--version", version, "--mode", mode, "--port", "0", *extra]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})}, start_new_session=True)
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if selector.select(timeout=max(deadline - time.monotonic(), 0.01)):
+                line = process.stdout.readline()
+                match = _LISTENING.search(line)
+                if match:
+                    return Launched(process.pid, match.group(1), process)
+                if not line:  # end of output: the process exited
+                    break
+        stop(process)
+        stderr = process.stderr.read() if process.stderr else ""
+        raise LaunchFailed(f"sandbox {component} did not start (exit {process.returncode}): {stderr.strip()[-500:]}")
+    finally:
+        selector.close()
+
+
+def stop(process: subprocess.Popen[str], grace: float = 3.0) -> int:
+    """SIGTERM, then SIGKILL after `grace` seconds; returns the exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    return process.returncode
+
+
+def launch_platform(version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None,
+                    faults: Mapping[str, Sequence[str]] | None = None) -> dict[str, Launched]:
+    """workers, ui, then the api with both as peers. On failure, stops what it started."""
+    started: dict[str, Launched] = {}
+    faults = faults or {}
+    try:
+        for component in ("workers", "ui"):
+            fault_args = [arg for f in faults.get(component, ()) for arg in ("--fault", f)]
+            started[component] = launch(component, version, mode, *extra, *fault_args, env=env)
+        fault_args = [arg for f in faults.get("api", ()) for arg in ("--fault", f)]
+        started["api"] = launch("api", version, mode, *extra, *fault_args,
+                                "--peer", f"workers={started['workers'].url}", "--peer", f"ui={started['ui'].url}", env=env)
+    except BaseException:
+        for running in started.values():
+            stop(running.process)
+        raise
+    return started
