@@ -3,7 +3,9 @@
 Redis (`--redis-url`, `--prefix`) for paper and live; the state store (`--store-url`,
 `--environment`) for local without Redis. URLs embed credentials: they are read from the
 environment variables QM_SANDBOX_REDIS_URL / QM_SANDBOX_STORE_URL by preference (never on a
-command line that `ps` shows), and no message repeats them.
+command line that `ps` shows), and no message repeats them. Redis is connected lazily (Redis
+down at start: the sandbox serves, not trading); the store is opened at start (exit 3 when
+unreachable, exit 2 for a URL it does not support).
 """
 
 from __future__ import annotations
@@ -34,9 +36,6 @@ def control_reader(redis_url: str | None, prefix: str | None, store_url: str | N
         from quantmatrix.runtime.control import store_control
         from quantmatrix.runtime.store import open_store
 
-        try:
-            store = open_store(store_url)
-        except ValueError:
-            raise ConfigError(Problem("--store-url", message="not a database URL the store supports")) from None
-        return store_control(store, environment).read
+        # a reader never creates tables; an unreachable store at start is exit 3 (RuntimeUnavailable)
+        return store_control(open_store(store_url, migrate=False), environment).read
     return None

@@ -32,11 +32,16 @@ class Launched:
     process: subprocess.Popen[str]
 
 
-def launch(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None, timeout: float = 15.0) -> Launched:
+def spawn(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start a component (in its own session) without waiting for it."""
     argv = [sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", component,
             "--version", version, "--mode", mode, "--port", "0", *extra]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **(env or {})}, start_new_session=True)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})}, start_new_session=True)
+
+
+def wait_ready(process: subprocess.Popen[str], timeout: float = 15.0) -> Launched:
+    """Wait for the line that says where it listens; stop it and raise if it never comes."""
     assert process.stdout is not None
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
@@ -50,11 +55,15 @@ def launch(component: str, version: str, mode: str, *extra: str, env: Mapping[st
                     return Launched(process.pid, match.group(1), process)
                 if not line:  # end of output: the process exited
                     break
-        stop(process)
-        stderr = process.stderr.read() if process.stderr else ""
-        raise LaunchFailed(f"sandbox {component} did not start (exit {process.returncode}): {stderr.strip()[-500:]}")
     finally:
         selector.close()
+    stderr = process.stderr.read() if process.stderr and process.poll() is not None else ""
+    stop(process)
+    raise LaunchFailed(f"sandbox process {process.pid} did not start (exit {process.returncode}): {stderr.strip()[-500:]}")
+
+
+def launch(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None, timeout: float = 15.0) -> Launched:
+    return wait_ready(spawn(component, version, mode, *extra, env=env), timeout)
 
 
 def stop(process: subprocess.Popen[str], grace: float = 3.0) -> int:
@@ -72,20 +81,33 @@ def stop(process: subprocess.Popen[str], grace: float = 3.0) -> int:
     return process.returncode
 
 
-def launch_platform(version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None,
+def launch_platform(version: str | Mapping[str, str], mode: str, *extra: str, env: Mapping[str, str] | None = None,
                     faults: Mapping[str, Sequence[str]] | None = None) -> dict[str, Launched]:
-    """workers, ui, then the api with both as peers. On failure, stops what it started."""
+    """workers, ui, then the api with both as peers (`version`: one, or per component).
+    On failure, stops what it started."""
     started: dict[str, Launched] = {}
     faults = faults or {}
+    versions = {c: version if isinstance(version, str) else version[c] for c in ("api", "workers", "ui")}
+    spawned: dict[str, subprocess.Popen[str]] = {}
     try:
-        for component in ("workers", "ui"):
+        for component in ("workers", "ui"):  # both at once: the API needs only their URLs
             fault_args = [arg for f in faults.get(component, ()) for arg in ("--fault", f)]
-            started[component] = launch(component, version, mode, *extra, *fault_args, env=env)
+            spawned[component] = spawn(component, versions[component], mode, *extra, *fault_args, env=env)
+        for component, process in spawned.items():
+            started[component] = wait_ready(process)
         fault_args = [arg for f in faults.get("api", ()) for arg in ("--fault", f)]
-        started["api"] = launch("api", version, mode, *extra, *fault_args,
+        started["api"] = launch("api", versions["api"], mode, *extra, *fault_args,
                                 "--peer", f"workers={started['workers'].url}", "--peer", f"ui={started['ui'].url}", env=env)
     except BaseException:
-        for running in started.values():
-            stop(running.process)
+        stop_all([*spawned.values(), *(running.process for running in started.values())])
         raise
     return started
+
+
+def stop_all(processes: Sequence[subprocess.Popen[str]], grace: float = 3.0) -> None:
+    """SIGTERM every one first, then wait for each (one grace period, not one each)."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        stop(process, grace)

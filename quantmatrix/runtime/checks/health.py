@@ -73,3 +73,25 @@ def service_applies(attribute: str) -> Any:
         return bool(connection.required) or getattr(ctx.target, attribute) is not None
 
     return applies
+
+
+async def versions(ctx: Context) -> Outcome:
+    """Each component runs the version it was deployed at, as the API's /health reports it."""
+    document, failed = await _health_document(ctx)
+    if failed is not None:
+        return failed
+    assert document is not None
+    entries = document.get("components")
+    wrong = []
+    for name, expected in sorted(ctx.target.expected_versions.items()):
+        entry = entries.get(name) if isinstance(entries, dict) else None
+        reported = entry.get("version") if isinstance(entry, dict) else None
+        if reported != expected:
+            wrong.append(f"{name} reports {str(reported)[:40] if reported is not None else 'no version'}, expected {expected}")
+    if wrong:
+        return Outcome.health("degraded", "; ".join(wrong))
+    return Outcome.health("healthy", ", ".join(f"{n} {v}" for n, v in sorted(ctx.target.expected_versions.items())))
+
+
+def versions_expected(ctx: Context) -> bool:
+    return bool(ctx.target.expected_versions)

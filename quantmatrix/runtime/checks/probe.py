@@ -28,7 +28,8 @@ class Target:
 
     `expected_positions` / `expected_orders` are what the caller knows to be there (the
     reconciler's snapshot before a change; a fresh dry-run has none): anything else is
-    unexpected. `redis` / `postgres` are probes; a required service without one is missing."""
+    unexpected. `redis` / `postgres` are probes; a required service without one is missing.
+    `expected_versions` (api, workers, ui → version): what the deployment put there."""
 
     api_url: str
     ui_url: str | None = None
@@ -36,6 +37,7 @@ class Target:
     postgres: Probe | None = None
     expected_positions: Mapping[str, float] = field(default_factory=dict)
     expected_orders: frozenset[str] = frozenset()
+    expected_versions: Mapping[str, str] = field(default_factory=dict)  # component → version (health.versions)
 
 
 @dataclass(frozen=True)

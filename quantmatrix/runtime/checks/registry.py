@@ -18,6 +18,7 @@ from quantmatrix.runtime.checks.result import CheckResult, CheckSettings
 CHECKS: dict[str, Check] = {
     # core health
     "health.api": Check("health", health.component("api")),
+    "health.versions": Check("health", health.versions, health.versions_expected),
     "health.redis": Check("health", health.service("Redis", "redis"), health.service_applies("redis")),
     "health.postgres": Check("health", health.service("PostgreSQL", "postgres"), health.service_applies("postgres")),
     "health.market_data": Check("health", health.component("market_data")),

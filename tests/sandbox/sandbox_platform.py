@@ -1,0 +1,141 @@
+"""Fixtures for tests that run real sandbox processes against real Redis.
+
+Imported by tests/sandbox/conftest.py and by tests/runtime/test_checks*.py (which put this
+folder on sys.path: the suite uses importlib mode). Every process is started with --port 0
+(a free port it reports) and stopped by pid in a finalizer, whatever the outcome; every
+test's control keys live under their own prefix and are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from quantmatrix.model import Environment
+from quantmatrix.runtime.control import ControlPlane, ControlState, TradingState, control_from_environment, redis_control
+from quantmatrix.sandbox.launch import Launched, launch_platform, stop_all
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("QM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RELEASE = "2026.11.1"
+
+
+@cache
+def sample_environment(name: str) -> Environment:
+    """An environment of the sample repository, as the reconciler would see it."""
+    from quantmatrix.repo.loader import load
+
+    return load(str(ROOT)).environments[name]
+
+
+def redis_or_skip() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        reason = f"REDIS NOT AVAILABLE at 127.0.0.1:6379 ({type(error).__name__}): sandbox control-key tests not run"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " — and CI=true, where a missing service is a failure")
+        pytest.skip(reason)
+    return client
+
+
+@dataclass
+class Control:
+    """One test's control keys: a fresh prefix, the plane over it, and helpers."""
+
+    client: redis.Redis
+    prefix: str
+    plane: ControlPlane
+
+    def publish(self, environment: Environment, trading: TradingState = TradingState.ACTIVE, **changes: object) -> ControlState:
+        state = control_from_environment(environment, trading=trading, reason="test", changed_by="tests", now=datetime.now(UTC))
+        if changes:  # validated, as a real writer's would be
+            state = ControlState.model_validate({**state.model_dump(), **changes})
+        return self.plane.write(state)
+
+    def wipe(self) -> None:
+        keys = list(self.client.scan_iter(match=f"{self.prefix}*"))
+        if keys:
+            self.client.delete(*keys)
+
+
+def new_control(client: redis.Redis) -> Control:
+    prefix = f"qm:test:{uuid.uuid4().hex[:12]}:"
+    return Control(client, prefix, redis_control(client, prefix))
+
+
+@dataclass
+class Platform:
+    """A running sandbox (api, workers, ui processes) and the control keys it obeys."""
+
+    environment: Environment
+    control: Control
+    processes: dict[str, Launched]
+
+    @property
+    def api(self) -> str:
+        return self.processes["api"].url
+
+    @property
+    def ui(self) -> str:
+        return self.processes["ui"].url
+
+    @property
+    def workers(self) -> str:
+        return self.processes["workers"].url
+
+    def reset(self) -> None:
+        """Fresh state between tests: no faults, an empty book, the desired control state."""
+        with httpx.Client(timeout=5) as client:
+            for launched in self.processes.values():
+                client.post(f"{launched.url}/_sandbox/reset", json={}).raise_for_status()
+        self.control.publish(self.environment)
+
+
+def start_platform(environment_name: str, versions: str | dict[str, str] = RELEASE) -> Iterator[Platform]:
+    """Generator for a fixture: the platform of a sample environment, stopped at the end."""
+    client = redis_or_skip()
+    environment = sample_environment(environment_name)
+    control = new_control(client)
+    control.publish(environment)
+    processes: dict[str, Launched] = {}
+    try:
+        processes = launch_platform(versions, environment.spec.mode.value, "--prefix", control.prefix,
+                                    "--banner", environment.spec.ui.banner, env={"QM_SANDBOX_REDIS_URL": REDIS_URL})
+        yield Platform(environment, control, processes)
+    finally:
+        stop_all([launched.process for launched in processes.values()])
+        control.wipe()
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def paper_platform() -> Iterator[Platform]:
+    yield from start_platform("paper")
+
+
+@pytest.fixture(scope="module")
+def local_platform() -> Iterator[Platform]:
+    yield from start_platform("local")
+
+
+@pytest.fixture
+def control() -> Iterator[Control]:
+    """Control keys of one test (for tests that start their own processes)."""
+    client = redis_or_skip()
+    made = new_control(client)
+    try:
+        yield made
+    finally:
+        made.wipe()
+        client.close()
