@@ -57,6 +57,10 @@ def wait_ready(process: subprocess.Popen[str], timeout: float = 15.0) -> Launche
                     break
     finally:
         selector.close()
+    try:
+        process.wait(2)  # it closed its output: it is exiting
+    except subprocess.TimeoutExpired:
+        pass
     stderr = process.stderr.read() if process.stderr and process.poll() is not None else ""
     stop(process)
     raise LaunchFailed(f"sandbox process {process.pid} did not start (exit {process.returncode}): {stderr.strip()[-500:]}")

@@ -1,0 +1,182 @@
+"""The sandbox as a process: one version per component, the aggregate /health, refusing a
+foreign mode at start, SIGTERM and crash, the store-backed control state, no secret written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sandbox_platform import REDIS_URL, Control, sample_environment
+
+from quantmatrix.runtime.control import TradingState, control_from_environment, store_control
+from quantmatrix.runtime.store import open_store
+from quantmatrix.sandbox.launch import LaunchFailed, launch, launch_platform, spawn, stop, stop_all
+
+REDIS = {"QM_SANDBOX_REDIS_URL": REDIS_URL}
+
+
+def test_each_component_is_its_own_process_with_its_own_version_and_the_api_reports_all(control: Control) -> None:
+    paper = sample_environment("paper")
+    control.publish(paper)
+    versions = {"api": "2026.11.1", "workers": "2026.11.0", "ui": "2026.10.0"}
+    platform = launch_platform(versions, "paper", "--prefix", control.prefix, "--config-version", "cfg-1", env=REDIS)
+    try:
+        assert len({launched.pid for launched in platform.values()}) == 3
+        for name, launched in platform.items():
+            own = httpx.get(f"{launched.url}/health").json()
+            assert (own["component"], own["version"], own["mode"]) == (name, versions[name], "paper")
+        document = httpx.get(f"{platform['api'].url}/health").json()
+        assert document["status"] == "healthy" and document["config_version"] == "cfg-1"
+        assert document["trading"]["state"] == "ACTIVE" and document["trading"]["config_version"] == control.plane.read().config_version
+        components = document["components"]
+        assert {name: components[name]["version"] for name in versions} == versions
+        assert set(components) == {"api", "workers", "ui", "market_data", "broker", "risk_manager", "scanner",
+                                   "strategy_allocator", "analytics_pipeline"}
+        assert all(entry["status"] == "healthy" for entry in components.values())
+        # a peer that goes away is reported missing, within the peer timeout
+        stop(platform["workers"].process)
+        started = time.monotonic()
+        document = httpx.get(f"{platform['api'].url}/health").json()
+        assert time.monotonic() - started < 2
+        assert document["components"]["workers"]["status"] == "missing"
+        assert document["components"]["broker"]["status"] == "missing"
+    finally:
+        stop_all([launched.process for launched in platform.values()])
+
+
+def test_refuses_to_start_in_a_mode_other_than_the_control_state(control: Control) -> None:
+    control.publish(sample_environment("paper"))
+    process = spawn("api", "1.0.0", "live", "--prefix", control.prefix, env=REDIS)
+    try:
+        code = process.wait(30)
+        err = process.stderr.read() if process.stderr else ""
+    finally:
+        stop(process)
+    assert code == 1
+    assert "refusing to start the api in mode 'live': the control state says mode 'paper'" in err
+    assert "Traceback" not in err
+
+
+def test_starts_without_a_control_state_but_does_not_trade(control: Control) -> None:
+    launched = launch("api", "1.0.0", "paper", "--prefix", control.prefix, env=REDIS)  # nothing published
+    try:
+        refused = httpx.post(f"{launched.url}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1})
+        assert refused.status_code == 503 and "is missing: not trading" in refused.json()["message"]
+        control.publish(sample_environment("paper"))  # the state appears: trading starts, no restart
+        assert httpx.post(f"{launched.url}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1}).status_code == 201
+    finally:
+        stop(launched.process)
+
+
+def test_sigterm_stops_it_cleanly() -> None:
+    launched = launch("ui", "1.0.0", "paper")
+    launched.process.send_signal(signal.SIGTERM)
+    assert launched.process.wait(5) == 0
+    stop(launched.process)
+
+
+@pytest.mark.parametrize("how", ["at_start", "at_run_time"])
+def test_crash_fault_exits_with_status_1(how: str) -> None:
+    if how == "at_start":
+        launched = launch("workers", "1.0.0", "paper", "--fault", "crash=0.3")
+    else:
+        launched = launch("workers", "1.0.0", "paper")
+        answer = httpx.post(f"{launched.url}/_sandbox/faults", json={"fault": "crash"})
+        assert answer.status_code == 202
+    try:
+        assert launched.process.wait(5) == 1
+    finally:
+        stop(launched.process)
+
+
+def test_binds_only_to_loopback() -> None:
+    launched = launch("ui", "1.0.0", "local")
+    try:
+        port = int(launched.url.rsplit(":", 1)[1])
+        assert launched.url.startswith("http://127.0.0.1:")
+        addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1", "127.0.1.1"}
+        for address in addresses:  # any non-loopback address of this machine: nothing listens there
+            with pytest.raises(OSError), socket.create_connection((address, port), timeout=1):
+                pass
+    finally:
+        stop(launched.process)
+
+
+def test_a_busy_port_is_a_clear_error_not_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", "ui", "--version", "1.0.0",
+                               "--mode", "paper", "--port", str(port)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--fault", "explode"], "unknown fault 'explode'"),
+        (["--fault", "slow=forever"], "not a number of seconds"),
+        (["--peer", "workers=http://10.0.0.1:80"], "only the api component has peers"),
+        (["--version", "1.0.0;rm"], "letters, digits"),
+        (["--prefix", "qm:"], "--redis-url needs"),
+    ],
+)
+def test_bad_start_options_exit_2(args: list[str], message: str) -> None:
+    argv = [sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", "ui", "--version", "1.0.0", "--mode", "paper", *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QM_SANDBOX_")}
+    if args[0] == "--prefix":
+        argv[argv.index("--prefix") - 0:argv.index("--prefix") + 2] = []
+        argv += ["--redis-url", "redis://127.0.0.1:6379/0"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_api_accepts_only_loopback_peers() -> None:
+    with pytest.raises(LaunchFailed, match="loopback only"):
+        launch("api", "1.0.0", "paper", "--peer", "workers=http://192.0.2.1:80")
+
+
+def test_local_without_redis_reads_the_control_state_from_the_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = open_store(url)
+    local = sample_environment("local")
+    store_control(store, "local").write(control_from_environment(local, trading=TradingState.ACTIVE, reason="t", changed_by="t", now=datetime.now(UTC)))
+    launched = launch("api", "1.0.0", "local", "--environment", "local", env={"QM_SANDBOX_STORE_URL": url})
+    try:
+        assert httpx.post(f"{launched.url}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1}).status_code == 201
+        store_control(store, "local").set_trading(TradingState.HALTED, "operator", "dana")
+        assert httpx.post(f"{launched.url}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1}).json()["error"] == "halted"
+    finally:
+        stop(launched.process)
+        store.close()
+
+
+def test_no_secret_in_anything_it_writes_or_serves() -> None:
+    """A Redis URL whose password is a canary, to a port where nothing listens: the sandbox
+    serves (not trading) and neither its output nor any answer holds the password."""
+    canary = "canary-" + os.urandom(8).hex()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    launched = launch("api", "1.0.0", "paper", "--prefix", "qm:canary:", env={"QM_SANDBOX_REDIS_URL": f"redis://user:{canary}@127.0.0.1:{port}/0"})
+    try:
+        served = [httpx.get(f"{launched.url}{path}").text for path in ("/health", "/api/risk", "/api/settings", "/_sandbox/faults")]
+        served.append(httpx.post(f"{launched.url}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1}).text)
+        assert "not trading" in served[0]
+        launched.process.send_signal(signal.SIGTERM)
+        out, err = launched.process.communicate(timeout=10)
+    finally:
+        stop(launched.process)
+    assert "not trading" in err  # (the "listening on" line was read by launch)
+    for text in (*served, out, err):
+        assert canary not in text
