@@ -1,0 +1,178 @@
+"""Health, smoke and safety checks against real sandbox processes (real HTTP, real Redis)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox"))
+
+from sandbox_platform import RELEASE, REDIS_URL, Platform, local_platform, paper_platform, sample_environment  # noqa: E402,F401
+
+from quantmatrix.runtime.checks import CHECKS, CheckResult, CheckSettings, Target, run_checks  # noqa: E402
+from quantmatrix.runtime.control import TradingState  # noqa: E402
+
+FAST = CheckSettings(timeout_seconds=2, retries=0, backoff_seconds=0, deadline_seconds=5)
+
+
+def redis_probe() -> None:
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def postgres_probe() -> None:
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def target(platform: Platform, **changes: object) -> Target:
+    options: dict[str, object] = {"api_url": platform.api, "ui_url": platform.ui, "redis": redis_probe, "postgres": postgres_probe,
+                                  "expected_versions": {"api": RELEASE, "workers": RELEASE, "ui": RELEASE}}
+    return Target(**{**options, **changes})  # type: ignore[arg-type]
+
+
+def by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
+    return {result.name: result for result in results}
+
+
+@pytest.fixture
+def paper(paper_platform: Platform) -> Platform:
+    paper_platform.reset()
+    return paper_platform
+
+
+def test_a_healthy_paper_platform_passes_every_check(paper: Platform) -> None:
+    results = run_checks(target(paper), paper.environment, FAST)
+    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
+    assert failed == []
+    names = [r.name for r in results]
+    assert names == [n for n in CHECKS if n not in ("smoke.momentum_radar", "smoke.watchlist")]  # local only (§7)
+    for result in results:
+        assert (result.status == "healthy") == (result.category == "health")
+        assert result.duration_seconds >= 0 and result.message
+    assert "probe orders refused (AMC, GME)" in by_name(results)["safety.blocked_symbols_enforced"].message
+
+
+def test_local_adds_radar_and_watchlist_and_skips_services_it_does_not_require(local_platform: Platform) -> None:
+    local_platform.reset()
+    results = by_name(run_checks(Target(local_platform.api, local_platform.ui), local_platform.environment, FAST))
+    assert "health.redis" not in results and "health.postgres" not in results  # local: required: false
+    assert results["smoke.momentum_radar"].passed and results["smoke.watchlist"].passed
+    assert all(r.passed for r in results.values()), [r for r in results.values() if not r.passed]
+    assert results["safety.blocked_symbols_enforced"].message == "no blocked symbols configured"
+
+
+def test_checks_pass_while_trading_is_halted_and_blocked_symbols_are_still_proven(paper: Platform) -> None:
+    paper.control.plane.set_trading(TradingState.HALTED, "deploying", "reconciler")
+    results = by_name(run_checks(target(paper), paper.environment, FAST))
+    assert results["safety.blocked_symbols_enforced"].passed, results["safety.blocked_symbols_enforced"].message
+
+
+def test_required_services_without_a_probe_or_unreachable_are_missing(paper: Platform) -> None:
+    def refused() -> None:
+        with socket.create_connection(("127.0.0.1", free_port()), timeout=1):
+            pass
+
+    results = by_name(run_checks(target(paper, redis=None, postgres=refused), paper.environment, FAST, names=["health.redis", "health.postgres"]))
+    assert results["health.redis"].status == "missing" and "no connection" in results["health.redis"].message
+    assert results["health.postgres"].status == "missing" and "unreachable (ConnectionRefusedError)" in results["health.postgres"].message
+
+
+def test_an_api_that_is_not_there_is_missing_everywhere_never_healthy(paper: Platform) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    results = run_checks(Target(nowhere, nowhere, redis_probe, postgres_probe), paper.environment, FAST)
+    http_checks = [r for r in results if r.name not in ("health.redis", "health.postgres")]
+    assert http_checks and not any(r.passed for r in http_checks)
+    assert by_name(results)["health.api"].status == "missing"
+    assert "unreachable" in by_name(results)["health.broker"].message
+
+
+def test_unreadable_control_state_fails_health_and_safety(paper: Platform) -> None:
+    paper.control.wipe()
+    results = by_name(run_checks(target(paper), paper.environment, FAST))
+    assert results["health.api"].status == "degraded" and "not trading" in results["health.api"].message
+    assert not results["safety.risk_limits_loaded"].passed
+    assert not results["safety.blocked_symbols_enforced"].passed
+
+
+def test_risk_limits_differing_from_the_desired_state_fail(paper: Platform) -> None:
+    paper.control.publish(paper.environment, risk_limits={**paper.control.plane.read().risk_limits, "max_daily_loss": 9999})
+    result = by_name(run_checks(target(paper), paper.environment, FAST, names=["safety.risk_limits_loaded"]))["safety.risk_limits_loaded"]
+    assert not result.passed and "max_daily_loss is 9999" in result.message and "configured 5000" in result.message
+
+
+def test_a_blocked_symbol_missing_from_the_loaded_list_fails(paper: Platform) -> None:
+    paper.control.publish(paper.environment, blocked_symbols=("GME",))
+    result = run_checks(target(paper), paper.environment, FAST, names=["safety.blocked_symbols_enforced"])[0]
+    assert not result.passed and "not loaded: AMC" in result.message and "a probe order for blocked symbol AMC was accepted" in result.message
+
+
+def test_positions_and_orders_the_caller_expects_pass_others_fail(paper: Platform) -> None:
+    import httpx
+
+    httpx.post(f"{paper.api}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 2}).raise_for_status()
+    opened = httpx.post(f"{paper.api}/api/orders", json={"symbol": "MSFT", "side": "buy", "quantity": 1, "type": "limit", "limit_price": 1}).json()["order"]
+    names = ["safety.no_unexpected_positions", "safety.no_unexpected_orders"]
+    unexpected = by_name(run_checks(target(paper), paper.environment, FAST, names=names))
+    assert "unexpected positions: AAPL 2.0" in unexpected["safety.no_unexpected_positions"].message
+    assert f"unexpected open orders: {opened['id']} (MSFT)" in unexpected["safety.no_unexpected_orders"].message
+    expected = run_checks(target(paper, expected_positions={"AAPL": 2}, expected_orders=frozenset({opened["id"]})), paper.environment, FAST, names=names)
+    assert all(r.passed for r in expected), expected
+
+
+def test_retries_back_off_exponentially_with_the_sleep_passed_in(paper: Platform) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    settings = CheckSettings(timeout_seconds=1, retries=3, backoff_seconds=0.5, deadline_seconds=5)
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    result = run_checks(Target(nowhere), paper.environment, settings, names=["health.api"], sleep=sleep)[0]
+    assert slept == [0.5, 1.0, 2.0]  # three retries, doubling; no real time spent
+    assert result.status == "missing" and result.duration_seconds < 1
+
+
+def test_a_check_without_a_verdict_by_its_deadline_fails(paper: Platform) -> None:
+    import httpx
+
+    httpx.post(f"{paper.api}/_sandbox/faults", json={"fault": "slow=2"}).raise_for_status()
+    settings = CheckSettings(timeout_seconds=10, retries=0, backoff_seconds=0, deadline_seconds=0.3)
+    result = run_checks(target(paper), paper.environment, settings, names=["smoke.settings"])[0]
+    assert not result.passed and "no verdict within the 0.3 s deadline" in result.message
+    assert result.duration_seconds < 1.5
+
+
+def test_unknown_check_names_are_refused(paper: Platform) -> None:
+    with pytest.raises(KeyError, match="health.nope"):
+        run_checks(target(paper), paper.environment, FAST, names=["health.nope"])
+
+
+def test_every_guide_section_12_item_is_a_named_check() -> None:
+    guide = {
+        "health": ["api", "redis", "postgres", "market_data", "broker", "risk_manager", "scanner", "strategy_allocator", "analytics_pipeline"],
+        "smoke": ["ui_loads", "account_summary", "orders", "positions", "risk", "settings", "momentum_radar", "watchlist"],
+        "safety": ["mode_displayed", "no_unexpected_positions", "no_unexpected_orders", "blocked_symbols_enforced", "risk_limits_loaded"],
+    }
+    for category, names in guide.items():
+        for name in names:
+            assert CHECKS[f"{category}.{name}"].category == category
