@@ -128,6 +128,9 @@ class Handler(BaseHTTPRequestHandler):
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    # the checks open ~20 connections at once: with the default backlog of 5 the kernel drops
+    # SYNs and clients retry after 1 s (measured: p95 1.1 s → see bench/README.md)
+    request_queue_size = 128
 
     def __init__(self, sandbox: Sandbox, port: int) -> None:
         self.sandbox = sandbox
