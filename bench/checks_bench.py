@@ -32,7 +32,6 @@ from quantmatrix.runtime.control import TradingState, control_from_environment, 
 from quantmatrix.sandbox.launch import launch_platform, stop_all  # noqa: E402
 
 REDIS_URL = os.environ.get("QM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-RELEASE = "2026.11.1"
 
 
 def main() -> None:
@@ -40,18 +39,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--environment", default="paper", choices=["paper", "local", "live", "backtest"])
     options = parser.parse_args()
-    environment = load(str(ROOT)).environments[options.environment]
+    state = load(str(ROOT))
+    environment = state.environments[options.environment]
+    versions = state.releases[environment.spec.release].spec.components.model_dump()
     client = redis.Redis.from_url(REDIS_URL)
     prefix = f"qm:bench:{uuid.uuid4().hex[:8]}:"
     plane = redis_control(client, prefix)
     plane.write(control_from_environment(environment, trading=TradingState.ACTIVE, reason="bench", changed_by="bench", now=datetime.now(UTC)))
     started = time.perf_counter()
-    platform = launch_platform(RELEASE, environment.spec.mode.value, "--prefix", prefix, "--banner", environment.spec.ui.banner,
+    platform = launch_platform(versions, environment.spec.mode.value, "--prefix", prefix, "--banner", environment.spec.ui.banner,
                                env={"QM_SANDBOX_REDIS_URL": REDIS_URL})
     print(f"sandbox up (3 processes) in {time.perf_counter() - started:.2f} s")
     try:
         target = Target(platform["api"].url, platform["ui"].url, redis=client.ping,
-                        expected_versions={"api": RELEASE, "workers": RELEASE, "ui": RELEASE})
+                        expected_versions=versions)
         # PostgreSQL is not part of the sandbox: the bench measures the HTTP checks and Redis.
         names = None
         if environment.spec.postgres.required:

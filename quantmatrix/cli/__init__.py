@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "release": "quantmatrix.cli.release:release",
     "promote": "quantmatrix.cli.promote:promote",
     "sandbox": "quantmatrix.cli.sandbox:sandbox",
+    "checks": "quantmatrix.cli.checks:checks",
 }
 
 

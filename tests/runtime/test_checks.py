@@ -8,34 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox"))
 
-from sandbox_platform import RELEASE, REDIS_URL, Platform, local_platform, paper_platform, sample_environment  # noqa: E402,F401
+from sandbox_platform import REDIS_URL, ROOT, Platform, local_platform, paper_platform, sample_environment  # noqa: E402,F401
 
-from quantmatrix.runtime.checks import CHECKS, CheckResult, CheckSettings, Target, run_checks  # noqa: E402
+from quantmatrix.runtime.checks import CHECKS, CheckResult, CheckSettings, Target, probes, run_checks  # noqa: E402
 from quantmatrix.runtime.control import TradingState  # noqa: E402
 
 FAST = CheckSettings(timeout_seconds=2, retries=0, backoff_seconds=0, deadline_seconds=5)
 
 
-def redis_probe() -> None:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        client.ping()
-    finally:
-        client.close()
-
-
-def postgres_probe() -> None:
-    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", connect_args={"connect_timeout": 2})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    finally:
-        engine.dispose()
+redis_probe = probes.redis_probe(REDIS_URL)
+postgres_probe = probes.postgres_probe("postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def free_port() -> int:
@@ -46,7 +31,7 @@ def free_port() -> int:
 
 def target(platform: Platform, **changes: object) -> Target:
     options: dict[str, object] = {"api_url": platform.api, "ui_url": platform.ui, "redis": redis_probe, "postgres": postgres_probe,
-                                  "expected_versions": {"api": RELEASE, "workers": RELEASE, "ui": RELEASE}}
+                                  "expected_versions": platform.versions}
     return Target(**{**options, **changes})  # type: ignore[arg-type]
 
 
@@ -176,3 +161,26 @@ def test_every_guide_section_12_item_is_a_named_check() -> None:
     for category, names in guide.items():
         for name in names:
             assert CHECKS[f"{category}.{name}"].category == category
+
+
+def test_qm_checks_cli(paper: Platform, qm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QM_CHECKS_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("QM_CHECKS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    code, out, err = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui)
+    assert code == 0, out + err
+    assert "PASS health.redis [healthy]" in out and "PASS safety.mode_displayed" in out and out.rstrip().endswith("22 passed, 0 failed")
+    assert "PASS health.versions [healthy]" in out and "api 3.3.1" in out
+    import httpx
+
+    httpx.post(f"{paper.ui}/_sandbox/faults", json={"fault": "wrong_mode"}).raise_for_status()
+    code, out, _ = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui, "--format", "json", "--check", "safety.mode_displayed")
+    assert code == 1 and '"passed": false' in out and "the UI banner says" in out
+
+
+def test_qm_checks_cli_exit_codes(paper: Platform, qm: Callable[..., tuple[int, str, str]]) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    assert qm("checks", "paper", ROOT, "--api-url", nowhere, "--ui-url", nowhere, "--check", "health.api")[0] == 3
+    code, _, err = qm("checks", "nope", ROOT)
+    assert code == 2 and "no environment 'nope'" in err
+    code, _, err = qm("checks", "paper", ROOT, "--check", "health.nope")
+    assert code == 2 and "unknown check(s) health.nope" in err

@@ -34,7 +34,7 @@ CASES = [
     ("workers", "risk_manager_down", "health.risk_manager", "risk manager not answering"),
     ("api", "slow=1.5", "health.api", "no answer within 1 s"),
     ("workers", "slow=1.5", "health.broker", "did not answer within"),
-    ("api", "wrong_version=9.9.9", "health.versions", "api reports 9.9.9, expected 2026.11.1"),
+    ("api", "wrong_version=9.9.9", "health.versions", "api reports 9.9.9, expected 3.3.1"),
     ("workers", "wrong_version=9.9.9", "health.versions", "workers reports 9.9.9"),
     ("ui", "wrong_version=9.9.9", "health.versions", "ui reports 9.9.9"),
     ("ui", "unhealthy", "smoke.ui_loads", "UI: HTTP 503"),
@@ -64,7 +64,7 @@ def paper(paper_platform: Platform) -> Platform:
 
 @pytest.mark.parametrize("component, fault, check, words", CASES, ids=[f"{c}:{f}" for c, f, _, _ in CASES])
 def test_fault_fails_its_check(paper: Platform, component: str, fault: str, check: str, words: str) -> None:
-    target = Target(paper.api, paper.ui, expected_versions={"api": RELEASE, "workers": RELEASE, "ui": RELEASE})
+    target = Target(paper.api, paper.ui, expected_versions=paper.versions)
     before = {r.name: r for r in run_checks(target, paper.environment, SETTINGS, names=[check])}
     assert before[check].passed, before[check].message  # the check passes until the fault is set
     httpx.post(f"{paper.processes[component].url}/_sandbox/faults", json={"fault": fault}).raise_for_status()

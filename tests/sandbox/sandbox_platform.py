@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from quantmatrix.model import Environment
+from quantmatrix.repo.loader import DesiredState
 from quantmatrix.runtime.control import ControlPlane, ControlState, TradingState, control_from_environment, redis_control
 from quantmatrix.sandbox.launch import Launched, launch_platform, stop_all
 
@@ -30,11 +31,21 @@ RELEASE = "2026.11.1"
 
 
 @cache
-def sample_environment(name: str) -> Environment:
-    """An environment of the sample repository, as the reconciler would see it."""
+def _sample() -> DesiredState:
     from quantmatrix.repo.loader import load
 
-    return load(str(ROOT)).environments[name]
+    return load(str(ROOT))
+
+
+def sample_environment(name: str) -> Environment:
+    """An environment of the sample repository, as the reconciler would see it."""
+    return _sample().environments[name]
+
+
+def release_versions(name: str) -> dict[str, str]:
+    """api/workers/ui → the version the environment's release pins."""
+    state = _sample()
+    return dict(state.releases[state.environments[name].spec.release].spec.components.model_dump())
 
 
 def redis_or_skip() -> redis.Redis:
@@ -81,6 +92,7 @@ class Platform:
     environment: Environment
     control: Control
     processes: dict[str, Launched]
+    versions: dict[str, str]  # what each component runs (the release's pins)
 
     @property
     def api(self) -> str:
@@ -102,9 +114,11 @@ class Platform:
         self.control.publish(self.environment)
 
 
-def start_platform(environment_name: str, versions: str | dict[str, str] = RELEASE) -> Iterator[Platform]:
-    """Generator for a fixture: the platform of a sample environment, stopped at the end."""
+def start_platform(environment_name: str) -> Iterator[Platform]:
+    """Generator for a fixture: the platform of a sample environment at its release's
+    component versions, stopped at the end."""
     client = redis_or_skip()
+    versions = release_versions(environment_name)
     environment = sample_environment(environment_name)
     control = new_control(client)
     control.publish(environment)
@@ -112,7 +126,7 @@ def start_platform(environment_name: str, versions: str | dict[str, str] = RELEA
     try:
         processes = launch_platform(versions, environment.spec.mode.value, "--prefix", control.prefix,
                                     "--banner", environment.spec.ui.banner, env={"QM_SANDBOX_REDIS_URL": REDIS_URL})
-        yield Platform(environment, control, processes)
+        yield Platform(environment, control, processes, versions)
     finally:
         stop_all([launched.process for launched in processes.values()])
         control.wipe()
