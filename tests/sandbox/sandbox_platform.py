@@ -3,7 +3,7 @@
 Imported by tests/sandbox/conftest.py and by tests/runtime/test_checks*.py (which put this
 folder on sys.path: the suite uses importlib mode). Every process is started with --port 0
 (a free port it reports) and stopped by pid in a finalizer, whatever the outcome; every
-test's control keys live under their own prefix and are deleted afterwards.
+platform's or test's control keys live under their own prefix and are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -133,14 +133,33 @@ def start_platform(environment_name: str) -> Iterator[Platform]:
         client.close()
 
 
-@pytest.fixture(scope="module")
-def paper_platform() -> Iterator[Platform]:
-    yield from start_platform("paper")
+_SHARED: dict[str, Platform] = {}
 
 
-@pytest.fixture(scope="module")
-def local_platform() -> Iterator[Platform]:
-    yield from start_platform("local")
+def shared_platform(config: pytest.Config, name: str) -> Platform:
+    """One platform per environment for the whole run (starting three processes costs
+    seconds on a busy machine), shared by tests/sandbox and tests/runtime, which reset it
+    before use. It is stopped when the session ends (`config.add_cleanup`), whatever the outcome."""
+    if name not in _SHARED:
+        running = start_platform(name)
+        _SHARED[name] = next(running)
+
+        def finish() -> None:
+            _SHARED.pop(name, None)
+            next(running, None)  # runs start_platform's finally: stop by pid, delete the keys
+
+        config.add_cleanup(finish)
+    return _SHARED[name]
+
+
+@pytest.fixture
+def paper_platform(request: pytest.FixtureRequest) -> Platform:
+    return shared_platform(request.config, "paper")
+
+
+@pytest.fixture
+def local_platform(request: pytest.FixtureRequest) -> Platform:
+    return shared_platform(request.config, "local")
 
 
 @pytest.fixture
