@@ -19,14 +19,18 @@ from quantmatrix.errors import ConfigError, ExitCode, Problem
 @click.option("--ui-url", default=None, help="URL of the UI (default: the environment's ui.url).")
 @click.option("--check", "names", multiple=True, metavar="NAME", help="Run only these checks (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--store-url", envvar="QM_CHECKS_STORE_URL", default=None,
+              help="Record the results in this state store (prefer the env var: the URL holds credentials).")
+@click.option("--deployment", "deployment_id", default=None, help="With --store-url: the deployment the results belong to.")
 def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui_url: str | None,
-           names: tuple[str, ...], fmt: str) -> None:
+           names: tuple[str, ...], fmt: str, store_url: str | None, deployment_id: str | None) -> None:
     """Run the guide's §12 checks for ENVIRONMENT. Exit 0 all pass, 1 some fail, 3 the API is unreachable.
 
     Each component must run the version its release pins (health.versions).
 
     Redis and PostgreSQL are probed when QM_CHECKS_REDIS_URL / QM_CHECKS_POSTGRES_URL are set
-    (environment variables: URLs hold credentials); a required service without one fails."""
+    (environment variables: URLs hold credentials); a required service without one fails.
+    With --store-url the results are recorded in the state store (check_results)."""
     from quantmatrix.repo.loader import load
     from quantmatrix.runtime.checks import CHECKS, Target, run_checks
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
@@ -50,6 +54,14 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
         expected_versions=release.spec.components.model_dump() if release is not None else {},
     )
     results = run_checks(target, desired, names=names or None)  # settings: the defaults until the runtime section maps onto them
+    if store_url:
+        from quantmatrix.runtime.store import open_store, record_check_results
+
+        store = open_store(store_url)
+        try:
+            record_check_results(store, environment, results, deployment_id)
+        finally:
+            store.close()
     echo(render_json(results) if fmt == "json" else render_text(results))
     api = next((r for r in results if r.name == "health.api"), None)
     if api is not None and api.status == "missing":

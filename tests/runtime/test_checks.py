@@ -184,3 +184,70 @@ def test_qm_checks_cli_exit_codes(paper: Platform, qm: Callable[..., tuple[int, 
     assert code == 2 and "no environment 'nope'" in err
     code, _, err = qm("checks", "paper", ROOT, "--check", "health.nope")
     assert code == 2 and "unknown check(s) health.nope" in err
+
+
+def test_qm_checks_records_the_results_in_the_store(paper: Platform, qm: Callable[..., tuple[int, str, str]], tmp_path: Path) -> None:
+    from quantmatrix.runtime.store import open_store
+    from quantmatrix.runtime.store.events import list_check_results
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    code, out, err = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui, "--store-url", url,
+                        "--check", "health.api", "--check", "safety.mode_displayed")
+    assert code == 0, out + err
+    store = open_store(url)
+    try:
+        rows = list_check_results(store, "paper")
+    finally:
+        store.close()
+    assert [(r.name, r.category, r.status, r.passed) for r in rows] == [
+        ("health.api", "health", "healthy", True), ("safety.mode_displayed", "safety", None, True)]
+
+
+def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Platform) -> None:
+    """A stand-in for a service that lies and attacks: escape sequences and bidi overrides in
+    every string it returns. The checks fail, and their messages are inert."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    evil = "\x1b[2J\x1b]0;pwned\x07\u202eLIVE\r\nFAKE: PASS"
+
+    class Hostile(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            entry = {"status": "degraded", "message": evil, "mode": evil, "version": evil}
+            body = {"status": "healthy", "mode": evil, "components": {name: entry for name in ("api", "workers", "ui", "broker", evil)},
+                    "positions": [{"symbol": evil, "quantity": evil}], "orders": [{"id": evil, "symbol": evil, "status": "open"}],
+                    "limits": {"max_order_notional": evil}, "in_sync": False, "mismatches": [{"symbol": evil}]}
+            if self.path == "/":
+                data, kind = f'<div id="mode-banner" data-mode="{evil}">{evil}</div>'.encode(), "text/html"
+            else:
+                data, kind = json.dumps(body).encode(), "application/json"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            data = json.dumps({"error": evil, "message": evil}).encode()
+            self.send_response(418)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        results = run_checks(Target(url, url, expected_versions={"api": "3.3.1"}), paper.environment, FAST)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert results and not any(r.passed for r in results if r.name.startswith(("health.api", "health.broker", "safety.")))
+    for result in results:
+        assert all(ch.isprintable() for ch in result.message), (result.name, result.message)

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any, cast
 
 from quantmatrix.runtime.checks.outcome import Assess, Outcome
-from quantmatrix.runtime.checks.probe import Context, Probe, describe
+from quantmatrix.runtime.checks.probe import Context, Probe, describe, inert
 from quantmatrix.runtime.checks.result import HealthStatus
 
 STATUSES: tuple[HealthStatus, ...] = ("healthy", "progressing", "degraded", "missing")
@@ -40,8 +40,8 @@ def component(name: str) -> Assess:
             return Outcome.health("missing", f"{name} is not in the API's /health report")
         status = entry.get("status")
         if status not in STATUSES:
-            return Outcome.health("degraded", f"{name} reports an unknown status {str(status)[:40]!r}")
-        message = str(entry.get("message") or status)[:300]
+            return Outcome.health("degraded", f"{name} reports an unknown status {inert(status, 40)!r}")
+        message = inert(entry.get("message") or status, 300)
         return Outcome.health(cast(HealthStatus, status), f"{name}: {message}")
 
     return assess
@@ -87,7 +87,7 @@ async def versions(ctx: Context) -> Outcome:
         entry = entries.get(name) if isinstance(entries, dict) else None
         reported = entry.get("version") if isinstance(entry, dict) else None
         if reported != expected:
-            wrong.append(f"{name} reports {str(reported)[:40] if reported is not None else 'no version'}, expected {expected}")
+            wrong.append(f"{name} reports {inert(reported, 40) if reported is not None else 'no version'}, expected {expected}")
     if wrong:
         return Outcome.health("degraded", "; ".join(wrong))
     return Outcome.health("healthy", ", ".join(f"{n} {v}" for n, v in sorted(ctx.target.expected_versions.items())))

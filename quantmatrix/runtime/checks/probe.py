@@ -93,6 +93,13 @@ class Context:
             return Answer(response.status_code, None, problem=f"HTTP {response.status_code} and the body is not JSON")
 
 
+def inert(value: object, limit: int = 200) -> str:
+    """Text a service sent, made safe to print and store: one line, no control or bidi
+    characters (a hostile service must not rewrite the operator's terminal), bounded."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(value)[:limit])
+    return text + ("…" if len(str(value)) > limit else "")
+
+
 def describe(answer: Answer, what: str) -> str:
     """One line on why `answer` is not usable for `what`."""
     if answer.status is None:
@@ -100,4 +107,4 @@ def describe(answer: Answer, what: str) -> str:
     if answer.problem:
         return f"{what}: {answer.problem}"
     message = answer.body.get("message") if isinstance(answer.body, dict) else None
-    return f"{what}: HTTP {answer.status}" + (f" ({str(message)[:200]})" if message else "")
+    return f"{what}: HTTP {answer.status}" + (f" ({inert(message)})" if message else "")

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from quantmatrix.runtime.checks.outcome import Outcome
-from quantmatrix.runtime.checks.probe import Context, describe
+from quantmatrix.runtime.checks.probe import Context, describe, inert
 from quantmatrix.runtime.checks.uipage import find_banner
 
 RISK_FIELDS = ("max_order_notional", "max_position_notional", "max_gross_exposure", "max_daily_loss", "max_orders_per_minute")
@@ -24,11 +24,11 @@ async def mode_displayed(ctx: Context) -> Outcome:
         problems.append(describe(health, "API /health") if health.status is None else "API /health: not a health report")
     else:
         if health.body.get("mode") != mode:
-            problems.append(f"API /health reports mode {str(health.body.get('mode'))[:20]!r}, expected {mode!r}")
+            problems.append(f"API /health reports mode {inert(health.body.get('mode'), 20)!r}, expected {mode!r}")
         components = health.body.get("components")
         for name, entry in sorted(components.items()) if isinstance(components, dict) else []:
             if isinstance(entry, dict) and "mode" in entry and entry["mode"] != mode:
-                problems.append(f"{name} reports mode {str(entry['mode'])[:20]!r}, expected {mode!r}")
+                problems.append(f"{inert(name, 40)} reports mode {inert(entry['mode'], 20)!r}, expected {mode!r}")
     if not ctx.target.ui_url:
         problems.append("no UI URL given: the banner cannot be checked")
     else:
@@ -41,9 +41,9 @@ async def mode_displayed(ctx: Context) -> Outcome:
             problems.append("the UI shows no mode banner (exactly one #mode-banner expected)")
         else:
             if " ".join(banner.text.split()) != " ".join(expected.split()):
-                problems.append(f"the UI banner says {banner.text[:80]!r}, expected {expected!r}")
+                problems.append(f"the UI banner says {inert(banner.text, 80)!r}, expected {expected!r}")
             if banner.mode is not None and banner.mode != mode:
-                problems.append(f"the UI banner is marked mode {banner.mode[:20]!r}, expected {mode!r}")
+                problems.append(f"the UI banner is marked mode {inert(banner.mode, 20)!r}, expected {mode!r}")
     if problems:
         return Outcome(False, "; ".join(problems))
     return Outcome(True, f"mode {mode!r} in the API's /health, every component, and the UI banner")
@@ -62,9 +62,9 @@ async def no_unexpected_positions(ctx: Context) -> Outcome:
     if rows is None:
         return Outcome(False, describe(answer, "positions (/api/positions)") if answer.status != 200 else "positions: not a list of positions")
     expected = {symbol.upper(): quantity for symbol, quantity in ctx.target.expected_positions.items()}
-    held = {str(row.get("symbol")).upper(): row.get("quantity") for row in rows}
+    held = {inert(row.get("symbol"), 20).upper(): row.get("quantity") for row in rows}
     blocked = {s.upper() for s in ctx.environment.spec.blocked_symbols}
-    unexpected = [f"{symbol} {quantity}" for symbol, quantity in sorted(held.items())
+    unexpected = [f"{symbol} {inert(quantity, 20)}" for symbol, quantity in sorted(held.items())
                   if not _same(quantity, expected.get(symbol, 0.0)) or symbol in blocked]
     missing = [f"{symbol} {quantity:g}" for symbol, quantity in sorted(expected.items()) if symbol not in held and quantity]
     if unexpected or missing:
@@ -80,7 +80,7 @@ async def no_unexpected_orders(ctx: Context) -> Outcome:
     if rows is None:
         return Outcome(False, describe(answer, "orders (/api/orders)") if answer.status != 200 else "orders: not a list of orders")
     open_orders = [row for row in rows if row.get("status") not in ("filled", "cancelled", "rejected")]
-    unexpected = [f"{str(row.get('id'))[:40]} ({str(row.get('symbol'))[:12]})" for row in open_orders if row.get("id") not in ctx.target.expected_orders]
+    unexpected = [f"{inert(row.get('id'), 40)} ({inert(row.get('symbol'), 12)})" for row in open_orders if row.get("id") not in ctx.target.expected_orders]
     if unexpected:
         return Outcome(False, f"unexpected open orders: {', '.join(unexpected[:10])}")
     return Outcome(True, f"{len(open_orders)} open order(s), all expected")
@@ -132,7 +132,7 @@ async def risk_limits_loaded(ctx: Context) -> Outcome:
     if not isinstance(limits, dict):
         return Outcome(False, describe(answer, "risk limits (/api/risk)") if answer.status != 200 else "/api/risk has no limits")
     risk = ctx.environment.spec.risk
-    wrong = [f"{name} is {limits.get(name, 'missing')}, configured {getattr(risk, name):g}"
+    wrong = [f"{name} is {inert(limits.get(name, 'missing'), 30)}, configured {getattr(risk, name):g}"
              for name in RISK_FIELDS if not _same(limits.get(name), getattr(risk, name))]
     if wrong:
         return Outcome(False, "risk limits not as configured: " + "; ".join(wrong))
@@ -148,6 +148,6 @@ async def reconciliation(ctx: Context) -> Outcome:
     if not body["in_sync"]:
         reported = body.get("mismatches")
         mismatches: list[Any] = reported if isinstance(reported, list) else []
-        shown = ", ".join(f"{m.get('symbol')} ledger {m.get('ledger')} broker {m.get('broker')}" for m in mismatches[:10] if isinstance(m, dict))
+        shown = ", ".join(f"{inert(m.get('symbol'), 20)} ledger {inert(m.get('ledger'), 20)} broker {inert(m.get('broker'), 20)}" for m in mismatches[:10] if isinstance(m, dict))
         return Outcome(False, "positions do not reconcile with the broker" + (f": {shown}" if shown else ""))
     return Outcome(True, "positions and orders reconcile with the broker")
