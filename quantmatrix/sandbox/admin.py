@@ -19,7 +19,7 @@ def send_fault(url: str, fault: str | None, *, clear: bool = False, reset: bool 
         raise ConfigError(Problem("qm sandbox fault", message="give one of FAULT, --clear, --reset"))
     base = f"http://{split.netloc}"
     try:
-        with httpx.Client(timeout=timeout) as client:
+        with httpx.Client(timeout=timeout, trust_env=False) as client:  # loopback: no proxy from the environment
             if reset:
                 answer = client.post(f"{base}/_sandbox/reset", json={})
             elif clear:

@@ -117,10 +117,14 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
     return {key: report.get(key) for key in ("status", "message", "version", "mode", "config_version")}
 
 
+# peers are on loopback: never through a proxy from the environment (http_proxy, ...)
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _fetch(base_url: str, timeout: float) -> dict[str, Any] | str:
     """A peer's report, or why there is none."""
     try:
-        with urllib.request.urlopen(base_url.rstrip("/") + "/health", timeout=timeout) as answer:  # noqa: S310 (loopback only, checked at start)
+        with _OPENER.open(base_url.rstrip("/") + "/health", timeout=timeout) as answer:  # loopback only, checked at start
             body = json.loads(answer.read(65536))
     except urllib.error.HTTPError as error:  # 503 still carries the report
         try:

@@ -42,6 +42,7 @@ def host_name(header: str) -> str:
 class Handler(BaseHTTPRequestHandler):
     server: "SandboxServer"
     protocol_version = "HTTP/1.1"
+    timeout = 15  # seconds an idle or trickling connection may hold its thread
     server_version = "qm-sandbox"
     sys_version = ""
 

@@ -180,3 +180,20 @@ def test_no_secret_in_anything_it_writes_or_serves() -> None:
     assert "not trading" in err  # (the "listening on" line was read by launch)
     for text in (*served, out, err):
         assert canary not in text
+
+
+def test_warming_up_is_progressing_and_many_idle_connections_do_not_stop_it(monkeypatch: pytest.MonkeyPatch, control: Control) -> None:
+    control.publish(sample_environment("paper"))
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # a proxy that is not there: peers must not use it
+    monkeypatch.setenv("no_proxy", "")
+    ui = launch("ui", "2.8.0", "paper")
+    api = launch("api", "3.3.1", "paper", "--warmup", "60", "--peer", f"ui={ui.url}", "--prefix", control.prefix, env=REDIS)
+    try:
+        idle = [socket.create_connection(("127.0.0.1", int(api.url.rsplit(":", 1)[1]))) for _ in range(50)]
+        document = httpx.get(f"{api.url}/health", timeout=5, trust_env=False).json()
+        assert document["components"]["api"]["status"] == "progressing"
+        assert document["components"]["ui"]["status"] == "healthy"  # fetched directly, not through the proxy
+        for connection in idle:
+            connection.close()
+    finally:
+        stop_all([api.process, ui.process])
