@@ -22,11 +22,13 @@ def control_reader(redis_url: str | None, prefix: str | None, store_url: str | N
         if not prefix:
             raise ConfigError(Problem("--prefix", message="--redis-url needs --prefix (the environment's redis.key_prefix)"))
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         from quantmatrix.runtime.control import redis_control
 
-        try:
-            client = redis.Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        try:  # no retries: an order or /health while Redis is down fails closed at once, not after seconds
+            client = redis.Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
         except ValueError:
             raise ConfigError(Problem("--redis-url", message="not a Redis URL (redis://, rediss:// or unix://)")) from None
         return redis_control(client, prefix).read

@@ -251,3 +251,17 @@ def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Plat
     assert results and not any(r.passed for r in results if r.name.startswith(("health.api", "health.broker", "safety.")))
     for result in results:
         assert all(ch.isprintable() for ch in result.message), (result.name, result.message)
+
+
+def test_probes_from_the_objects_the_caller_holds(paper: Platform, tmp_path: Path) -> None:
+    from quantmatrix.runtime.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    names = ["health.redis", "health.postgres"]
+    try:
+        healthy = run_checks(target(paper, redis=paper.control.client.ping, postgres=probes.store_probe(store)), paper.environment, FAST, names=names)
+        assert [(r.name, r.status) for r in healthy] == [("health.redis", "healthy"), ("health.postgres", "healthy")]
+    finally:
+        store.close()
+    result = run_checks(target(paper, redis=probes.redis_probe(f"redis://127.0.0.1:{free_port()}/0")), paper.environment, FAST, names=["health.redis"])[0]
+    assert result.status == "missing" and "unreachable (ConnectionError)" in result.message
