@@ -143,25 +143,28 @@ def momentum_radar(sb: Sandbox, body: Any, arg: str) -> Reply:
 
 
 def watchlist(sb: Sandbox, body: Any, arg: str) -> Reply:
-    return Reply(200, {"symbols": list(sb.watchlist)})
+    with sb.lock:
+        return Reply(200, {"symbols": list(sb.watchlist)})
 
 
 def watch(sb: Sandbox, body: Any, arg: str) -> Reply:
     symbol = body.get("symbol") if isinstance(body, dict) else None
     if not isinstance(symbol, str) or not symbol.isascii() or not symbol.isalnum() or len(symbol) > 12:
         return _error(422, "bad_symbol", "'symbol' must be a ticker such as AAPL")
-    if symbol.upper() not in sb.watchlist:
-        if len(sb.watchlist) >= 200:
-            return _error(422, "watchlist_full", "the watchlist holds at most 200 symbols")
-        sb.watchlist.append(symbol.upper())
-    return Reply(200, {"symbols": list(sb.watchlist)})
+    with sb.lock:
+        if symbol.upper() not in sb.watchlist:
+            if len(sb.watchlist) >= 200:
+                return _error(422, "watchlist_full", "the watchlist holds at most 200 symbols")
+            sb.watchlist.append(symbol.upper())
+        return Reply(200, {"symbols": list(sb.watchlist)})
 
 
 def unwatch(sb: Sandbox, body: Any, arg: str) -> Reply:
-    if arg.upper() not in sb.watchlist:
-        return _error(404, "not_found", "symbol not on the watchlist")
-    sb.watchlist.remove(arg.upper())
-    return Reply(200, {"symbols": list(sb.watchlist)})
+    with sb.lock:
+        if arg.upper() not in sb.watchlist:
+            return _error(404, "not_found", "symbol not on the watchlist")
+        sb.watchlist.remove(arg.upper())
+        return Reply(200, {"symbols": list(sb.watchlist)})
 
 
 def reconciliation(sb: Sandbox, body: Any, arg: str) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Sandbox:
     watchlist: list[str] = field(default_factory=lambda: ["AAPL", "MSFT"])
     started: float = field(default_factory=time.monotonic)
     clock: Callable[[], float] = time.monotonic
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards the watchlist
 
     def control(self) -> Control:
         return read_control(self.reader)
@@ -59,4 +61,5 @@ class Sandbox:
         """Back to a fresh start: no faults, an empty book, the default watchlist."""
         self.faults.clear()
         self.broker.reset()
-        self.watchlist = ["AAPL", "MSFT"]
+        with self.lock:
+            self.watchlist = ["AAPL", "MSFT"]
