@@ -59,6 +59,16 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
+        try:
+            self._route(method)
+        except Exception as error:  # one bad request never takes the process down or prints a traceback
+            self.close_connection = True
+            try:
+                self._send(Reply(500, {"error": "internal", "message": f"the sandbox failed on this request ({type(error).__name__})"}))
+            except OSError:
+                pass
+
+    def _route(self, method: str) -> None:
         sandbox = self.server.sandbox
         path = urlsplit(self.path).path
         if host_name(self.headers.get("Host") or "") not in LOOPBACK_HOSTS:
@@ -71,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(parsed)
                 return
             body = parsed
-        elif int(self.headers.get("Content-Length") or 0):
+        elif (self.headers.get("Content-Length") or "0").strip() != "0" or self.headers.get("Transfer-Encoding"):
             self._send(Reply(400, {"error": "bad_request", "message": "this method takes no body"}))
             return
         admin = path.startswith("/_sandbox/")
@@ -102,7 +112,9 @@ class Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             return Reply(400, {"error": "bad_request", "message": "bad Content-Length"})
-        if length > MAX_BODY or length < 0:
+        if length < 0:
+            return Reply(400, {"error": "bad_request", "message": "bad Content-Length"})
+        if length > MAX_BODY:
             self.close_connection = True
             return Reply(413, {"error": "too_large", "message": f"bodies are at most {MAX_BODY} bytes"})
         try:
@@ -136,6 +148,9 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, sandbox: Sandbox, port: int) -> None:
         self.sandbox = sandbox
         super().__init__((BIND, port), Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that broke (client gone, timeout): nothing to report, nothing printed."""
 
 
 def check_start(sandbox: Sandbox) -> str:

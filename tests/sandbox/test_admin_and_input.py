@@ -107,3 +107,15 @@ def test_wrong_mode_defaults_to_a_dangerous_lie() -> None:
     assert parse_fault("wrong_mode", "api", "live") == ("wrong_mode", "paper")
     with pytest.raises(FaultError, match="between 0 and 60"):
         parse_fault("slow=1e9", "api", "paper")
+
+
+def test_broken_headers_get_an_answer_and_leave_no_traceback(platform: Platform) -> None:
+    port = int(platform.api.rsplit(":", 1)[1])
+    for request in (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: lots\r\n\r\n",
+                    b"POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n",
+                    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(request)
+            status = connection.recv(4096).split(b"\r\n", 1)[0]
+        assert status.split()[1] in (b"400", b"413"), status
+    assert httpx.get(f"{platform.api}/health").status_code == 200
