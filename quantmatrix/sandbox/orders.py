@@ -8,6 +8,7 @@ on the order's notional. `admit` returns the refusal (HTTP status, code, message
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ class OrderRequest:
     quantity: float
     type: str = "market"
     limit_price: float | None = None
+    client_order_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Refusal:
     message: str
 
 
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{0,64}")
+
+
 class BadOrder(ValueError):
     """The request body is not an order."""
 
@@ -38,7 +43,7 @@ class BadOrder(ValueError):
 def parse_order(body: Any) -> OrderRequest:
     if not isinstance(body, dict):
         raise BadOrder("the body must be a JSON object")
-    unknown = set(body) - {"symbol", "side", "quantity", "type", "limit_price"}
+    unknown = set(body) - {"symbol", "side", "quantity", "type", "limit_price", "client_order_id"}
     if unknown:
         raise BadOrder(f"unknown field(s): {', '.join(sorted(unknown))}")
     symbol, side, quantity = body.get("symbol"), body.get("side"), body.get("quantity")
@@ -55,7 +60,10 @@ def parse_order(body: Any) -> OrderRequest:
         raise BadOrder("a limit order needs a positive 'limit_price'")
     if type_ == "market" and limit is not None:
         raise BadOrder("a market order takes no 'limit_price'")
-    return OrderRequest(symbol.upper(), side, float(quantity), type_, None if limit is None else float(limit))
+    client_id = body.get("client_order_id", "")
+    if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
+        raise BadOrder("'client_order_id' must be up to 64 letters, digits, '-', '_' or '.'")
+    return OrderRequest(symbol.upper(), side, float(quantity), type_, None if limit is None else float(limit), client_id)
 
 
 def admit(order: OrderRequest, control: Control, mode: str, position: float, *, enforce_blocked: bool = True) -> Refusal | None:

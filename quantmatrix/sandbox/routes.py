@@ -51,7 +51,8 @@ def ui_page(sb: Sandbox, body: Any, arg: str) -> Reply:
         f"<main><h1>QuantMatrix</h1><p>UI {html.escape(sb.config.version)}</p>\n"
         "<nav><a href=\"/account\">Account</a> <a href=\"/orders\">Orders</a> <a href=\"/positions\">Positions</a> "
         "<a href=\"/risk\">Risk</a> <a href=\"/settings\">Settings</a> <a href=\"/radar\">Momentum Radar</a></nav>\n"
-        "<button id=\"emergency-halt\">Emergency halt</button></main>\n</body></html>\n",
+        + ("" if sb.faults.get("no_halt_control") is not None else "<button id=\"emergency-halt\">Emergency halt</button>")
+        + "</main>\n</body></html>\n",
     )
 
 
@@ -68,7 +69,12 @@ def _orders(sb: Sandbox) -> list[dict[str, Any]]:
     extra = sb.faults.get("unexpected_order")
     if extra:
         orders.append({"id": "ord-unknown", "symbol": extra, "side": "buy", "quantity": 50.0, "type": "limit",
-                       "limit_price": demo_price(extra), "status": "open", "fill_price": None})
+                       "limit_price": demo_price(extra), "status": "open", "fill_price": None, "client_order_id": "unknown-1"})
+    twice = sb.faults.get("duplicate_order")
+    if twice:
+        for n in (1, 2):  # the same client order id sent twice, and both reached the broker
+            orders.append({"id": f"ord-dup-{n}", "symbol": twice, "side": "buy", "quantity": 10.0, "type": "limit",
+                           "limit_price": demo_price(twice), "status": "open", "fill_price": None, "client_order_id": "dup-1"})
     return orders
 
 
@@ -105,7 +111,9 @@ def place_order(sb: Sandbox, body: Any, arg: str) -> Reply:
     order, refused = _admission(sb, body)
     if refused is not None:
         return refused
-    placed = sb.broker.place(order.symbol, order.side, order.quantity, order.type, order.limit_price)
+    placed = sb.broker.place(order.symbol, order.side, order.quantity, order.type, order.limit_price, order.client_order_id)
+    if placed is None:
+        return _error(409, "duplicate_order", f"client_order_id {order.client_order_id!r} was already used: not placed again")
     return Reply(201, {"order": placed.as_json()})
 
 

@@ -156,7 +156,8 @@ def test_every_guide_section_12_item_is_a_named_check() -> None:
     guide = {
         "health": ["api", "redis", "postgres", "market_data", "broker", "risk_manager", "scanner", "strategy_allocator", "analytics_pipeline"],
         "smoke": ["ui_loads", "account_summary", "orders", "positions", "risk", "settings", "momentum_radar", "watchlist"],
-        "safety": ["mode_displayed", "no_unexpected_positions", "no_unexpected_orders", "blocked_symbols_enforced", "risk_limits_loaded"],
+        "safety": ["mode_displayed", "no_unexpected_positions", "no_unexpected_orders", "blocked_symbols_enforced", "risk_limits_loaded",
+                   "reconciliation", "no_duplicate_orders", "operator_controls"],  # the last three: §13 triggers
     }
     for category, names in guide.items():
         for name in names:
@@ -168,7 +169,7 @@ def test_qm_checks_cli(paper: Platform, qm: Callable[..., tuple[int, str, str]],
     monkeypatch.setenv("QM_CHECKS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     code, out, err = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui)
     assert code == 0, out + err
-    assert "PASS health.redis [healthy]" in out and "PASS safety.mode_displayed" in out and out.rstrip().endswith("22 passed, 0 failed")
+    assert "PASS health.redis [healthy]" in out and "PASS safety.mode_displayed" in out and out.rstrip().endswith("24 passed, 0 failed")
     assert "PASS health.versions [healthy]" in out and "api 3.3.1" in out
     import httpx
 
@@ -248,7 +249,9 @@ def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Plat
     finally:
         server.shutdown()
         server.server_close()
-    assert results and not any(r.passed for r in results if r.name.startswith(("health.api", "health.broker", "safety.")))
+    lied_to = {"health.api", "health.broker", "safety.mode_displayed", "safety.no_unexpected_positions", "safety.no_unexpected_orders",
+               "safety.blocked_symbols_enforced", "safety.risk_limits_loaded", "safety.reconciliation", "safety.operator_controls"}
+    assert not [r.name for r in results if r.name in lied_to and r.passed]
     for result in results:
         assert all(ch.isprintable() for ch in result.message), (result.name, result.message)
 

@@ -53,6 +53,8 @@ CASES = [
     ("api", "ignore_blocked_symbols", "safety.blocked_symbols_enforced", "a probe order for blocked symbol GME was accepted"),
     ("api", "ignore_risk_limits", "safety.risk_limits_loaded", "max_order_notional is 1000000, configured 10000"),
     ("api", "reconciliation_mismatch", "safety.reconciliation", "AAPL ledger 0.0 broker 7.0"),
+    ("api", "duplicate_order=AAPL", "safety.no_duplicate_orders", "client order ids sent more than once: dup-1"),
+    ("ui", "no_halt_control", "safety.operator_controls", "the UI shows no emergency halt control"),
 ]
 
 
@@ -91,3 +93,14 @@ def test_a_crashed_workers_process_is_missing() -> None:
 def test_every_fault_kind_has_a_case() -> None:
     covered = {fault.split("=")[0] for _, fault, _, _ in CASES} | {"crash"}
     assert covered == set(FAULTS)
+
+
+def test_rollback_triggers_name_real_checks_and_fire_on_failures(paper: Platform) -> None:
+    from quantmatrix.runtime.checks import CHECKS, ROLLBACK_TRIGGERS, triggered
+
+    assert all(name in CHECKS for names in ROLLBACK_TRIGGERS.values() for name in names)
+    target = Target(paper.api, paper.ui)
+    assert triggered(run_checks(target, paper.environment, SETTINGS)) == []
+    httpx.post(f"{paper.api}/_sandbox/faults", json={"fault": "duplicate_order"}).raise_for_status()
+    httpx.post(f"{paper.workers}/_sandbox/faults", json={"fault": "broker_disconnected"}).raise_for_status()
+    assert triggered(run_checks(target, paper.environment, SETTINGS)) == ["order_duplication_risk", "broker_unstable"]

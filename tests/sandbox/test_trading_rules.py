@@ -130,3 +130,12 @@ def test_malformed_orders_are_refused_with_the_reason(api: httpx.Client, body: o
     refused = api.post("/api/orders", json=body)
     assert refused.status_code == 422 and fragment in refused.json()["message"]
     assert api.get("/api/orders").json()["orders"] == []
+
+
+def test_a_client_order_id_places_one_order_however_often_it_is_sent(api: httpx.Client) -> None:
+    first = order(api, "AAPL", "buy", 1, client_order_id="strat-42")
+    assert first.status_code == 201 and first.json()["order"]["client_order_id"] == "strat-42"
+    again = order(api, "AAPL", "buy", 1, client_order_id="strat-42")
+    assert again.status_code == 409 and again.json()["error"] == "duplicate_order"
+    assert len(api.get("/api/orders").json()["orders"]) == 1
+    assert order(api, "AAPL", "buy", 1, client_order_id="bad id!").status_code == 422

@@ -43,7 +43,25 @@ CHECKS: dict[str, Check] = {
     "safety.blocked_symbols_enforced": Check("safety", safety.blocked_symbols_enforced),
     "safety.risk_limits_loaded": Check("safety", safety.risk_limits_loaded),
     "safety.reconciliation": Check("safety", safety.reconciliation),
+    "safety.no_duplicate_orders": Check("safety", safety.no_duplicate_orders),
+    "safety.operator_controls": Check("safety", safety.operator_controls),
 }
+
+# Guide §13 "trigger rollback if": the checks whose failure is that trigger (for the reconciler
+# deciding between rollback and halt, during an apply and in the monitoring window).
+ROLLBACK_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "order_duplication_risk": ("safety.no_duplicate_orders", "safety.no_unexpected_orders"),
+    "reconciliation_broken": ("safety.reconciliation", "safety.no_unexpected_positions"),
+    "risk_manager_unreliable": ("health.risk_manager", "safety.risk_limits_loaded", "safety.blocked_symbols_enforced"),
+    "broker_unstable": ("health.broker", "health.market_data"),
+    "operator_controls_missing_or_misleading": ("safety.mode_displayed", "safety.operator_controls", "smoke.ui_loads"),
+}
+
+
+def triggered(results: Iterable[CheckResult]) -> list[str]:
+    """The §13 rollback triggers that these results fire (in the table's order)."""
+    failed = {result.name for result in results if not result.passed}
+    return [trigger for trigger, names in ROLLBACK_TRIGGERS.items() if failed.intersection(names)]
 
 
 async def run_checks_async(

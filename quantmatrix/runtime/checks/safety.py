@@ -9,7 +9,7 @@ from typing import Any
 
 from quantmatrix.runtime.checks.outcome import Outcome
 from quantmatrix.runtime.checks.probe import Context, describe, inert
-from quantmatrix.runtime.checks.uipage import find_banner
+from quantmatrix.runtime.checks.uipage import count_elements, find_banner
 
 RISK_FIELDS = ("max_order_notional", "max_position_notional", "max_gross_exposure", "max_daily_loss", "max_orders_per_minute")
 MAX_PROBES = 25  # blocked symbols probed per pass (the loaded list is compared in full)
@@ -151,3 +151,33 @@ async def reconciliation(ctx: Context) -> Outcome:
         shown = ", ".join(f"{inert(m.get('symbol'), 20)} ledger {inert(m.get('ledger'), 20)} broker {inert(m.get('broker'), 20)}" for m in mismatches[:10] if isinstance(m, dict))
         return Outcome(False, "positions do not reconcile with the broker" + (f": {shown}" if shown else ""))
     return Outcome(True, "positions and orders reconcile with the broker")
+
+
+async def no_duplicate_orders(ctx: Context) -> Outcome:
+    """§13 "order duplication risk": one client order id, one order at the broker."""
+    answer = await ctx.get(ctx.api("/api/orders"))
+    rows = _rows(answer.body, "orders") if answer.status == 200 else None
+    if rows is None:
+        return Outcome(False, describe(answer, "orders (/api/orders)") if answer.status != 200 else "orders: not a list of orders")
+    seen: dict[str, int] = {}
+    for row in rows:
+        key = row.get("client_order_id")
+        if isinstance(key, str) and key:
+            seen[key] = seen.get(key, 0) + 1
+    duplicated = sorted(key for key, count in seen.items() if count > 1)
+    if duplicated:
+        return Outcome(False, f"client order ids sent more than once: {', '.join(inert(key, 64) for key in duplicated[:10])}")
+    return Outcome(True, f"{len(rows)} order(s), no client order id twice")
+
+
+async def operator_controls(ctx: Context) -> Outcome:
+    """§9/§13: the emergency halt is visible in the UI (a control that disappears is a rollback trigger)."""
+    if not ctx.target.ui_url:
+        return Outcome(False, "no UI URL given: the operator controls cannot be checked")
+    page = await ctx.get(ctx.target.ui_url.rstrip("/") + "/", html=True)
+    if page.status != 200:
+        return Outcome(False, describe(page, "UI"))
+    halts = count_elements(str(page.body), "emergency-halt")
+    if halts != 1:
+        return Outcome(False, "the UI shows no emergency halt control (#emergency-halt)" if not halts else f"the UI shows {halts} emergency halt controls")
+    return Outcome(True, "the emergency halt control is on the page")

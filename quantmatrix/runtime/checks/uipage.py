@@ -44,3 +44,21 @@ def find_banner(page: str) -> Banner | None:
     if parser.found != 1:
         return None
     return Banner(" ".join("".join(parser.text).split()), parser.mode)
+
+
+class _IdCounter(HTMLParser):
+    def __init__(self, element_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.element_id, self.count = element_id, 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if dict(attrs).get("id") == self.element_id:
+            self.count += 1
+
+
+def count_elements(page: str, element_id: str) -> int:
+    """How many elements of the page carry this id."""
+    parser = _IdCounter(element_id)
+    parser.feed(page)
+    parser.close()
+    return parser.count
