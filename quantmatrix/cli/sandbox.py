@@ -30,16 +30,17 @@ def sandbox() -> None:
 @click.option("--store-url", envvar="QM_SANDBOX_STORE_URL", default=None, help="Read the control state from the store (prefer the env var).")
 @click.option("--environment", default=None, help="With --store-url: the environment's name.")
 @click.option("--fault", "faults", multiple=True, metavar="KIND[=VALUE]", help="Start with this fault (see README).")
+@click.option("--exit-with-stdin", is_flag=True, help="Stop when stdin closes (its parent died): nothing outlives a test run.")
 def serve(component: str, version: str, mode: str, port: int, config_version: str, banner: str, account: str,
           peers: tuple[str, ...], peer_timeout: float, warmup: float, redis_url: str | None, prefix: str | None,
-          store_url: str | None, environment: str | None, faults: tuple[str, ...]) -> None:
+          store_url: str | None, environment: str | None, faults: tuple[str, ...], exit_with_stdin: bool) -> None:
     """Serve one sandbox component on 127.0.0.1 until SIGTERM."""
     from quantmatrix.sandbox.cli_support import build_sandbox
     from quantmatrix.sandbox.server import serve as run_server
 
     built = build_sandbox(component, version, mode, config_version, banner, account, peers, peer_timeout, warmup,
                           redis_url, prefix, store_url, environment)
-    run_server(built, port, list(faults))
+    run_server(built, port, list(faults), exit_with_stdin=exit_with_stdin)
 
 
 @sandbox.command()

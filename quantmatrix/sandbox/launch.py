@@ -35,8 +35,9 @@ class Launched:
 def spawn(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
     """Start a component (in its own session) without waiting for it."""
     argv = [sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", component,
-            "--version", version, "--mode", mode, "--port", "0", *extra]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            "--version", version, "--mode", mode, "--port", "0", "--exit-with-stdin", *extra]
+    # stdin is a pipe only this process holds: if it dies (even by SIGKILL) the component stops
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})}, start_new_session=True)
 
 
@@ -79,7 +80,7 @@ def stop(process: subprocess.Popen[str], grace: float = 3.0) -> int:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    for stream in (process.stdout, process.stderr):
+    for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             stream.close()
     return process.returncode

@@ -10,11 +10,13 @@ at most 64 KiB, and SIGTERM shuts the server down cleanly (exit 0).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -153,6 +155,12 @@ class SandboxServer(ThreadingHTTPServer):
         """A connection that broke (client gone, timeout): nothing to report, nothing printed."""
 
 
+def _wait_for_eof(then: Callable[[], None]) -> None:
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    then()
+
+
 def check_start(sandbox: Sandbox) -> str:
     """Refuse to start in a mode other than the control state's; say when there is no state
     (the process starts, but does not trade until it can read one). Returns a notice or ""."""
@@ -168,8 +176,9 @@ def check_start(sandbox: Sandbox) -> str:
     return ""
 
 
-def serve(sandbox: Sandbox, port: int, start_faults: list[str]) -> None:
-    """Bind, print the URL on stdout, serve until SIGTERM/SIGINT."""
+def serve(sandbox: Sandbox, port: int, start_faults: list[str], *, exit_with_stdin: bool = False) -> None:
+    """Bind, print the URL on stdout, serve until SIGTERM/SIGINT (or, with `exit_with_stdin`,
+    until stdin reaches its end: the parent holding the pipe died, even by SIGKILL)."""
     for fault in start_faults:
         try:
             sandbox.faults.add(fault)
@@ -189,6 +198,8 @@ def serve(sandbox: Sandbox, port: int, start_faults: list[str]) -> None:
 
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
+    if exit_with_stdin:
+        threading.Thread(target=_wait_for_eof, args=(lambda: _terminate(0, None),), daemon=True).start()
     if notice:
         print(notice, file=sys.stderr, flush=True)
     config = sandbox.config

@@ -197,3 +197,40 @@ def test_warming_up_is_progressing_and_many_idle_connections_do_not_stop_it(monk
             connection.close()
     finally:
         stop_all([api.process, ui.process])
+
+
+def test_a_component_stops_when_the_process_that_launched_it_is_killed() -> None:
+    """`launch` holds the component's stdin: a test run killed with SIGKILL (no finalizer runs)
+    still leaves nothing behind."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import time; from quantmatrix.sandbox.launch import launch; "
+         "print(launch('ui', '1.0.0', 'paper').pid, flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    child = 0
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        os.kill(child, 0)  # running
+        parent.kill()
+        parent.wait(5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child), "the sandbox outlived the process that launched it"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+        if child and _alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (the orphan is reaped by init, not by us)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
