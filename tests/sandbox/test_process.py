@@ -234,3 +234,15 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_an_unreachable_store_at_start_is_exit_3_without_its_password() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    canary = "canary" + os.urandom(6).hex()
+    env = {**os.environ, "QM_SANDBOX_STORE_URL": f"postgresql://qm:{canary}@127.0.0.1:{port}/state"}
+    done = subprocess.run([sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", "api", "--version", "1.0.0",
+                           "--mode", "paper", "--environment", "paper"], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 3, done.stderr
+    assert "unavailable" in done.stderr and canary not in done.stderr + done.stdout and "Traceback" not in done.stderr
