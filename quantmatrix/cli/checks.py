@@ -30,9 +30,10 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
 
     Redis and PostgreSQL are probed when QM_CHECKS_REDIS_URL / QM_CHECKS_POSTGRES_URL are set
     (environment variables: URLs hold credentials); a required service without one fails.
+    Timeouts, retries, backoff and deadlines come from the environment's runtime.checks.
     With --store-url the results are recorded in the state store (check_results)."""
     from quantmatrix.repo.loader import load
-    from quantmatrix.runtime.checks import CHECKS, Target, run_checks
+    from quantmatrix.runtime.checks import CHECKS, Target, run_checks, settings_for
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
     from quantmatrix.runtime.checks.render import render_json, render_text
 
@@ -53,7 +54,7 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
         postgres=postgres_probe(postgres_url) if postgres_url else None,
         expected_versions=release.spec.components.model_dump() if release is not None else {},
     )
-    results = run_checks(target, desired, names=names or None)  # settings: the defaults until the runtime section maps onto them
+    results = run_checks(target, desired, settings_for(desired), names=names or None)
     if store_url:
         from quantmatrix.runtime.store import open_store, record_check_results
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from quantmatrix.model import Environment
 
 Category = Literal["health", "smoke", "safety"]
 HealthStatus = Literal["healthy", "progressing", "degraded", "missing"]
@@ -34,5 +37,10 @@ class CheckSettings(BaseModel):
 
     timeout_seconds: float = Field(2.0, gt=0, le=60, description="One HTTP request or probe.")
     retries: int = Field(2, ge=0, le=10, description="Extra attempts after a transport error or a 502/503/504.")
-    backoff_seconds: float = Field(0.1, ge=0, le=30, description="Wait before retry n: backoff × 2^(n-1).")
-    deadline_seconds: float = Field(5.0, gt=0, le=600, description="A check that has no verdict by then fails.")
+    backoff_seconds: float = Field(0.2, ge=0, le=30, description="Wait before retry n: backoff × 2^(n-1).")
+    deadline_seconds: float = Field(10.0, gt=0, le=600, description="A check that has no verdict by then fails.")
+
+
+def settings_for(environment: "Environment") -> CheckSettings:
+    """The environment's `runtime.checks` section as the checks' settings (same fields and bounds)."""
+    return CheckSettings.model_validate(environment.spec.runtime.checks.model_dump())
