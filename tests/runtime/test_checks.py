@@ -205,13 +205,15 @@ def test_qm_checks_records_the_results_in_the_store(paper: Platform, qm: Callabl
 
 
 def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Platform) -> None:
-    """A stand-in for a service that lies and attacks: escape sequences and bidi overrides in
-    every string it returns. The checks fail, and their messages are inert."""
+    """A stand-in for a service that lies and attacks: escape sequences, bidi overrides and a
+    secret in every string it returns. The checks fail, and their messages are inert and
+    redacted (what they say is printed by qm checks and stored by the reconciler)."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    evil = "\x1b[2J\x1b]0;pwned\x07\u202eLIVE\r\nFAKE: PASS"
+    key = "AKIA" + "QMTESTCANARY0001"  # an access key id the detectors flag, echoed by the service
+    evil = f"\x1b[2J\x1b]0;pwned\x07\u202eLIVE\r\nFAKE: PASS token {key}"
 
     class Hostile(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -254,6 +256,9 @@ def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Plat
     assert not [r.name for r in results if r.name in lied_to and r.passed]
     for result in results:
         assert all(ch.isprintable() for ch in result.message), (result.name, result.message)
+        assert key not in result.message
+    assert any("\\x1b[2J" in r.message for r in results)  # shown as a visible escape, not run
+
 
 
 def test_probes_from_the_objects_the_caller_holds(paper: Platform, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from quantmatrix.model import Environment
+from quantmatrix.render.inert import one_line
 from quantmatrix.runtime.checks.result import CheckSettings
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -94,10 +95,11 @@ class Context:
 
 
 def inert(value: object, limit: int = 200) -> str:
-    """Text a service sent, made safe to print and store: one line, no control or bidi
-    characters (a hostile service must not rewrite the operator's terminal), bounded."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(value)[:limit])
-    return text + ("…" if len(str(value)) > limit else "")
+    """Text a service sent, made safe to print and store: bounded, redacted, one line, control
+    and bidi characters as visible escapes (a hostile service must not rewrite the operator's
+    terminal) — the project's one definition, `render.inert.one_line`."""
+    text = str(value)
+    return one_line(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def describe(answer: Answer, what: str) -> str:
