@@ -14,42 +14,51 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_platform import REDIS_URL, Control, sample_environment
+from sandbox_platform import REDIS_URL, Control, Platform, sample_environment
 
 from quantmatrix.runtime.control import TradingState, control_from_environment, store_control
 from quantmatrix.runtime.store import open_store
-from quantmatrix.sandbox.launch import LaunchFailed, launch, launch_platform, spawn, stop, stop_all
+from quantmatrix.sandbox.launch import LaunchFailed, launch, spawn, stop, stop_all
 
 REDIS = {"QM_SANDBOX_REDIS_URL": REDIS_URL}
 
 
-def test_each_component_is_its_own_process_with_its_own_version_and_the_api_reports_all(control: Control) -> None:
-    paper = sample_environment("paper")
-    control.publish(paper)
-    versions = {"api": "2026.11.1", "workers": "2026.11.0", "ui": "2026.10.0"}
-    platform = launch_platform(versions, "paper", "--prefix", control.prefix, "--config-version", "cfg-1", env=REDIS)
+def test_each_component_is_its_own_process_with_its_own_version_and_the_api_reports_all(paper_platform: Platform) -> None:
+    paper_platform.reset()
+    versions = paper_platform.versions
+    assert len(set(versions.values())) == 3  # the release pins three different versions
+    assert len({launched.pid for launched in paper_platform.processes.values()}) == 3
+    for name, launched in paper_platform.processes.items():
+        own = httpx.get(f"{launched.url}/health").json()
+        assert (own["component"], own["version"], own["mode"]) == (name, versions[name], "paper")
+    document = httpx.get(f"{paper_platform.api}/health").json()
+    assert document["status"] == "healthy"
+    assert document["trading"]["state"] == "ACTIVE"
+    assert document["config_version"] == document["trading"]["config_version"] == paper_platform.control.plane.read().config_version
+    components = document["components"]
+    assert {name: components[name]["version"] for name in versions} == versions
+    assert set(components) == {"api", "workers", "ui", "market_data", "broker", "risk_manager", "scanner",
+                               "strategy_allocator", "analytics_pipeline"}
+    assert all(entry["status"] == "healthy" for entry in components.values())
+
+
+def test_a_peer_that_does_not_answer_is_missing_within_the_peer_timeout(control: Control) -> None:
+    control.publish(sample_environment("paper"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    api = launch("api", "3.3.1", "paper", "--prefix", control.prefix, "--config-version", "cfg-1",
+                 "--peer", f"workers=http://127.0.0.1:{closed}", env=REDIS)
     try:
-        assert len({launched.pid for launched in platform.values()}) == 3
-        for name, launched in platform.items():
-            own = httpx.get(f"{launched.url}/health").json()
-            assert (own["component"], own["version"], own["mode"]) == (name, versions[name], "paper")
-        document = httpx.get(f"{platform['api'].url}/health").json()
-        assert document["status"] == "healthy" and document["config_version"] == "cfg-1"
-        assert document["trading"]["state"] == "ACTIVE" and document["trading"]["config_version"] == control.plane.read().config_version
-        components = document["components"]
-        assert {name: components[name]["version"] for name in versions} == versions
-        assert set(components) == {"api", "workers", "ui", "market_data", "broker", "risk_manager", "scanner",
-                                   "strategy_allocator", "analytics_pipeline"}
-        assert all(entry["status"] == "healthy" for entry in components.values())
-        # a peer that goes away is reported missing, within the peer timeout
-        stop(platform["workers"].process)
         started = time.monotonic()
-        document = httpx.get(f"{platform['api'].url}/health").json()
+        document = httpx.get(f"{api.url}/health").json()
         assert time.monotonic() - started < 2
+        assert document["config_version"] == "cfg-1"  # what it was deployed with, given on its command line
         assert document["components"]["workers"]["status"] == "missing"
         assert document["components"]["broker"]["status"] == "missing"
+        assert document["components"]["ui"]["status"] == "missing" and "no ui peer configured" in document["components"]["ui"]["message"]
     finally:
-        stop_all([launched.process for launched in platform.values()])
+        stop(api.process)
 
 
 def test_refuses_to_start_in_a_mode_other_than_the_control_state(control: Control) -> None:
