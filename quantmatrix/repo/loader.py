@@ -25,9 +25,14 @@ from quantmatrix.repo.yamlfile import Path, YamlDocument
 ENVIRONMENTS_DIR = "environments"
 RELEASES_DIR = "releases"
 CATALOG_FILE = f"{ENVIRONMENTS_DIR}/secrets.yaml"
+# A large fleet splits its catalog (one file per scope or team): every file here is a part of
+# it, read after CATALOG_FILE. Each file keeps the per-file size limit.
+CATALOG_DIR = f"{ENVIRONMENTS_DIR}/secrets"
+FOLDERS = (ENVIRONMENTS_DIR, CATALOG_DIR, RELEASES_DIR)
 
 _ALLOWED_KINDS = {
     ENVIRONMENTS_DIR: ("Environment", "EnvironmentBase", "SecretCatalog"),
+    CATALOG_DIR: ("SecretCatalog",),
     RELEASES_DIR: ("Release",),
 }
 
@@ -40,11 +45,23 @@ class DesiredState:
     source: str
     environments: Mapping[str, Environment]
     releases: Mapping[str, Release]
-    catalog: SecretCatalog | None
+    catalog: SecretCatalog | None  # every catalog file's entries, as one catalog
     effective: Mapping[str, Layered]  # environment name → effective document + layers
     release_docs: Mapping[str, YamlDocument]
-    catalog_doc: YamlDocument | None
+    catalog_docs: tuple[YamlDocument, ...]  # CATALOG_FILE, then CATALOG_DIR's files, by name
     base_docs: Mapping[str, YamlDocument] = field(default_factory=dict)
+    secret_docs: Mapping[str, YamlDocument] = field(default_factory=dict)  # secret → catalog file declaring it
+
+    def secrets(self) -> dict[str, Any]:
+        """Every catalog entry as written, whichever file declares it (first file wins a
+        duplicate name, which is an error anyway)."""
+        merged: dict[str, Any] = {}
+        for doc in self.catalog_docs:
+            spec = doc.data.get("spec")
+            entries = spec.get("secrets") if isinstance(spec, dict) else None
+            if isinstance(entries, dict):
+                merged.update((name, entry) for name, entry in entries.items() if name not in merged)
+        return merged
 
     def document(self) -> dict[str, Any]:
         """The whole desired state as one JSON-compatible document (the policy input)."""
@@ -53,7 +70,7 @@ class DesiredState:
             # each environment file as written, before layering: what it sets itself
             "declared": {name: doc.layers[0].data for name, doc in self.effective.items()},
             "releases": {name: doc.data for name, doc in self.release_docs.items()},
-            "secrets": (self.catalog_doc.data.get("spec") or {}).get("secrets", {}) if self.catalog_doc else {},
+            "secrets": self.secrets(),
             "bases": {name: doc.data for name, doc in self.base_docs.items()},
         }
 
@@ -61,9 +78,10 @@ class DesiredState:
         """File, line, col for a path into `document()`, e.g. ("environments", "live", "spec", "risk")."""
         if len(path) >= 2:
             section, name, rest = path[0], path[1], tuple(path[2:])
-            if section == "secrets" and self.catalog_doc is not None:
-                line, col = self.catalog_doc.position(("spec", "secrets", *path[1:]))
-                return self.catalog_doc.file, line, col
+            if section == "secrets" and self.catalog_docs:
+                doc = self.secret_docs.get(name, self.catalog_docs[0]) if isinstance(name, str) else self.catalog_docs[0]
+                line, col = doc.position(("spec", "secrets", *path[1:]))
+                return doc.file, line, col
             if not isinstance(name, str):  # every other section is keyed by document name
                 return ("", 0, 0)
             if section == "environments" and name in self.effective:
@@ -126,7 +144,7 @@ class _Parsed:
 def _read_all(source: Source) -> tuple[list[tuple[str, str]], list[tuple[str, bytes]], dict[str, list[Problem]]]:
     """(folder, path) of every file, the contents of those that could be read, and the
     problems of those that could not."""
-    listed = [(folder, path) for folder in (ENVIRONMENTS_DIR, RELEASES_DIR) for path in source.files(folder)]
+    listed = [(folder, path) for folder in FOLDERS for path in source.files(folder)]
     contents: list[tuple[str, bytes]] = []
     unreadable: dict[str, list[Problem]] = {}
     for _, path in listed:
@@ -138,7 +156,7 @@ def _read_all(source: Source) -> tuple[list[tuple[str, str]], list[tuple[str, by
 
 
 def _parse_all(source: Source) -> _Parsed:
-    parsed = _Parsed({ENVIRONMENTS_DIR: [], RELEASES_DIR: []}, {ENVIRONMENTS_DIR: set(), RELEASES_DIR: set()}, [])
+    parsed = _Parsed({folder: [] for folder in FOLDERS}, {folder: set() for folder in FOLDERS}, [])
     listed, contents, unreadable = _read_all(source)
     # every file is read first, then all are parsed in one batch (on two CPUs when it is large)
     results = dict(zip((path for path, _ in contents), parse_files(contents)))
@@ -217,15 +235,8 @@ def _load_source(source: Source) -> DesiredState:
     for base in base_docs.values():
         problems.extend(validate_model(EnvironmentBase, base.data, base.locate)[1])
 
-    catalog = catalog_doc = None
-    for doc in catalog_docs:
-        if doc.file.rsplit(".", 1)[0] != CATALOG_FILE.rsplit(".", 1)[0]:
-            line, col = doc.position(("kind",))
-            problems.append(Problem(doc.file, line, col, "kind", f"the secret catalog lives in {CATALOG_FILE}"))
-            continue
-        catalog_doc = doc
-        catalog, found = validate_model(SecretCatalog, doc.data, doc.locate)
-        problems.extend(found)
+    catalog_docs = [d for d in catalog_docs if _is_catalog_file(d, problems)] + docs[CATALOG_DIR]
+    catalog, secret_docs = _catalog(catalog_docs, problems)
 
     environments: dict[str, Environment] = {}
     effective: dict[str, Layered] = {}
@@ -261,24 +272,70 @@ def _load_source(source: Source) -> DesiredState:
         catalog=catalog,
         effective=MappingProxyType(effective),
         release_docs=MappingProxyType(release_docs),
-        catalog_doc=catalog_doc,
+        catalog_docs=tuple(catalog_docs),
         base_docs=MappingProxyType(base_docs),
+        secret_docs=MappingProxyType(secret_docs),
     )
-    problems.extend(check_references(state, parsed.names[RELEASES_DIR], _declared_secrets(catalog, catalog_doc, parsed)))
+    problems.extend(check_references(state, parsed.names[RELEASES_DIR], _declared_secrets(state, parsed)))
     problems.extend(check_migrations(state, source))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))  # a base's problem shows once, not once per environment
     return state
 
 
-def _declared_secrets(catalog: SecretCatalog | None, doc: YamlDocument | None, parsed: _Parsed) -> set[str] | None:
-    """Secret names the catalog declares; None when it exists but cannot be read at all."""
-    if catalog is not None:
-        return set(catalog.spec.secrets)
-    if doc is not None:  # invalid entries have their own problems; their names still count
-        secrets = (doc.data.get("spec") or {}).get("secrets") if isinstance(doc.data.get("spec"), dict) else None
-        return set(secrets) if isinstance(secrets, dict) else None
-    return None if _stem(CATALOG_FILE) in parsed.names[ENVIRONMENTS_DIR] else set()
+def _is_catalog_file(doc: YamlDocument, problems: list[Problem]) -> bool:
+    """Directly in environments/, only secrets.yaml may be a catalog."""
+    if doc.file.rsplit(".", 1)[0] == CATALOG_FILE.rsplit(".", 1)[0]:
+        return True
+    line, col = doc.position(("kind",))
+    problems.append(Problem(doc.file, line, col, "kind", f"the secret catalog lives in {CATALOG_FILE} or in {CATALOG_DIR}/"))
+    return False
+
+
+def _catalog(docs: list[YamlDocument], problems: list[Problem]) -> tuple[SecretCatalog | None, dict[str, YamlDocument]]:
+    """Every catalog file validated on its own, then their entries as one catalog (None when
+    there is no catalog or a file is invalid), and which file declares each secret. A name
+    declared twice is an error at the second declaration: which scope would it have?"""
+    secret_docs: dict[str, YamlDocument] = {}
+    parts: list[SecretCatalog] = []
+    for doc in docs:
+        part, found = validate_model(SecretCatalog, doc.data, doc.locate)
+        problems.extend(found)
+        if part is not None:
+            parts.append(part)
+        spec = doc.data.get("spec")
+        entries = spec.get("secrets") if isinstance(spec, dict) else None
+        for name in entries if isinstance(entries, dict) else ():
+            first = secret_docs.setdefault(name, doc)
+            if first is not doc:
+                line, col = doc.position(("spec", "secrets", name))
+                where = ":".join(map(str, first.locate(("spec", "secrets", name))[:2]))
+                problems.append(Problem(doc.file, line, col, f"spec.secrets.{name}", f"secret {name} is already declared in {where}; declare each secret once"))
+    if not parts or len(parts) != len(docs):
+        return None, secret_docs
+    merged: dict[str, Any] = {}
+    for part in parts:
+        merged.update((name, entry) for name, entry in part.spec.secrets.items() if name not in merged)
+    whole = parts[0]
+    return whole.model_copy(update={"spec": whole.spec.model_copy(update={"secrets": merged})}), secret_docs
+
+
+def _declared_secrets(state: DesiredState, parsed: _Parsed) -> set[str] | None:
+    """Secret names the catalog declares (invalid entries have their own problems; their names
+    still count); None when a catalog file exists but cannot be read at all."""
+    readable = {(doc.file.rsplit("/", 1)[0], _stem(doc.file)) for doc in state.catalog_docs}
+    listed = {(CATALOG_DIR, name) for name in parsed.names[CATALOG_DIR]}
+    if _stem(CATALOG_FILE) in parsed.names[ENVIRONMENTS_DIR]:
+        listed.add((ENVIRONMENTS_DIR, _stem(CATALOG_FILE)))
+    if listed - readable:  # a catalog file that cannot be read: its names are unknown
+        return None
+    if state.catalog is not None:
+        return set(state.catalog.spec.secrets)
+    for doc in state.catalog_docs:
+        spec = doc.data.get("spec")
+        if not isinstance(spec, dict) or not isinstance(spec.get("secrets"), dict):
+            return None
+    return set(state.secrets())
 
 
 def load(path: str | FsPath = ".", ref: str | None = None) -> DesiredState:

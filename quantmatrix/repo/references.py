@@ -69,5 +69,5 @@ def check_references(state: "DesiredState", release_files: Collection[str], decl
             continue
         for path, secret in secret_refs(state.effective[name].data.get("spec"), ("spec",)):
             if secret not in declared:
-                at(name, path, f"secret {secret} is not declared in environments/secrets.yaml")
+                at(name, path, f"secret {secret} is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)")
     return problems

@@ -191,7 +191,7 @@ def _strategy_version_mismatch(repo: Path) -> tuple[str, str, str]:
 
 def _undeclared_secret(repo: Path) -> tuple[str, str, str]:
     replace(repo, PAPER, "{secret: QM_PAPER_REDIS_URL}", "{secret: QM_PAPER_REDIS_URL_V2}")
-    return PAPER, "QM_PAPER_REDIS_URL_V2", "spec.redis.url: secret QM_PAPER_REDIS_URL_V2 is not declared in environments/secrets.yaml"
+    return PAPER, "QM_PAPER_REDIS_URL_V2", "spec.redis.url: secret QM_PAPER_REDIS_URL_V2 is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)"
 
 
 def _bad_base_value(repo: Path) -> tuple[str, str, str]:

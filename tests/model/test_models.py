@@ -37,7 +37,7 @@ def errors(model: type[BaseModel], data: dict[str, Any]) -> list[tuple[tuple[Any
 def test_the_samples_are_valid() -> None:
     assert Environment.model_validate(live()).spec.mode is Mode.live
     assert Release.model_validate(release()).spec.strategies["pairs_stat_arb"] == "0.9.1"
-    catalog = SecretCatalog.model_validate(_STATE.catalog_doc.data)
+    catalog = SecretCatalog.model_validate(_STATE.catalog_docs[0].data)
     assert catalog.spec.secrets["QM_LIVE_BROKER_SECRET"].scope is Mode.live
     assert EnvironmentBase.model_validate(_STATE.base_docs["_base"].data).metadata.name == "_base"
 
@@ -195,7 +195,7 @@ def test_infinity_is_not_a_limit() -> None:
 
 
 def test_a_catalog_entry_has_exactly_one_provider() -> None:
-    data = copy.deepcopy(_STATE.catalog_doc.data)
+    data = copy.deepcopy(_STATE.catalog_docs[0].data)
     data["spec"]["secrets"]["QM_LIVE_BROKER_SECRET"]["provider"] = {"env": "QM_X", "file": "/run/secrets/x"}
     assert errors(SecretCatalog, data) == [(("spec", "secrets", "QM_LIVE_BROKER_SECRET", "provider"), "value_error")]
 

@@ -98,7 +98,7 @@ REFERENCE_CASES = {
     ),
     "undeclared-secret": (
         "environments/live.yaml", "{secret: QM_LIVE_REDIS_URL}", "{secret: QM_LIVE_REDIS_URL_OLD}", "QM_LIVE_REDIS_URL_OLD",
-        "5: spec.redis.url: secret QM_LIVE_REDIS_URL_OLD is not declared in environments/secrets.yaml",
+        "5: spec.redis.url: secret QM_LIVE_REDIS_URL_OLD is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)",
     ),
 }  # fmt: skip
 
@@ -112,14 +112,14 @@ def test_cross_file_references(case: tuple[str, str, str, str, str], sample_repo
 
 def test_secrets_inside_strategy_params_are_checked_too(sample_repo: Path) -> None:
     edit(sample_repo, "environments/paper.yaml", "half_life_days: 5}", "half_life_days: 5, token: {secret: QM_NOT_DECLARED}}")
-    assert problems_of(sample_repo)[0].endswith("spec.strategies[2].params.token: secret QM_NOT_DECLARED is not declared in environments/secrets.yaml")
+    assert problems_of(sample_repo)[0].endswith("spec.strategies[2].params.token: secret QM_NOT_DECLARED is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)")
 
 
 def test_without_a_catalog_every_reference_is_undeclared(sample_repo: Path) -> None:
     (sample_repo / "environments/secrets.yaml").unlink()
     found = problems_of(sample_repo)
     assert len(found) == 17  # each reference, at its own line (14 connections and credentials, 3 runtime stores)
-    assert all("is not declared in environments/secrets.yaml" in p for p in found)
+    assert all("is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)" in p for p in found)
 
 
 def test_the_catalog_file_must_be_a_secret_catalog(sample_repo: Path, line_in) -> None:
