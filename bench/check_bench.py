@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.args import positive_int, sizes  # noqa: E402
 from bench.synthetic import TODAY, write_repo  # noqa: E402
 from bench.validate_bench import _files, _mib, qm_command  # noqa: E402
 
@@ -114,9 +115,9 @@ def _packages(source, state) -> str:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sizes", default="250,500,1000", help="environment counts of the synthetic repositories")
-    parser.add_argument("--strategies", type=int, default=20)
+    parser.add_argument("--runs", type=positive_int, default=7, help="timed runs per repository (after one warm-up run)")
+    parser.add_argument("--sizes", type=sizes, default="250,500,1000", help="environment counts of the synthetic repositories, comma-separated")
+    parser.add_argument("--strategies", type=positive_int, default=20, help="strategies per synthetic environment")
     parser.add_argument("--phases", action="store_true", help="also time load vs. policy gate in-process")
     parser.add_argument("--noisy", action="store_true", help="findings-heavy synthetic repositories (bench/synthetic.py noisy=True)")
     args = parser.parse_args()
@@ -133,7 +134,7 @@ def main() -> None:
         print(f"  {phases(ROOT)}")
     figures = []
     with tempfile.TemporaryDirectory(prefix="qm-check-bench-") as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in args.sizes:
             repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1), noisy=args.noisy)
             shutil.copytree(ROOT / "policies", repo / "policies")
             median, times, code = time_check(repo, args.runs)

@@ -13,6 +13,7 @@ rule over 4,000 environments (median of 5).
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -83,6 +84,7 @@ def time_regopy(data: str) -> tuple[float, object]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(prog="bench/engine_choice.py", description=__doc__.splitlines()[0]).parse_args()  # --help; no options
     for name, probe in CRASH_PROBE.items():
         done = subprocess.run([sys.executable, "-c", probe.format(policy=POLICY)], capture_output=True, text=True)
         verdict = "ok" if done.returncode == 0 else f"died (exit {done.returncode}{', SIGSEGV' if done.returncode == -11 else ''})"

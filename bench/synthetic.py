@@ -29,12 +29,18 @@ says so (QM-REL-006 ×20 per release), paper monitoring is left `normal`, live e
 stale or dated after `TODAY` and every live environment enables 16 strategies in its first
 live release (≈ 10.7 findings per environment).
 
-Run it directly to write one:
-`python bench/synthetic.py [--noisy] OUT_DIR [ENVIRONMENTS STRATEGIES RELEASES]`.
+Fleets of more than `SPLIT_CATALOG_ABOVE` environments get their secret catalog split
+over `environments/secrets/team-NN.yaml` (one file per `ENVIRONMENTS_PER_TEAM` environments,
+each well under the loader's 1 MiB per-file limit), as a big fleet would keep it; smaller
+ones keep the single `environments/secrets.yaml`, byte for byte as before.
+
+Run it directly to write one (`--help` for the options):
+`python bench/synthetic.py [--noisy] OUT_DIR [ENVIRONMENTS [STRATEGIES [RELEASES]]]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 from pathlib import Path
@@ -433,31 +439,56 @@ spec:
     )
 
 
-def catalog_yaml(environments: int) -> str:
+SPLIT_CATALOG_ABOVE = 1000  # environments; the 1,000-environment benchmark repository keeps one file
+ENVIRONMENTS_PER_TEAM = 500  # ≈ 0.3 MiB of catalog per file
+
+
+def catalog_yaml(environments: int, first: int = 0, name: str = "secrets", schema: str = "../schemas") -> str:
+    """The catalog entries of environments `first` .. `environments - 1`."""
     lines = [
-        "# yaml-language-server: $schema=../schemas/SecretCatalog.schema.json\n",
-        "apiVersion: quantmatrix.io/v1\nkind: SecretCatalog\nmetadata:\n  name: secrets\nspec:\n  secrets:\n",
+        f"# yaml-language-server: $schema={schema}/SecretCatalog.schema.json\n",
+        f"apiVersion: quantmatrix.io/v1\nkind: SecretCatalog\nmetadata:\n  name: {name}\nspec:\n  secrets:\n",
     ]
-    for i in range(environments):
-        name, mode = environment_name(i), MODES[i % len(MODES)]
+    for i in range(first, environments):
+        env, mode = environment_name(i), MODES[i % len(MODES)]
         for suffix, what, provider in SECRETS[mode]:
-            secret = _secret(name, suffix)
+            secret = _secret(env, suffix)
             where = f"{{env: {secret}}}" if provider == "env" else f"{{file: /run/secrets/{secret.lower()}}}"
-            lines.append(f"    {secret}: {{scope: {mode}, description: {what} of {name}., provider: {where}}}\n")
+            lines.append(f"    {secret}: {{scope: {mode}, description: {what} of {env}., provider: {where}}}\n")
     return "".join(lines)
 
 
-def write_repo(root: Path, environments: int = 1000, strategies: int = 20, releases: int = 500, noisy: bool = False) -> Path:
+def write_catalog(envs: Path, environments: int, split: bool) -> None:
+    """`environments/secrets.yaml`, or (split) one catalog file per team of environments."""
+    if not split:
+        (envs / "secrets.yaml").write_text(catalog_yaml(environments), encoding="utf-8")
+        return
+    (envs / "secrets").mkdir(exist_ok=True)
+    for team, first in enumerate(range(0, environments, ENVIRONMENTS_PER_TEAM)):
+        last = min(first + ENVIRONMENTS_PER_TEAM, environments)
+        text = catalog_yaml(last, first, name=f"team-{team:02d}", schema="../../schemas")
+        (envs / "secrets" / f"team-{team:02d}.yaml").write_text(text, encoding="utf-8")
+
+
+def write_repo(
+    root: Path,
+    environments: int = 1000,
+    strategies: int = 20,
+    releases: int = 500,
+    noisy: bool = False,
+    split_catalog: bool | None = None,
+) -> Path:
     """Write a valid repository (`environments/`, `releases/`) under `root`; return `root`.
 
     Realistic (the pack finds nothing on `TODAY`) unless `noisy` (see the module docstring).
+    `split_catalog`: None splits the secret catalog above `SPLIT_CATALOG_ABOVE` environments.
     """
     root = Path(root)
     envs, rels = root / "environments", root / "releases"
     envs.mkdir(parents=True, exist_ok=True)
     rels.mkdir(parents=True, exist_ok=True)
     (envs / "_base.yaml").write_text(base_yaml(), encoding="utf-8")
-    (envs / "secrets.yaml").write_text(catalog_yaml(environments), encoding="utf-8")
+    write_catalog(envs, environments, environments > SPLIT_CATALOG_ABOVE if split_catalog is None else split_catalog)
     for i in range(environments):
         (envs / f"{environment_name(i)}.yaml").write_text(environment_yaml(i, strategies, releases, noisy), encoding="utf-8")
     for i in range(releases):
@@ -465,9 +496,27 @@ def write_repo(root: Path, environments: int = 1000, strategies: int = 20, relea
     return root
 
 
+def main(argv: list[str] | None = None) -> None:
+    from bench.args import new_directory, positive_int
+
+    parser = argparse.ArgumentParser(
+        prog="bench/synthetic.py",
+        description="Write a valid synthetic desired-state repository (environments/, releases/) into OUT_DIR.",
+    )
+    parser.add_argument("out_dir", metavar="OUT_DIR", type=new_directory, help="folder to create (or an empty one)")
+    parser.add_argument("environments", metavar="ENVIRONMENTS", type=positive_int, nargs="?", default=1000)
+    parser.add_argument("strategies", metavar="STRATEGIES", type=positive_int, nargs="?", default=20, help="per environment")
+    parser.add_argument("releases", metavar="RELEASES", type=positive_int, nargs="?", default=500)
+    parser.add_argument("--noisy", action="store_true", help="the findings-heavy repository of the first generator")
+    catalog = parser.add_mutually_exclusive_group()
+    catalog.add_argument("--split-catalog", dest="split", action="store_true", default=None, help="environments/secrets/*.yaml")
+    catalog.add_argument("--single-catalog", dest="split", action="store_false", help="one environments/secrets.yaml")
+    args = parser.parse_args(argv)
+    if args.split is False and args.environments > 1700:
+        parser.error("one catalog file for more than 1,700 environments exceeds the loader's 1 MiB limit: use --split-catalog")
+    print(write_repo(args.out_dir, args.environments, args.strategies, args.releases, noisy=args.noisy, split_catalog=args.split))
+
+
 if __name__ == "__main__":
-    arguments = [a for a in sys.argv[1:] if a != "--noisy"]
-    if not arguments:
-        sys.exit(__doc__)
-    sizes = [int(a) for a in arguments[1:4]]
-    print(write_repo(Path(arguments[0]), *sizes, noisy="--noisy" in sys.argv[1:]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.args` when run as a script
+    main()

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.args import positive_int, sizes  # noqa: E402
 from bench.synthetic import write_repo  # noqa: E402
 
 
@@ -49,9 +50,9 @@ def time_validate(path: Path, runs: int) -> tuple[float, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sizes", default="250,500,1000", help="environment counts of the synthetic repositories")
-    parser.add_argument("--strategies", type=int, default=20)
+    parser.add_argument("--runs", type=positive_int, default=7, help="timed runs per repository (after one warm-up run)")
+    parser.add_argument("--sizes", type=sizes, default="250,500,1000", help="environment counts of the synthetic repositories, comma-separated")
+    parser.add_argument("--strategies", type=positive_int, default=20, help="strategies per synthetic environment")
     args = parser.parse_args()
 
     print(
@@ -63,7 +64,7 @@ def main() -> None:
     print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7}")
     figures = []
     with tempfile.TemporaryDirectory(prefix="qm-bench-") as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in args.sizes:
             repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1))
             median, times = time_validate(repo, args.runs)
             figures.append((size, median))
@@ -75,11 +76,11 @@ def main() -> None:
 
 
 def _files(root: Path) -> int:
-    return sum(1 for folder in ("environments", "releases") for p in (root / folder).glob("*.y*ml"))
+    return sum(1 for folder in ("environments", "releases") for p in (root / folder).rglob("*.y*ml"))
 
 
 def _mib(root: Path) -> float:
-    return sum(p.stat().st_size for folder in ("environments", "releases") for p in (root / folder).glob("*.y*ml")) / 2**20
+    return sum(p.stat().st_size for folder in ("environments", "releases") for p in (root / folder).rglob("*.y*ml")) / 2**20
 
 
 if __name__ == "__main__":
