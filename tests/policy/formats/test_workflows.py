@@ -42,6 +42,71 @@ def tests() -> dict[str, Any]:
     return load("tests.yml")
 
 
+ALL = sorted(p.name for p in WORKFLOWS.glob("*.y*ml"))
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
+PINNED = re.compile(r"(?P<action>[\w.-]+/[\w.-]+)(?:/[\w./-]+)?@(?P<sha>[0-9a-f]{40})")
+TAG_COMMENT = re.compile(r"\s+#\s*(?P<tag>v\d+\.\d+\.\d+)\s*$")
+EXACT_IMAGE = re.compile(r"[\w./-]+:\d+\.\d+(?:\.\d+)?(?:-[\w.]+)?(?P<digest>@sha256:[0-9a-f]{64})?")
+
+
+def test_all_workflows_are_covered() -> None:
+    assert ALL == ["policy.yml", "pr-summary.yml", "tests.yml"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_action_is_pinned_by_commit_sha_with_its_tag_in_a_comment(name: str) -> None:
+    """A tag can be moved to other code; a commit cannot. The comment says which release it is
+    (and lets Dependabot update both)."""
+    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
+    found = [m for m in map(USES_LINE.match, lines) if m]
+    used = [s["uses"] for job in load(name)["jobs"].values() for s in job.get("steps", []) if "uses" in s]
+    assert [m["ref"] for m in found] == used  # every `uses:` is on a line of its own, as checked here
+    for match in found:
+        assert PINNED.fullmatch(match["ref"]), f"{name}: pin {match['ref']} by its full commit SHA"
+        assert TAG_COMMENT.fullmatch(match["rest"]), f"{name}: say which tag {match['ref']} is, e.g. '  # v5.1.0'"
+
+
+def test_one_action_is_pinned_to_one_commit_and_tag_everywhere() -> None:
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for name in ALL:
+        for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+            match = USES_LINE.match(line)
+            if match and (pinned := PINNED.fullmatch(match["ref"])) and (tag := TAG_COMMENT.fullmatch(match["rest"])):
+                pins.setdefault(pinned["action"], set()).add((pinned["sha"], tag["tag"]))
+    assert pins and all(len(v) == 1 for v in pins.values()), pins
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_checkout_leaves_no_credentials_behind(name: str) -> None:
+    """persist-credentials false: later steps (which run the PR's own code) cannot reuse the
+    token that checkout would otherwise write into .git/config."""
+    checkouts = [s for job in load(name)["jobs"].values() for s in job.get("steps", []) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts
+    for step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False, f"{name}: checkout without persist-credentials: false"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_container_images_are_pinned(name: str) -> None:
+    """Service images by exact version and digest; every other image (e.g. OPA) at least by an
+    exact version: never `postgres:15`, `redis:7` or `latest`."""
+    for job in load(name)["jobs"].values():
+        for service, spec in job.get("services", {}).items():
+            match = EXACT_IMAGE.fullmatch(spec["image"])
+            assert match and match["digest"], f"{name}: pin service {service} by exact version and digest, not {spec['image']!r}"
+        for key, value in job.get("env", {}).items():
+            if key.endswith("_IMAGE"):
+                assert EXACT_IMAGE.fullmatch(value), f"{name}: pin {key} to an exact version, not {value!r}"
+
+
+def test_dependabot_updates_actions_and_pip() -> None:
+    config = YAML(typ="safe").load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(ecosystems) == {"github-actions", "pip"}
+    assert all(u["directory"] == "/" and u["schedule"]["interval"] for u in ecosystems.values())
+
+
 def test_workflows_have_name_triggers_and_jobs(policy, tests):
     for doc in (policy, tests):
         assert doc["name"] and doc["jobs"]
@@ -51,8 +116,6 @@ def test_workflows_have_name_triggers_and_jobs(policy, tests):
             assert job["runs-on"] == "ubuntu-latest" and job["timeout-minutes"] > 0
             for step in steps(job):
                 assert ("uses" in step) != ("run" in step), step
-                if "uses" in step:
-                    assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", step["uses"]), f"pin a major version: {step['uses']}"
     assert policy["on"]["push"] == {"branches": ["main"]}
 
 
