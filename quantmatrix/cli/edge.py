@@ -17,6 +17,10 @@ from quantmatrix.redaction import redact_text
 from quantmatrix.render.inert import one_line
 
 
+# Libraries of the `runtime` extra: the gate installs without them (pyproject.toml).
+RUNTIME_MODULES = ("sqlalchemy", "alembic", "redis", "httpx")
+
+
 def report_problems(error: QMError) -> None:
     for problem in error.problems:
         where = style(problem.location(), "cyan")
@@ -56,9 +60,18 @@ def run(group: click.Group, argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         echo("Interrupted.", err=True)
         return 130
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in RUNTIME_MODULES:
+            return _crash(error)
+        echo(f"this command needs the runtime libraries ({error.name} is not installed): pip install 'quantmatrix-deploy[runtime]'", err=True)
+        return int(ExitCode.INVALID)
     except Exception as error:  # the edge: a bug, reported without a traceback on screen
-        path = _log_crash()
-        # echo makes the path inert too: TMPDIR may hold anything
-        echo(f"An unexpected error has occurred: {type(error).__name__}. Details: {path}", err=True)
-        return int(ExitCode.INTERNAL)
+        return _crash(error)
     return int(ExitCode.OK)
+
+
+def _crash(error: Exception) -> int:
+    path = _log_crash()
+    # echo makes the path inert too: TMPDIR may hold anything
+    echo(f"An unexpected error has occurred: {type(error).__name__}. Details: {path}", err=True)
+    return int(ExitCode.INTERNAL)

@@ -107,3 +107,21 @@ def test_colour_on_a_terminal_unless_no_color(broken_repo: Path) -> None:
     assert code == 2
     assert ANSI not in output
     assert "environments/paper.yaml:" in output
+
+
+@pytest.mark.parametrize(("module", "code"), [("sqlalchemy", 2), ("redis.asyncio", 2), ("not_a_runtime_library", 70)])
+def test_a_missing_runtime_library_says_which_extra_to_install(run_qm, monkeypatch, module: str, code: int) -> None:
+    # The gate installs without the `runtime` extra: a command that needs it must say so, not
+    # crash. Its absence is simulated (sys.modules[name] = None makes the import fail).
+    import importlib
+
+    import quantmatrix.repo.loader
+
+    monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setattr(quantmatrix.repo.loader, "load", lambda *a, **k: importlib.import_module(module))
+    result = run_qm("validate", ROOT)
+    assert result.code == code and "Traceback" not in result.output
+    if code == 2:
+        assert result.err.strip() == f"this command needs the runtime libraries ({module} is not installed): pip install 'quantmatrix-deploy[runtime]'"
+    else:
+        Path(result.err.strip().rsplit(" ", 1)[1]).unlink()  # the crash log

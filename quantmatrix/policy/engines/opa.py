@@ -55,8 +55,12 @@ def _json(response: Any) -> Any:
 
 def _policy_ids(client: Any) -> list[str]:
     """Ids of the modules on the server. Not `client.get_policies_list()`: it asks for
-    `/v1/policies/` and OPA's router only lists at `/v1/policies` (no trailing slash)."""
-    response = client._session.get(f"{client.root_url}/policies", timeout=client.timeout)
+    `/v1/policies/` and OPA's router only lists at `/v1/policies` (no trailing slash). So one
+    plain `requests` call, configured from the client's public settings (URL, headers with
+    any token, client certificate, timeout) rather than its private session."""
+    import requests
+
+    response = requests.get(f"{client.root_url}/policies", headers=client.headers, cert=client.cert, timeout=client.timeout)
     response.raise_for_status()
     return [p["id"] for p in response.json().get("result", []) if isinstance(p, dict) and "id" in p]
 
