@@ -9,7 +9,7 @@ import click
 
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo
-from quantmatrix.errors import ConfigError, ExitCode, Problem
+from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.policy.engines import ENGINES
 from quantmatrix.policy.formats import FORMATS
 from quantmatrix.render.inert import multiline
@@ -37,6 +37,34 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
     """
     if base_pack and not base_ref:
         raise click.UsageError("--base-pack needs --base REF (the ref whose policy pack also judges the change)")
+    try:
+        report, passed = _report(path, ref, engine, opa_url, fmt, fail_on_warn, waivers, today, base_ref, base_pack)
+    except QMError as error:
+        if fmt != "json":
+            raise
+        from quantmatrix.policy.formats.json import render_error
+
+        # the JSON consumer gets the problems too (stdout or --output); the edge still prints
+        # them on stderr and exits with the error's code
+        _write(render_error(error, path if ref is None else f"{path}@{ref}"), output, quiet=True)
+        raise
+    _write(report, output)
+    if not passed:
+        raise click.exceptions.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _report(
+    path: str,
+    ref: str | None,
+    engine: str,
+    opa_url: str | None,
+    fmt: str,
+    fail_on_warn: bool,
+    waivers: str | None,
+    today: datetime | None,
+    base_ref: str | None,
+    base_pack: bool,
+) -> tuple[str, bool]:
     from quantmatrix.policy.gate import run_check
     from quantmatrix.repo.loader import load_source
     from quantmatrix.repo.source import open_source
@@ -65,15 +93,19 @@ def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str
 
         judged = run_check(state, source=base_source, engine=engine, opa_url=opa_url, change=change, today=day, fail_on_warn=fail_on_warn)
         result = union_results(result, judged, base_ref or "")
-    report = FORMATS[fmt].render(result)
+    return FORMATS[fmt].render(result), result.passed
+
+
+def _write(report: str, output: str | None, quiet: bool = False) -> None:
+    """The report to --output (never with the text format's colours) or stdout. `quiet`: the
+    error document of a failed run, whose own write failure must not hide the first error."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as handle:
                 # a file never gets the text format's colours, and is as inert as the terminal
                 handle.write(multiline(click.unstyle(report)))
         except OSError as error:
-            raise ConfigError(Problem(output, message=f"cannot write the report: {error.strerror}")) from None
+            if not quiet:
+                raise ConfigError(Problem(output, message=f"cannot write the report: {error.strerror}")) from None
     else:
         echo(report, nl=False)
-    if not result.passed:
-        raise click.exceptions.Exit(int(ExitCode.VIOLATIONS))

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from quantmatrix import __version__
+from quantmatrix.errors import QMError
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, WaiverRef
 from quantmatrix.policy.formats.common import all_rules, ordered, target
 from quantmatrix.render.inert import inert_strings
@@ -76,3 +77,23 @@ def document(result: CheckResult) -> dict[str, Any]:
 
 def render(result: CheckResult) -> str:
     return json.dumps(inert_strings(document(result)), indent=2, ensure_ascii=False) + "\n"
+
+
+def error_document(error: QMError, source: str) -> dict[str, Any]:
+    """What `qm check --format json` writes when there is no result to report (invalid input,
+    broken policy, engine failure: exit 2; OPA unreachable: exit 3), so that a consumer of
+    the report reads why instead of an empty or stale file. Never `passed`."""
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "qm", "version": __version__},
+        "source": source,
+        "status": "error",
+        "passed": False,
+        "exit_code": int(error.exit_code),
+        "problems": [{"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message} for p in error.problems],
+    }
+
+
+def render_error(error: QMError, source: str) -> str:
+    # problems quote the input (names, paths, values): as inert as every report
+    return json.dumps(inert_strings(error_document(error, source)), indent=2, ensure_ascii=False) + "\n"
