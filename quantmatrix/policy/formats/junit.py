@@ -10,6 +10,8 @@ nothing. A case is
   `<failure type="warn">` instead, because then it does fail the gate;
 - `<skipped>` when every finding on that target was waived: the rule ran, a person accepted
   the result (reason, approver and expiry in the message).
+Each case carries `file` and `line` (GitLab and Jenkins link to them): where its first failing
+finding is (else its first finding; a passing "all targets" case: the rule in its policy file).
 Counts (`tests`, `failures`, `errors`, `skipped`) are computed from the cases, per suite and
 in total on `<testsuites>`. `time` is 0: policy evaluation is not timed per rule.
 """
@@ -46,8 +48,13 @@ def _waived_line(finding: Finding) -> str:
 
 def _case(suite: ET.Element, rule: RuleMeta, name: str, active: list[Finding], waived: list[Finding], result: CheckResult) -> str:
     """Append one testcase; return its outcome: "failure", "skipped" or "passed"."""
-    case = ET.SubElement(suite, "testcase", {"classname": xml_text(rule.id), "name": xml_text(name), "time": "0"})
     failing = [f for f in active if fails(f, result)]
+    where = next(((f.file, f.line) for f in (*failing, *active, *waived) if f.file), (rule.file, rule.line))
+    case = ET.SubElement(suite, "testcase", {"classname": xml_text(rule.id), "name": xml_text(name), "time": "0"})
+    if where[0]:
+        case.set("file", xml_text(where[0]))
+        if where[1]:
+            case.set("line", str(where[1]))
     out = [_finding_line(f) for f in active if not fails(f, result)] + [_waived_line(f) for f in waived]
     outcome = "passed"
     if failing:

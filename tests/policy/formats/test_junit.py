@@ -100,3 +100,18 @@ def test_markup_and_unencodable_characters_are_escaped(make_result, samples):
     assert_junit_shape(root)
     failure = case(root, "QM-LIVE-001", "environment/li<ve>").find("failure")
     assert failure.get("message") == 'a <b>&"c"</b> \\x00\\x07 ]]> --> done'
+
+
+def test_every_case_carries_the_file_and_line_of_its_first_failing_finding(check_result, make_result, samples):
+    root = parse(check_result)
+    located = {(c.get("classname"), c.get("name")): (c.get("file"), c.get("line")) for c in root.iter("testcase")}
+    assert located[("QM-SEP-002", "environment/backtest")] == ("environments/backtest.yaml", "14")
+    assert located[("QM-SEP-001", "environment/live")] == ("environments/live.yaml", "18")
+    assert located[("QM-CFG-010", "environment/live")] == ("environments/live.yaml", "12")  # waived: still located
+    assert located[("QM-LOC-001", "all targets")] == ("policies/local.rego", "3")  # passing: the rule itself
+    assert all(file and line and int(line) > 0 for file, line in located.values())
+    # on one target, a finding that fails the gate is located before a waived one
+    (waived,) = samples.WAIVED
+    active = samples.finding(waived.rule, "environment/live", "environments/live.yaml", 40, 3, "capital above the ceiling", "spec")
+    (case_,) = [c for c in parse(make_result((active,), (waived,))).iter("testcase") if c.get("name") == "environment/live"]
+    assert (case_.get("file"), case_.get("line")) == ("environments/live.yaml", "40")
