@@ -8,6 +8,7 @@ one module plus one entry in `COMMANDS`.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -53,4 +54,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.exit(run(cli, argv))
+    # `quantmatrix` is an alias: named as invoked, so that its completion script
+    # (`_QUANTMATRIX_COMPLETE=bash_source quantmatrix`) registers for `quantmatrix`, not `qm`
+    invoked = os.path.basename(sys.argv[0]) if sys.argv else ""
+    sys.exit(run(cli, argv, prog_name="quantmatrix" if invoked == "quantmatrix" else "qm"))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 
+from quantmatrix.cli import completion
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
@@ -25,7 +26,7 @@ from quantmatrix.render.inert import multiline
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate too (exit 1).")
 @click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
 @click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date rules and waivers see (tests).")
-@click.option("--base", "base_ref", default=None, metavar="REF", help="Also judge the change against this git ref (delta rules, policies/change.rego).")
+@click.option("--base", "base_ref", default=None, metavar="REF", shell_complete=completion.git_refs, help="Also judge the change against this git ref (delta rules, policies/change.rego).")
 @click.option("--base-pack", "base_pack", is_flag=True, help="With --base: also judge the head with the base ref's policy pack (settings and waivers); findings of either pack fail the gate.")
 def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None, base_ref: str | None = None, base_pack: bool = False) -> None:
     """Validate the desired state under PATH and run the policy pack over it.

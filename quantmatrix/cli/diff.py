@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from quantmatrix.cli.edge import report_problems
+from quantmatrix.cli import completion
 from quantmatrix.cli.options import path_argument
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ExitCode, PolicyError, QMError, RuntimeUnavailable
@@ -14,8 +15,8 @@ from quantmatrix.errors import ExitCode, PolicyError, QMError, RuntimeUnavailabl
 
 @click.command()
 @path_argument
-@click.option("--base", "base_ref", required=True, metavar="REF", help="Compare against this git ref (e.g. main, origin/main).")
-@click.option("--head", "head_ref", default=None, metavar="REF", help="Compare this git ref (default: the work tree).")
+@click.option("--base", "base_ref", required=True, metavar="REF", shell_complete=completion.git_refs, help="Compare against this git ref (e.g. main, origin/main).")
+@click.option("--head", "head_ref", default=None, metavar="REF", shell_complete=completion.git_refs, help="Compare this git ref (default: the work tree).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when there are none (like git diff).")
 @click.option("--check/--no-check", "with_check", default=True, show_default=True, help="markdown: include the policy gate on the head, with the change.")

@@ -36,10 +36,10 @@ def _log_crash() -> str:
     return path
 
 
-def run(group: click.Group, argv: list[str] | None) -> int:
+def run(group: click.Group, argv: list[str] | None, prog_name: str = "qm") -> int:
     try:
         # standalone_mode=False makes click *return* the code of a `click.exceptions.Exit`
-        code = group.main(args=argv, prog_name="qm", standalone_mode=False)
+        code = group.main(args=argv, prog_name=prog_name, standalone_mode=False)
         if isinstance(code, int):
             return code
     except QMError as error:

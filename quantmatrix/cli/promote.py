@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
+from quantmatrix.cli import completion
 from quantmatrix.cli.options import path_argument
 from quantmatrix.cli.output import echo, style
 
 
 @click.command()
-@click.argument("release")
+@click.argument("release", shell_complete=completion.releases)
 @path_argument
-@click.option("--to", "environment", required=True, metavar="ENV", help="Environment whose release pin moves.")
+@click.option("--to", "environment", required=True, metavar="ENV", shell_complete=completion.environments, help="Environment whose release pin moves.")
 @click.option("--evidence", metavar="ID|FILE", help="Paper deployment record id (or a YAML evidence block); required for live.")
 @click.option("--dry-run", is_flag=True, help="Show the edits and check they validate, write nothing.")
 def promote(release: str, path: str, environment: str, evidence: str | None, dry_run: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from quantmatrix.cli import completion
 from quantmatrix.cli.options import path_argument
 from quantmatrix.cli.output import echo, style
 
@@ -16,7 +17,7 @@ def release() -> None:
 @release.command("new")
 @click.argument("version")
 @path_argument
-@click.option("--from", "previous", metavar="PREV", help="Release to carry forward (default: the highest existing version).")
+@click.option("--from", "previous", metavar="PREV", shell_complete=completion.releases, help="Release to carry forward (default: the highest existing version).")
 def new(version: str, path: str, previous: str | None) -> None:
     """Write releases/VERSION.yaml from PREV: versions carried forward, rollback.previous set,
     change lists emptied, checklist and validation left open for the policy gate.

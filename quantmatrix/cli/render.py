@@ -8,13 +8,14 @@ import json
 
 import click
 
+from quantmatrix.cli import completion
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ConfigError, Problem
 
 
 @click.command()
-@click.argument("environment")
+@click.argument("environment", shell_complete=completion.environments)
 @path_argument
 @ref_option
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
