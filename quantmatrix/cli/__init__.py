@@ -47,9 +47,19 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qm")
 def cli() -> None:
-    """QuantMatrix Deploy: version-pinned environments and releases, a policy gate, a reconciler.
+    """QuantMatrix Deploy: validate version-pinned environments and releases, run the policy
+    gate over them, and review and propose release changes (the reconciler that applies
+    them is not built yet).
 
-    Exit codes: 0 ok, 1 policy violations, 2 invalid input or usage, 3 service unavailable.
+    \b
+    Exit codes:
+      0   ok
+      1   policy violations (or changes, with qm diff --exit-code)
+      2   invalid input or usage, broken policy, engine failure
+      3   a service the command needs is unavailable (e.g. the OPA server)
+      70  internal error: a bug (the traceback is in the log file named on stderr)
+
+    Shell completion: eval "$(_QM_COMPLETE=bash_source qm)" (zsh_source, fish_source).
     """
 
 
