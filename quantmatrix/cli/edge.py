@@ -17,8 +17,8 @@ from quantmatrix.redaction import redact_text
 from quantmatrix.render.inert import one_line
 
 
-# Libraries of the `runtime` extra: the gate installs without them (pyproject.toml).
-RUNTIME_MODULES = ("sqlalchemy", "alembic", "redis", "httpx")
+# Libraries of the extras (pyproject.toml), which the gate installs without: module → extra.
+EXTRAS = {"sqlalchemy": "runtime", "alembic": "runtime", "redis": "runtime", "httpx": "runtime", "opa_client": "opa", "requests": "opa"}
 
 
 def report_problems(error: QMError) -> None:
@@ -61,9 +61,10 @@ def run(group: click.Group, argv: list[str] | None, prog_name: str = "qm") -> in
         echo("Interrupted.", err=True)
         return 130
     except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in RUNTIME_MODULES:
+        extra = EXTRAS.get((error.name or "").split(".")[0])
+        if extra is None:
             return _crash(error)
-        echo(f"this command needs the runtime libraries ({error.name} is not installed): pip install 'quantmatrix-deploy[runtime]'", err=True)
+        echo(f"this needs the {extra} extra ({error.name} is not installed): pip install 'quantmatrix-deploy[{extra}]'", err=True)
         return int(ExitCode.INVALID)
     except Exception as error:  # the edge: a bug, reported without a traceback on screen
         return _crash(error)

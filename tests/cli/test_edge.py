@@ -109,9 +109,11 @@ def test_colour_on_a_terminal_unless_no_color(broken_repo: Path) -> None:
     assert "environments/paper.yaml:" in output
 
 
-@pytest.mark.parametrize(("module", "code"), [("sqlalchemy", 2), ("redis.asyncio", 2), ("not_a_runtime_library", 70)])
-def test_a_missing_runtime_library_says_which_extra_to_install(run_qm, monkeypatch, module: str, code: int) -> None:
-    # The gate installs without the `runtime` extra: a command that needs it must say so, not
+@pytest.mark.parametrize(
+    ("module", "extra", "code"), [("sqlalchemy", "runtime", 2), ("redis.asyncio", "runtime", 2), ("opa_client", "opa", 2), ("not_an_extra", "", 70)]
+)
+def test_a_missing_optional_library_says_which_extra_to_install(run_qm, monkeypatch, module: str, extra: str, code: int) -> None:
+    # The gate installs without the `runtime` and `opa` extras: a command that needs one must say so, not
     # crash. Its absence is simulated (sys.modules[name] = None makes the import fail).
     import importlib
 
@@ -122,6 +124,15 @@ def test_a_missing_runtime_library_says_which_extra_to_install(run_qm, monkeypat
     result = run_qm("validate", ROOT)
     assert result.code == code and "Traceback" not in result.output
     if code == 2:
-        assert result.err.strip() == f"this command needs the runtime libraries ({module} is not installed): pip install 'quantmatrix-deploy[runtime]'"
+        assert result.err.strip() == f"this needs the {extra} extra ({module} is not installed): pip install 'quantmatrix-deploy[{extra}]'"
     else:
         Path(result.err.strip().rsplit(" ", 1)[1]).unlink()  # the crash log
+
+
+def test_the_opa_engine_without_its_extra_says_so(run_qm, monkeypatch) -> None:
+    # the plain install has no OPA client: simulated by making its import fail
+    monkeypatch.setitem(sys.modules, "requests", None)
+    monkeypatch.setitem(sys.modules, "opa_client", None)
+    result = run_qm("check", ROOT, "--engine", "opa", "--opa-url", "http://127.0.0.1:9")
+    assert result.code == 2 and result.out == ""
+    assert "pip install 'quantmatrix-deploy[opa]'" in result.err and "Traceback" not in result.output

@@ -124,7 +124,7 @@ def test_policy_jobs_check_out_full_history_on_python_311_and_install_qm(policy,
     j = policy["jobs"][job]
     assert uses(j, "actions/checkout")["with"]["fetch-depth"] == 0
     assert str(uses(j, "actions/setup-python")["with"]["python-version"]) == "3.11"
-    assert "pip install -e ." in runs(j)
+    assert ("pip install -e '.[opa]'" if job == "opa-parity" else "pip install -e .") in runs(j)
 
 
 def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
