@@ -21,7 +21,6 @@ import gc
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,24 +31,25 @@ sys.path.insert(0, str(ROOT))
 
 from bench.args import positive_int, sizes  # noqa: E402
 from bench.synthetic import TODAY, write_repo  # noqa: E402
-from bench.validate_bench import _files, _mib, qm_command  # noqa: E402
+from bench.timing import run_timed  # noqa: E402
+from bench.validate_bench import _files, _mib, print_growth, qm_command  # noqa: E402
 
 
-def time_check(path: Path, runs: int) -> tuple[float, list[float], int]:
-    """Median and all wall times (seconds) of `qm check PATH`, and its exit code."""
+def time_check(path: Path, runs: int) -> tuple[float, list[float], int, float]:
+    """Median and all wall times (seconds) of `qm check PATH`, its exit code and its median
+    CPU time."""
     command = [*qm_command(), "check", str(path), "--output", os.devnull, "--today", TODAY]
     env = {**os.environ, "NO_COLOR": "1"}
-    times, code = [], 0
+    times, cpus, code = [], [], 0
     for i in range(runs + 1):
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, env=env, check=False)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu, done = run_timed(command, env)
         code = done.returncode
         if code >= 2:
             sys.exit(f"qm check {path} exited {code}:\n{done.stderr.decode()[:2000]}")
         if i:  # the first run warms caches
             times.append(elapsed)
-    return statistics.median(times), times, code
+            cpus.append(cpu)
+    return statistics.median(times), times, code, statistics.median(cpus)
 
 
 def phases(path: Path) -> str:
@@ -127,9 +127,9 @@ def main() -> None:
         f"{'noisy' if args.noisy else 'realistic'} synthetic environment, --today {TODAY} "
         f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})"
     )
-    print(f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7} {'exit':>4}")
-    median, times, code = time_check(ROOT, args.runs)
-    print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {code:>4}")
+    print(f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7} {'exit':>4} {'cpu s':>7}")
+    median, times, code, cpu = time_check(ROOT, args.runs)
+    print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {code:>4} {cpu:>7.3f}")
     if args.phases:
         print(f"  {phases(ROOT)}")
     figures = []
@@ -137,15 +137,13 @@ def main() -> None:
         for size in args.sizes:
             repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1), noisy=args.noisy)
             shutil.copytree(ROOT / "policies", repo / "policies")
-            median, times, code = time_check(repo, args.runs)
-            figures.append((size, median))
+            median, times, code, cpu = time_check(repo, args.runs)
+            figures.append((size, median, cpu))
             label = f"synthetic: {size} envs, {max(size // 2, 1)} releases"
-            print(f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {code:>4}")
+            print(f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {code:>4} {cpu:>7.3f}")
             if args.phases:
                 print(f"  {phases(repo)}")
-    if len(figures) >= 2:
-        (small, t_small), (large, t_large) = figures[0], figures[-1]
-        print(f"growth {small} → {large} environments: ×{large / small:.1f} size, ×{t_large / t_small:.2f} time")
+    print_growth(figures)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from quantmatrix.repo.loader import load
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name not in ("__init__.py", "args.py"))
+SCRIPTS = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name not in ("__init__.py", "args.py", "timing.py"))  # scripts, not helpers
 _spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
 synthetic = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(synthetic)
