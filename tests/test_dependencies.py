@@ -58,8 +58,8 @@ def test_every_imported_library_is_declared() -> None:
 
 def test_the_gate_installs_no_optional_library() -> None:
     core = _names(PROJECT["dependencies"])
-    assert not core & {"sqlalchemy", "alembic", "redis", "httpx", "opa-python-client", "requests", "jsonschema", "pytest", "mypy"}
-    assert {"sqlalchemy", "alembic", "redis", "httpx"} <= _names(PROJECT["optional-dependencies"]["runtime"])
+    assert not core & {"sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays", "opa-python-client", "requests", "jsonschema", "pytest", "mypy"}
+    assert {"sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays"} <= _names(PROJECT["optional-dependencies"]["runtime"])
     assert {"opa-python-client", "requests"} <= _names(PROJECT["optional-dependencies"]["opa"])
     # the edge's hint names an extra that exists, for a library that extra installs
     for module, extra in EXTRAS.items():

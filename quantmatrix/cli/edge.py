@@ -18,7 +18,10 @@ from quantmatrix.render.inert import one_line
 
 
 # Libraries of the extras (pyproject.toml), which the gate installs without: module → extra.
-EXTRAS = {"sqlalchemy": "runtime", "alembic": "runtime", "redis": "runtime", "httpx": "runtime", "opa_client": "opa", "requests": "opa"}
+EXTRAS = {
+    **dict.fromkeys(("sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays"), "runtime"),
+    **dict.fromkeys(("opa_client", "requests"), "opa"),
+}
 
 
 def report_problems(error: QMError) -> None:

@@ -1,4 +1,5 @@
-"""Semantic diff of the secret catalog (`environments/secrets.yaml`), entry by entry.
+"""Semantic diff of the secret catalog (`environments/secrets.yaml` and
+`environments/secrets/*.yaml`), entry by entry.
 
 The catalog is part of the desired state: a secret's scope decides which environments may
 use it, so a scope moved to live (or away from it) is as much a change as a new endpoint.
@@ -19,10 +20,9 @@ if TYPE_CHECKING:
 
 
 def _entries(state: DesiredState) -> dict[str, Any]:
-    if state.catalog_doc is None:
-        return {}
-    secrets = (state.catalog_doc.data.get("spec") or {}).get("secrets") or {}
-    return dict(secrets) if isinstance(secrets, dict) else {}
+    """Every entry, whichever catalog file declares it (secrets.yaml or secrets/*.yaml):
+    moving an entry between files is no change; `_where` names the file it is in."""
+    return state.secrets()
 
 
 def _where(state: DesiredState, path: tuple[str | int, ...]) -> str:

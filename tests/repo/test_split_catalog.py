@@ -152,3 +152,20 @@ def test_the_gate_locates_findings_in_the_part(sample_repo: Path, tmp_path: Path
     findings = json.loads(report.read_text())["findings"]
     located = {(f["file"], f["line"]) for f in findings if f["id"] == "QM-CFG-002"}
     assert located == {("environments/secrets/live.yaml", line_of(files["live"], key))}
+
+
+def test_the_diff_sees_a_split_catalog_like_the_single_file(sample_repo: Path, git) -> None:
+    from quantmatrix.diff import diff_states
+
+    git(sample_repo, "init", "-q", "-b", "main")
+    git(sample_repo, "add", "-A")
+    git(sample_repo, "commit", "-q", "-m", "one catalog file")
+    files = split_by_scope(sample_repo)  # the same entries, moved into environments/secrets/
+    assert diff_states(load(sample_repo, "main"), load(sample_repo)).secrets == ()
+    # a scope moved in a split file: reported at that file's line, toward live
+    text = files["paper"].read_text()
+    files["paper"].write_text(text.replace('"scope": "paper"', '"scope": "live"', 1))
+    (changed,) = diff_states(load(sample_repo, "main"), load(sample_repo)).secrets
+    moved = next(line.split(":", 1)[0].strip() for line in text.splitlines()[6:] if '"scope": "paper"' in line)
+    assert changed.name == moved and changed.scope == ("paper", "live") and changed.toward_live
+    assert changed.location == f"environments/secrets/paper.yaml:{line_of(files['paper'], moved)}"
