@@ -42,9 +42,12 @@ def import_ms(runs: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.args` when run as a script
+    from bench.args import positive_int
+
+    parser = argparse.ArgumentParser(prog="bench/window_lock_bench.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=positive_int, default=50, help="timed runs of each in-process step")
+    parser.add_argument("--postgres", metavar="URL", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="PostgreSQL for the advisory lock")
     args = parser.parse_args()
 
     print(f"import quantmatrix.reconcile.window (fresh process, median of 5): {import_ms(5):.0f} ms")
