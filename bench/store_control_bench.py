@@ -58,10 +58,13 @@ def control_figures(name: str, control: ControlPlane, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.args` when run as a script
+    from bench.args import positive_int
+
+    parser = argparse.ArgumentParser(prog="bench/store_control_bench.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=positive_int, default=50, help="timed runs of each step")
+    parser.add_argument("--postgres", metavar="URL", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="PostgreSQL for the store")
+    parser.add_argument("--redis", metavar="URL", default="redis://127.0.0.1:6379/0", help="Redis for the control keys")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/.qm/state.db"
