@@ -223,7 +223,7 @@ deny contains f if {
 	# the name is not echoed: an undocumented "name" may be a pasted value
 	f := {
 		"id": "QM-CFG-003",
-		"msg": sprintf("%s '%s' field %s references a secret that is not documented in environments/secrets.yaml: declare it with its scope, description and provider", [kind_of[section], name, field_name(p)]),
+		"msg": sprintf("%s '%s' field %s references a secret that is not documented in the secret catalog (environments/secrets.yaml or environments/secrets/): declare it with its scope, description and provider", [kind_of[section], name, field_name(p)]),
 		"path": array.concat([section, name], p),
 	}
 }

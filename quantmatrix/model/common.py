@@ -88,7 +88,7 @@ Name = Annotated[
 SecretName = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=128),
-    Field(description="Secret name as declared in environments/secrets.yaml (UPPER_SNAKE_CASE)."),
+    Field(description="Secret name as declared in the secret catalog, environments/secrets.yaml or environments/secrets/*.yaml (UPPER_SNAKE_CASE)."),
 ]
 
 Currency = Annotated[

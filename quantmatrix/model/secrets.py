@@ -37,7 +37,8 @@ class SecretCatalogSpec(StrictModel):
 
 
 class SecretCatalog(StrictModel):
-    """`environments/secrets.yaml`."""
+    """`environments/secrets.yaml`, or one of the files in `environments/secrets/`: together they
+    are one catalog (the loader merges them; a name may be declared only once)."""
 
     apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
     kind: Literal["SecretCatalog"]
