@@ -45,7 +45,7 @@ class DesiredState:
     source: str
     environments: Mapping[str, Environment]
     releases: Mapping[str, Release]
-    catalog: SecretCatalog | None  # every catalog file's entries, as one catalog
+    catalog: SecretCatalog | None  # every catalog file's entries as one catalog (metadata: the first file's)
     effective: Mapping[str, Layered]  # environment name → effective document + layers
     release_docs: Mapping[str, YamlDocument]
     catalog_docs: tuple[YamlDocument, ...]  # CATALOG_FILE, then CATALOG_DIR's files, by name
