@@ -35,8 +35,10 @@ REDIS_URL = os.environ.get("QM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
+    from bench.args import positive_int  # ROOT is on sys.path (above)
+
+    parser = argparse.ArgumentParser(prog="bench/checks_bench.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=positive_int, default=30, help="timed passes (after one warm-up)")
     parser.add_argument("--environment", default="paper", choices=["paper", "local", "live", "backtest"])
     options = parser.parse_args()
     state = load(str(ROOT))

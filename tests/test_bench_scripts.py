@@ -25,7 +25,7 @@ def run(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_bench_script_is_covered() -> None:
-    assert SCRIPTS == ["check_bench.py", "engine_choice.py", "store_control_bench.py", "synthetic.py", "validate_bench.py", "window_lock_bench.py"]
+    assert SCRIPTS == ["check_bench.py", "checks_bench.py", "engine_choice.py", "store_control_bench.py", "synthetic.py", "validate_bench.py", "window_lock_bench.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -50,6 +50,8 @@ BAD = [
     ("engine_choice.py", ("extra",), "unrecognized arguments: extra"),
     ("window_lock_bench.py", ("--runs", "zero"), "argument --runs: not a whole number: 'zero'"),
     ("store_control_bench.py", ("--runs", "-1"), "argument --runs: must be 1 or more: '-1'"),
+    ("checks_bench.py", ("--runs", "0"), "argument --runs: must be 1 or more: '0'"),
+    ("checks_bench.py", ("--environment", "prod"), "argument --environment: invalid choice: 'prod'"),
 ]
 
 
