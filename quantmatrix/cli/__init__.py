@@ -48,8 +48,9 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="qm")
 def cli() -> None:
     """QuantMatrix Deploy: validate version-pinned environments and releases, run the policy
-    gate over them, and review and propose release changes (the reconciler that applies
-    them is not built yet).
+    gate over them, and review and propose release changes. `checks` and `sandbox` act on a
+    running system (they need the runtime extra); the reconciler that applies a release is
+    not built yet.
 
     \b
     Exit codes:
