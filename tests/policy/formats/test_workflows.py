@@ -50,7 +50,8 @@ EXACT_IMAGE = re.compile(r"[\w./-]+:\d+\.\d+(?:\.\d+)?(?:-[\w.]+)?(?P<digest>@sh
 
 
 def test_all_workflows_are_covered() -> None:
-    assert ALL == ["policy.yml", "pr-summary.yml", "tests.yml"]
+    # the pinning tests below run over every workflow file, a new one included
+    assert {"policy.yml", "pr-summary.yml", "tests.yml"} <= set(ALL)
 
 
 @pytest.mark.parametrize("name", ALL)
