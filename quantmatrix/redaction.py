@@ -1,9 +1,9 @@
 """The one home of secret detection and redaction for everything `qm` prints or writes.
 
 The detectors are QM-CFG-002's: known credential formats and the high-entropy token screen,
-defined once in `policies/settings.yaml` (`secret_scan`), which the policy pack reads as
-`data.qm.settings.secret_scan` and this module reads from the same file shipped with the
-tool. So a string the gate would deny is a string no output repeats. Messages should name
+defined once in the built-in pack's `quantmatrix/policies/settings.yaml` (`secret_scan`),
+which the policy pack reads as `data.qm.settings.secret_scan` and this module reads from the
+same file shipped with the tool (a repository's added formats are the gate's only). So a string the gate would deny is a string no output repeats. Messages should name
 the field, never the value; this module is the net under that rule, applied where a value
 becomes text (problems, findings, diff values, rendered documents, the terminal writer).
 """
@@ -20,8 +20,8 @@ REDACTED = "<redacted>"
 HIGH_ENTROPY = "a high-entropy token"
 PEM = "a PEM private key or certificate"
 
-# A symlink to policies/settings.yaml in the source tree, a copy of it in a built wheel.
-SETTINGS_FILE = Path(__file__).resolve().parent / "policy_settings.yaml"
+# The built-in pack's settings: package data (quantmatrix/policy/builtin.py).
+SETTINGS_FILE = Path(__file__).resolve().parent / "policies" / "settings.yaml"
 
 # A match is widened to the whole token it sits in (a JWT's signature, an AWS key id's
 # neighbours), so no tail of a secret survives next to the marker.
@@ -58,8 +58,7 @@ def _load(path: Path) -> Detectors:
 
 @lru_cache(maxsize=1)
 def detectors() -> Detectors:
-    """The detectors of the tool's own `policies/settings.yaml` (shipped as
-    `quantmatrix/policy_settings.yaml`), read once."""
+    """The detectors of the built-in pack's settings, read once."""
     return _load(SETTINGS_FILE)
 
 

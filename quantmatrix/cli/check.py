@@ -91,8 +91,10 @@ def _report(
     result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, change=change, today=day, fail_on_warn=fail_on_warn)
     if base_pack and base_source is not None:
         from quantmatrix.policy.basepack import union_results
+        from quantmatrix.policy.builtin import builtin_at
 
-        judged = run_check(state, source=base_source, engine=engine, opa_url=opa_url, change=change, today=day, fail_on_warn=fail_on_warn)
+        base_builtin = builtin_at(base_source)  # this tool's own repository: the base's built-in pack
+        judged = run_check(state, source=base_source, engine=engine, opa_url=opa_url, change=change, today=day, fail_on_warn=fail_on_warn, builtin=base_builtin)
         result = union_results(result, judged, base_ref or "")
     return FORMATS[fmt].render(result), result.passed
 

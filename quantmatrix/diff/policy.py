@@ -1,4 +1,5 @@
-"""What a change does to the policy pack: changed files under `policies/`, and rules added,
+"""What a change does to the policy pack: changed files under `policies/` (and
+`quantmatrix/policies/`, the built-in pack, where a repository holds it), and rules added,
 removed or changed, by id.
 
 A pull request that edits `policies/` changes what the gate accepts, so the review must see
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 from quantmatrix.diff.model import PolicyChange, PolicyDiff, Status
 from quantmatrix.policy.metadata import parse_metadata
+from quantmatrix.policy.builtin import BUILTIN_DIR
 from quantmatrix.policy.pack import POLICY_DIR, TEST_SUFFIX
 from quantmatrix.repo.source import Source
 
 _ALL = ("",)  # every file directly in the folder, whatever its suffix
 
 
-def _files(source: Source, policy_dir: str) -> dict[str, bytes]:
-    return {path: source.read(path) for path in source.files(policy_dir, _ALL)}
+def _files(source: Source, policy_dirs: tuple[str, ...]) -> dict[str, bytes]:
+    return {path: source.read(path) for policy_dir in policy_dirs for path in source.files(policy_dir, _ALL)}
 
 
 def rule_texts(files: dict[str, bytes]) -> dict[str, tuple[str, str, str]]:
@@ -49,9 +51,12 @@ def _status(old: object, new: object) -> Status | None:
     return "changed" if old != new else None
 
 
-def diff_policies(base: Source, head: Source, policy_dir: str = POLICY_DIR) -> PolicyDiff:
-    """Files under `policy_dir` and rules that differ between `base` and `head`."""
-    old_files, new_files = _files(base, policy_dir), _files(head, policy_dir)
+def diff_policies(base: Source, head: Source, policy_dirs: tuple[str, ...] = (POLICY_DIR, BUILTIN_DIR)) -> PolicyDiff:
+    """Files under `policy_dirs` and rules that differ between `base` and `head`: the
+    repository's `policies/`, and in this tool's own repository the built-in pack
+    (`quantmatrix/policies/`; a consuming repository has none, its built-in pack is the
+    installed package's, the same for both sides)."""
+    old_files, new_files = _files(base, policy_dirs), _files(head, policy_dirs)
     files = []
     for path in sorted({*old_files, *new_files}):
         status = _status(old_files.get(path), new_files.get(path))

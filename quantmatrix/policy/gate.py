@@ -18,7 +18,7 @@ from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines import engine as select_engine
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, finding_order, target_of
 from quantmatrix.policy.input import input_json, policy_input
-from quantmatrix.policy.pack import POLICY_DIR, Pack, load_pack
+from quantmatrix.policy.pack import POLICY_DIR, Builtin, Pack, load_pack
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source, open_source
 
@@ -121,8 +121,10 @@ def run_check(
     change: dict[str, Any] | None = None,
     today: dt.date | str | None = None,
     fail_on_warn: bool = False,
+    builtin: Builtin = "installed",
 ) -> CheckResult:
-    """Evaluate the pack of `source` (default: the current directory) over `state`.
+    """Evaluate the built-in pack plus the repository's pack of `source` (default: the
+    current directory) over `state`. `builtin`: see `load_pack`.
 
     `waivers`: a waivers file on disk; by default `policies/waivers.yaml` of `source`, if any.
     Raises `PolicyError` (broken pack, engine failure) or `RuntimeUnavailable` (OPA down).
@@ -132,7 +134,7 @@ def run_check(
 
     source = source if source is not None else open_source(".")
     runner = select_engine(engine)
-    pack = load_pack(source, policy_dir)
+    pack = load_pack(source, policy_dir, builtin=builtin)
     day = dt.date.fromisoformat(today) if isinstance(today, str) else (today or dt.date.today())
     waiver_file = load_waivers(source, policy_dir, waivers)
     document = policy_input(state, change=change, today=day, waivers=(waiver_file.file, waiver_file.data) if waiver_file else None)

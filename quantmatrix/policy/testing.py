@@ -4,6 +4,10 @@ A test passes iff its rule evaluates to `true`; undefined, any other value or an
 error fails it (with the cleaned interpreter message). Tests are discovered as OPA does, by
 the `test_` prefix of rule names, per package. Coverage comes from regorus: per policy file
 the lines the tests exercised and those they did not (test files themselves are left out).
+
+The built-in pack's tests and the repository's own (`policies/*_test.rego`) run together, in
+one interpreter (a repository's tests may use the built-in fixtures, `data.qm.fixtures`), and
+each result and file says which pack it belongs to, so they are reported separately.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines.embedded import new_interpreter
 from quantmatrix.policy.engines.regorus_errors import rego_problem
-from quantmatrix.policy.pack import POLICY_DIR, TEST_SUFFIX, load_pack
+from quantmatrix.policy.pack import POLICY_DIR, TEST_SUFFIX, Builtin, load_pack
 from quantmatrix.repo.source import Source
 
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
@@ -31,6 +35,7 @@ class TestResult:
     line: int
     passed: bool
     message: str = ""  # why it failed: "undefined", "evaluated to false", an error
+    builtin: bool = False  # a test of the built-in pack (else of the repository's policies/)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class FileCoverage:
     covered: tuple[int, ...]
     not_covered: tuple[int, ...]
     evaluated: bool = True  # False: no test reached any rule of the file
+    builtin: bool = False
 
     @property
     def percent(self) -> float:
@@ -87,20 +93,21 @@ def _outcome(interpreter: Any, name: str) -> tuple[bool, str]:
     return False, "undefined" if value == _UNDEFINED else f"evaluated to {json.dumps(value)[:80]}"
 
 
-def _coverage(report_json: str, policy_files: list[str]) -> tuple[FileCoverage, ...]:
+def _coverage(report_json: str, policy_files: list[str], builtin: frozenset[str]) -> tuple[FileCoverage, ...]:
     """Per policy file; regorus leaves out files no test reached, which are the worst case."""
     reported = {f["path"]: f for f in json.loads(report_json).get("files", [])}
     return tuple(
-        FileCoverage(file, tuple(sorted(reported[file].get("covered", []))), tuple(sorted(reported[file].get("not_covered", []))))
+        FileCoverage(file, tuple(sorted(reported[file].get("covered", []))), tuple(sorted(reported[file].get("not_covered", []))), builtin=file in builtin)
         if file in reported
-        else FileCoverage(file, (), (), evaluated=False)
+        else FileCoverage(file, (), (), evaluated=False, builtin=file in builtin)
         for file in sorted(policy_files)
     )
 
 
-def run_tests(source: Source, pattern: str | None = None, coverage: bool = False, policy_dir: str = POLICY_DIR) -> TestReport:
-    """Run every `test_*` rule of the pack in `source` (those matching `pattern`, a regex)."""
-    pack = load_pack(source, policy_dir, with_tests=True)
+def run_tests(source: Source, pattern: str | None = None, coverage: bool = False, policy_dir: str = POLICY_DIR, builtin: Builtin = "installed") -> TestReport:
+    """Run every `test_*` rule of the built-in pack and of the repository's pack in `source`
+    (those matching `pattern`, a regex)."""
+    pack = load_pack(source, policy_dir, with_tests=True, builtin=builtin)
     try:
         selector = re.compile(pattern) if pattern else None
     except re.error as error:
@@ -113,7 +120,7 @@ def run_tests(source: Source, pattern: str | None = None, coverage: bool = False
         if selector and not selector.search(name):
             continue
         passed, message = _outcome(interpreter, name)
-        results.append(TestResult(name, file, line, passed, message))
+        results.append(TestResult(name, file, line, passed, message, builtin=file in pack.builtin_files))
     policy_files = [path for path, _ in pack.modules if not path.endswith(TEST_SUFFIX)]
-    report = _coverage(interpreter.get_coverage_report_as_json(), policy_files) if coverage else ()
+    report = _coverage(interpreter.get_coverage_report_as_json(), policy_files, pack.builtin_files) if coverage else ()
     return TestReport(tuple(results), report)

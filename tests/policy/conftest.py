@@ -37,8 +37,17 @@ def line_of() -> Callable[..., int]:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """The sample environments and releases, checked by the fixture pack."""
+def no_builtin_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judge with the repository's pack alone: the gate-mechanics tests use a tiny fixture
+    pack whose findings they know exactly (the CLI has no such switch)."""
+    from quantmatrix.policy import builtin
+
+    monkeypatch.setattr(builtin, "installed", lambda: None)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, no_builtin_pack: None) -> Path:
+    """The sample environments and releases, checked by the fixture pack alone."""
     root = tmp_path / "repo"
     for folder in ("environments", "releases"):
         shutil.copytree(ROOT / folder, root / folder)
