@@ -1,4 +1,4 @@
-"""The guide's policy pack (`policies/*.rego`): its Rego unit tests pass, the sample repository
+"""The guide's policy pack (built in: `quantmatrix/policies/*.rego`): its Rego unit tests pass, the sample repository
 is clean under it, every rule is documented and tested, and realistic breakage of the YAML is
 reported by the right rule at the exact file and line."""
 
@@ -18,7 +18,7 @@ from quantmatrix.repo.loader import load_source
 from quantmatrix.repo.source import open_source
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICIES = ROOT / "policies"
+POLICIES = ROOT / "quantmatrix" / "policies"  # the built-in pack
 AREAS = ("separation", "configuration", "local_paper", "live", "releases")
 PREFIXES = ("QM-SEP-", "QM-CFG-", "QM-LOC-", "QM-PAP-", "QM-LIVE-", "QM-REL-")
 TODAY = "2026-11-28"  # the sample's live evidence is dated 2026-11-11: recent on this day

@@ -42,7 +42,7 @@ def test_every_url_field_of_the_model_is_parsed() -> None:
 
 def test_rego_fixture_urls_are_what_the_parser_gives() -> None:
     engine = regorus.Engine()
-    engine.add_policy("fixtures_test.rego", (ROOT / "policies" / "fixtures_test.rego").read_text())
+    engine.add_policy("fixtures_test.rego", (ROOT / "quantmatrix" / "policies" / "fixtures_test.rego").read_text())
     urls = json.loads(engine.eval_query_as_json("data.qm.fixtures.urls"))["result"][0]["expressions"][0]["value"]
     assert urls
     for raw, parsed in urls.items():
