@@ -82,6 +82,7 @@ def check_change(
     if not base_pack:
         return result
     from quantmatrix.policy.basepack import union_results
+    from quantmatrix.policy.builtin import builtin_at
 
-    judged = run_check(comparison.head, source=comparison.base_source, engine=engine, opa_url=opa_url, change=change, today=today, fail_on_warn=fail_on_warn)
+    judged = run_check(comparison.head, source=comparison.base_source, engine=engine, opa_url=opa_url, change=change, today=today, fail_on_warn=fail_on_warn, builtin=builtin_at(comparison.base_source))
     return union_results(result, judged, comparison.diff.base)

@@ -1,8 +1,10 @@
 """The PR review sees everything that changed: the secret catalog, the policy pack rule by
 rule, and a change judged with the base branch's pack as well as its own.
 
-Real git repositories (tests/diff/gitrepo.py) with the whole policy pack of this checkout;
-every command runs through the real CLI edge.
+Real git repositories (tests/diff/gitrepo.py) laid out as this tool's own repository: the
+built-in pack at quantmatrix/policies/, the repository's waivers, approvers and settings at
+policies/. The built-in pack that judges the head is that repository's (as CI installs the
+pull request's own qm); every command runs through the real CLI edge.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import gitrepo  # noqa: E402
 
 CATALOG = "environments/secrets.yaml"
 PAPER = "environments/paper.yaml"
-SEPARATION = "policies/separation.rego"
+SEPARATION = "quantmatrix/policies/separation.rego"
+LIVE = "quantmatrix/policies/live.rego"
 TODAY = "2026-12-01"
 FORMATS = ("text", "markdown", "json")
 
@@ -27,10 +30,15 @@ QmRun = Callable[..., Any]
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Any:
-    """The sample state with the real pack, committed on `main`; a `feature` branch checked out."""
-    made = gitrepo.make_repo(tmp_path / "repo", pack="real")
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The sample state with the real pack, committed on `main`; a `feature` branch checked
+    out, whose built-in pack is the one installed (the pull request's own)."""
+    from quantmatrix.policy import builtin
+    from quantmatrix.repo.source import DirectorySource
+
+    made = gitrepo.make_repo(tmp_path / "repo", pack="tool")
     made.branch("feature")
+    monkeypatch.setattr(builtin, "installed", lambda: DirectorySource(made.root))
     return made
 
 
@@ -138,29 +146,30 @@ def _route_live_from_paper(repo: Any) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_summary_lists_changed_policy_files_and_rules_by_id(run_qm: QmRun, repo: Any, fmt: str) -> None:
     repo.edit(SEPARATION, *WEAKENED)  # QM-SEP-004 changed
-    text = repo.read("policies/live.rego")
+    text = repo.read(LIVE)
     block = text[text.index("# METADATA\n# title: Live is watched") :]
-    repo.write("policies/live.rego", text.replace(block, ""))  # QM-LIVE-011 removed
-    repo.write("policies/extra.rego", "package qm.rules.extra\n\nimport rego.v1\n\n# METADATA\n# title: Extra\n# custom:\n#   id: QM-EXT-001\n#   severity: warn\n#   guide: x\nwarn contains f if {\n\tfalse\n\tf := {}\n}\n")
-    repo.edit("policies/settings.yaml", "min_observation_days: 14", "min_observation_days: 1")
+    repo.write(LIVE, text.replace(block, ""))  # QM-LIVE-011 removed
+    repo.write("policies/extra.rego", "package qm.rules.extra\n\nimport rego.v1\n\n# METADATA\n# title: Extra\n# custom:\n#   id: ACME-EXT-001\n#   severity: warn\n#   guide: x\nwarn contains f if {\n\tfalse\n\tf := {}\n}\n")
+    repo.edit("quantmatrix/policies/settings.yaml", "min_observation_days: 14", "min_observation_days: 1")
+    repo.edit("policies/settings.yaml", "max_days: 90", "max_days: 30")
     repo.commit("policy edits")
     result = _diff(run_qm, repo, fmt)
+    files = {SEPARATION: "changed", LIVE: "changed", "policies/extra.rego": "added", "quantmatrix/policies/settings.yaml": "changed", "policies/settings.yaml": "changed"}
     if fmt != "json":
-        for name in (SEPARATION, "policies/live.rego", "policies/extra.rego", "policies/settings.yaml", "QM-SEP-004", "QM-LIVE-011", "QM-EXT-001"):
+        for name in (*files, "QM-SEP-004", "QM-LIVE-011", "ACME-EXT-001"):
             assert name in result.out, name
         return
     policies = json.loads(result.out)["policies"]
-    assert {f["name"]: f["status"] for f in policies["files"]} == {
-        SEPARATION: "changed", "policies/live.rego": "changed", "policies/extra.rego": "added", "policies/settings.yaml": "changed"
-    }
-    assert {r["name"]: r["status"] for r in policies["rules"]} == {"QM-SEP-004": "changed", "QM-LIVE-011": "removed", "QM-EXT-001": "added"}
+    assert {f["name"]: f["status"] for f in policies["files"]} == files
+    assert {r["name"]: r["status"] for r in policies["rules"]} == {"QM-SEP-004": "changed", "QM-LIVE-011": "removed", "ACME-EXT-001": "added"}
 
 
 def test_a_test_only_policy_change_lists_the_file_and_no_rule(run_qm: QmRun, repo: Any) -> None:
-    repo.write("policies/separation_test.rego", repo.read("policies/separation_test.rego") + "\n# note\n")
+    test_file = "quantmatrix/policies/separation_test.rego"
+    repo.write(test_file, repo.read(test_file) + "\n# note\n")
     repo.commit("tests")
     policies = json.loads(_diff(run_qm, repo, "json").out)["policies"]
-    assert [f["name"] for f in policies["files"]] == ["policies/separation_test.rego"] and policies["rules"] == []
+    assert [f["name"] for f in policies["files"]] == [test_file] and policies["rules"] == []
 
 
 def test_no_policy_change_no_policy_section(run_qm: QmRun, repo: Any) -> None:
@@ -226,12 +235,29 @@ def test_base_pack_needs_base(run_qm: QmRun, repo: Any) -> None:
     assert result.code == 2 and "--base-pack needs --base" in result.err
 
 
-def test_a_base_without_a_pack_fails_closed(run_qm: QmRun, tmp_path: Path) -> None:
+def test_a_base_without_policies_is_judged_by_the_built_in_pack(run_qm: QmRun, tmp_path: Path) -> None:
+    """A consuming repository: no policies/ on the base, no built-in copy in the tree. The base
+    judgement is the installed built-in pack's, so a violation is found by both, once."""
     made = gitrepo.make_repo(tmp_path / "bare", pack="none")
     made.branch("feature")
     import shutil
 
     shutil.copytree(gitrepo.ROOT / "policies", made.root / "policies")
-    made.commit("add the pack")
-    result = run_qm("check", made.root, "--base", "main", "--base-pack", "--today", TODAY)
-    assert result.code == 2 and "no policy files" in result.err
+    _route_live_from_paper(made)
+    made.commit("add the repository's policies; route live orders from paper")
+    result = run_qm("check", made.root, "--base", "main", "--base-pack", "--today", TODAY, "--format", "json")
+    assert result.code == 1, result.err
+    sep = [f for f in _findings(result) if f["id"] == "QM-SEP-004"]
+    assert len(sep) == 1 and "base pack only" not in sep[0]["message"]
+
+
+def test_a_base_whose_pack_does_not_load_fails_closed(run_qm: QmRun, repo: Any) -> None:
+    repo.checkout("main")
+    repo.write("policies/broken.rego", "package acme.broken\n\nx := {\n")
+    repo.commit("broken pack on main")
+    repo.checkout("feature")
+    repo.git("merge", "-q", "main")
+    repo.git("rm", "-q", "policies/broken.rego")
+    repo.commit("repair")
+    result = run_qm("check", repo.root, "--base", "main", "--base-pack", "--today", TODAY)
+    assert result.code == 2 and "policies/broken.rego:" in result.err

@@ -13,6 +13,7 @@ import gitrepo  # noqa: E402
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Any:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The sample state committed on `main` with the delta rules as the pack; work tree on `main`."""
+    gitrepo.without_builtin_pack(monkeypatch)
     return gitrepo.make_repo(tmp_path / "repo")

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,9 @@ _GIT_ENV = {
 }
 
 # The delta rules and their helpers, with fixed thresholds: tests of the diff and of the
-# change rules do not move when another area of the pack changes.
+# change rules do not move when another area of the pack changes. Copied from the built-in
+# pack into the repository's policies/, and judged alone (`without_builtin_pack`).
+BUILTIN = ROOT / "quantmatrix" / "policies"
 CHANGE_PACK = ("lib.rego", "change.rego")
 CHANGE_SETTINGS = "change:\n  min_observation_days: 14\n  max_step_increase: 0.5\n"
 
@@ -83,18 +86,30 @@ class GitRepo:
         return next(n for n, line in enumerate(self.read(file).splitlines(), 1) if text in line)
 
 
+def without_builtin_pack(monkeypatch: Any) -> None:
+    """Judge with the repository's policies/ alone (the "change" pack's tests)."""
+    from quantmatrix.policy import builtin
+
+    monkeypatch.setattr(builtin, "installed", lambda: None)
+
+
 def make_repo(path: Path, pack: str = "change") -> GitRepo:
     """The sample repository committed on `main`. `pack`: "change" (the delta rules only,
-    fixed thresholds), "real" (the whole policy pack of this checkout) or "none"."""
+    fixed thresholds, in policies/: use with `without_builtin_pack`), "real" (this checkout's
+    policies/: waivers, approvers, settings; the installed built-in pack judges), "tool"
+    (as "real", plus the built-in pack at quantmatrix/policies/, as in this tool's own
+    repository) or "none"."""
     path.mkdir(parents=True)
     for folder in ("environments", "releases"):
         shutil.copytree(ROOT / folder, path / folder)
-    if pack == "real":
+    if pack in ("real", "tool"):
         shutil.copytree(ROOT / "policies", path / "policies")
+    if pack == "tool":
+        shutil.copytree(BUILTIN, path / "quantmatrix" / "policies")
     elif pack == "change":
         (path / "policies").mkdir()
         for name in CHANGE_PACK:
-            shutil.copy(ROOT / "policies" / name, path / "policies" / name)
+            shutil.copy(BUILTIN / name, path / "policies" / name)
         (path / "policies" / "settings.yaml").write_text(CHANGE_SETTINGS)
     repo = GitRepo(path)
     repo.git("init", "-q", "-b", "main")

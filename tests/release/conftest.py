@@ -13,8 +13,9 @@ import gitrepo  # noqa: E402
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Any:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The sample state committed on `main` with the delta rules as the pack."""
+    gitrepo.without_builtin_pack(monkeypatch)
     return gitrepo.make_repo(tmp_path / "repo")
 
 
