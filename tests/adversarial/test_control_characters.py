@@ -112,11 +112,10 @@ def test_policy_side_yaml_refuses_them_too(qm: Qm, repo: gitrepo.GitRepo, file: 
 
 def test_a_policy_module_with_a_bidi_override_is_refused(qm: Qm, repo: gitrepo.GitRepo) -> None:
     """"Trojan Source": the rule reads differently from what it does."""
-    text = repo.read("policies/separation.rego")
-    repo.write("policies/separation.rego", text.replace("import rego.v1\n", "import rego.v1\n# \u202e } ⁦if (admin) ⁩ ⁦\n", 1))
-    line = text[: text.index("import rego.v1\n")].count("\n") + 2
+    text = "package qm.rules.acme\n\nimport rego.v1\n\ndeny contains f if {\n\tfalse\n\tf := {}\n}\n"
+    repo.write("policies/acme.rego", text.replace("import rego.v1\n", "import rego.v1\n# \u202e } ⁦if (admin) ⁩ ⁦\n", 1))
     code, out, err = qm("check", str(repo.root))
-    assert code == 2 and f"policies/separation.rego:{line}:3: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in a policy file" in err
+    assert code == 2 and "policies/acme.rego:4:3: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in a policy file" in err
 
 
 def test_tabs_newlines_and_letters_of_any_script_are_fine(qm: Qm, repo: gitrepo.GitRepo) -> None:

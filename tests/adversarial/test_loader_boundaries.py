@@ -160,16 +160,33 @@ def test_a_rego_file_linked_from_outside_cannot_replace_a_rule(qm: Qm, repo: git
     assert code == 2 and f"policies/separation.rego: symlink to '{outside / 'allow.rego'}' leaves the repository" in output
 
 
+# A repository rule that always fires (one finding, at the paper environment).
+ACME_RULE = """package qm.rules.acme
+
+import rego.v1
+
+# METADATA
+# title: Always
+# custom:
+#   id: ACME-001
+#   severity: deny
+#   guide: none
+deny contains f if {
+\tf := {"id": "ACME-001", "msg": "always", "path": ["environments", "paper"]}
+}
+"""
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_rego_file_linked_inside_is_part_of_the_pack(qm: Qm, repo: gitrepo.GitRepo, mode: str) -> None:
     (repo.root / "shared").mkdir()
-    shutil.move(repo.root / "policies/separation.rego", repo.root / "shared/separation.rego")
-    link(repo, "policies/separation.rego", "../shared/separation.rego")
+    (repo.root / "shared/acme.rego").write_text(ACME_RULE)
+    link(repo, "policies/acme.rego", "../shared/acme.rego")
     code, output = run(qm, repo, mode, "check")
-    assert code == 0, output
+    assert code == 1 and "ACME-001" in output, output
     source = GitSource(repo.root, "HEAD") if mode == "ref" else DirectorySource(repo.root)
     modules = dict(load_pack(source).modules)
-    assert modules["policies/separation.rego"] == (repo.root / "shared/separation.rego").read_text()
+    assert modules["policies/acme.rego"] == ACME_RULE
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -128,7 +128,7 @@ def test_large_live_step_is_a_warning(repo):
 
 
 def test_the_rego_unit_tests_of_the_delta_rules_pass(repo):
-    shutil.copy(Path(__file__).resolve().parents[2] / "policies" / "change_test.rego", repo.root / "policies")
+    shutil.copy(Path(__file__).resolve().parents[2] / "quantmatrix" / "policies" / "change_test.rego", repo.root / "policies")
     report = run_tests(DirectorySource(repo.root))
     assert len(report.results) >= 30
     assert [r.name for r in report.results if not r.passed] == []
