@@ -25,7 +25,7 @@ PACKAGE = "quantmatrix"
 BUILTIN_DIR = "quantmatrix/policies"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PackageSource:
     """Files of the installed `quantmatrix` package, by paths starting `quantmatrix/`."""
 
