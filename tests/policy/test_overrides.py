@@ -56,6 +56,18 @@ def test_a_threshold_override_takes_effect(qm: Qm, consumer: Path) -> None:
     assert "QM-CFG-005" not in {f["id"] for f in json.loads(out)["findings"]}
 
 
+def test_a_secret_format_the_repository_adds_is_found_by_the_gate(qm: Qm, consumer: Path) -> None:
+    paper = consumer / "environments" / "paper.yaml"
+    paper.write_text(paper.read_text().replace("description: Production-like validation without real capital.", "description: acme_abcdefghij0123456789"))
+    code, out, _ = check(qm, consumer, "waivers:\n  max_days: 90\n")
+    assert code == 0 and "QM-CFG-002" not in {f["id"] for f in json.loads(out)["findings"]}  # not a secret to the built-in detectors
+    code, out, err = check(qm, consumer, "secret_scan:\n  formats:\n    an ACME deploy key: '\\bacme_[a-z0-9]{20}\\b'\n")
+    assert code == 1, err
+    (found,) = [f for f in json.loads(out)["findings"] if f["id"] == "QM-CFG-002"]
+    assert found["file"] == "environments/paper.yaml" and "an ACME deploy key" in found["message"]
+    assert "acme_abcdefghij0123456789" not in out
+
+
 @pytest.mark.parametrize(
     "settings, where, message",
     [
@@ -63,7 +75,7 @@ def test_a_threshold_override_takes_effect(qm: Qm, consumer: Path) -> None:
         ("change:\n  min_observation_days: 1\n", "2:3: change.min_observation_days", "may only be raised"),
         ("first_live_release:\n  max_capital: 10000000\n", "2:3: first_live_release.max_capital", "may only be lowered"),
         ("secret_scan:\n  min_token_length: 64\n", "2:3: secret_scan.min_token_length", "may only be lowered"),
-        ("secret_scan:\n  credential_key: 'nothing$'\n", "2:3: secret_scan.credential_key", "not a setting of the built-in pack"),
+        ("secret_scan:\n  credential_key: 'nothing$'\n", "2:3: secret_scan.credential_key", "is locked: a repository may not change it"),
         ("waivers:\n  max_dayz: 10\n", "2:3: waivers.max_dayz", "not a setting of the built-in pack"),
         ("hosts:\n  brokers:\n    alpaca:\n      live: api.alpaca.markets\n", "4:7: hosts.brokers.alpaca.live", "must be a list"),
         ("waivers:\n  max_days: '30'\n", "2:3: waivers.max_days", "must be a number"),
@@ -112,14 +124,11 @@ def test_lists_and_detectors_are_added_to_the_built_in_ones() -> None:
     assert merged["hosts"]["brokers"]["alpaca"]["paper"] == ["paper-api.alpaca.markets"]
     assert merged["hosts"]["brokers"]["ibkr"] == {"paper": ["paper.ibkr.example"]}
     assert merged["brokers"]["dry_run"] == ["dry-run", "acme-dry-run"]
-    assert "an ACME key" in merged["secret_scan"]["formats"] and len(merged["secret_scan"]["formats"]) == len(builtin_settings()["secret_scan"].get("formats", {})) + 1
+    assert "an ACME key" in merged["secret_scan"]["formats"] and len(merged["secret_scan"]["formats"]) == len(builtin_settings()["secret_scan"]["formats"]) + 1
 
 
 def test_a_built_in_detector_cannot_be_changed() -> None:
-    formats = builtin_settings()["secret_scan"].get("formats")
-    if not formats:
-        pytest.skip("this built-in pack keeps its secret formats in Rego (no secret_scan.formats setting)")
-    name = next(iter(formats))
+    name = next(iter(builtin_settings()["secret_scan"]["formats"]))
     _, problems = merge(f"secret_scan:\n  formats:\n    {name}: 'never-matches'\n")
     assert len(problems) == 1 and "is built in and cannot be changed" in problems[0]
 
@@ -151,7 +160,5 @@ def test_every_limit_names_a_built_in_setting() -> None:
         return any(exists(parts[1:], node[key]) for key in keys)
 
     dead = [key for key, limit in LIMITS.items() if limit != "own" and not exists(key.split("."), settings)]
-    # secret_scan.formats: the detectors move from Rego into settings on the harden-output
-    # branch; until then the limit waits for them (additive, so a repository adds formats only).
-    assert [key for key in dead if key != "secret_scan.formats"] == []
+    assert dead == []
     assert limit_of(("waivers", "max_days")) == "lower" and limit_of(("secret_scan", "credential_key")) is None
