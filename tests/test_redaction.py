@@ -175,13 +175,13 @@ def test_python_and_rego_detectors_agree(text: str, rego_secret_kinds) -> None:
     assert secret_kinds(text) == rego_secret_kinds(text)
 
 
-def test_the_tool_reads_the_detectors_of_policies_settings_yaml_and_ships_them() -> None:
-    """One file: quantmatrix/policy_settings.yaml is a symlink to policies/settings.yaml, and
-    package data, so a built wheel (pre-commit installs one) carries the same detectors."""
+def test_the_tool_reads_the_detectors_of_the_built_in_settings_and_ships_them() -> None:
+    """One file: the built-in pack's settings.yaml, package data, so a built wheel (pre-commit
+    installs one) carries the same detectors (tests/policy/test_builtin_wheel.py builds one)."""
     import tomllib
 
     from quantmatrix.redaction import SETTINGS_FILE
 
-    assert SETTINGS_FILE.is_symlink() and SETTINGS_FILE.resolve() == ROOT / "policies" / "settings.yaml"
+    assert SETTINGS_FILE == ROOT / "quantmatrix" / "policies" / "settings.yaml"
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert SETTINGS_FILE.name in pyproject["tool"]["setuptools"]["package-data"]["quantmatrix"]
+    assert "policies/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["quantmatrix"]

@@ -119,7 +119,7 @@ def _hostile_head(repo: Path) -> None:
     _edit(repo / "policies/waivers.yaml", waivers)
     # a policy file of the PR's own: a package and a failing test that carry secrets
     (repo / "policies/leak_test.rego").write_text(
-        "package qm.AKIAIOSFODNN7EXAMPLE\n\nimport rego.v1\n\n"
+        "package qm.rules.AKIAIOSFODNN7EXAMPLE\n\nimport rego.v1\n\n"  # an area of its own: a built-in package is refused
         'test_leaks if {\n\tx := "password=Hunter2Hunter2"\n\tx == "y"\n}\n'
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -210,29 +211,44 @@ def test_a_risky_live_limit_warns_without_failing_the_gate(real_repo: Path, line
     assert [f.rule.id for f in ours(result)] == ["QM-CFG-005"] and result.passed
 
 
+@pytest.fixture
+def tool_repo(real_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample laid out as this tool's repository (the built-in pack at quantmatrix/policies/),
+    with that copy installed: tests may break the built-in pack."""
+    from quantmatrix.policy import builtin
+    from quantmatrix.repo.source import DirectorySource
+
+    shutil.copytree(POLICIES, real_repo / "quantmatrix" / "policies")
+    monkeypatch.setattr(builtin, "installed", lambda: DirectorySource(real_repo))
+    return real_repo
+
+
 @pytest.mark.parametrize("remove", ["formats", "credential_key"])
-def test_a_pack_without_the_secret_detectors_fails_closed(real_repo: Path, remove: str, qm):
+def test_a_pack_without_the_secret_detectors_fails_closed(tool_repo: Path, remove: str, qm):
     """QM-CFG-001/002 read their detectors from settings: without them the rules would find
-    nothing and the gate would pass, so `qm check` stops with exit 2 instead."""
-    settings = real_repo / "policies" / "settings.yaml"
+    nothing and the gate would pass, so `qm check` stops with exit 2 instead. (A repository's
+    settings cannot remove them: detectors are additive, tests/policy/test_overrides.py.)"""
+    settings = tool_repo / "quantmatrix" / "policies" / "settings.yaml"
     text = settings.read_text()
     lines = text.splitlines(keepends=True)
     # the key's line, and for `formats` its entries (the only 4-space lines holding a pattern)
     kept = [line for line in lines if not line.startswith(f"  {remove}:") and not (remove == "formats" and line.startswith("    ") and "'" in line)]
     assert len(kept) < len(lines)
     settings.write_text("".join(kept))
-    code, out, err = qm("check", real_repo)
+    code, out, err = qm("check", tool_repo)
     assert code == 2, out + err
-    assert f"secret_scan.{remove}" in err
+    assert f"quantmatrix/policies/settings.yaml: secret_scan.{remove}" in err
 
 
-def test_an_older_base_pack_with_its_detectors_in_rego_still_judges(real_repo: Path, git, qm):
-    """`--base-pack` loads the base branch's pack: one from before the detectors moved to
-    settings (formats in Rego, none in settings.yaml) needs none and must not fail closed."""
+def test_an_older_base_pack_with_its_detectors_in_rego_still_judges(tool_repo: Path, git, qm):
+    """`--base-pack` in this tool's repository loads the base branch's built-in pack: one from
+    before the detectors moved to settings (formats in Rego, none in settings.yaml) needs none
+    and must not fail closed."""
     from ruamel.yaml import YAML
 
-    rego = real_repo / "policies" / "configuration.rego"
-    settings_file = real_repo / "policies" / "settings.yaml"
+    real_repo = tool_repo
+    rego = real_repo / "quantmatrix" / "policies" / "configuration.rego"
+    settings_file = real_repo / "quantmatrix" / "policies" / "settings.yaml"
     settings = YAML(typ="safe").load(settings_file.read_text())
     scan = settings["secret_scan"]
     formats = ", ".join(f'"{name}": `{rx}`' for name, rx in scan["formats"].items())
