@@ -46,6 +46,9 @@ class DeploymentRecord(BaseModel):
     break_glass_reason: str | None
     monitoring_until: datetime | None
     summary: str
+    mode: str | None = None  # the environment's mode when deployed (None: recorded before c0002)
+    monitoring_intensity: str | None = None  # guide §14: normal | active | heightened
+    monitoring_basis: str | None = None  # why the monitoring window ends at monitoring_until
     incidents: tuple[IncidentRecord, ...] = ()
     validation: tuple[CheckRecord, ...] = ()
 
@@ -69,6 +72,7 @@ def start_deployment(
     strategy_changes: Sequence[str] = (),
     rollback_of: str | None = None,
     break_glass_reason: str | None = None,
+    mode: str | None = None,
     now: datetime | None = None,
 ) -> str:
     """Record a deployment as running and return its id."""
@@ -99,6 +103,7 @@ def start_deployment(
                         rollback_used=rollback_of is not None,
                         rollback_of=rollback_of,
                         break_glass_reason=break_glass_reason,
+                        mode=mode,
                         summary="",
                     )
                 )
@@ -116,6 +121,8 @@ def finish_deployment(
     summary: str = "",
     rollback_used: bool | None = None,
     monitoring_until: datetime | None = None,
+    monitoring_intensity: str | None = None,
+    monitoring_basis: str | None = None,
     now: datetime | None = None,
 ) -> None:
     if status not in FINAL:
@@ -125,6 +132,10 @@ def finish_deployment(
         values["rollback_used"] = rollback_used
     if monitoring_until is not None:
         values["monitoring_until"] = utc(monitoring_until)
+    if monitoring_intensity is not None:
+        values["monitoring_intensity"] = monitoring_intensity
+    if monitoring_basis is not None:
+        values["monitoring_basis"] = monitoring_basis
     with store.begin() as conn:
         done = conn.execute(update(table(Deployment)).where(Deployment.id == deployment_id).values(**values))
         if done.rowcount != 1:
@@ -143,15 +154,38 @@ def _record(conn: Connection, row: Any) -> DeploymentRecord:
     return DeploymentRecord.model_validate(data)
 
 
-def deployment_history(store: Store, environment: str | None = None, limit: int | None = None) -> list[DeploymentRecord]:
-    """Newest first; every record unless `limit` is given."""
+def deployment_history(
+    store: Store,
+    environment: str | None = None,
+    limit: int | None = None,
+    *,
+    since: datetime | None = None,
+    offset: int = 0,
+) -> list[DeploymentRecord]:
+    """Newest first; every record unless `limit` is given (`offset` pages on, `since` keeps
+    deployments started at or after it)."""
     query = select(table(Deployment)).order_by(Deployment.started_at.desc(), Deployment.id.desc())
     if environment is not None:
         query = query.where(Deployment.environment == environment)
+    if since is not None:
+        query = query.where(Deployment.started_at >= utc(since))
+    if offset:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     with store.begin(readonly=True) as conn:
         return [_record(conn, row) for row in conn.execute(query)]
+
+
+def count_deployments(store: Store, environment: str | None = None, *, since: datetime | None = None) -> int:
+    """How many records `deployment_history` would return without a limit."""
+    query = select(func.count()).select_from(table(Deployment))
+    if environment is not None:
+        query = query.where(Deployment.environment == environment)
+    if since is not None:
+        query = query.where(Deployment.started_at >= utc(since))
+    with store.begin(readonly=True) as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def get_deployment(store: Store, deployment_id: str) -> DeploymentRecord | None:

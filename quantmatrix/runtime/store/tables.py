@@ -70,6 +70,10 @@ class Deployment(Base):
     break_glass_reason: Mapped[str | None] = mapped_column(Text)
     monitoring_until: Mapped[datetime | None] = mapped_column(When)
     summary: Mapped[str] = mapped_column(Text, default="")
+    # c0002: the environment's mode when deployed, and the monitoring window (guide §14)
+    mode: Mapped[str | None] = mapped_column(String(16))
+    monitoring_intensity: Mapped[str | None] = mapped_column(String(16))
+    monitoring_basis: Mapped[str | None] = mapped_column(Text)
 
 
 class JournalStep(Base):
