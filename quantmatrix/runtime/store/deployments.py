@@ -161,12 +161,18 @@ def deployment_history(
     *,
     since: datetime | None = None,
     offset: int = 0,
+    release: str | None = None,
+    status: Status | None = None,
 ) -> list[DeploymentRecord]:
     """Newest first; every record unless `limit` is given (`offset` pages on, `since` keeps
-    deployments started at or after it)."""
+    deployments started at or after it; `release`/`status` filter)."""
     query = select(table(Deployment)).order_by(Deployment.started_at.desc(), Deployment.id.desc())
     if environment is not None:
         query = query.where(Deployment.environment == environment)
+    if release is not None:
+        query = query.where(Deployment.release == release)
+    if status is not None:
+        query = query.where(Deployment.status == status)
     if since is not None:
         query = query.where(Deployment.started_at >= utc(since))
     if offset:
