@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "promote": "quantmatrix.cli.promote:promote",
     "sandbox": "quantmatrix.cli.sandbox:sandbox",
     "checks": "quantmatrix.cli.checks:checks",
+    "history": "quantmatrix.cli.history:history",
 }
 
 
