@@ -14,17 +14,26 @@ from quantmatrix.cli.output import echo, style
 @path_argument
 @click.option("--to", "environment", required=True, metavar="ENV", shell_complete=completion.environments, help="Environment whose release pin moves.")
 @click.option("--evidence", metavar="ID|FILE", help="Paper deployment record id (or a YAML evidence block); required for live.")
+@click.option("--store", "store_url", metavar="URL", help="The paper environment's state store: --evidence is a deployment id looked up there.")
+@click.option(
+    "--max-evidence-age", "max_age_days", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
+    help="With --store: the paper deployment must have finished within DAYS.",
+)
 @click.option("--dry-run", is_flag=True, help="Show the edits and check they validate, write nothing.")
-def promote(release: str, path: str, environment: str, evidence: str | None, dry_run: bool) -> None:
+def promote(release: str, path: str, environment: str, evidence: str | None, store_url: str | None, max_age_days: int, dry_run: bool) -> None:
     """Pin ENV to RELEASE: spec.release, the strategy versions and the analytics logic version
     the release pins, edited in the environment's file with comments and formatting kept.
 
-    A live environment needs --evidence matching the release's passed paper validation
-    (exit 1 when refused). The result is validated before it is written (exit 2 if invalid).
+    A live environment needs --evidence: a paper deployment id in the state store given by
+    --store (succeeded, every validation result passed, observed, recent), or without --store
+    the release's passed paper validation in its manifest. Exit 1 when refused, 2 if the
+    input or the result is invalid, 3 if the store is unreachable; nothing is written then.
     """
+    from datetime import timedelta
+
     from quantmatrix.release.promote import promote as run_promotion
 
-    done = run_promotion(path, release, environment, evidence, dry_run=dry_run)
+    done = run_promotion(path, release, environment, evidence, dry_run=dry_run, store_url=store_url, max_age=timedelta(days=max_age_days))
     if not done.edits:
         echo(f"{environment} already runs {release}: nothing to change")
         return
@@ -33,5 +42,7 @@ def promote(release: str, path: str, environment: str, evidence: str | None, dry
     width = max(len(label) for label, _, _ in done.edits)
     for label, old, new in done.edits:
         echo(f"  {label:<{width}}  {old} → {new}")
-    if done.evidence:
+    if done.evidence and store_url is not None:
+        echo(f"evidence: paper deployment {done.evidence} in the state store {done.evidence_source} (succeeded, every validation result passed)")
+    elif done.evidence:
         echo(f"evidence: paper deployment {done.evidence} matches releases/{release} validation.paper (passed)")

@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from quantmatrix.policy.formats.common import one_line
-from quantmatrix.runtime.store.deployments import DeploymentRecord, deployment_history, get_deployment
-from quantmatrix.runtime.store.engine import Store
 
-DEFAULT_MAX_AGE = timedelta(days=30)
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the functions that read it
+    from quantmatrix.runtime.store.deployments import DeploymentRecord
+    from quantmatrix.runtime.store.engine import Store
+
+DEFAULT_MAX_AGE = timedelta(days=30)  # the same default as `qm promote --max-evidence-age`
 # the store's id column is 64 characters; ids read dep-<environment>-<release>-<n>
 DEPLOYMENT_ID = re.compile(r"^dep-[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 PAPER = "paper"
@@ -90,6 +93,8 @@ def check_store_evidence(
 ) -> tuple[DeploymentRecord | None, list[str]]:
     """The record `deployment_id` and why it is not evidence for `release` (empty: it is).
     An id that is not one (wrong shape, too long, control characters) is never queried."""
+    from quantmatrix.runtime.store.deployments import get_deployment
+
     if not valid_deployment_id(deployment_id):
         return None, [f"'{shown_id(deployment_id)}' is not a deployment id (dep-<environment>-<release>-<n>)"]
     record = get_deployment(store, deployment_id)
@@ -109,6 +114,8 @@ def paper_evidence(
 ) -> DeploymentRecord | None:
     """The newest record in `store` that is paper evidence for `release` (of `environment`
     only, when given), or None: the readiness check the apply runs before a live deployment."""
+    from quantmatrix.runtime.store.deployments import deployment_history
+
     moment = now or datetime.now(UTC)
     for record in deployment_history(store, environment, release=release, status="succeeded"):
         if not store_evidence_problems(record, release, moment, max_age=max_age, mode_of=mode_of):

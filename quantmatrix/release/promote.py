@@ -17,25 +17,33 @@ e.g. `dep-paper-2026.11.1-1`, or a YAML file holding the evidence block
     result: passed
 
 — and it must match the release's `validation.paper` (same deployment, a paper-mode
-environment, `result: passed`). The reconciler's state store will hold these deployment
-records; until it exists the release manifest's `validation.paper` block is the record, and
-verifying the id against the store is the next step.
+environment, `result: passed`).
+
+With `--store URL` (the paper environment's state store) the id is looked up **in the store**
+instead (issue 10: the record in the store, not only in the manifest): it must be a
+deployment of that release to a paper-mode environment, succeeded without rollback, every
+validation result passed, its observation window over, finished within `max_age`
+(`quantmatrix.reconcile.evidence`). A manifest that records a *failed* paper validation
+still refuses. Either way a refusal writes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
 from quantmatrix.edit.apply import check_edits, read_text, write_edits
+from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
 from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.release.versions import version_key
 from quantmatrix.repo.loader import DesiredState, load
 from quantmatrix.repo.yamlfile import parse_yaml
+
 
 
 class PromotionRefused(QMError):
@@ -53,6 +61,7 @@ class Promotion:
     edits: tuple[tuple[str, Any, Any], ...]  # (field path, old, new) in the environment file
     evidence: str | None = None
     written: bool = False
+    evidence_source: str = ""  # "releases/<v>.yaml validation.paper" or the store's label
 
 
 def _problem_at(state: DesiredState, path: tuple[str | int, ...], message: str) -> Problem:
@@ -60,10 +69,18 @@ def _problem_at(state: DesiredState, path: tuple[str | int, ...], message: str) 
     return Problem(file, line, col, ".".join(str(p) for p in path[2:]), message)
 
 
+def _is_file(reference: str) -> bool:
+    """Whether `reference` names a file; a name no file can have (NUL, too long) is an id."""
+    try:
+        return Path(reference).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _evidence_block(reference: str) -> dict[str, Any] | None:
     """The evidence block when `reference` is a file, else None (it is a record id)."""
     path = Path(reference)
-    if not path.is_file():
+    if not _is_file(reference):
         return None
     data = parse_yaml(reference, path.read_bytes()).data
     unknown = set(data) - {"deployment", "release", "environment", "result", "completed", "approved"}
@@ -88,14 +105,54 @@ def check_live_evidence(state: DesiredState, release: str, evidence: str | None)
     claimed = block["deployment"] if block else evidence
     mismatches = []
     if paper.deployment is None or claimed != paper.deployment:
-        mismatches.append(f"evidence names deployment '{claimed}', but release {release} records '{paper.deployment}'")
+        mismatches.append(f"evidence names deployment '{shown_id(str(claimed))}', but release {release} records '{paper.deployment}'")
     if block is not None:
         for key, expected in (("release", release), ("environment", paper.environment), ("result", "passed")):
             if str(block.get(key)) != expected:
-                mismatches.append(f"evidence {key} is '{block.get(key)}', expected '{expected}'")
+                mismatches.append(f"evidence {key} is '{shown_id(str(block.get(key)))}', expected '{expected}'")
     if mismatches:
         raise PromotionRefused([_problem_at(state, (*where, "paper", "deployment"), m) for m in mismatches])
     return claimed
+
+
+def check_store_live_evidence(
+    state: DesiredState,
+    release: str,
+    evidence: str | None,
+    store_url: str,
+    *,
+    now: datetime | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+) -> tuple[str, str]:
+    """(deployment id, store label) when the paper deployment `evidence` in the store at
+    `store_url` allows `release` into live; `PromotionRefused` (exit 1) otherwise."""
+    from quantmatrix.reconcile.evidence import check_store_evidence  # the store: SQLAlchemy, only when asked
+    from quantmatrix.runtime.targets import open_store_url
+
+    where = ("releases", release, "spec", "validation")
+    paper = state.releases[release].spec.validation.paper
+    if not evidence:
+        raise PromotionRefused(_problem_at(state, where, f"promotion to live needs --evidence: the id of a paper deployment of {release} in the state store"))
+    if _is_file(evidence):
+        raise ConfigError(Problem("--evidence", message="with --store, --evidence is a deployment id from the store, not an evidence file"))
+    if paper is not None and paper.result != "passed":
+        raise PromotionRefused(_problem_at(state, (*where, "paper", "result"), f"release {release} records a failed paper validation ({paper.deployment or 'no record'}); it cannot go live"))
+
+    def mode_of(name: str) -> str | None:
+        found = state.environments.get(name)
+        return None if found is None else found.spec.mode.value
+
+    store = open_store_url(store_url)
+    try:
+        record, problems = check_store_evidence(store, evidence, release, now=now, max_age=max_age, mode_of=mode_of)
+        label = store.label
+    finally:
+        store.close()
+    if problems:
+        subject = f"deployment {record.id}" if record is not None else "evidence"
+        raise PromotionRefused([Problem("--evidence", message=f"{subject} is not paper evidence for {release}: {p}") for p in problems])
+    assert record is not None
+    return record.id, label
 
 
 def _edit_environment(state: DesiredState, root: Path, name: str, release: str) -> tuple[str, str, list[tuple[str, Any, Any]]]:
@@ -133,7 +190,17 @@ def _edit_environment(state: DesiredState, root: Path, name: str, release: str) 
     return file, doc.dump(), edits
 
 
-def promote(root: str | Path, release: str, environment: str, evidence: str | None = None, dry_run: bool = False) -> Promotion:
+def promote(
+    root: str | Path,
+    release: str,
+    environment: str,
+    evidence: str | None = None,
+    dry_run: bool = False,
+    *,
+    store_url: str | None = None,
+    now: datetime | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+) -> Promotion:
     """Pin `environment` to `release` in its file (validated, atomic); see the module docstring."""
     root = Path(root)
     state = load(root)
@@ -144,11 +211,15 @@ def promote(root: str | Path, release: str, environment: str, evidence: str | No
         known = ", ".join(sorted(state.environments))
         raise ConfigError(Problem("--to", message=f"no environment '{environment}' (have: {known})"))
     env = state.environments[environment]
-    proof = check_live_evidence(state, release, evidence) if env.spec.mode.value == "live" else None
+    proof, source = None, ""
+    if env.spec.mode.value == "live" and store_url is not None:
+        proof, source = check_store_live_evidence(state, release, evidence, store_url, now=now, max_age=max_age)
+    elif env.spec.mode.value == "live":
+        proof, source = check_live_evidence(state, release, evidence), f"releases/{release} validation.paper"
     file, text, edits = _edit_environment(state, root, environment, release)
     written = bool(edits) and not dry_run
     if written:
         write_edits(root, {file: text})
     elif edits:
         check_edits(root, {file: text})  # a dry run still proves the result would validate
-    return Promotion(environment, release, env.spec.release, file, tuple(edits), proof, written)
+    return Promotion(environment, release, env.spec.release, file, tuple(edits), proof, written, source)
