@@ -7,6 +7,8 @@ import click
 from quantmatrix.cli.options import path_argument
 from quantmatrix.cli.output import echo
 
+MAX_LIMIT = 1_000_000  # = quantmatrix.reconcile.history.MAX_LIMIT (not imported: the CLI loads lazily)
+
 store_option = click.option("--store", "store_url", metavar="URL", help="Read this state store instead of the environment's own.")
 
 
@@ -14,8 +16,8 @@ store_option = click.option("--store", "store_url", metavar="URL", help="Read th
 @click.argument("environment")
 @path_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--limit", type=int, default=None, metavar="N", help="Only the N newest records (default: all).")
-@click.option("--offset", type=int, default=0, show_default=True, metavar="N", help="Skip the N newest (page with --limit).")
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=None, metavar="N", help="Only the N newest records (default: all).")
+@click.option("--offset", type=click.IntRange(0, MAX_LIMIT), default=0, show_default=True, metavar="N", help="Skip the N newest (page with --limit).")
 @click.option("--since", metavar="DATE", help="Only deployments started at or after DATE (YYYY-MM-DD or ISO 8601, UTC).")
 @store_option
 def history(environment: str, path: str, fmt: str, limit: int | None, offset: int, since: str | None, store_url: str | None) -> None:

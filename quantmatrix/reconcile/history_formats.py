@@ -24,6 +24,9 @@ from quantmatrix.runtime.store.deployments import DeploymentRecord
 
 NONE = "—"
 _WORD = re.compile(r"\S+")
+# What `one_line` (C0, C1) leaves: bidi embeddings, overrides and isolates, marks, line and
+# paragraph separators, the zero-width no-break space — they reorder or split what is read.
+_BIDI = re.compile("[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 # Markdown that `text` leaves live in a paragraph or list item: emphasis, links, images,
 # code, headings (`<`, `>` and `&` are `text`'s html.escape); an underscore inside a word
 # cannot open emphasis and is kept. A leading list marker is escaped on its own.
@@ -35,7 +38,8 @@ def clean(value: str | None) -> str:
     """One line, secret-looking words redacted, control characters visible."""
     if value is None:
         return NONE
-    return one_line(_WORD.sub(lambda m: REDACTED if looks_secret(m.group()) else m.group(), value))
+    redacted = _WORD.sub(lambda m: REDACTED if looks_secret(m.group()) else m.group(), value)
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", one_line(redacted))
 
 
 def _when(moment: datetime | None) -> str:
@@ -177,7 +181,7 @@ def _facts(r: DeploymentRecord) -> list[str]:
 def _changes(r: DeploymentRecord) -> list[str]:
     lines = ["### Changes", ""]
     for label, changes in (("Configuration", r.config_changes), ("Migrations", r.migration_changes), ("Strategies", r.strategy_changes)):
-        lines += [f"**{label}**", ""]
+        lines += [f"#### {label}", ""]
         lines += [f"- {prose(change)}" for change in changes] if changes else ["- none"]
         lines.append("")
     return lines
