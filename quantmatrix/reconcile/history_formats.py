@@ -17,16 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from quantmatrix.diff.values import REDACTED, looks_secret
-from quantmatrix.policy.formats.common import one_line, plural
+from quantmatrix.policy.formats.common import plural
 from quantmatrix.policy.formats.markdown import code, table, text
 from quantmatrix.reconcile.history import History
+from quantmatrix.reconcile.inert import visible
 from quantmatrix.runtime.store.deployments import DeploymentRecord
 
 NONE = "—"
 _WORD = re.compile(r"\S+")
-# What `one_line` (C0, C1) leaves: bidi embeddings, overrides and isolates, marks, line and
-# paragraph separators, the zero-width no-break space — they reorder or split what is read.
-_BIDI = re.compile("[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 # Markdown that `text` leaves live in a paragraph or list item: emphasis, links, images,
 # code, headings (`<`, `>` and `&` are `text`'s html.escape); an underscore inside a word
 # cannot open emphasis and is kept. A leading list marker is escaped on its own.
@@ -38,8 +36,7 @@ def clean(value: str | None) -> str:
     """One line, secret-looking words redacted, control characters visible."""
     if value is None:
         return NONE
-    redacted = _WORD.sub(lambda m: REDACTED if looks_secret(m.group()) else m.group(), value)
-    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", one_line(redacted))
+    return visible(_WORD.sub(lambda m: REDACTED if looks_secret(m.group()) else m.group(), value))
 
 
 def _when(moment: datetime | None) -> str:
