@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from quantmatrix.reconcile.inert import visible
+from quantmatrix.render.inert import one_line
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the functions that read it
     from quantmatrix.runtime.store.deployments import DeploymentRecord
@@ -34,8 +34,8 @@ def valid_deployment_id(text: str) -> bool:
 
 def shown_id(text: str, limit: int = 80) -> str:
     """A possibly hostile id as it may appear in a message: one line, control characters
-    visible, cut to `limit` characters."""
-    shown = visible(text)
+    visible, secrets redacted, cut to `limit` characters."""
+    shown = one_line(text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
@@ -79,7 +79,7 @@ def store_evidence_problems(
             problems.append(f"it finished in the future ({record.finished_at:%Y-%m-%d %H:%M} UTC)")
     if record.monitoring_until is not None and record.monitoring_until > now:
         problems.append(f"its paper observation window runs until {record.monitoring_until:%Y-%m-%d %H:%M} UTC")
-    return [visible(p) for p in problems]
+    return [one_line(p) for p in problems]
 
 
 def check_store_evidence(

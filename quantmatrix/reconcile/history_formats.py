@@ -16,27 +16,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from quantmatrix.diff.values import REDACTED, looks_secret
 from quantmatrix.policy.formats.common import plural
-from quantmatrix.policy.formats.markdown import code, table, text
 from quantmatrix.reconcile.history import History
-from quantmatrix.reconcile.inert import visible
+from quantmatrix.render.inert import one_line
+from quantmatrix.render.markdown import code_span, table
+from quantmatrix.render.markdown import prose as inline_prose
 from quantmatrix.runtime.store.deployments import DeploymentRecord
 
 NONE = "—"
-_WORD = re.compile(r"\S+")
-# Markdown that `text` leaves live in a paragraph or list item: emphasis, links, images,
-# code, headings (`<`, `>` and `&` are `text`'s html.escape); an underscore inside a word
-# cannot open emphasis and is kept. A leading list marker is escaped on its own.
-_MD_ACTIVE = re.compile(r"([\\`*\[\]()#!~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_LEADING_MARKER = re.compile(r"^(\d{1,9})([.)])|^([-+=])")
+# A paragraph or a list item that opens with one of these is a block (heading, list,
+# thematic break, setext underline), not text.
+_LEADING_MARKER = re.compile(r"^(#|[-+=]|\d{1,9}(?=[.)]))")
 
 
 def clean(value: str | None) -> str:
-    """One line, secret-looking words redacted, control characters visible."""
-    if value is None:
-        return NONE
-    return visible(_WORD.sub(lambda m: REDACTED if looks_secret(m.group()) else m.group(), value))
+    """One line, secrets redacted, control and bidi characters visible."""
+    return NONE if value is None else one_line(value)
 
 
 def _when(moment: datetime | None) -> str:
@@ -145,15 +140,14 @@ def render_json(history: History) -> str:
 
 
 def prose(value: str | None) -> str:
-    """Text safe in a paragraph, a list item or a table cell: `text` (no HTML, no pipes, no
-    @-mentions) plus every other markdown punctuation backslash-escaped."""
-    escaped = _MD_ACTIVE.sub(r"\\\1", clean(value))
-    escaped = _LEADING_MARKER.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", escaped)
-    return text(escaped)
+    """Text safe in a table cell, a paragraph or a list item: the project's inline `prose`
+    (no HTML, emphasis, links, table breaks or mentions) and no block marker at its start."""
+    text = inline_prose(clean(value))
+    return _LEADING_MARKER.sub(lambda m: "\\" + m.group() if not m.group().isdigit() else m.group() + "\\", text, count=1)
 
 
 def _code(value: str | None) -> str:
-    return NONE if value is None else code(clean(value))
+    return NONE if value is None else code_span(clean(value))
 
 
 def _facts(r: DeploymentRecord) -> list[str]:

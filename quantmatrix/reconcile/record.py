@@ -20,7 +20,7 @@ from quantmatrix.diff.environment import diff_environment
 from quantmatrix.diff.rows import Row, environment_rows
 from quantmatrix.model.common import Mode
 from quantmatrix.model.window import EXCHANGES
-from quantmatrix.policy.formats.common import one_line
+from quantmatrix.render.inert import one_line
 from quantmatrix.reconcile import calendar
 
 if TYPE_CHECKING:

@@ -92,17 +92,22 @@ def test_markdown_is_a_record_to_file_and_stays_inert(url: str, qm) -> None:
     store = open_store(url)
     deploy(store, "2026.11.0", T0)
     deploy(store, "2026.11.1", T0 + timedelta(days=2), status="failed", hostile=True)
+    forged = start_deployment(store, "paper", "2026.11.1", config_changes=["- nested", "1. ordered"], now=T0 + timedelta(days=3))
+    finish_deployment(store, forged, "failed", summary="# forged heading\n---", now=T0 + timedelta(days=3))
     code, out, err = qm("history", "paper", "--store", url, "--format", "markdown")
     assert code == 0, err
+    assert "forged heading" in out
     assert TOKEN not in out and TOKEN[4:20] not in out
     assert not UNSAFE.search(out), "a control or bidi character reached the markdown"
     tokens = MarkdownIt("commonmark").enable("table").parse(out)
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in (t.children or [])}
-    assert not kinds & {"html_inline", "html_block", "link_open", "image", "em_open", "strong_open", "hr"}
+    assert not kinds & {"html_inline", "html_block", "link_open", "image", "em_open", "strong_open", "hr", "ordered_list_open"}
+    assert [t.tag for t in tokens if t.type == "heading_open"].count("h1") == 1  # the title only: no forged heading
+    assert max(t.level for t in tokens if t.type == "bullet_list_open") == 0  # no list nested by a value
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
-    assert len(headings) == 2 and "dep-paper-2026.11.1-1" in headings[0] and "dep-paper-2026.11.0-1" in headings[1]
+    assert len(headings) == 3 and forged in headings[0] and "dep-paper-2026.11.1-1" in headings[1] and "dep-paper-2026.11.0-1" in headings[2]
     sections = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"]
-    assert sections.count("Changes") == 2 and sections.count("Validation results") == 2 and sections.count("Incidents") == 2
+    assert sections.count("Changes") == 3 and sections.count("Validation results") == 3 and sections.count("Incidents") == 3
     # every table row has the header's number of cells: no value broke a table
     rows = [t for t in tokens if t.type == "tr_open"]
     assert len(rows) >= 2 * 13
