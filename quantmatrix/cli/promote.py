@@ -14,7 +14,7 @@ from quantmatrix.cli.output import echo, style
 @path_argument
 @click.option("--to", "environment", required=True, metavar="ENV", shell_complete=completion.environments, help="Environment whose release pin moves.")
 @click.option("--evidence", metavar="ID|FILE", help="Paper deployment record id (or a YAML evidence block); required for live.")
-@click.option("--store", "store_url", metavar="URL", help="The paper environment's state store: --evidence is a deployment id looked up there.")
+@click.option("--store", "store_url", metavar="URL", help="Look --evidence up in this state store (default: the paper environment's own, when it can be read here).")
 @click.option(
     "--max-evidence-age", "max_age_days", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
     help="With --store: the paper deployment must have finished within DAYS.",
@@ -24,10 +24,11 @@ def promote(release: str, path: str, environment: str, evidence: str | None, sto
     """Pin ENV to RELEASE: spec.release, the strategy versions and the analytics logic version
     the release pins, edited in the environment's file with comments and formatting kept.
 
-    A live environment needs --evidence: a paper deployment id in the state store given by
-    --store (succeeded, every validation result passed, observed, recent), or without --store
-    the release's passed paper validation in its manifest. Exit 1 when refused, 2 if the
-    input or the result is invalid, 3 if the store is unreachable; nothing is written then.
+    A live environment needs --evidence: a paper deployment id, looked up in the paper
+    environment's state store (or --store URL): succeeded, every validation result passed,
+    observed, recent. Where that store cannot be read here (its URL secret unset), the id must
+    match the release's passed paper validation in its manifest. Exit 1 when refused, 2 if
+    the input or the result is invalid, 3 if the store is unreachable; nothing is written then.
     """
     from datetime import timedelta
 
@@ -42,7 +43,7 @@ def promote(release: str, path: str, environment: str, evidence: str | None, sto
     width = max(len(label) for label, _, _ in done.edits)
     for label, old, new in done.edits:
         echo(f"  {label:<{width}}  {old} → {new}")
-    if done.evidence and store_url is not None:
-        echo(f"evidence: paper deployment {done.evidence} in the state store {done.evidence_source} (succeeded, every validation result passed)")
+    if done.evidence and done.evidence_source.startswith("the state store"):
+        echo(f"evidence: paper deployment {done.evidence} in {done.evidence_source} (succeeded, every validation result passed)")
     elif done.evidence:
         echo(f"evidence: paper deployment {done.evidence} matches releases/{release} validation.paper (passed)")

@@ -19,12 +19,15 @@ e.g. `dep-paper-2026.11.1-1`, or a YAML file holding the evidence block
 — and it must match the release's `validation.paper` (same deployment, a paper-mode
 environment, `result: passed`).
 
-With `--store URL` (the paper environment's state store) the id is looked up **in the store**
-instead (issue 10: the record in the store, not only in the manifest): it must be a
+An id is looked up **in the paper environment's state store** (issue 10: the record in the
+store, not only in the manifest) — its `runtime.store`, or `--store URL` — whenever that store
+can be read here: it must be a
 deployment of that release to a paper-mode environment, succeeded without rollback, every
 validation result passed, its observation window over, finished within `max_age`
 (`quantmatrix.reconcile.evidence`). A manifest that records a *failed* paper validation
-still refuses. Either way a refusal writes nothing.
+still refuses. Where the store cannot be read here (its URL secret is not set in this shell,
+or a SQLite store was never created), the manifest's `validation.paper` is the record, as
+before. Either way a refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap
 
@@ -43,6 +46,9 @@ from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.release.versions import version_key
 from quantmatrix.repo.loader import DesiredState, load
 from quantmatrix.repo.yamlfile import parse_yaml
+
+if TYPE_CHECKING:
+    from quantmatrix.runtime.store.engine import Store
 
 
 
@@ -119,15 +125,14 @@ def check_store_live_evidence(
     state: DesiredState,
     release: str,
     evidence: str | None,
-    store_url: str,
+    store: "Store",
     *,
     now: datetime | None = None,
     max_age: timedelta = DEFAULT_MAX_AGE,
-) -> tuple[str, str]:
-    """(deployment id, store label) when the paper deployment `evidence` in the store at
-    `store_url` allows `release` into live; `PromotionRefused` (exit 1) otherwise."""
+) -> str:
+    """The deployment id when the paper deployment `evidence` in `store` allows `release`
+    into live; `PromotionRefused` (exit 1) otherwise."""
     from quantmatrix.reconcile.evidence import check_store_evidence  # the store: SQLAlchemy, only when asked
-    from quantmatrix.runtime.targets import open_store_url
 
     where = ("releases", release, "spec", "validation")
     paper = state.releases[release].spec.validation.paper
@@ -142,17 +147,36 @@ def check_store_live_evidence(
         found = state.environments.get(name)
         return None if found is None else found.spec.mode.value
 
-    store = open_store_url(store_url)
-    try:
-        record, problems = check_store_evidence(store, evidence, release, now=now, max_age=max_age, mode_of=mode_of)
-        label = store.label
-    finally:
-        store.close()
+    record, problems = check_store_evidence(store, evidence, release, now=now, max_age=max_age, mode_of=mode_of)
     if problems:
         subject = f"deployment {record.id}" if record is not None else "evidence"
         raise PromotionRefused([Problem("--evidence", message=f"{subject} is not paper evidence for {release}: {p}") for p in problems])
     assert record is not None
-    return record.id, label
+    return record.id
+
+
+def paper_store(state: DesiredState, release: str, evidence: str, root: Path) -> "Store | None":
+    """The state store of the paper environment `evidence` comes from: the one the release's
+    `validation.paper` names, else the paper environment the id names (`dep-<env>-…`), else the
+    only paper environment. None when there is none to read from here — no such environment,
+    its URL secret has no value in this shell, or its SQLite store was never created — and
+    then the manifest's `validation.paper` is the record, as before the store existed."""
+    from quantmatrix.runtime.secrets import SecretMissing
+    from quantmatrix.runtime.targets import open_environment_store
+
+    papers = sorted(name for name, env in state.environments.items() if env.spec.mode.value == "paper")
+    named = state.releases[release].spec.validation.paper
+    if named is not None and named.environment in papers:
+        chosen: str | None = named.environment
+    else:
+        matching = [name for name in papers if evidence.startswith(f"dep-{name}-")]
+        chosen = max(matching, key=len) if matching else (papers[0] if len(papers) == 1 else None)
+    if chosen is None:
+        return None
+    try:
+        return open_environment_store(state, chosen, root)
+    except SecretMissing:
+        return None
 
 
 def _edit_environment(state: DesiredState, root: Path, name: str, release: str) -> tuple[str, str, list[tuple[str, Any, Any]]]:
@@ -190,6 +214,33 @@ def _edit_environment(state: DesiredState, root: Path, name: str, release: str) 
     return file, doc.dump(), edits
 
 
+def _live_evidence(
+    state: DesiredState,
+    root: Path,
+    release: str,
+    evidence: str | None,
+    store_url: str | None,
+    *,
+    now: datetime | None,
+    max_age: timedelta,
+) -> tuple[str, str]:
+    """(deployment id, where it was found): the store given, else the paper environment's
+    store when it can be read here, else the release manifest (or an evidence file)."""
+    store = None
+    if store_url is not None:
+        from quantmatrix.runtime.targets import open_store_url
+
+        store = open_store_url(store_url)
+    elif evidence and not _is_file(evidence):
+        store = paper_store(state, release, evidence, root)
+    if store is None:
+        return check_live_evidence(state, release, evidence), f"releases/{release} validation.paper"
+    try:
+        return check_store_live_evidence(state, release, evidence, store, now=now, max_age=max_age), f"the state store {store.label}"
+    finally:
+        store.close()
+
+
 def promote(
     root: str | Path,
     release: str,
@@ -212,10 +263,8 @@ def promote(
         raise ConfigError(Problem("--to", message=f"no environment '{environment}' (have: {known})"))
     env = state.environments[environment]
     proof, source = None, ""
-    if env.spec.mode.value == "live" and store_url is not None:
-        proof, source = check_store_live_evidence(state, release, evidence, store_url, now=now, max_age=max_age)
-    elif env.spec.mode.value == "live":
-        proof, source = check_live_evidence(state, release, evidence), f"releases/{release} validation.paper"
+    if env.spec.mode.value == "live":
+        proof, source = _live_evidence(state, root, release, evidence, store_url, now=now, max_age=max_age)
     file, text, edits = _edit_environment(state, root, environment, release)
     written = bool(edits) and not dry_run
     if written:

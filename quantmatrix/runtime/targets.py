@@ -1,11 +1,11 @@
 """Which state store holds an environment's records, for commands that only read them
 (`qm history`, `qm promote --to live --evidence`).
 
-`store_url` given (`--store URL`) wins. Otherwise local and backtest use the embedded default,
-SQLite at `.qm/<environment>/state.db` under the repository; paper and live keep theirs in
-PostgreSQL behind a secret, which this module does not resolve: until the environment's
-`runtime` section and the secret resolver are in this tree, they need `--store`.
-A reader never creates a store: a missing SQLite file is reported, not made.
+`--store URL` wins. Otherwise the environment's `runtime.store` says: a secret URL
+(PostgreSQL for paper and live), resolved through the catalog in the environment's own
+scope, or a SQLite file under `.qm/` (local's embedded default `.qm/<environment>/state.db`).
+A reader never creates a store: a SQLite file that does not exist means nothing was ever
+deployed there (or, given as `--store`, a typo), never a new empty store.
 """
 
 from __future__ import annotations
@@ -13,15 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from quantmatrix.errors import ConfigError, Problem
-from quantmatrix.model.common import Mode
+from quantmatrix.model.environment import Environment
 from quantmatrix.repo.loader import DesiredState
+from quantmatrix.runtime.secrets import resolve_secret
 from quantmatrix.runtime.store.engine import Store, open_store
-
-EMBEDDED = (Mode.local, Mode.backtest)
-
-
-def default_sqlite_file(repo_root: str | Path, environment: str) -> Path:
-    return Path(repo_root).resolve() / ".qm" / environment / "state.db"
 
 
 def open_store_url(url: str) -> Store:
@@ -40,18 +35,24 @@ def open_store_url(url: str) -> Store:
     return open_store(url)
 
 
-def open_environment_store(state: DesiredState, environment: str, repo_root: str | Path, store_url: str | None = None) -> Store | None:
-    """The store of `environment` (None: its embedded store was never created, so nothing
-    was ever deployed there)."""
-    if store_url is not None:
-        return open_store_url(store_url)
+def environment_of(state: DesiredState, environment: str) -> Environment:
     found = state.environments.get(environment)
     if found is None:
         known = ", ".join(sorted(state.environments)) or "none"
         raise ConfigError(Problem("environments", message=f"no environment '{environment}' (have: {known})"))
-    if found.spec.mode not in EMBEDDED:
-        raise ConfigError(
-            Problem(f"environments/{environment}.yaml", message=f"{environment} ({found.spec.mode.value}) keeps its records in its PostgreSQL store: pass --store URL")
-        )
-    sqlite_file = default_sqlite_file(repo_root, environment)
+    return found
+
+
+def open_environment_store(state: DesiredState, environment: str, repo_root: str | Path) -> Store | None:
+    """The store of `environment` per its `runtime.store` (None: its SQLite store was never
+    created). A secret that is undeclared or out of scope is refused (exit 1), one without a
+    value is missing (exit 2); an unreachable database is exit 3."""
+    env = environment_of(state, environment)
+    settings = env.spec.runtime.store
+    if settings.url is not None:
+        if state.catalog is None:
+            raise ConfigError(Problem("environments/secrets.yaml", message=f"no secret catalog: cannot resolve {settings.url.secret}"))
+        return open_store(resolve_secret(state.catalog, settings.url.secret, mode=env.spec.mode).reveal())
+    relative = settings.sqlite_file(environment) or f".qm/{environment}/state.db"
+    sqlite_file = Path(repo_root).resolve() / relative
     return open_store(f"sqlite:///{sqlite_file}") if sqlite_file.is_file() else None

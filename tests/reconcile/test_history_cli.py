@@ -171,7 +171,7 @@ def test_local_reads_its_embedded_store_and_never_creates_one(sample_repo: Path,
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["paper"], "keeps its records in its PostgreSQL store: pass --store URL"),
+        (["paper"], "secret QM_PAPER_POSTGRES_URL is not set: export QM_PAPER_POSTGRES_URL"),
         (["staging"], "no environment 'staging'"),
         (["local", "--since", "yesterday"], "--since: expected a date"),
         (["local", "--limit", "0"], "Invalid value for '--limit'"),
@@ -182,10 +182,25 @@ def test_local_reads_its_embedded_store_and_never_creates_one(sample_repo: Path,
         (["local", "--format", "html"], "Invalid value for '--format'"),
     ],
 )
-def test_bad_input_is_exit_2_with_one_line(sample_repo: Path, qm, args: list[str], message: str) -> None:
+def test_bad_input_is_exit_2_with_one_line(sample_repo: Path, qm, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
+    monkeypatch.delenv("QM_PAPER_POSTGRES_URL", raising=False)
     code, out, err = qm("history", *args[:1], str(sample_repo), *args[1:])
     assert code == 2 and message in err, err
     assert "Traceback" not in err and out == ""
+
+
+def test_paper_reads_the_store_its_runtime_section_names(url: str, sample_repo: Path, qm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """paper's runtime.store.url is {secret: QM_PAPER_POSTGRES_URL}: resolved in paper's scope."""
+    store = open_store(url)
+    dep = deploy(store, "2026.11.1", T0)
+    store.close()
+    monkeypatch.setenv("QM_PAPER_POSTGRES_URL", url)
+    code, out, err = qm("history", "paper", str(sample_repo))
+    assert code == 0 and dep in out, err
+    password = "pw-that-must-not-show"
+    monkeypatch.setenv("QM_PAPER_POSTGRES_URL", f"postgresql://qm:{password}@127.0.0.1:1/qm")
+    code, _, err = qm("history", "paper", str(sample_repo))
+    assert code == 3 and password not in err
 
 
 def test_an_unreachable_store_is_exit_3_without_its_password(qm) -> None:

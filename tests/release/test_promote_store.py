@@ -70,10 +70,25 @@ def test_a_good_paper_record_in_the_store_promotes_to_live(repo, qm, store, stor
     assert qm("validate", str(repo.root))[0] == 0
 
 
-def test_the_store_path_needs_no_manifest_evidence_but_the_manifest_path_still_does(repo, qm, store, store_url: str) -> None:
+def test_without_store_the_paper_environments_own_store_is_read(repo, qm, store, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """paper's runtime.store.url is {secret: QM_PAPER_POSTGRES_URL}: set, the id is looked up there."""
+    failed = paper_deployment(store, status="failed")
+    good = paper_deployment(store)
+    monkeypatch.setenv("QM_PAPER_POSTGRES_URL", store_url)
+    code, _, err = qm("promote", RELEASE, str(repo.root), "--to", "live", "--evidence", failed)
+    assert code == 1 and "its status is failed" in err
+    code, out, err = qm("promote", RELEASE, str(repo.root), "--to", "live", "--evidence", good)
+    assert code == 0 and f"evidence: paper deployment {good} in the state store" in out, err
+
+
+def test_where_the_store_cannot_be_read_here_the_manifest_is_the_record(repo, qm, store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QM_PAPER_POSTGRES_URL", raising=False)
     dep = paper_deployment(store)
-    code, _, err = qm("promote", RELEASE, str(repo.root), "--to", "live", "--evidence", dep)  # no --store: the manifest
-    assert code == 1 and "records no paper validation" in err
+    code, _, err = qm("promote", RELEASE, str(repo.root), "--to", "live", "--evidence", dep)
+    assert code == 1 and "records no paper validation" in err  # the manifest has none for 2026.11.1
+    repo.validated_in_paper()
+    code, out, err = qm("promote", RELEASE, str(repo.root), "--to", "live", "--evidence", "dep-paper-2026.11.1-1")
+    assert code == 0 and "matches releases/2026.11.1 validation.paper" in out, err
 
 
 NOT_EVIDENCE = [
