@@ -61,7 +61,7 @@ class DeploymentChanges:
 
 def _line(row: Row) -> str:
     """'Risk limits max_daily_loss: 1,000 → 2,000 (+100.0%, increases risk)' on one line."""
-    label = f"{row.area} {row.field}".strip()
+    label = row.field if row.area.lower() == row.field.lower() else f"{row.area} {row.field}".strip()
     text = f"{label}: {row.old} → {row.new}" if row.old or row.new else label
     notes = [n for n in (row.note, "increases risk" if row.risky else "") if n]
     if notes:
@@ -109,13 +109,13 @@ def _session_end(code: str, after: datetime, *, full: bool) -> tuple[datetime, s
     if not full:
         running = calendar.in_session(code, after)
         if running is not None:
-            return running.close.astimezone(UTC), f"end of the {code} session of {running.open:%Y-%m-%d} ({running.close:%H:%M %Z})"
+            return running.close.astimezone(UTC), f"end of the {code} session of {running.close:%Y-%m-%d %H:%M %Z}"
     local_day = after.astimezone(ZoneInfo(EXCHANGES[code].timezone)).date()
     for offset in range(_SESSION_SEARCH_DAYS):
         found = calendar.session(code, local_day + timedelta(days=offset))
         if found is not None and found.open >= after:
             what = "first full" if full else "next"
-            return found.close.astimezone(UTC), f"end of the {what} {code} session, {found.open:%Y-%m-%d} ({found.close:%H:%M %Z})"
+            return found.close.astimezone(UTC), f"end of the {what} {code} session, {found.close:%Y-%m-%d %H:%M %Z}"
     return None
 
 

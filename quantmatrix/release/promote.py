@@ -148,9 +148,10 @@ def check_store_live_evidence(
         return None if found is None else found.spec.mode.value
 
     record, problems = check_store_evidence(store, evidence, release, now=now, max_age=max_age, mode_of=mode_of)
+    if record is None:
+        raise PromotionRefused([Problem("--evidence", message=p) for p in problems])
     if problems:
-        subject = f"deployment {record.id}" if record is not None else "evidence"
-        raise PromotionRefused([Problem("--evidence", message=f"{subject} is not paper evidence for {release}: {p}") for p in problems])
+        raise PromotionRefused([Problem("--evidence", message=f"deployment {record.id} is not paper evidence for {release}: {p}") for p in problems])
     assert record is not None
     return record.id
 

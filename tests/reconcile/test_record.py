@@ -52,7 +52,7 @@ def test_changes_are_sorted_into_config_migrations_and_strategies(two_states) ->
     old, new = two_states
     changes = changes_between(old, new, "paper")
     config = "\n".join(changes.config)
-    assert "Release release: 2026.11.0 → 2026.11.1" in config
+    assert config.startswith("release: 2026.11.0 → 2026.11.1\n")
     assert "Risk limits max_daily_loss: 5,000 → 7,500 (+50.0%, increases risk)" in config
     assert "Blocked symbols added: — → BBBY" in config
     assert any(line.startswith("Strategies momentum_breakout version: 1.4.0 → 1.4.2") for line in changes.strategies)
