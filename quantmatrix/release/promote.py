@@ -40,16 +40,15 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml.comments import CommentedMap
 
 from quantmatrix.edit.apply import check_edits, read_text, write_edits
-from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
 from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
+from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
 from quantmatrix.release.versions import version_key
 from quantmatrix.repo.loader import DesiredState, load
 from quantmatrix.repo.yamlfile import parse_yaml
 
 if TYPE_CHECKING:
     from quantmatrix.runtime.store.engine import Store
-
 
 
 class PromotionRefused(QMError):
@@ -152,7 +151,6 @@ def check_store_live_evidence(
         raise PromotionRefused([Problem("--evidence", message=p) for p in problems])
     if problems:
         raise PromotionRefused([Problem("--evidence", message=f"deployment {record.id} is not paper evidence for {release}: {p}") for p in problems])
-    assert record is not None
     return record.id
 
 

@@ -142,7 +142,7 @@ def test_the_record_keeps_changes_mode_and_monitoring_window(url: str, two_state
     store = open_store(url)
     changes = changes_between(*two_states, "paper")
     window = monitoring_window(Mode.paper, THURSDAY_NOON_ET + timedelta(minutes=7))
-    dep = start_deployment(store, "paper", "2026.11.1", previous_release="2026.11.0", mode="paper", now=THURSDAY_NOON_ET, **changes.as_record())
+    dep = start_deployment(store, "paper", "2026.11.1", previous_release="2026.11.0", mode=Mode.paper, now=THURSDAY_NOON_ET, **changes.as_record())
     finish_deployment(
         store, dep, "succeeded", monitoring_until=window.ends_at, monitoring_intensity=window.intensity,
         monitoring_basis=window.basis, now=window.starts_at,

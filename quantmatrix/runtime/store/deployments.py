@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quantmatrix.runtime.store.control_state import utc
 from quantmatrix.runtime.store.engine import Store
-from quantmatrix.runtime.store.events import CheckRecord, IncidentRecord, check_results, incidents
+from quantmatrix.runtime.store.events import CheckRecord, IncidentRecord, _text, check_results, incidents
 from quantmatrix.runtime.store.tables import AppliedConfig, Deployment, table
 
 Status = Literal["running", "succeeded", "failed", "rolled_back"]
@@ -103,7 +103,7 @@ def start_deployment(
                         rollback_used=rollback_of is not None,
                         rollback_of=rollback_of,
                         break_glass_reason=break_glass_reason,
-                        mode=mode,
+                        mode=None if mode is None else _text(mode, "mode"),  # Mode.paper → "paper"
                         summary="",
                     )
                 )
@@ -133,9 +133,9 @@ def finish_deployment(
     if monitoring_until is not None:
         values["monitoring_until"] = utc(monitoring_until)
     if monitoring_intensity is not None:
-        values["monitoring_intensity"] = monitoring_intensity
+        values["monitoring_intensity"] = _text(monitoring_intensity, "monitoring intensity")
     if monitoring_basis is not None:
-        values["monitoring_basis"] = monitoring_basis
+        values["monitoring_basis"] = _text(monitoring_basis, "monitoring basis")
     with store.begin() as conn:
         done = conn.execute(update(table(Deployment)).where(Deployment.id == deployment_id).values(**values))
         if done.rowcount != 1:
