@@ -129,6 +129,29 @@ def test_markdown_is_a_record_to_file_and_stays_inert(url: str, qm) -> None:
     store.close()
 
 
+def strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*strings(k), *strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_text_and_json_carry_no_secret_and_no_raw_control_character(sqlite_url: str, qm, fmt: str) -> None:
+    store = open_store(sqlite_url)
+    deploy(store, "2026.11.1", T0, status="failed", hostile=True)
+    code, out, err = qm("history", "paper", "--store", sqlite_url, "--format", fmt)
+    assert code == 0, err
+    assert TOKEN not in out and TOKEN[4:20] not in out and not UNSAFE.search(out)
+    if fmt == "json":  # what a consumer decodes is visible text too, not the raw character
+        decoded = "\n".join(strings(json.loads(out)))
+        assert not UNSAFE.search(decoded) and "\\x1b]0;pwned" in decoded and TOKEN not in decoded
+    store.close()
+
+
 def test_every_record_is_kept_and_limit_offset_since_narrow_the_query(sqlite_url: str, qm) -> None:
     store = open_store(sqlite_url)
     ids = [start_deployment(store, "paper", "2026.11.1", mode="paper", now=T0 + timedelta(minutes=i)) for i in range(500)]
