@@ -53,6 +53,7 @@ BAD = [
     ("store_control_bench.py", ("--runs", "-1"), "argument --runs: must be 1 or more: '-1'"),
     ("checks_bench.py", ("--runs", "0"), "argument --runs: must be 1 or more: '0'"),
     ("checks_bench.py", ("--environment", "prod"), "argument --environment: invalid choice: 'prod'"),
+    ("history_bench.py", ("--records", "0"), "argument --records: must be 1 or more: '0'"),
 ]
 
 

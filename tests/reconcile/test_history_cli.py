@@ -154,18 +154,26 @@ def test_text_and_json_carry_no_secret_and_no_raw_control_character(sqlite_url: 
 
 def test_every_record_is_kept_and_limit_offset_since_narrow_the_query(sqlite_url: str, qm) -> None:
     store = open_store(sqlite_url)
-    ids = [start_deployment(store, "paper", "2026.11.1", mode="paper", now=T0 + timedelta(minutes=i)) for i in range(500)]
+    ids = [start_deployment(store, "paper", "2026.11.1", mode="paper", now=T0 + timedelta(minutes=i)) for i in range(520)]
+    # checks and incidents are read per page in chunks of 500 ids: one on each side of the cut
+    record_check_results(store, "paper", [Check("health.api", "health", True, 0.01, "first")], ids[0], now=T0)
+    record_check_results(store, "paper", [Check("health.api", "health", False, 0.01, "last")], ids[-1], now=T0)
+    record_incident(store, "paper", "break_glass", "middle", deployment_id=ids[260], now=T0)
     code, out, _ = qm("history", "paper", "--store", sqlite_url, "--format", "json")
     doc = json.loads(out)
-    assert code == 0 and doc["total"] == 500 and [d["id"] for d in doc["deployments"]] == ids[::-1]
+    assert code == 0 and doc["total"] == 520 and [d["id"] for d in doc["deployments"]] == ids[::-1]
+    by_id = {d["id"]: d for d in doc["deployments"]}
+    assert [c["message"] for c in by_id[ids[0]]["validation"]] == ["first"] and [c["message"] for c in by_id[ids[-1]]["validation"]] == ["last"]
+    assert [i["summary"] for i in by_id[ids[260]]["incidents"]] == ["middle"]
+    assert sum(len(d["validation"]) + len(d["incidents"]) for d in doc["deployments"]) == 3
     doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--limit", "10")[1])
-    assert doc["total"] == 500 and [d["id"] for d in doc["deployments"]] == ids[:-11:-1]
-    doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--limit", "5", "--offset", "495")[1])
+    assert doc["total"] == 520 and [d["id"] for d in doc["deployments"]] == ids[:-11:-1]
+    doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--limit", "5", "--offset", "515")[1])
     assert [d["id"] for d in doc["deployments"]] == ids[4::-1]
-    doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--since", (T0 + timedelta(minutes=450)).isoformat())[1])
+    doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--since", (T0 + timedelta(minutes=470)).isoformat())[1])
     assert doc["total"] == 50 and len(doc["deployments"]) == 50
     code, out, _ = qm("history", "paper", "--store", sqlite_url, "--limit", "3")
-    assert code == 0 and "500 deployments; showing 1-3, newest first" in out
+    assert code == 0 and "520 deployments; showing 1-3, newest first" in out
     store.close()
 
 

