@@ -24,6 +24,7 @@ from quantmatrix.render.inert import one_line
 from quantmatrix.reconcile import calendar
 
 if TYPE_CHECKING:
+    from quantmatrix.model.environment import Environment
     from quantmatrix.repo.loader import DesiredState
 
 Intensity = Literal["normal", "active", "heightened"]
@@ -149,3 +150,12 @@ def monitoring_window(
         elif session[0] > ends:
             ends, basis = session
     return MonitoringWindow(mode, level, finished, ends, basis)
+
+
+def monitoring_for(environment: Environment, finished_at: datetime) -> MonitoringWindow:
+    """The window of a deployment of `environment`: its mode, its `monitoring` settings and
+    its deploy window's trading calendar (what the apply stores with `finish_deployment`)."""
+    spec = environment.spec
+    return monitoring_window(
+        spec.mode, finished_at, spec.deploy_window.calendar, window_hours=spec.monitoring.window_hours, intensity=spec.monitoring.intensity
+    )

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from quantmatrix.model.common import Mode
-from quantmatrix.reconcile.record import MAX_CHANGE_TEXT, changes_between, monitoring_window
+from quantmatrix.reconcile.record import MAX_CHANGE_TEXT, changes_between, monitoring_for, monitoring_window
 from quantmatrix.release.promote import promote
 from quantmatrix.repo.loader import load
 from quantmatrix.runtime.store import open_store
@@ -126,6 +126,15 @@ def test_live_is_heightened_through_the_first_full_session() -> None:
 def test_an_environment_may_watch_harder_than_its_mode_never_softer() -> None:
     assert monitoring_window(Mode.local, THURSDAY_NOON_ET, intensity="heightened").intensity == "heightened"
     assert monitoring_window(Mode.live, THURSDAY_NOON_ET, intensity="normal").intensity == "heightened"
+
+
+def test_an_environment_brings_its_mode_settings_and_calendar(sample_repo: Path) -> None:
+    state = load(sample_repo)
+    live = monitoring_for(state.environments["live"], THURSDAY_NOON_ET)  # heightened, 24 h, XNYS
+    assert (live.intensity, live.ends_at) == ("heightened", datetime(2026, 12, 4, 21, 0, tzinfo=UTC))  # Friday's close, after 24 h
+    paper = monitoring_for(state.environments["paper"], FRIDAY_EVENING_ET)  # active, 8 h: Monday's session is later
+    assert (paper.intensity, paper.ends_at) == ("active", datetime(2026, 12, 7, 21, 0, tzinfo=UTC))
+    assert monitoring_for(state.environments["local"], THURSDAY_NOON_ET).intensity == "normal"
 
 
 def test_the_clock_must_be_aware_and_the_window_positive() -> None:
