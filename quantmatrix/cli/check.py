@@ -66,36 +66,30 @@ def _report(
     base_ref: str | None,
     base_pack: bool,
 ) -> tuple[str, bool]:
-    from quantmatrix.policy.gate import run_check
-    from quantmatrix.repo.loader import load_source
+    from quantmatrix.policy.gate import from_root, run_check
+
+    day = today.date() if today else None
+    if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
+        from quantmatrix.diff.refs import check_change, compare
+
+        # the base costs only what changed (reusing the head's load), and its problems are
+        # named git-style (`main:environments/live.yaml:46:5`), as by `qm diff`
+        comparison = compare(path, base_ref, ref)
+        gc.freeze()  # see below
+        result = check_change(
+            comparison, engine=engine, opa_url=opa_url, waivers=waivers, today=day, fail_on_warn=fail_on_warn, base_pack=base_pack, base_label=base_ref
+        )
+        return FORMATS[fmt].render(from_root(result, comparison.head_source)), result.passed
+    from quantmatrix.repo.loader import load_reported
     from quantmatrix.repo.source import open_source
 
     source = open_source(path, ref)
-    state = load_source(source)
+    state = load_reported(source, ref)
     # The loaded state (about a million dicts, tuples and strings, no cycles) lives until the
     # process exits: out of the cyclic collector's sight, the collections the gate's own
     # allocations trigger stay small instead of walking all of it (−0.15 s on 1,000 environments).
     gc.freeze()
-    change = None
-    day = today.date() if today else None
-    base_source = None
-    if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
-        from dataclasses import replace
-
-        from quantmatrix.diff import change_document, diff_states
-        from quantmatrix.diff.policy import diff_policies
-
-        base_source = open_source(path, base_ref)
-        diff = replace(diff_states(load_source(base_source), state), policies=diff_policies(base_source, source))
-        change = change_document(diff)
-    result = run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, change=change, today=day, fail_on_warn=fail_on_warn)
-    if base_pack and base_source is not None:
-        from quantmatrix.policy.basepack import union_results
-        from quantmatrix.policy.builtin import builtin_at
-
-        base_builtin = builtin_at(base_source)  # this tool's own repository: the base's built-in pack
-        judged = run_check(state, source=base_source, engine=engine, opa_url=opa_url, change=change, today=day, fail_on_warn=fail_on_warn, builtin=base_builtin)
-        result = union_results(result, judged, base_ref or "")
+    result = from_root(run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=day, fail_on_warn=fail_on_warn), source)
     return FORMATS[fmt].render(result), result.passed
 
 

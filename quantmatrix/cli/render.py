@@ -22,6 +22,7 @@ from quantmatrix.errors import ConfigError, Problem
 def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     """Print the effective ENVIRONMENT (its file merged over its base layers)."""
     from quantmatrix.repo.loader import load
+    from quantmatrix.state import thaw
 
     state = load(path, ref)
     if environment not in state.effective:
@@ -41,6 +42,6 @@ def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     # keep the file's key order (ruamel.yaml's own annotation of the attribute is its default, None)
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     out = io.StringIO()
-    yaml.dump(data, out)
+    yaml.dump(thaw(data), out)  # the representer wants plain dicts and lists
     layers = " over ".join(layer.file for layer in layered.layers)
     echo(f"# effective environment '{environment}' from {state.source}: {layers}\n---\n{out.getvalue()}", nl=False)

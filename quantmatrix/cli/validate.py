@@ -22,10 +22,11 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
 
     Exit 0 when valid, 2 with one line per problem (file:line:col: field: message) when not.
     """
-    from quantmatrix.repo.loader import load
+    from quantmatrix.repo.loader import load_reported
+    from quantmatrix.repo.source import open_source
 
     try:
-        state = load(path, ref)
+        state = load_reported(open_source(path, ref), ref)
     except ConfigError as error:
         if fmt == "json":
             problems = [

@@ -16,7 +16,7 @@ from quantmatrix.diff.leaves import leaf_changes, present
 from quantmatrix.diff.model import Change, SecretDiff, Status
 
 if TYPE_CHECKING:
-    from quantmatrix.repo.loader import DesiredState
+    from quantmatrix.state import DesiredState
 
 
 def _entries(state: DesiredState) -> dict[str, Any]:

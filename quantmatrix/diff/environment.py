@@ -11,15 +11,17 @@ blocked symbol removed, `routes_live_orders` turned on, or a mode closer to live
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.leaves import MISSING, get_in, leaf_changes, present
 from quantmatrix.diff.model import Change, EnvironmentDiff, Path, Status, StrategyDiff
+from quantmatrix.model.release import Components, Release
 
 if TYPE_CHECKING:
-    from quantmatrix.repo.loader import DesiredState
+    from quantmatrix.state import DesiredState
 
-COMPONENTS = ("api", "workers", "ui")
+COMPONENTS = tuple(Components.model_fields)  # api, workers, ui: the release model's
 _MODE_EXPOSURE = {"local": 0, "backtest": 0, "paper": 1, "live": 2}
 _CONNECTION_FIELDS = {
     "execution": {"broker", "account_type", "account", "endpoint", "routes_live_orders"},
@@ -57,28 +59,35 @@ def _raised(old: Any, new: Any) -> bool:
     return isinstance(new, (int, float)) and isinstance(old, (int, float)) and new > old
 
 
-def _release_spec(state: DesiredState | None, version: Any) -> dict[str, Any]:
-    if state is None or not isinstance(version, str) or version not in state.release_docs:
-        return {}
-    return state.release_docs[version].data.get("spec") or {}
+def component(name: str) -> Callable[[Release], str]:
+    """Reads component `name` (one of `COMPONENTS`, the model's own field names) of a release."""
+    return lambda release: str(getattr(release.spec.components, name))
+
+
+def _release(state: DesiredState | None, version: Any) -> Release | None:
+    if state is None or not isinstance(version, str):
+        return None
+    return state.releases.get(version)
 
 
 def _release_facts(sides: _Sides, old_pin: Any, new_pin: Any) -> dict[str, Any]:
-    """Component versions, migration revision and config version the pinned release brings."""
-    old_spec, new_spec = _release_spec(sides.base, old_pin), _release_spec(sides.head, new_pin)
-    pin = new_pin if new_spec else old_pin
+    """Component versions, migration revision and config version the pinned release brings,
+    read from the typed release models."""
+    old_release, new_release = _release(sides.base, old_pin), _release(sides.head, new_pin)
+    pin = new_pin if new_release is not None else old_pin
 
-    def pinned(*keys: str) -> Change | None:
-        old, new = get_in(old_spec, keys, MISSING), get_in(new_spec, keys, MISSING)
+    def pinned(read: Callable[[Release], Any], *keys: str) -> Change | None:
+        old = read(old_release) if old_release is not None else MISSING
+        new = read(new_release) if new_release is not None else MISSING
         if old == new:
             return None
         return sides.change(("releases", pin, "spec", *keys), old, new)
 
-    components = tuple(c for c in (pinned("components", name) for name in COMPONENTS) if c is not None)
+    components = tuple(c for c in (pinned(component(name), "components", name) for name in COMPONENTS) if c is not None)
     return {
         "components": components,
-        "migration_revision": pinned("database", "revision"),
-        "config_version": pinned("config_version"),
+        "migration_revision": pinned(lambda r: r.spec.database.revision, "database", "revision"),
+        "config_version": pinned(lambda r: r.spec.config_version, "config_version"),
     }
 
 
@@ -147,6 +156,11 @@ def _section(path: Path) -> str:
     return "other"
 
 
+def _mode(state: DesiredState | None, name: str) -> str:
+    env = state.environments.get(name) if state is not None else None
+    return env.spec.mode.value if env is not None else ""
+
+
 def diff_environment(name: str, base: DesiredState | None, head: DesiredState | None) -> EnvironmentDiff | None:
     """The diff of environment `name` between two states (absent on one side = added/removed);
     None when nothing differs."""
@@ -188,7 +202,7 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
     diff = EnvironmentDiff(
         name=name,
         status=status,
-        mode=str(new_spec.get("mode") or old_spec.get("mode") or ""),
+        mode=_mode(head if status != "removed" else base, name),
         mode_change=first("mode") if status == "changed" else None,
         release=first("release"),
         analytics_logic_version=first("analytics"),

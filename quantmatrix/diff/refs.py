@@ -16,9 +16,9 @@ from quantmatrix.diff.document import change_document
 from quantmatrix.diff.model import StateDiff
 from quantmatrix.diff.policy import diff_policies
 from quantmatrix.diff.state import diff_states
-from quantmatrix.errors import ConfigError
-from quantmatrix.repo.loader import DesiredState, load_source
+from quantmatrix.repo.loader import load_reported
 from quantmatrix.repo.source import Source, open_source
+from quantmatrix.state import DesiredState
 
 if TYPE_CHECKING:
     from quantmatrix.policy.findings import CheckResult
@@ -33,23 +33,20 @@ class Comparison:
     base_source: Source  # where the base's policy pack is read from (`--base-pack`)
 
 
-def _load(source: Source, ref: str | None) -> DesiredState:
+def _load(source: Source, ref: str | None, reuse: DesiredState | None = None) -> DesiredState:
     """Load `source`; problems in a ref are named git-style (`main:environments/live.yaml:12:3`)
-    so that nobody looks for them in the work tree."""
-    try:
-        return load_source(source)
-    except ConfigError as error:
-        if ref is None:
-            raise
-        raise ConfigError([replace(p, file=f"{ref}:{p.file}") for p in error.problems]) from None
+    so that nobody looks for them in the work tree, and from the git root."""
+    return load_reported(source, ref, reuse)
 
 
 def compare(path: str | Path, base_ref: str, head_ref: str | None = None) -> Comparison:
-    """Diff `base_ref` against `head_ref` (default: the work tree at `path`)."""
+    """Diff `base_ref` against `head_ref` (default: the work tree at `path`). The base costs
+    only what differs: the files it shares with the head, byte for byte, are taken from the
+    head's load (`load_source(..., reuse=head)`)."""
     head_source = open_source(path, head_ref)
     head = _load(head_source, head_ref)
     base_source = open_source(path, base_ref)
-    base = _load(base_source, base_ref)
+    base = _load(base_source, base_ref, reuse=head)
     diff = replace(diff_states(base, head), policies=diff_policies(base_source, head_source))
     return Comparison(diff, base, head, head_source, base_source)
 
@@ -63,6 +60,7 @@ def check_change(
     today: dt.date | None = None,
     fail_on_warn: bool = False,
     base_pack: bool = False,
+    base_label: str | None = None,
 ) -> CheckResult:
     """The policy gate on the head, with the change so the delta rules apply; with
     `base_pack`, judged by the base's pack too (quantmatrix/policy/basepack.py)."""
@@ -85,4 +83,4 @@ def check_change(
     from quantmatrix.policy.builtin import builtin_at
 
     judged = run_check(comparison.head, source=comparison.base_source, engine=engine, opa_url=opa_url, change=change, today=today, fail_on_warn=fail_on_warn, builtin=builtin_at(comparison.base_source))
-    return union_results(result, judged, comparison.diff.base)
+    return union_results(result, judged, comparison.diff.base if base_label is None else base_label)

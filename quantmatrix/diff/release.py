@@ -18,7 +18,7 @@ from quantmatrix.diff.leaves import get_in, leaf_changes, present
 from quantmatrix.diff.model import Change, Path, ReleaseDiff, Status
 
 if TYPE_CHECKING:
-    from quantmatrix.repo.loader import DesiredState
+    from quantmatrix.state import DesiredState
 
 _IGNORED = {"apiVersion", "kind"}
 PINNED = ("components", "config_version", "database", "strategies", "analytics")
@@ -45,8 +45,8 @@ def diff_release(name: str, base: DesiredState | None, head: DesiredState | None
     if in_base and in_head:
         status, compared_to, old = "changed", None, _doc(base, name)
     elif in_head:
-        previous = get_in(_doc(head, name), ("spec", "rollback", "previous"))
-        compared_to = previous if isinstance(previous, str) else None
+        model = head.releases.get(name) if head is not None else None
+        compared_to = model.spec.rollback.previous if model is not None else None
         previous_spec = _doc(head, compared_to).get("spec") or {}
         status, old = "added", {"spec": {k: previous_spec[k] for k in PINNED if k in previous_spec}}
     else:

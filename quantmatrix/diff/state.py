@@ -7,18 +7,17 @@ the others (what can lose real money first); releases by version.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.catalog import diff_catalog
-from quantmatrix.diff.environment import COMPONENTS, diff_environment
-from quantmatrix.diff.leaves import get_in
+from quantmatrix.diff.environment import COMPONENTS, component, diff_environment
 from quantmatrix.diff.model import MODE_RANK, EnvironmentDiff, Pins, ReleaseDiff, StateDiff
 from quantmatrix.diff.release import diff_release
 from quantmatrix.release.versions import version_key
 
 if TYPE_CHECKING:
-    from quantmatrix.repo.loader import DesiredState
+    from quantmatrix.state import DesiredState
 
 
 def _union(*names: Iterable[str]) -> list[str]:
@@ -29,28 +28,38 @@ def _union(*names: Iterable[str]) -> list[str]:
 
 
 def _pins(name: str, base: DesiredState, head: DesiredState) -> Pins:
-    sides = [state.effective[name].data.get("spec") or {} if name in state.effective else {} for state in (base, head)]
-    releases = [
-        (state.release_docs[spec["release"]].data.get("spec") or {}) if spec.get("release") in state.release_docs else {}
-        for state, spec in zip((base, head), sides)
-    ]
+    """What environment `name` runs on each side, read from the typed models (a renamed
+    field is a type error here, not a silently empty column)."""
+    envs = [state.environments.get(name) for state in (base, head)]
+    releases = [state.releases.get(env.spec.release) if env is not None else None for state, env in zip((base, head), envs)]
 
-    def pair(docs: list[dict[str, Any]], *keys: str) -> tuple[Any, Any]:
-        old, new = docs
-        return get_in(old, keys), get_in(new, keys)
+    def pair(read: Callable[[Any], Any], sides: list[Any]) -> tuple[Any, Any]:
+        old, new = sides
+        return (read(old) if old is not None else None, read(new) if new is not None else None)
 
+    modes = [env.spec.mode.value for env in envs if env is not None]
     return Pins(
         environment=name,
-        mode=str(sides[1].get("mode") or sides[0].get("mode") or ""),
-        release=pair(sides, "release"),
-        components=tuple((c, *pair(releases, "components", c)) for c in COMPONENTS),
-        migration_revision=pair(releases, "database", "revision"),
-        analytics_logic_version=pair(sides, "analytics", "logic_version"),
+        mode=modes[-1] if modes else "",
+        release=pair(lambda e: e.spec.release, envs),
+        components=tuple((c, *pair(component(c), releases)) for c in COMPONENTS),
+        migration_revision=pair(lambda r: r.spec.database.revision, releases),
+        analytics_logic_version=pair(lambda e: e.spec.analytics.logic_version, envs),
     )
 
 
 def _order(mode: str, name: str) -> tuple[int, str]:
     return (MODE_RANK.get(mode, len(MODE_RANK)), name)
+
+
+def _shared(name: str, base: DesiredState, head: DesiredState) -> bool:
+    """The same effective document and the same pinned release object on both sides (a base
+    loaded reusing the head: quantmatrix/repo/loader.py): nothing to compare."""
+    layered = head.effective.get(name)
+    if layered is None or base.effective.get(name) is not layered or name not in head.environments:
+        return False
+    release = head.environments[name].spec.release
+    return base.release_docs.get(release) is head.release_docs.get(release)
 
 
 def diff_states(base: DesiredState, head: DesiredState) -> StateDiff:
@@ -59,6 +68,9 @@ def diff_states(base: DesiredState, head: DesiredState) -> StateDiff:
     unchanged: list[str] = []
     names = _union(base.effective, head.effective)
     for name in names:
+        if _shared(name, base, head):
+            unchanged.append(name)
+            continue
         found = diff_environment(name, base if name in base.effective else None, head if name in head.effective else None)
         if found is None:
             unchanged.append(name)

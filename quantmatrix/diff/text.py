@@ -13,6 +13,7 @@ from quantmatrix.render.terminal import style
 
 RISK = "⚠ increases risk"
 _MAX_WIDTH = 32  # a longer value overflows its column rather than pushing every line right
+_LIST_UNCHANGED = 10  # more unchanged environments than this are counted, not named
 
 
 def _block(rows: list[Row]) -> list[str]:
@@ -38,7 +39,7 @@ def render_text(diff: StateDiff) -> str:
             header += f" · {plural(len(risky), 'risk-increasing change')}"
         lines += [style(header, "red" if env.mode == "live" else "white", bold=True), *_block(environment_rows(env)), ""]
     if diff.unchanged_environments:
-        lines += [f"environments unchanged: {one_line(', '.join(diff.unchanged_environments))}", ""]
+        lines += [_unchanged(diff), ""]
     for release in diff.releases:
         header = f"release {one_line(release.name)} {release.status}"
         if release.compared_to:
@@ -52,6 +53,20 @@ def render_text(diff: StateDiff) -> str:
         lines += [style("policy pack (policies/)", "red", bold=True), *_block(policy_rows(diff.policies)), ""]
     lines.append(summary(diff))
     return "\n".join(lines) + "\n"
+
+
+def _unchanged(diff: StateDiff) -> str:
+    """A few unchanged environments by name; a fleet of them as a count per mode (a pull
+    request that changes one of 1,000 environments should not print 999 names)."""
+    names = diff.unchanged_environments
+    if len(names) <= _LIST_UNCHANGED:
+        return f"environments unchanged: {one_line(', '.join(names))}"
+    modes = {p.environment: p.mode for p in diff.pins}
+    counts: dict[str, int] = {}
+    for name in names:  # already ordered live first
+        counts[modes.get(name, "")] = counts.get(modes.get(name, ""), 0) + 1
+    per_mode = ", ".join(f"{one_line(mode) or 'no mode'} {count}" for mode, count in counts.items())
+    return f"{plural(len(names), 'environment')} unchanged ({per_mode})"
 
 
 def summary(diff: StateDiff) -> str:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quantmatrix.errors import ConfigError, Problem
-from quantmatrix.repo.loader import DesiredState, load_source
+from quantmatrix.repo.loader import load_source
+from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import YAML_SUFFIXES, DirectorySource
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Mapping
@@ -19,8 +20,8 @@ from quantmatrix.policy.engines import engine as select_engine
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, finding_order, target_of
 from quantmatrix.policy.input import input_json, policy_input
 from quantmatrix.policy.pack import POLICY_DIR, Builtin, Pack, load_pack
-from quantmatrix.repo.loader import DesiredState
-from quantmatrix.repo.source import Source, open_source
+from quantmatrix.repo.source import Source, from_git_root, open_source
+from quantmatrix.state import DesiredState
 
 if TYPE_CHECKING:
     from quantmatrix.policy.waivers import WaiverFile
@@ -156,3 +157,13 @@ def run_check(
         fail_on_warn=fail_on_warn,
         modes={name: str((doc.data.get("spec") or {}).get("mode", "")) for name, doc in state.effective.items()},
     )
+
+
+def from_root(result: CheckResult, source: Source) -> CheckResult:
+    """`result` with every finding's file named from the git root (SARIF URIs, `::error
+    file=` annotations and JUnit files then point at files that exist in the repository)."""
+
+    def moved(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        return tuple(replace(f, file=from_git_root(f.file, source)) if f.file else f for f in findings)
+
+    return replace(result, findings=moved(result.findings), waived=moved(result.waived))

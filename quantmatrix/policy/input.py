@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from quantmatrix.policy.urls import parsed_urls
-from quantmatrix.repo.loader import DesiredState
+from quantmatrix.state import DesiredState
 
 
 def policy_input(

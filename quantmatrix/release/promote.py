@@ -44,7 +44,8 @@ from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
 from quantmatrix.release.versions import version_key
-from quantmatrix.repo.loader import DesiredState, load
+from quantmatrix.repo.loader import load
+from quantmatrix.state import DesiredState
 from quantmatrix.repo.yamlfile import parse_yaml
 
 if TYPE_CHECKING:

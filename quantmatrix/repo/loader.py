@@ -7,20 +7,24 @@ at once and returns an immutable `DesiredState` that policy, diff, plan and appl
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog
-from quantmatrix.repo.layering import Layered, layer
+from quantmatrix.repo.layering import layer
 from quantmatrix.repo.migrations import check_migrations
 from quantmatrix.repo.parallel import parse_files
 from quantmatrix.repo.references import check_references
-from quantmatrix.repo.source import Source, open_source
+from quantmatrix.repo.source import GitSource, Source, from_git_root, open_source
 from quantmatrix.repo.validate import validate_model
 from quantmatrix.repo.yamlfile import Path, YamlDocument
+from quantmatrix.state import DesiredState, Layered, freeze, freeze_model
+
+__all__ = ["CATALOG_DIR", "CATALOG_FILE", "ENVIRONMENTS_DIR", "RELEASES_DIR", "DesiredState", "load", "load_reported", "load_source"]
 
 ENVIRONMENTS_DIR = "environments"
 RELEASES_DIR = "releases"
@@ -35,66 +39,6 @@ _ALLOWED_KINDS = {
     CATALOG_DIR: ("SecretCatalog",),
     RELEASES_DIR: ("Release",),
 }
-
-
-@dataclass(frozen=True)
-class DesiredState:
-    """Everything in `environments/` and `releases/`, validated. Read-only by convention and
-    by construction (mapping proxies): render once, pass around, never re-read files."""
-
-    source: str
-    environments: Mapping[str, Environment]
-    releases: Mapping[str, Release]
-    catalog: SecretCatalog | None  # every catalog file's entries as one catalog (metadata: the first file's)
-    effective: Mapping[str, Layered]  # environment name → effective document + layers
-    release_docs: Mapping[str, YamlDocument]
-    catalog_docs: tuple[YamlDocument, ...]  # CATALOG_FILE, then CATALOG_DIR's files, by name
-    base_docs: Mapping[str, YamlDocument] = field(default_factory=dict)
-    secret_docs: Mapping[str, YamlDocument] = field(default_factory=dict)  # secret → catalog file declaring it
-
-    def secrets(self) -> dict[str, Any]:
-        """Every catalog entry as written, whichever file declares it (first file wins a
-        duplicate name, which is an error anyway)."""
-        merged: dict[str, Any] = {}
-        for doc in self.catalog_docs:
-            spec = doc.data.get("spec")
-            entries = spec.get("secrets") if isinstance(spec, dict) else None
-            if isinstance(entries, dict):
-                merged.update((name, entry) for name, entry in entries.items() if name not in merged)
-        return merged
-
-    def document(self) -> dict[str, Any]:
-        """The whole desired state as one JSON-compatible document (the policy input)."""
-        return {
-            "environments": {name: doc.data for name, doc in self.effective.items()},
-            # each environment file as written, before layering: what it sets itself
-            "declared": {name: doc.layers[0].data for name, doc in self.effective.items()},
-            "releases": {name: doc.data for name, doc in self.release_docs.items()},
-            "secrets": self.secrets(),
-            "bases": {name: doc.data for name, doc in self.base_docs.items()},
-        }
-
-    def locate(self, path: Path) -> tuple[str, int, int]:
-        """File, line, col for a path into `document()`, e.g. ("environments", "live", "spec", "risk")."""
-        if len(path) >= 2:
-            section, name, rest = path[0], path[1], tuple(path[2:])
-            if section == "secrets" and self.catalog_docs:
-                doc = self.secret_docs.get(name, self.catalog_docs[0]) if isinstance(name, str) else self.catalog_docs[0]
-                line, col = doc.position(("spec", "secrets", *path[1:]))
-                return doc.file, line, col
-            if not isinstance(name, str):  # every other section is keyed by document name
-                return ("", 0, 0)
-            if section == "environments" and name in self.effective:
-                return self.effective[name].locate(rest)
-            if section == "declared" and name in self.effective:
-                top = self.effective[name].layers[0]
-                line, col = top.position(rest)
-                return top.file, line, col
-            if section in ("releases", "bases"):
-                docs = self.release_docs if section == "releases" else self.base_docs
-                if name in docs:
-                    return docs[name].locate(rest)
-        return ("", 0, 0)
 
 
 def _stem(path: str) -> str:
@@ -139,35 +83,67 @@ class _Parsed:
     docs: dict[str, list[YamlDocument]]  # folder → documents whose envelope is right
     names: dict[str, set[str]]  # folder → name of every file, readable or not
     problems: list[Problem]
+    blobs: dict[str, str]  # path → git blob id of the bytes parsed
 
 
-def _read_all(source: Source) -> tuple[list[tuple[str, str]], list[tuple[str, bytes]], dict[str, list[Problem]]]:
-    """(folder, path) of every file, the contents of those that could be read, and the
-    problems of those that could not."""
+def blob_id(raw: bytes) -> str:
+    """The id git gives a blob of these bytes: equal ids, equal bytes, equal parse."""
+    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
+
+
+def _reusable(source: Source, listed: list[tuple[str, str]], reuse: DesiredState | None) -> dict[str, YamlDocument]:
+    """The files of `source` whose bytes are those `reuse` parsed (same path, same blob id):
+    their documents are taken as they are, without reading them. Only a git ref knows its
+    blob ids without reading; content, not `git diff`, decides, so untracked files, index
+    state and checkout filters cannot make a stale document look current."""
+    if reuse is None or not isinstance(source, GitSource):
+        return {}
+    parsed = reuse.files()
+    out = {}
+    for _, path in listed:
+        found = source.blob_id(path)
+        if found is not None and found == reuse.blobs.get(path) and path in parsed:
+            out[path] = parsed[path]
+    source.skip_read_ahead(out)
+    return out
+
+
+def _read_all(
+    source: Source, reuse: DesiredState | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, bytes]], dict[str, list[Problem]], dict[str, YamlDocument]]:
+    """(folder, path) of every file, the contents of those that could be read, the problems
+    of those that could not, and the documents reused from `reuse` instead of reading."""
     listed = [(folder, path) for folder in FOLDERS for path in source.files(folder)]
+    reused = _reusable(source, listed, reuse)
     contents: list[tuple[str, bytes]] = []
     unreadable: dict[str, list[Problem]] = {}
     for _, path in listed:
+        if path in reused:
+            continue
         try:
             contents.append((path, source.read(path)))
         except ConfigError as exc:
             unreadable[path] = list(exc.problems)
-    return listed, contents, unreadable
+    return listed, contents, unreadable, reused
 
 
-def _parse_all(source: Source) -> _Parsed:
-    parsed = _Parsed({folder: [] for folder in FOLDERS}, {folder: set() for folder in FOLDERS}, [])
-    listed, contents, unreadable = _read_all(source)
+def _parse_all(source: Source, reuse: DesiredState | None) -> _Parsed:
+    parsed = _Parsed({folder: [] for folder in FOLDERS}, {folder: set() for folder in FOLDERS}, [], {})
+    listed, contents, unreadable, reused = _read_all(source, reuse)
     # every file is read first, then all are parsed in one batch (on two CPUs when it is large)
-    results = dict(zip((path for path, _ in contents), parse_files(contents)))
+    results: dict[str, YamlDocument | list[Problem]] = dict(zip((path for path, _ in contents), parse_files(contents)))
+    parsed.blobs = {path: blob_id(raw) for path, raw in contents}
+    if reuse is not None:
+        parsed.blobs.update((path, reuse.blobs[path]) for path in reused)
     seen: dict[str, str] = {}
     for folder, path in listed:
-        result = results[path] if path in results else unreadable[path]
-        doc: YamlDocument | None = None
-        if isinstance(result, YamlDocument):
-            doc = result
-        else:  # unreadable or unparsable: its problems, in file order
-            parsed.problems.extend(result)
+        doc: YamlDocument | None = reused.get(path)
+        if doc is None:
+            result = results[path] if path in results else unreadable[path]
+            if isinstance(result, YamlDocument):  # frozen here: the state holds it, every reader shares it
+                doc = YamlDocument(result.file, freeze(result.data), MappingProxyType(result.positions))
+            else:  # unreadable or unparsable: its problems, in file order
+                parsed.problems.extend(result)
         key = f"{folder}/{_stem(path)}"
         if key in seen:  # live.yaml and live.yml: which one is live?
             line, col = doc.position(("metadata", "name")) if doc else (1, 1)
@@ -211,21 +187,28 @@ def _resolve_bases(
         chain.append(current)
 
 
-def load_source(source: Source) -> DesiredState:
-    """Load and check everything in `source`; raise `ConfigError` with every problem found."""
+def load_source(source: Source, reuse: DesiredState | None = None) -> DesiredState:
+    """Load and check everything in `source`; raise `ConfigError` with every problem found.
+
+    `reuse`: a state already loaded (a pull request's head) that `source` (its base, a git
+    ref) mostly shares. A file whose bytes are the same is not read or parsed again, and an
+    environment or release made only of such files is not layered or validated again: the
+    base of a one-file change costs that file, plus the cross-file checks. The result
+    equals a full load of `source` (tests/repo/test_partial_load.py)."""
     # Loading allocates ~10^6 small dicts, tuples and strings and no reference cycles: the
     # cyclic garbage collector would run hundreds of times for nothing (a quarter of the time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load_source(source)
+        return _load_source(source, reuse)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load_source(source: Source) -> DesiredState:
-    parsed = _parse_all(source)
+def _load_source(source: Source, reuse: DesiredState | None) -> DesiredState:
+    parsed = _parse_all(source, reuse)
+    same = _Same(reuse)
     docs, problems = parsed.docs, parsed.problems
     env_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "Environment"]
     base_docs = {d.data["metadata"]["name"]: d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "EnvironmentBase"}
@@ -233,34 +216,42 @@ def _load_source(source: Source) -> DesiredState:
 
     unreadable_bases = {n for n in parsed.names[ENVIRONMENTS_DIR] if n.startswith("_")} - set(base_docs)
     for base in base_docs.values():
-        problems.extend(validate_model(EnvironmentBase, base.data, base.locate)[1])
+        if not same.doc(base):  # a base `reuse` holds validated there, without problems
+            problems.extend(validate_model(EnvironmentBase, base.data, base.locate)[1])
 
     catalog_docs = [d for d in catalog_docs if _is_catalog_file(d, problems)] + docs[CATALOG_DIR]
     catalog, secret_docs = _catalog(catalog_docs, problems)
+    catalog = freeze_model(catalog) if catalog is not None else None
 
     environments: dict[str, Environment] = {}
     effective: dict[str, Layered] = {}
     for doc in env_docs:
         chain, found, whole = _resolve_bases(doc, base_docs, unreadable_bases)
         problems.extend(found)
-        layered = layer(doc, chain)
         name = doc.data["metadata"]["name"]
+        if reuse is not None and same.environment(name, (doc, *chain)):
+            effective[name], environments[name] = reuse.effective[name], reuse.environments[name]
+            continue
+        layered = layer(doc, chain)
         effective[name] = layered
         if not whole:  # without its base, every field the base supplies would be "missing": noise
             continue
         model, found = validate_model(Environment, layered.data, layered.locate)
         problems.extend(found)
         if model is not None:
-            environments[name] = model
+            environments[name] = freeze_model(model)
 
     releases: dict[str, Release] = {}
     release_docs: dict[str, YamlDocument] = {}
     for doc in docs[RELEASES_DIR]:
+        release_docs[doc.data["metadata"]["name"]] = doc
+        if same.doc(doc) and reuse is not None and doc.data["metadata"]["name"] in reuse.releases:
+            releases[doc.data["metadata"]["name"]] = reuse.releases[doc.data["metadata"]["name"]]
+            continue
         release, found = validate_model(Release, doc.data, doc.locate)
         problems.extend(found)
-        release_docs[doc.data["metadata"]["name"]] = doc
         if release is not None:
-            releases[release.metadata.name] = release
+            releases[release.metadata.name] = freeze_model(release)
 
     if not env_docs and not problems:
         problems.append(Problem(f"{source.label}/{ENVIRONMENTS_DIR}", message="no environment files found"))
@@ -275,12 +266,48 @@ def _load_source(source: Source) -> DesiredState:
         catalog_docs=tuple(catalog_docs),
         base_docs=MappingProxyType(base_docs),
         secret_docs=MappingProxyType(secret_docs),
+        blobs=MappingProxyType(parsed.blobs),
     )
-    problems.extend(check_references(state, parsed.names[RELEASES_DIR], _declared_secrets(state, parsed)))
+    declared = _declared_secrets(state, parsed)
+    problems.extend(check_references(state, parsed.names[RELEASES_DIR], declared, same.checked(state, declared)))
     problems.extend(check_migrations(state, source))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))  # a base's problem shows once, not once per environment
     return state
+
+
+class _Same:
+    """What a partial load takes from `reuse` as it is: documents it parsed (by identity),
+    and the environments layered from exactly those documents."""
+
+    def __init__(self, reuse: DesiredState | None):
+        self.reuse = reuse
+        self.files = reuse.files() if reuse is not None else {}
+
+    def doc(self, doc: YamlDocument) -> bool:
+        return self.files.get(doc.file) is doc
+
+    def environment(self, name: str, layers: tuple[YamlDocument, ...]) -> bool:
+        if self.reuse is None or name not in self.reuse.effective or name not in self.reuse.environments:
+            return False
+        held = self.reuse.effective[name].layers
+        return len(held) == len(layers) and all(a is b for a, b in zip(held, layers))
+
+    def checked(self, state: DesiredState, declared: set[str] | None) -> set[str]:
+        """Environments taken from `reuse` whose references need no second look: `reuse` was
+        loaded without problems, and the release they pin and the catalog's names are the same."""
+        reuse = self.reuse
+        if reuse is None or declared is None or declared != (set(reuse.catalog.spec.secrets) if reuse.catalog else set()):
+            return set()
+        return {
+            name
+            for name, layered in state.effective.items()
+            if reuse.effective.get(name) is layered
+            and name in state.environments
+            and (release := state.environments[name].spec.release) in state.release_docs
+            and state.release_docs[release] is reuse.release_docs.get(release)
+            and state.releases.get(release) is reuse.releases.get(release)
+        }
 
 
 def _is_catalog_file(doc: YamlDocument, problems: list[Problem]) -> bool:
@@ -341,3 +368,14 @@ def _declared_secrets(state: DesiredState, parsed: _Parsed) -> set[str] | None:
 def load(path: str | FsPath = ".", ref: str | None = None) -> DesiredState:
     """Load the desired state from a directory, or from `ref` of the git repository at `path`."""
     return load_source(open_source(path, ref))
+
+
+def load_reported(source: Source, ref: str | None = None, reuse: DesiredState | None = None) -> DesiredState:
+    """`load_source` for a report: problems name their files from the git root
+    (`deploy/environments/live.yaml`), and in a ref git-style (`main:environments/live.yaml`)
+    so that nobody looks for them in the work tree."""
+    try:
+        return load_source(source, reuse)
+    except ConfigError as error:
+        named = [replace(p, file=from_git_root(p.file, source)) for p in error.problems]
+        raise ConfigError([replace(p, file=f"{ref}:{p.file}") for p in named] if ref else named) from None

@@ -16,15 +16,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.release.versions import version_key
 from quantmatrix.repo.source import Source
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES, Path, dotted
+from quantmatrix.state import DesiredState
 
-if TYPE_CHECKING:
-    from quantmatrix.repo.loader import DesiredState
 
 MIGRATIONS_DIR = "migrations"
 VERSIONS_DIR = f"{MIGRATIONS_DIR}/versions"
@@ -155,7 +153,7 @@ def _linear(by_id: dict[str, Revision], problems: list[Problem]) -> list[Revisio
     return chain
 
 
-def check_migrations(state: "DesiredState", source: Source) -> list[Problem]:
+def check_migrations(state: DesiredState, source: Source) -> list[Problem]:
     read = read_chain(source)
     if read is None:
         return []
@@ -190,7 +188,7 @@ def _hint(chain: list[Revision]) -> str:
     return f" (the chain is {' -> '.join(r.revision for r in chain)})" if chain else " (no revisions found)"
 
 
-def _reversibility(state: "DesiredState", name: str, chain: list[Revision], index: dict[str, int], at: At) -> None:
+def _reversibility(state: DesiredState, name: str, chain: list[Revision], index: dict[str, int], at: At) -> None:
     release = state.releases[name]
     previous = state.releases.get(release.spec.rollback.previous or "")
     start = index.get(previous.spec.database.revision, -1) if previous is not None else -1

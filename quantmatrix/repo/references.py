@@ -6,13 +6,12 @@ Checked on the environments that validated; a broken environment already has its
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from quantmatrix.errors import Problem
 from quantmatrix.repo.yamlfile import Path, dotted
+from quantmatrix.state import DesiredState
 
-if TYPE_CHECKING:
-    from quantmatrix.repo.loader import DesiredState
 
 
 def is_secret_ref(value: Any) -> bool:
@@ -33,10 +32,14 @@ def secret_refs(data: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
             yield from secret_refs(value, path + (i,))
 
 
-def check_references(state: "DesiredState", release_files: Collection[str], declared: Collection[str] | None) -> list[Problem]:
+def check_references(
+    state: DesiredState, release_files: Collection[str], declared: Collection[str] | None, checked: Collection[str] = ()
+) -> list[Problem]:
     """`release_files`: every release file's name, readable or not (a broken file has its own
     problems; "not found" would be noise). `declared`: the catalog's secret names, or None when
-    the catalog exists but cannot be read (then secret names are not checked)."""
+    the catalog exists but cannot be read (then secret names are not checked). `checked`:
+    environments whose references were checked, without problems, in a state they share
+    everything they reference with (a partial load): skipped."""
     problems: list[Problem] = []
 
     def at(env: str, path: Path, message: str) -> None:
@@ -44,6 +47,8 @@ def check_references(state: "DesiredState", release_files: Collection[str], decl
         problems.append(Problem(file, line, col, dotted(path), message))
 
     for name, env in state.environments.items():
+        if name in checked:
+            continue
         release = state.releases.get(env.spec.release)
         if env.spec.release not in release_files:
             at(name, ("spec", "release"), f"release {env.spec.release} not found in releases/")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +45,7 @@ class DirectorySource:
 
     root: Path
     label: str = ""
+    prefix: str = ""  # where `root` is in its git repository ("deploy/"): reports name files from there
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -154,9 +156,11 @@ class GitSource:
     ref: str
     label: str = ""
     commit: str = ""
+    prefix: str = ""  # the subtree read ("deploy/"): its files are addressed relative to it
     _entries: dict[str, _Blob] = field(default_factory=dict)
     _dirs: set[str] = field(default_factory=set)
     _listed: list[str] = field(default_factory=list)  # what `files` returned: read together
+    _skipped: set[str] = field(default_factory=set)  # ... but these
     _blobs: dict[str, bytes] = field(default_factory=dict)  # object id → contents
 
     def __post_init__(self) -> None:
@@ -177,6 +181,10 @@ class GitSource:
                 continue
             mode, kind, oid, size = (f.decode("ascii", "replace") for f in fields)
             path = name.decode("utf-8", "surrogateescape")  # a non-UTF-8 name is refused, as a surrogate
+            if self.prefix:  # the subtree only, as a directory source rooted there sees it
+                if not path.startswith(self.prefix):
+                    continue
+                path = path[len(self.prefix) :]
             self._entries[path] = _Blob(_GIT_MODES.get(mode, Kind.OTHER) if kind == "blob" else Kind.OTHER, oid, int(size) if size.isdigit() else 0)
             parts = path.split("/")
             self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
@@ -204,11 +212,26 @@ class GitSource:
     def exists(self, path: str) -> bool:
         return _present(path, self._entry)
 
+    def blob_id(self, path: str) -> str | None:
+        """The object id of the file at `path`, without reading it (None when it does not
+        resolve to a file: reading it says why)."""
+        try:
+            blob = self._entries[resolve(path, self._entry)]
+        except (ConfigError, KeyError):
+            return None
+        return blob.oid if blob.kind is Kind.FILE else None
+
+    def skip_read_ahead(self, paths: Collection[str]) -> None:
+        """Files the caller will not read (it has their contents already): not read ahead."""
+        self._skipped.update(paths)
+
     def read(self, path: str) -> bytes:
         blob = self._entries[resolve(path, self._entry)]
         if blob.oid not in self._blobs:
             batch = [blob]
             for other in self._listed:  # the listed files are read with one process
+                if other in self._skipped:
+                    continue
                 try:
                     batch.append(self._entries[resolve(other, self._entry)])
                 except (ConfigError, KeyError):
@@ -248,14 +271,39 @@ def _head_of_blob(repo: Path, oid: str) -> bytes:
 
 
 def open_source(path: str | Path = ".", ref: str | None = None) -> Source:
-    """A directory, or (with `ref`) that commit of the git repository containing `path`."""
-    if ref is None:
-        return DirectorySource(Path(path))
+    """A directory, or (with `ref`) that commit of the git repository containing `path`; for
+    a subdirectory (`deploy/`), the same subtree at `ref`. Either way the source knows its
+    `prefix` in the repository, so that reports name files from the git root."""
     root = Path(path)
+    if ref is None:
+        source = DirectorySource(root)
+        source.prefix = git_prefix(root)
+        return source
     if not root.is_dir():
         raise ConfigError(Problem(str(root), message="no such directory"))
     top = _git(root, "rev-parse", "--show-toplevel").decode().strip()
-    prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
-    if prefix:
-        raise ConfigError(Problem(str(root), message=f"--ref needs the repository root ({top}), not a subdirectory"))
-    return GitSource(Path(top), ref)
+    prefix = _git(root, "rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip("\n")
+    return GitSource(Path(top), ref, prefix=prefix)
+
+
+def git_prefix(root: Path) -> str:
+    """Where directory `root` is in the git repository holding it ("deploy/"); "" at the
+    repository root or outside any repository (then paths stay relative to `root`)."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True, check=False)
+    except OSError:
+        return ""
+    return done.stdout.decode("utf-8", "surrogateescape").strip("\n") if done.returncode == 0 else ""
+
+
+TREE_FOLDERS = ("environments", "releases", "policies", "migrations")
+
+
+def from_git_root(file: str, source: Source) -> str:
+    """`file` (relative to `source`) as a path from the git root: what SARIF, GitHub
+    annotations and people in the repository root expect. Labels that are not files of the
+    tree (a directory given on the command line, a URL, "git") are left as they are."""
+    prefix = source.prefix if isinstance(source, (DirectorySource, GitSource)) else ""
+    if prefix and file.split("/", 1)[0] in TREE_FOLDERS:
+        return prefix + file
+    return file

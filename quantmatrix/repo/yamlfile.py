@@ -48,43 +48,16 @@ from ruamel.yaml.reader import ReaderError
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.repo.scalars import NUMBER_START, TAG, WORDS, OutOfRange, plain, resolve_scalar, short_tag
 from quantmatrix.repo.unsafe_text import describe, first_unsafe
+from quantmatrix.state.document import Path, YamlDocument, dotted
+
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Path", "YamlDocument", "dotted", "parse_yaml"]
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: the largest sane manifest is a few KiB
 MAX_DEPTH = 32  # the deepest sample path is 6 levels
 MAX_PROBLEMS_PER_FILE = 50  # binary junk would otherwise print thousands of lines
-Path = tuple[str | int, ...]
 
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what libyaml counts as a new line
 _ALIAS_HINT = "anchors and aliases are not allowed (share values through the _base layer)"
-
-
-@dataclass(frozen=True)
-class YamlDocument:
-    """A parsed file. `positions` maps a path into `data` to its 1-based (line, col):
-    for a mapping entry the position of its key, for a list item the item's."""
-
-    file: str
-    data: dict[str, Any]
-    positions: dict[Path, tuple[int, int]]
-
-    def position(self, path: Path) -> tuple[int, int]:
-        """Position of `path`, or of its nearest ancestor that has one."""
-        while path not in self.positions and path:
-            path = path[:-1]
-        return self.positions.get(path, (1, 1))
-
-    def locate(self, path: Path) -> tuple[str, int, int]:
-        """File, line, col of `path` (see `position`)."""
-        line, col = self.position(path)
-        return self.file, line, col
-
-
-def dotted(path: Path) -> str:
-    """`("spec", "strategies", 2, "version")` → `spec.strategies[2].version`."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 class _Stop(Exception):

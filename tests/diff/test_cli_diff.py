@@ -109,3 +109,17 @@ def test_commands_do_not_import_database_redis_or_http_clients(repo):
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_fleet_of_unchanged_environments_is_counted_per_mode_not_listed(repo, qm):
+    text = repo.read("environments/backtest.yaml")
+    for i in range(12):
+        repo.write(f"environments/backtest-{i:02}.yaml", text.replace("name: backtest\n", f"name: backtest-{i:02}\n", 1))
+    repo.commit("a fleet of backtests")
+    raise_live_loss(repo)
+    _, out, _ = qm("diff", str(repo.root), "--base", "main")
+    assert "environment live [live]" in out
+    assert "15 environments unchanged (paper 1, local 1, backtest 13)" in out
+    assert "backtest-07" not in out  # 15 names are not listed
+    code, out, _ = qm("diff", str(repo.root), "--base", "main", "--format", "json")
+    assert len(json.loads(out)["unchanged_environments"]) == 15  # the machine-readable form keeps every name

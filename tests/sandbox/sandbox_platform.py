@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from quantmatrix.model import Environment
-from quantmatrix.repo.loader import DesiredState
+from quantmatrix.state import DesiredState
 from quantmatrix.runtime.control import ControlPlane, ControlState, TradingState, control_from_environment, redis_control
 from quantmatrix.sandbox.launch import Launched, launch_platform, stop_all
 
