@@ -30,6 +30,15 @@ def _rename(repo: Any, old: str, new: str) -> None:
     repo.write(f"environments/{new}.yaml", text)
 
 
+def _catalog_part(repo: Any, secret: str) -> None:
+    (repo.root / "environments/secrets").mkdir(exist_ok=True)
+    repo.write(
+        "environments/secrets/extra.yaml",
+        "apiVersion: quantmatrix.io/v1\nkind: SecretCatalog\nmetadata:\n  name: extra\nspec:\n  secrets:\n"
+        f"    {secret}:\n      scope: paper\n      description: A part of the catalog.\n      provider: {{env: {secret}}}\n",
+    )
+
+
 CHANGES: dict[str, Callable[[Any], None]] = {
     "value in one environment": lambda r: r.edit("environments/paper.yaml", "max_daily_loss: 5000", "max_daily_loss: 5001"),
     "value in _base.yaml": lambda r: r.edit("environments/_base.yaml", "min_price: 5", "min_price: 6"),
@@ -45,7 +54,9 @@ CHANGES: dict[str, Callable[[Any], None]] = {
     "catalog description changed": lambda r: r.edit(
         "environments/secrets.yaml", "Redis URL (with password) of the paper control plane.", "Redis URL of paper."
     ),
+    "catalog part added in environments/secrets/": lambda r: _catalog_part(r, "QM_PAPER_EXTRA_KEY"),
     # the cases below leave one side invalid: the problems must be the same too
+    "catalog part declares a secret twice": lambda r: _catalog_part(r, "QM_PAPER_REDIS_URL"),
     "catalog loses a secret an environment uses": lambda r: r.edit(
         "environments/secrets.yaml",
         "    QM_PAPER_REDIS_URL:\n      scope: paper\n      description: Redis URL (with password) of the paper control plane.\n      provider: {env: QM_PAPER_REDIS_URL}\n",
