@@ -25,7 +25,7 @@ from quantmatrix.reconcile import calendar
 
 if TYPE_CHECKING:
     from quantmatrix.model.environment import Environment
-    from quantmatrix.repo.loader import DesiredState
+    from quantmatrix.state import DesiredState
 
 Intensity = Literal["normal", "active", "heightened"]
 MAX_CHANGE_TEXT = 300  # one change line in the record; a longer value is cut, never wrapped

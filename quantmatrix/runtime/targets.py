@@ -14,9 +14,9 @@ from pathlib import Path
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.environment import Environment
-from quantmatrix.repo.loader import DesiredState
 from quantmatrix.runtime.secrets import resolve_secret
 from quantmatrix.runtime.store.engine import Store, open_store
+from quantmatrix.state import DesiredState
 
 
 def open_store_url(url: str) -> Store:
