@@ -17,7 +17,9 @@ class ExitCode(IntEnum):
     OK = 0
     VIOLATIONS = 1  # policy denials (or warnings with --fail-on-warn)
     INVALID = 2  # invalid input, usage error, broken policy, engine failure: fail closed
-    UNAVAILABLE = 3  # a service the command needs cannot be reached
+    UNAVAILABLE = 3  # a service the command needs cannot be reached, or another apply holds the lock
+    DEPLOY_FAILED = 4  # an apply failed; the message says what state it left (rolled back, or halted)
+    CHANGES = 5  # `qm plan --detailed-exitcode`: the plan changes something
     INTERNAL = 70  # a bug: the traceback goes to a log file, never to the terminal
 
 
@@ -73,6 +75,18 @@ class RuntimeUnavailable(QMError):
     """A service (OPA server, PostgreSQL, Redis, the QuantMatrix API) cannot be reached."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class Refused(QMError):
+    """An apply (or resume) refused by a gate: policy, approvals, deploy window, evidence, checks."""
+
+    exit_code = ExitCode.VIOLATIONS
+
+
+class DeployFailed(QMError):
+    """A deployment step failed; the message says what was done about it and what state is left."""
+
+    exit_code = ExitCode.DEPLOY_FAILED
 
 
 @dataclass

@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "diff": "quantmatrix.cli.diff:diff",
     "release": "quantmatrix.cli.release:release",
     "promote": "quantmatrix.cli.promote:promote",
+    "plan": "quantmatrix.cli.plan:plan",
+    "apply": "quantmatrix.cli.apply:apply",
+    "status": "quantmatrix.cli.status:status",
     "sandbox": "quantmatrix.cli.sandbox:sandbox",
     "checks": "quantmatrix.cli.checks:checks",
     "history": "quantmatrix.cli.history:history",
@@ -49,16 +52,18 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="qm")
 def cli() -> None:
     """QuantMatrix Deploy: validate version-pinned environments and releases, run the policy
-    gate over them, and review and propose release changes. `checks` and `sandbox` act on a
-    running system (they need the runtime extra); the reconciler that applies a release is
-    not built yet.
+    gate over them, review and propose release changes, and reconcile the running system:
+    `plan`, `apply`, `status` (with `checks` and `sandbox`, they need the runtime extra).
 
     \b
     Exit codes:
       0   ok
-      1   policy violations (or changes, with qm diff --exit-code)
+      1   policy violations (or changes, with qm diff --exit-code); refused (qm apply)
       2   invalid input or usage, broken policy, engine failure
-      3   a service the command needs is unavailable (e.g. the OPA server)
+      3   a service the command needs is unavailable (e.g. the OPA server), or another
+          apply holds the environment's lock
+      4   the deployment failed (qm apply): the message says what state it left
+      5   the plan changes something (qm plan --detailed-exitcode)
       70  internal error: a bug (the traceback is in the log file named on stderr)
 
     Shell completion: eval "$(_QM_COMPLETE=bash_source qm)" (zsh_source, fish_source).

@@ -1,0 +1,58 @@
+"""`qm apply ENV`: run the plan, under the lock, journaled, in the guide's order."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from quantmatrix.cli.options import path_argument, ref_option
+from quantmatrix.cli.output import echo, style
+from quantmatrix.errors import Problem, Refused
+
+
+@click.command()
+@click.argument("environment")
+@path_argument
+@ref_option
+@click.option("--yes", is_flag=True, help="Do not ask; apply the plan shown.")
+@click.option("--operator", default=None, help="Operator on duty (default: the environment's staffing.operator).")
+@click.option("--engineer", default=None, help="Engineer on standby (default: staffing.engineer_on_standby).")
+@click.option("--break-glass", "break_glass", default=None, metavar="REASON", help="Apply outside the deploy window; recorded as an incident.")
+def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str | None, engineer: str | None, break_glass: str | None) -> None:
+    """Bring ENVIRONMENT's running system to its desired state.
+
+    Without --yes the plan is shown and confirmed (no terminal: refused). Live also needs the
+    operator and engineer on standby and a confirmation typing the environment's name.
+    Exit 0 done (or in sync), 1 refused, 2 invalid input, 3 unavailable or another apply
+    holds the lock, 4 the deployment failed (the message says what state it left)."""
+    from quantmatrix.model.common import Mode
+    from quantmatrix.reconcile.apply import apply as run_apply
+    from quantmatrix.reconcile.apply import commit_of
+    from quantmatrix.reconcile.render import plan_text
+    from quantmatrix.reconcile.steps import Plan
+    from quantmatrix.repo.loader import load_source
+    from quantmatrix.repo.source import open_source
+
+    source = open_source(path, ref)
+    state = load_source(source)
+    live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
+
+    def confirm(the_plan: Plan) -> bool:
+        if yes and not live:
+            return True
+        echo(plan_text(the_plan), nl=False)
+        if not sys.stdin.isatty():
+            raise Refused(Problem("qm apply", message="no terminal to confirm on: pass --yes" + (" (live also needs typing the environment name at a terminal)" if live else "")))
+        if live:
+            typed = click.prompt(f"Type the environment name ({environment}) to apply to LIVE", default="", show_default=False)
+            return bool(typed == environment)
+        return click.confirm("Apply this plan?", default=False)
+
+    result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer, break_glass=break_glass, confirm=confirm)
+    if result.noop:
+        echo(f"{environment}: in sync, nothing to change")
+        return
+    for line in result.lines:
+        echo(f"  {line}")
+    echo(style(f"{'resumed and ' if result.resumed else ''}applied {result.plan.release} to {environment}: deployment {result.deployment_id} succeeded", "green"))

@@ -1,0 +1,140 @@
+"""What each kind of step does to the running system. Each action checks first, so that it is
+idempotent: running it again after a crash changes nothing that is already as wanted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from quantmatrix.errors import Problem, QMError
+from quantmatrix.model.runtime import Component
+from quantmatrix.reconcile.connect import Connected
+from quantmatrix.reconcile.observe import operator_halt
+from quantmatrix.reconcile.steps import Step
+from quantmatrix.runtime.checks import CheckResult, CheckSettings, Target, run_checks
+from quantmatrix.runtime.control import ControlPlane, control_from_environment
+from quantmatrix.runtime.controlstate import ControlUnavailable, TradingState
+from quantmatrix.runtime.store.deployments import record_config_applied
+from quantmatrix.runtime.store.events import record_check_results
+from quantmatrix.runtime.store.trading_schema import migrations_dir, schema_revision, upgrade_schema
+
+ACTOR = "qm apply"
+RECONCILIATION = ("safety.reconciliation",)
+
+
+class StepFailed(QMError):
+    """A step did not reach what it should; the apply's failure handling takes over."""
+
+
+def _control(connected: Connected) -> ControlPlane:
+    if connected.control is None:
+        raise StepFailed(Problem("state store", message="no control plane: the state store is not open"))
+    return connected.control
+
+
+def set_trading(connected: Connected, target: TradingState, reason: str, now: datetime) -> str:
+    """Move trading to `target`; an unknown state is replaced by the desired control state at `target`."""
+    control = _control(connected)
+    try:
+        current = control.read()
+    except ControlUnavailable:
+        state = control_from_environment(connected.environment, trading=target, reason=reason, changed_by=ACTOR, now=now)
+        control.write(state)
+        return f"control state written (was unknown): trading {target.value}"
+    if current.trading is target:
+        return f"trading already {target.value}"
+    control.set_trading(target, reason, ACTOR)
+    return f"trading {current.trading.value} → {target.value}"
+
+
+def pause(connected: Connected, step: Step, deployment_id: str, now: datetime) -> str:
+    if not step.changes:
+        return "trading already paused (nothing to loosen)"
+    target = TradingState(step.changes[0].after)
+    return set_trading(connected, target, f"deployment {deployment_id} in progress", now)
+
+
+def configure(connected: Connected, deployment_id: str, commit: str | None, now: datetime) -> str:
+    """Write every control key from the desired environment, keeping the current trading state."""
+    control = _control(connected)
+    try:
+        current = control.read()
+        trading, reason, by = current.trading, current.reason, current.changed_by
+    except ControlUnavailable:
+        trading, reason, by = TradingState.HALTED, f"deployment {deployment_id}: configuration written, not validated yet", ACTOR
+    state = control_from_environment(connected.environment, trading=trading, reason=reason, changed_by=by, now=now)
+    saved = control.write(state)
+    assert connected.store is not None
+    record_config_applied(connected.store, connected.name, connected.config_version, connected.release.metadata.name, commit=commit, deployment_id=deployment_id, now=now)
+    return f"control keys at version {saved.version}, configuration {connected.config_version[:12]}"
+
+
+def migrate(connected: Connected) -> str:
+    """alembic to the release's revision; "is it applied?" is asked first (alembic's version table)."""
+    assert connected.store is not None
+    revision = connected.release.spec.database.revision
+    before = schema_revision(connected.store)
+    if before == revision:
+        return f"schema already at {revision}"
+    after = upgrade_schema(connected.store, migrations_dir(connected.root), revision)
+    return f"schema {before or 'base'} → {after} (verified)"
+
+
+def deploy(connected: Connected, component: Component, version: str) -> str:
+    connected.driver.deploy(component, version, connected.deploy_spec())
+    seen = connected.driver.observe(component)
+    if seen.version != version or seen.health != "healthy":
+        raise StepFailed(Problem(component, message=f"after deploying {version}: runs {seen.version or 'nothing'} ({seen.health}) {seen.message}".strip()))
+    return f"{component} {version} healthy" + (f" at {seen.endpoint}" if seen.endpoint else "")
+
+
+def target(connected: Connected) -> Target:
+    from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
+
+    spec = connected.environment.spec
+    api, ui = connected.driver.observe("api"), connected.driver.observe("ui")
+    store = connected.store
+    postgres = None
+    if store is not None and store.dialect == "postgresql" and connected.store_secret is not None:
+        postgres = postgres_probe(connected.store_secret.reveal())
+    return Target(
+        api_url=api.endpoint or spec.api.base_url,
+        ui_url=ui.endpoint or spec.ui.url,
+        redis=redis_probe(connected.redis_secret.reveal()) if connected.redis_secret is not None else None,
+        postgres=postgres,
+        expected_versions=connected.release.spec.components.model_dump(),
+    )
+
+
+def run_named_checks(connected: Connected, deployment_id: str | None, only: tuple[str, ...] | None, skip: tuple[str, ...] = ()) -> list[CheckResult]:
+    from quantmatrix.runtime.checks import CHECKS
+
+    timing = connected.environment.spec.runtime.checks
+    settings = CheckSettings(
+        timeout_seconds=min(timing.timeout_seconds, 60),
+        retries=min(timing.retries, 10),
+        backoff_seconds=min(timing.backoff_seconds, 30),
+        deadline_seconds=min(timing.deadline_seconds, 600),
+    )
+    names = list(only) if only is not None else [name for name in CHECKS if name not in skip]
+    results = run_checks(target(connected), connected.environment, settings, names=names)
+    assert connected.store is not None
+    record_check_results(connected.store, connected.name, results, deployment_id)
+    return results
+
+
+def verify(connected: Connected, deployment_id: str, only: tuple[str, ...] | None, skip: tuple[str, ...] = ()) -> str:
+    results = run_named_checks(connected, deployment_id, only, skip)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        raise StepFailed([Problem(r.name, message=r.message) for r in failed])
+    return f"{len(results)} checks passed"
+
+
+def enable(connected: Connected, deployment_id: str, now: datetime) -> str:
+    """ACTIVE — unless an operator halted meanwhile (read again now: a halt needs no lock)."""
+    assert connected.store is not None
+    halt = operator_halt(connected.store, connected.name)
+    if halt is not None:
+        return f"operator halt in force ({halt.reason}): trading stays HALTED"
+    return set_trading(connected, TradingState.ACTIVE, f"deployment {deployment_id} validated", now)
+

@@ -1,0 +1,200 @@
+"""`apply`: under the environment's apply lock, observe, plan, and walk the plan's steps,
+each journaled write-ahead in the store; resume an interrupted deployment; hand a failure to
+`recovery`. Library entry point of `qm apply` (the CLI only confirms and renders).
+
+    observe → plan → readiness → deployment record → steps (journaled) → record
+
+An in-sync environment is a no-op: a check result `reconcile.no_op` is recorded, not a
+deployment. A `kill -9` anywhere leaves the deployment `running` with its in-flight step
+`started`; the next apply resumes that same deployment (trading stays paused until checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from quantmatrix.errors import Problem, QMError, Refused
+from quantmatrix.reconcile import actions
+from quantmatrix.reconcile.connect import Connected, connect
+from quantmatrix.reconcile.journal import Journal
+from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
+from quantmatrix.reconcile.observe import observe_environment
+from quantmatrix.reconcile.plan import Desired, plan
+from quantmatrix.reconcile.readiness import check_readiness
+from quantmatrix.reconcile.recovery import recover
+from quantmatrix.reconcile.steps import Plan, Step
+from quantmatrix.repo.loader import DesiredState
+from quantmatrix.repo.source import Source
+from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
+from quantmatrix.runtime.store.events import append_audit, record_check_results, record_incident
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class NoOpCheck:
+    """The record of an apply that found nothing to change (fits the store's CheckResultLike)."""
+
+    name: str = "reconcile.no_op"
+    category: str = "reconcile"
+    passed: bool = True
+    duration_seconds: float = 0.0
+    message: str = "in sync: nothing to change"
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    deployment_id: str | None = None  # None: a no-op
+    resumed: bool = False
+    lines: list[str] = field(default_factory=list)  # one per step: what it did
+
+    @property
+    def noop(self) -> bool:
+        return self.deployment_id is None
+
+
+def commit_of(path: str | Path, ref: str | None) -> str | None:
+    """The commit being planned or applied: --ref's, else HEAD's when PATH is a git work tree."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", str(path), "rev-parse", "--verify", "--quiet", f"{ref or 'HEAD'}^{{commit}}"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def desired_of(state: DesiredState, connected: Connected, commit: str | None) -> Desired:
+    from quantmatrix.runtime.store.trading_schema import known_revisions, migrations_dir
+
+    try:
+        revisions = tuple(known_revisions(migrations_dir(connected.root)))
+    except QMError:
+        revisions = ()
+    return Desired(connected.environment, connected.release, connected.config_version, revisions, commit)
+
+
+def compute_plan(state: DesiredState, connected: Connected, commit: str | None = None) -> Plan:
+    """Observe and plan (what `qm plan` prints and `apply` runs)."""
+    return plan(desired_of(state, connected, commit), observe_environment(connected))
+
+
+def apply(
+    state: DesiredState,
+    source: Source,
+    name: str,
+    root: str | Path,
+    *,
+    commit: str | None = None,
+    operator: str | None = None,
+    engineer: str | None = None,
+    break_glass: str | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
+    clock: Clock = utc_now,
+) -> ApplyResult:
+    """Apply environment `name`; `confirm(plan)` is asked before anything changes (None: yes)."""
+    connected = connect(state, name, root)
+    try:
+        with acquire_apply_lock(connected.lock_target, name, this_process("apply", clock())) as lock:
+            the_plan = compute_plan(state, connected, commit)
+            if the_plan.blockers:
+                raise Refused([Problem(f"environments/{name}.yaml", message=b) for b in the_plan.blockers])
+            assert connected.store is not None
+            if the_plan.in_sync:
+                record_check_results(connected.store, name, [NoOpCheck()], now=clock())
+                return ApplyResult(the_plan, lines=["in sync: nothing to change (a no-op check recorded)"])
+            if confirm is not None and not confirm(the_plan):
+                raise Refused(Problem("qm apply", message="not confirmed: nothing was changed"))
+            readiness = check_readiness(
+                state, source, connected.environment, connected.release, connected.store,
+                now=clock(), operator=operator, engineer=engineer, break_glass=break_glass,
+            )
+            return _run(state, connected, the_plan, readiness.notes, readiness.break_glass, readiness.operator, readiness.engineer, commit, clock, lock.verify)
+    finally:
+        connected.close()
+
+
+def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operator: str | None, engineer: str | None, commit: str | None, now: datetime) -> tuple[str, bool]:
+    assert connected.store is not None
+    if the_plan.resume_of is not None:
+        append_audit(connected.store, actions.ACTOR, "apply.resume", environment=connected.name, detail={"deployment": the_plan.resume_of}, now=now)
+        return the_plan.resume_of, True
+    changes = connected.release.spec.changes
+    deployment_id = start_deployment(
+        connected.store, connected.name, the_plan.release,
+        previous_release=the_plan.previous_release, operator=operator, engineer=engineer, commit=commit,
+        config_version=the_plan.config_version, config_changes=changes.config, migration_changes=changes.migrations,
+        strategy_changes=changes.strategies, break_glass_reason=break_glass, now=now,
+    )
+    append_audit(connected.store, operator or actions.ACTOR, "apply.start", environment=connected.name, detail={"deployment": deployment_id, "release": the_plan.release}, now=now)
+    if break_glass:
+        record_incident(
+            connected.store, connected.name, "break_glass", f"apply outside the deploy window: {break_glass}",
+            severity="warning", deployment_id=deployment_id, recorded_by=operator or actions.ACTOR, now=now,
+        )
+    return deployment_id, False
+
+
+def _run(
+    state: DesiredState, connected: Connected, the_plan: Plan, notes: tuple[str, ...], break_glass: str | None,
+    operator: str | None, engineer: str | None, commit: str | None, clock: Clock, still_locked: Callable[[], None],
+) -> ApplyResult:
+    assert connected.store is not None
+    deployment_id, resumed = _start(connected, the_plan, break_glass, operator, engineer, commit, clock())
+    journal = Journal(connected.store, deployment_id, clock)
+    result = ApplyResult(the_plan, deployment_id, resumed)
+    if resumed:
+        interrupted = journal.close_interrupted(f"pid {this_process('apply', clock()).pid}")
+        result.lines.append(f"resuming {deployment_id}" + (f" (interrupted in {', '.join(interrupted)})" if interrupted else ""))
+    done: list[str] = []
+    monitoring_until: datetime | None = None
+    for step in the_plan.steps:
+        still_locked()
+        try:
+            detail = journal.run(step.id, _action(connected, step, deployment_id, commit, notes, clock))
+        except BaseException as error:
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            reason = "; ".join(p.message for p in error.problems) if isinstance(error, QMError) else f"{type(error).__name__}: {error}"
+            raise recover(state, connected, the_plan, deployment_id, step.id, reason, done, clock()) from None
+        done.append(step.id)
+        result.lines.append(f"{step.id}: {detail}")
+        if step.kind == "monitoring":
+            monitoring_until = clock() + timedelta(hours=connected.environment.spec.monitoring.window_hours)
+    summary = ("resumed and " if resumed else "") + f"applied {the_plan.release}: {len(done)} steps"
+    finish_deployment(connected.store, deployment_id, "succeeded", summary=summary, monitoring_until=monitoring_until, now=clock())
+    return result
+
+
+def _action(connected: Connected, step: Step, deployment_id: str, commit: str | None, notes: tuple[str, ...], clock: Clock) -> Callable[[], str]:
+    kind = step.kind
+    if kind == "readiness":
+        return lambda: "; ".join(notes)
+    if kind == "pause_trading":
+        return lambda: actions.pause(connected, step, deployment_id, clock())
+    if kind == "configuration":
+        return lambda: actions.configure(connected, deployment_id, commit, clock())
+    if kind == "migrations":
+        return lambda: actions.migrate(connected)
+    if kind == "deploy":
+        component = step.id.split(".", 1)[1]
+        version = step.changes[0].after
+        return lambda: actions.deploy(connected, component, version)  # type: ignore[arg-type]
+    if kind == "checks":
+        return lambda: actions.verify(connected, deployment_id, None, skip=actions.RECONCILIATION)
+    if kind == "reconciliation":
+        return lambda: actions.verify(connected, deployment_id, actions.RECONCILIATION)
+    if kind == "enable_trading":
+        return lambda: actions.enable(connected, deployment_id, clock())
+    if kind == "monitoring":
+        hours = connected.environment.spec.monitoring.window_hours
+        return lambda: f"monitoring window {connected.environment.spec.monitoring.intensity} until {(clock() + timedelta(hours=hours)):%Y-%m-%dT%H:%M:%SZ}"
+    raise ValueError(f"no action for step kind {kind}")

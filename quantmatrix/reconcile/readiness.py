@@ -1,0 +1,83 @@
+"""Readiness (guide §5, §9, §11 step 1), decided at apply time, before anything changes:
+the policy gate re-run on the exact tree being applied, the deploy window (break-glass may
+override it, and is recorded), and for live the go-live preconditions, the people on duty,
+and a successful paper deployment of the release **in the state store**."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from quantmatrix.errors import Problem, Refused
+from quantmatrix.model.common import Mode
+from quantmatrix.model.environment import Approvals, Environment
+from quantmatrix.model.release import Release
+from quantmatrix.reconcile.window import decide, resolve
+from quantmatrix.repo.loader import DesiredState
+from quantmatrix.repo.source import Source
+from quantmatrix.runtime.store import Store
+from quantmatrix.runtime.store.deployments import deployment_history
+
+
+@dataclass(frozen=True)
+class Readiness:
+    notes: tuple[str, ...]  # what was checked and passed, for the journal
+    break_glass: str | None = None  # the window was closed and overridden: the reason given
+    window_message: str = ""
+    operator: str | None = None
+    engineer: str | None = None
+
+
+def _refuse(environment: str, message: str) -> Refused:
+    return Refused(Problem(f"environments/{environment}.yaml", message=message))
+
+
+def paper_evidence(store: Store, release: Release) -> str | None:
+    """The id of a succeeded paper deployment of `release` in `store` (the one the release
+    cites when it names one), or None."""
+    validation = release.spec.validation.paper
+    paper_env = validation.environment if validation else "paper"
+    for record in deployment_history(store, environment=paper_env):
+        if record.release == release.metadata.name and record.status == "succeeded":
+            if validation is None or validation.deployment is None or validation.deployment == record.id:
+                return record.id
+    return None
+
+
+def check_readiness(
+    state: DesiredState,
+    source: Source,
+    environment: Environment,
+    release: Release,
+    store: Store,
+    *,
+    now: datetime,
+    operator: str | None = None,
+    engineer: str | None = None,
+    break_glass: str | None = None,
+) -> Readiness:
+    from quantmatrix.policy.gate import run_check
+
+    name, spec = environment.metadata.name, environment.spec
+    result = run_check(state, source=source, today=now.date())
+    if not result.passed:
+        first = "; ".join(f"{f.rule.id} {f.message}" for f in result.denials[:3])
+        raise Refused(Problem("policies", message=f"the policy gate fails on the tree being applied ({len(result.denials)} denial(s)): {first}"))
+    notes = [f"policy gate passed ({len(result.findings)} finding(s), no denial)"]
+    window = decide(resolve(spec.deploy_window, spec.mode), now)
+    if not window.allowed and not break_glass:
+        raise _refuse(name, window.message() + " (--break-glass REASON overrides it, and is recorded as an incident)")
+    notes.append(window.message() if window.allowed else f"BREAK-GLASS over a closed window: {break_glass}")
+    operator = operator or spec.staffing.operator
+    engineer = engineer or spec.staffing.engineer_on_standby
+    if spec.mode is Mode.live:
+        missing = [field for field in Approvals.model_fields if getattr(spec.approvals, field) is None]
+        if missing:
+            raise _refuse(name, f"live preconditions not recorded: approvals.{', approvals.'.join(missing)}")
+        if not operator or not engineer:
+            raise _refuse(name, "live needs an operator and an engineer on standby (staffing, or --operator/--engineer)")
+        evidence = paper_evidence(store, release)
+        if evidence is None:
+            raise _refuse(name, f"release {release.metadata.name} has no successful paper deployment record in the state store: deploy it to paper first")
+        notes.append(f"live preconditions recorded; operator {operator}, engineer {engineer}; paper evidence {evidence}")
+    return Readiness(tuple(notes), break_glass if not window.allowed else None, window.message(), operator, engineer)
