@@ -70,16 +70,16 @@ def drift(desired: Desired, observed: Observed) -> tuple[Change, ...]:
     found: list[Change] = []
     wanted_trading = TradingState.HALTED if observed.operator_halt else TradingState.ACTIVE
     if observed.config_version != desired.config_version or observed.trading.config_version != desired.config_version:
-        seen = observed.config_version if observed.config_version == observed.trading.config_version else observed.trading.config_version
-        found.append(Change(subject="configuration", before=seen, after=desired.config_version))
+        applied = observed.config_version if observed.config_version == observed.trading.config_version else observed.trading.config_version
+        found.append(Change(subject="configuration", before=applied, after=desired.config_version))
     revision = desired.release.spec.database.revision
     if observed.migration_revision != revision:
         found.append(Change(subject="migrations", before=observed.migration_revision, after=revision))
     components = desired.release.spec.components
     for component in COMPONENTS:
         want = getattr(components, component)
-        seen = observed.component(component)
-        if seen.version != want or seen.health != "healthy":
+        running = observed.component(component)
+        if running.version != want or running.health != "healthy":
             found.append(Change(subject=f"component.{component}", before=_running(observed, component), after=want))
     if observed.trading.state is not wanted_trading:
         before = observed.trading.state.value if observed.trading.state else "unknown (not trading)"
