@@ -106,3 +106,84 @@ def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.05
             raise AssertionError(f"not within {timeout}s")
         time.sleep(step)
     return time.monotonic() - start
+
+
+# --- A local environment on the sandbox platform (reconcile-core) ------------------------------
+
+LOCAL_FOLDERS = ("environments", "releases", "migrations", "policies")
+
+
+def _free_ports(count: int) -> list[int]:
+    import socket
+
+    ports: list[int] = []
+    while len(ports) < count:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def stop_local_platform(repo: Path, environment: str = "local") -> None:
+    """`qm down`'s library call, then a sweep of every pid a state file names (by pid, ours only)."""
+    from quantmatrix.model.runtime import COMPONENTS
+    from quantmatrix.runtime.drivers import procs
+    from quantmatrix.runtime.drivers.process import ProcessState
+
+    try:
+        from quantmatrix.reconcile.connect import connect
+        from quantmatrix.repo.loader import load
+
+        connected = connect(load(repo), environment, repo, create=False)
+        try:
+            for component in reversed(COMPONENTS):
+                connected.driver.stop(component)
+        finally:
+            connected.close()
+    except Exception:  # noqa: BLE001 - the sweep below still runs
+        pass
+    for state_file in (repo / ".qm" / environment).glob("*.json"):
+        try:
+            state = ProcessState.model_validate_json(state_file.read_bytes())
+        except Exception:  # noqa: BLE001
+            continue
+        for process in (state, state.previous):
+            if process is not None and procs.is_ours(process.pid, process.started):
+                os.kill(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def local_repo(tmp_path: Path) -> Iterator[Path]:
+    """The sample repository with local's three sandbox components on free fixed ports; every
+    process it starts is stopped by pid afterwards, whatever the test did."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    repo = tmp_path / "repo"
+    for folder in LOCAL_FOLDERS:
+        shutil.copytree(root / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    api, workers, ui = _free_ports(3)
+    local = repo / "environments" / "local.yaml"
+    text = local.read_text()
+    for old, new in (("api: {port: 8000}", f"api: {{port: {api}}}"), ("workers: {port: 8001}", f"workers: {{port: {workers}}}"),
+                     ("ui: {port: 5173}", f"ui: {{port: {ui}}}"), ("127.0.0.1:8000", f"127.0.0.1:{api}"), ("127.0.0.1:5173", f"127.0.0.1:{ui}")):
+        assert old in text, old
+        text = text.replace(old, new)
+    local.write_text(text)
+    try:
+        yield repo
+    finally:
+        stop_local_platform(repo)
+
+
+def run_qm(repo: Path, *args: str, failpoints: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`qm ARGS` as its own process in `repo` (a crash must kill a real process, not pytest)."""
+    env = {**os.environ, "QM_FAILPOINTS": failpoints, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "quantmatrix", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def qm_run() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_qm
