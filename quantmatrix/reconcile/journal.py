@@ -2,8 +2,9 @@
 finished or failed with timings after), with a failpoint on each side of the action.
 
 A resumed deployment keeps its journal: rows a dead process left `started` are closed as
-failed ("interrupted"), and a step that must run again after having finished (the checks of
-a resumed apply) is journaled under `<id>#<n>`, so that no row is ever overwritten.
+failed ("interrupted"), and a step that runs again in the same deployment (the checks of a
+resumed apply, a step interrupted before) is journaled under `<id>#<n>`: no row is ever
+overwritten, so the journal keeps every attempt.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ class Journal:
         return open_steps
 
     def _key(self, step_id: str) -> str:
-        taken = {s.step: s.state for s in self.steps()}
-        if taken.get(step_id) != "finished":
+        taken = {s.step for s in self.steps()}
+        if step_id not in taken:
             return step_id
         n = 2
-        while taken.get(f"{step_id}#{n}") == "finished":
+        while f"{step_id}#{n}" in taken:
             n += 1
         return f"{step_id}#{n}"
 
