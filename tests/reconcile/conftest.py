@@ -142,7 +142,7 @@ def stop_local_platform(repo: Path, environment: str = "local") -> None:
                 connected.driver.stop(component)
         finally:
             connected.close()
-    except Exception:  # noqa: BLE001 - the sweep below still runs
+    except Exception:  # noqa: BLE001 - the sweep below still runs (by pid; a paper copy may miss its secrets by now)
         pass
     for state_file in (repo / ".qm" / environment).glob("*.json"):
         try:
@@ -175,11 +175,14 @@ def local_repo(tmp_path: Path) -> Iterator[Path]:
     try:
         yield repo
     finally:
-        stop_local_platform(repo)
+        for folder in sorted((repo / ".qm").glob("*/")):
+            if any(folder.glob("*.json")):
+                stop_local_platform(repo, folder.name)
 
 
 def run_qm(repo: Path, *args: str, failpoints: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`qm ARGS` as its own process in `repo` (a crash must kill a real process, not pytest)."""
+    """`qm ARGS` as its own process in `repo` (a crash must kill a real process, not pytest);
+    it inherits os.environ, where tests put the secrets the environment resolves."""
     env = {**os.environ, "QM_FAILPOINTS": failpoints, "NO_COLOR": "1"}
     return subprocess.run([sys.executable, "-m", "quantmatrix", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
 
