@@ -88,6 +88,10 @@ class DeployFailed(QMError):
 
     exit_code = ExitCode.DEPLOY_FAILED
 
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.problems = list(problems)  # in the order things happened, not sorted
+
 
 @dataclass
 class ProblemList:

@@ -86,7 +86,9 @@ def recover(
 def _migration_decision(connected: Connected, previous_revision: str | None) -> str:
     """Reverse only when the release declares it reversible and its rollback plan says so."""
     database, rollback = connected.release.spec.database, connected.release.spec.rollback
-    if previous_revision is None or not (database.reversible and rollback.migrations_reversible):
+    if previous_revision is None:
+        return "migrations: no previous release to return to: the schema stays; trading stays HALTED"
+    if not (database.reversible and rollback.migrations_reversible):
         return "migrations: NOT reversed (the release does not declare them reversible): the schema stays; trading stays HALTED"
     assert connected.store is not None
     try:

@@ -142,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    allow_reuse_address = True  # a fixed-port upgrade rebinds the port of the process it just stopped (TIME_WAIT); a live listener still refuses
     # the checks open ~20 connections at once: with the default backlog of 5 the kernel drops
     # SYNs and clients retry after 1 s (measured: p95 1.1 s → see bench/README.md)
     request_queue_size = 128

@@ -176,3 +176,26 @@ def test_outside_a_configured_window_the_apply_is_refused_and_break_glass_is_rec
         assert [i.kind for i in record.incidents] == ["break_glass"]
     finally:
         connected.close()  # type: ignore[attr-defined]
+
+
+def test_a_failed_upgrade_restores_the_previous_release_services(local_repo: Path, qm_run: Run) -> None:
+    local = local_repo / "environments" / "local.yaml"
+    upgraded = local.read_text()
+    assert qm_run(local_repo, "promote", "2026.11.0", "--to", "local", ".").returncode == 0
+    assert qm_run(local_repo, "apply", "local", "--yes").returncode == 0
+    local.write_text(upgraded)  # back to 2026.11.1: api 3.3.0 → 3.3.1, workers 3.3.0 → 3.3.2
+    failed = qm_run(local_repo, "apply", "local", "--yes", failpoints="step.after_deploy.workers=error")
+    assert failed.returncode == ExitCode.DEPLOY_FAILED, failed.stderr
+    lines = failed.stderr.splitlines()
+    assert "step deploy.workers failed" in lines[0] and "trading REDUCING → HALTED" in lines[1]
+    assert any("restored workers 3.3.0 healthy" in line for line in lines) and any("restored api 3.3.0 healthy" in line for line in lines)
+    assert any("state left: rolled back to 2026.11.0 services, trading HALTED" in line for line in lines)
+    connected = connect(load(local_repo), "local", local_repo, create=False)
+    try:
+        assert {c: connected.driver.observe(c).version for c in ("api", "workers", "ui")} == {"api": "3.3.0", "workers": "3.3.0", "ui": "2.8.0"}
+        latest = deployment_history(connected.store, "local")[0]  # type: ignore[arg-type]
+        assert latest.release == "2026.11.1" and latest.status == "rolled_back" and latest.rollback_used
+        assert latest.previous_release == "2026.11.0"
+    finally:
+        connected.close()
+    assert _trading(local_repo) is TradingState.HALTED
