@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from quantmatrix.errors import Problem, QMError
+from quantmatrix.model.release import Release
 from quantmatrix.model.runtime import Component
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.observe import operator_halt
@@ -87,7 +88,8 @@ def deploy(connected: Connected, component: Component, version: str) -> str:
     return f"{component} {version} healthy" + (f" at {seen.endpoint}" if seen.endpoint else "")
 
 
-def target(connected: Connected) -> Target:
+def target(connected: Connected, release: Release | None = None) -> Target:
+    """Where the checks look, expecting `release`'s versions (default: the desired one)."""
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
 
     spec = connected.environment.spec
@@ -101,11 +103,13 @@ def target(connected: Connected) -> Target:
         ui_url=ui.endpoint or spec.ui.url,
         redis=redis_probe(connected.redis_secret.reveal()) if connected.redis_secret is not None else None,
         postgres=postgres,
-        expected_versions=connected.release.spec.components.model_dump(),
+        expected_versions=(release or connected.release).spec.components.model_dump(),
     )
 
 
-def run_named_checks(connected: Connected, deployment_id: str | None, only: tuple[str, ...] | None, skip: tuple[str, ...] = ()) -> list[CheckResult]:
+def run_named_checks(
+    connected: Connected, deployment_id: str | None, only: tuple[str, ...] | None, skip: tuple[str, ...] = (), release: Release | None = None
+) -> list[CheckResult]:
     from quantmatrix.runtime.checks import CHECKS
 
     timing = connected.environment.spec.runtime.checks
@@ -116,7 +120,7 @@ def run_named_checks(connected: Connected, deployment_id: str | None, only: tupl
         deadline_seconds=min(timing.deadline_seconds, 600),
     )
     names = list(only) if only is not None else [name for name in CHECKS if name not in skip]
-    results = run_checks(target(connected), connected.environment, settings, names=names)
+    results = run_checks(target(connected, release), connected.environment, settings, names=names)
     assert connected.store is not None
     record_check_results(connected.store, connected.name, results, deployment_id)
     return results

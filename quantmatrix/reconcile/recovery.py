@@ -67,7 +67,7 @@ def recover(
     # 5: verify
     if restored:
         try:
-            results = actions.run_named_checks(connected, deployment_id, None)
+            results = actions.run_named_checks(connected, deployment_id, None, release=previous)
             bad = [r.name for r in results if not r.passed]
             lines.append("after restoring: " + (f"checks failing: {', '.join(bad)}" if bad else f"{len(results)} checks pass"))
         except Exception as error:  # noqa: BLE001

@@ -190,6 +190,7 @@ def test_a_failed_upgrade_restores_the_previous_release_services(local_repo: Pat
     assert "step deploy.workers failed" in lines[0] and "trading REDUCING → HALTED" in lines[1]
     assert any("restored workers 3.3.0 healthy" in line for line in lines) and any("restored api 3.3.0 healthy" in line for line in lines)
     assert any("state left: rolled back to 2026.11.0 services, trading HALTED" in line for line in lines)
+    assert any(line.endswith("checks pass") and "after restoring" in line for line in lines)  # judged against 2026.11.0
     connected = connect(load(local_repo), "local", local_repo, create=False)
     try:
         assert {c: connected.driver.observe(c).version for c in ("api", "workers", "ui")} == {"api": "3.3.0", "workers": "3.3.0", "ui": "2.8.0"}
