@@ -30,7 +30,7 @@ def plan(environment: str, path: str, ref: str | None, fmt: str, detailed_exitco
     state = load_source(source)
     connected = connect(state, environment, path, create=False)
     try:
-        the_plan = compute_plan(state, connected, commit=commit_of(path, ref))
+        the_plan = compute_plan(state, connected, commit=commit_of(path, ref), source=source)
     finally:
         connected.close()
     echo(PLAN_FORMATS[fmt](the_plan), nl=False)

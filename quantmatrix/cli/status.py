@@ -22,12 +22,14 @@ def status(environment: str, path: str, ref: str | None, fmt: str) -> None:
     from quantmatrix.reconcile.connect import connect
     from quantmatrix.reconcile.render import status_text
     from quantmatrix.reconcile.status import environment_status
-    from quantmatrix.repo.loader import load
+    from quantmatrix.repo.loader import load_source
+    from quantmatrix.repo.source import open_source
 
-    state = load(path, ref)
+    source = open_source(path, ref)
+    state = load_source(source)
     connected = connect(state, environment, path, create=False)
     try:
-        doc = environment_status(desired_of(state, connected, None), connected)
+        doc = environment_status(desired_of(state, connected, None, source), connected)
     finally:
         connected.close()
     echo(json.dumps(doc, indent=2) if fmt == "json" else status_text(doc), nl=fmt != "text")

@@ -10,7 +10,7 @@ from quantmatrix.model.release import Release
 from quantmatrix.model.runtime import Component
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.observe import operator_halt
-from quantmatrix.reconcile.steps import Step
+from quantmatrix.reconcile.steps import ACTOR, Step
 from quantmatrix.runtime.checks import CheckResult, CheckSettings, Target, run_checks
 from quantmatrix.runtime.control import ControlPlane, control_from_environment
 from quantmatrix.runtime.controlstate import ControlUnavailable, TradingState
@@ -18,7 +18,6 @@ from quantmatrix.runtime.store.deployments import record_config_applied
 from quantmatrix.runtime.store.events import record_check_results
 from quantmatrix.runtime.store.trading_schema import migrations_dir, schema_revision, upgrade_schema
 
-ACTOR = "qm apply"
 RECONCILIATION = ("safety.reconciliation",)
 
 

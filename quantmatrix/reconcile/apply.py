@@ -17,15 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from quantmatrix.errors import Problem, QMError, Refused
-from quantmatrix.reconcile import actions
 from quantmatrix.reconcile.connect import Connected, connect
-from quantmatrix.reconcile.journal import Journal
 from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
 from quantmatrix.reconcile.observe import observe_environment
 from quantmatrix.reconcile.plan import Desired, plan
-from quantmatrix.reconcile.readiness import check_readiness
-from quantmatrix.reconcile.recovery import recover
-from quantmatrix.reconcile.steps import Plan, Step
+from quantmatrix.reconcile.steps import ACTOR, Plan, Step
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
@@ -72,19 +68,19 @@ def commit_of(path: str | Path, ref: str | None) -> str | None:
     return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
-def desired_of(state: DesiredState, connected: Connected, commit: str | None) -> Desired:
-    from quantmatrix.runtime.store.trading_schema import known_revisions, migrations_dir
+def desired_of(state: DesiredState, connected: Connected, commit: str | None, source: Source | None = None) -> Desired:
+    """The desired side; the migration chain is read statically from `source` (the tree being applied)."""
+    from quantmatrix.repo.migrations import read_chain
+    from quantmatrix.repo.source import open_source
 
-    try:
-        revisions = tuple(known_revisions(migrations_dir(connected.root)))
-    except QMError:
-        revisions = ()
+    chain = read_chain(source if source is not None else open_source(connected.root))
+    revisions = tuple(r.revision for r in chain[0]) if chain is not None else ()
     return Desired(connected.environment, connected.release, connected.config_version, revisions, commit)
 
 
-def compute_plan(state: DesiredState, connected: Connected, commit: str | None = None) -> Plan:
+def compute_plan(state: DesiredState, connected: Connected, commit: str | None = None, source: Source | None = None) -> Plan:
     """Observe and plan (what `qm plan` prints and `apply` runs)."""
-    return plan(desired_of(state, connected, commit), observe_environment(connected))
+    return plan(desired_of(state, connected, commit, source), observe_environment(connected))
 
 
 def apply(
@@ -104,7 +100,7 @@ def apply(
     connected = connect(state, name, root)
     try:
         with acquire_apply_lock(connected.lock_target, name, this_process("apply", clock())) as lock:
-            the_plan = compute_plan(state, connected, commit)
+            the_plan = compute_plan(state, connected, commit, source)
             if the_plan.blockers:
                 raise Refused([Problem(f"environments/{name}.yaml", message=b) for b in the_plan.blockers])
             assert connected.store is not None
@@ -113,6 +109,8 @@ def apply(
                 return ApplyResult(the_plan, lines=["in sync: nothing to change (a no-op check recorded)"])
             if confirm is not None and not confirm(the_plan):
                 raise Refused(Problem("qm apply", message="not confirmed: nothing was changed"))
+            from quantmatrix.reconcile.readiness import check_readiness  # not on the no-op path: it loads the policy engine
+
             readiness = check_readiness(
                 state, source, connected.environment, connected.release, connected.store,
                 now=clock(), operator=operator, engineer=engineer, break_glass=break_glass,
@@ -125,7 +123,7 @@ def apply(
 def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operator: str | None, engineer: str | None, commit: str | None, now: datetime) -> tuple[str, bool]:
     assert connected.store is not None
     if the_plan.resume_of is not None:
-        append_audit(connected.store, actions.ACTOR, "apply.resume", environment=connected.name, detail={"deployment": the_plan.resume_of}, now=now)
+        append_audit(connected.store, ACTOR, "apply.resume", environment=connected.name, detail={"deployment": the_plan.resume_of}, now=now)
         return the_plan.resume_of, True
     changes = connected.release.spec.changes
     deployment_id = start_deployment(
@@ -134,11 +132,11 @@ def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operat
         config_version=the_plan.config_version, config_changes=changes.config, migration_changes=changes.migrations,
         strategy_changes=changes.strategies, break_glass_reason=break_glass, now=now,
     )
-    append_audit(connected.store, operator or actions.ACTOR, "apply.start", environment=connected.name, detail={"deployment": deployment_id, "release": the_plan.release}, now=now)
+    append_audit(connected.store, operator or ACTOR, "apply.start", environment=connected.name, detail={"deployment": deployment_id, "release": the_plan.release}, now=now)
     if break_glass:
         record_incident(
             connected.store, connected.name, "break_glass", f"apply outside the deploy window: {break_glass}",
-            severity="warning", deployment_id=deployment_id, recorded_by=operator or actions.ACTOR, now=now,
+            severity="warning", deployment_id=deployment_id, recorded_by=operator or ACTOR, now=now,
         )
     return deployment_id, False
 
@@ -147,6 +145,9 @@ def _run(
     state: DesiredState, connected: Connected, the_plan: Plan, notes: tuple[str, ...], break_glass: str | None,
     operator: str | None, engineer: str | None, commit: str | None, clock: Clock, still_locked: Callable[[], None],
 ) -> ApplyResult:
+    from quantmatrix.reconcile.journal import Journal
+    from quantmatrix.reconcile.recovery import recover
+
     assert connected.store is not None
     deployment_id, resumed = _start(connected, the_plan, break_glass, operator, engineer, commit, clock())
     journal = Journal(connected.store, deployment_id, clock)
@@ -175,6 +176,8 @@ def _run(
 
 
 def _action(connected: Connected, step: Step, deployment_id: str, commit: str | None, notes: tuple[str, ...], clock: Clock) -> Callable[[], str]:
+    from quantmatrix.reconcile import actions  # the checks (httpx) and alembic load only when something changes
+
     kind = step.kind
     if kind == "readiness":
         return lambda: "; ".join(notes)

@@ -8,7 +8,7 @@ child process's environment. Local on the embedded default: SQLite under the rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from quantmatrix.model.environment import Environment
 from quantmatrix.model.release import Release
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.runtime.control import ControlPlane, config_version, redis_control, store_control
+from quantmatrix.model.secrets import SecretCatalog
 from quantmatrix.runtime.drivers import DeploySpec, Driver, DriverContext, driver_for
+from quantmatrix.runtime.drivers.sandbox import sandbox_spec
 from quantmatrix.runtime.secrets import SecretValue, resolve_secret
 from quantmatrix.runtime.store import Store, open_store
 
@@ -35,6 +37,7 @@ class Connected:
     control: ControlPlane | None
     store_secret: SecretValue | None = None
     redis_secret: SecretValue | None = None
+    catalog: SecretCatalog | None = None
     _redis: Any = field(default=None, repr=False)
 
     @property
@@ -49,17 +52,10 @@ class Connected:
         return self.root
 
     def deploy_spec(self) -> DeploySpec:
-        """What the default sandbox needs to find its control state (secrets via its environment)."""
-        spec = self.environment.spec
-        args: tuple[str, ...] = ("--banner", spec.ui.banner)
-        secrets: dict[str, SecretValue] = {}
-        if self.redis_secret is not None and spec.redis.key_prefix:
-            secrets["QM_SANDBOX_REDIS_URL"] = self.redis_secret
-            args += ("--prefix", spec.redis.key_prefix)
-        elif self.store_secret is not None:
-            secrets["QM_SANDBOX_STORE_URL"] = self.store_secret
-            args += ("--environment", self.name)
-        return DeploySpec(config_version=self.config_version, secrets=secrets, args=args)
+        """The sandbox's spec (runtime.drivers.sandbox: where it reads its control state, URLs
+        only in its environment), plus the banner the environment's UI must show."""
+        spec = sandbox_spec(self.environment, self.catalog, config_version=self.config_version, repo=self.root)
+        return replace(spec, args=(*spec.args, "--banner", self.environment.spec.ui.banner))
 
     def close(self) -> None:
         if self._redis is not None:
@@ -99,7 +95,7 @@ def connect(state: DesiredState, name: str, root: str | Path, *, create: bool = 
         sqlite_file = root / (spec.runtime.store.sqlite_file(name) or f".qm/{name}/state.db")
         store_secret = SecretValue("QM_SANDBOX_STORE_URL", f"sqlite:///{sqlite_file}")  # a path, kept as a value that never prints anyway
         store = open_store(store_secret.reveal()) if create or sqlite_file.exists() else None
-    connected = Connected(name, environment, release, root, driver, store, None, store_secret)
+    connected = Connected(name, environment, release, root, driver, store, None, store_secret, catalog=state.catalog)
     if spec.redis.required and spec.redis.url is not None:
         import redis
 

@@ -12,9 +12,20 @@ from quantmatrix.runtime.store import Store
 from quantmatrix.runtime.store.deployments import DeploymentRecord, applied_config_version, last_deployment
 from quantmatrix.runtime.store.events import audit_log
 from quantmatrix.runtime.store.journal import journal_steps
-from quantmatrix.runtime.store.trading_schema import schema_revision
 
 HALT_ACTION, RESUME_ACTION = "operator.halt", "operator.resume"
+
+
+def schema_revision(store: Store) -> str | None:
+    """The trading schema's alembic revision, read from alembic's version table without
+    loading alembic (None: never migrated)."""
+    from sqlalchemy import inspect, text
+
+    with store.begin() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        rows = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    return rows[0] if len(rows) == 1 else (",".join(sorted(rows)) or None)
 
 
 def deployment_view(record: DeploymentRecord) -> DeploymentView:

@@ -11,7 +11,7 @@ from quantmatrix.model.common import Mode
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile import actions
 from quantmatrix.reconcile.connect import Connected
-from quantmatrix.reconcile.steps import Plan
+from quantmatrix.reconcile.steps import ACTOR, Plan
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.runtime.controlstate import TradingState
 from quantmatrix.runtime.store.deployments import finish_deployment
@@ -77,7 +77,7 @@ def recover(
     # 6: record
     record_incident(
         connected.store, connected.name, "deployment_failed", f"deployment {deployment_id} failed at {failed_step}",
-        detail="\n".join(lines), deployment_id=deployment_id, recorded_by=actions.ACTOR, now=now,
+        detail="\n".join(lines), deployment_id=deployment_id, recorded_by=ACTOR, now=now,
     )
     finish_deployment(connected.store, deployment_id, "rolled_back" if restored else "failed", summary=lines[-1], rollback_used=restored, now=now)
     return DeployFailed([Problem(f"deployment {deployment_id}", message=line) for line in lines])

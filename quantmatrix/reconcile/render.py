@@ -7,7 +7,13 @@ import json
 from typing import Any
 
 from quantmatrix.reconcile.steps import Plan
-from quantmatrix.render.inert import one_line as inert_text
+from quantmatrix.redaction import redact_text
+from quantmatrix.repo.unsafe_text import escape
+
+
+def inert_text(text: str) -> str:
+    """One line safe to print: secrets redacted, control and bidi characters escaped."""
+    return escape(redact_text(text))
 
 
 def plan_document(the_plan: Plan) -> dict[str, Any]:

@@ -25,6 +25,8 @@ StepKind = Literal[
     "monitoring",  # the monitoring window of §14, recorded with its end
 ]
 
+ACTOR = "qm apply"  # who the records name for what an apply does on its own
+
 # The order of guide §11; `plan` emits steps in this order only.
 ORDER: tuple[str, ...] = (
     "readiness",

@@ -54,7 +54,7 @@ def paper_repo(local_repo: Path, pg_admin: Any, redis_server: Any, monkeypatch: 
     (local_repo / "policies" / "waivers.yaml").write_text(
         "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
         + "".join(
-            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: reconciler test on the sandbox, approver: test, expires: {expires}}}\n"
+            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: reconciler test on the sandbox, approver: sam.cto, expires: {expires}}}\n"
             for c in ("api", "workers", "ui")
         )
     )
