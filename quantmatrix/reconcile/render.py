@@ -7,13 +7,8 @@ import json
 from typing import Any
 
 from quantmatrix.reconcile.steps import Plan
-from quantmatrix.redaction import redact_text
-from quantmatrix.repo.unsafe_text import escape
-
-
-def inert_text(text: str) -> str:
-    """One line safe to print: secrets redacted, control and bidi characters escaped."""
-    return escape(redact_text(text))
+from quantmatrix.render.inert import one_line as inert_text
+from quantmatrix.render.markdown import prose, table
 
 
 def plan_document(the_plan: Plan) -> dict[str, Any]:
@@ -58,19 +53,13 @@ def plan_text(the_plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return inert_text(text).replace("|", "\\|").replace("`", "'")
-
-
 def plan_markdown(the_plan: Plan) -> str:
-    lines = [f"### Plan: {_cell(_header(the_plan))}", ""]
+    lines = [f"### Plan: {prose(_header(the_plan))}", ""]
     if the_plan.in_sync:
         return "\n".join([*lines, "In sync: nothing to change.", ""])
-    lines += ["| # | step | changes |", "|---:|---|---|"]
-    for number, step in enumerate(the_plan.steps, 1):
-        changes = "<br>".join(_cell(c.describe()) for c in step.changes) or "—"
-        lines.append(f"| {number} | {_cell(step.title)} | {changes} |")
-    lines += ["", *(f"> **Blocked:** {_cell(b)}" for b in the_plan.blockers)]
+    rows = [[str(n), prose(step.title), "<br>".join(prose(c.describe()) for c in step.changes) or "—"] for n, step in enumerate(the_plan.steps, 1)]
+    lines += table(["#", "step", "changes"], rows)
+    lines += ["", *(f"> **Blocked:** {prose(b)}" for b in the_plan.blockers)]
     return "\n".join(lines) + "\n"
 
 
