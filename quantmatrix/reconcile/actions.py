@@ -11,7 +11,7 @@ from quantmatrix.model.runtime import Component
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.observe import operator_halt
 from quantmatrix.reconcile.steps import ACTOR, Step
-from quantmatrix.runtime.checks import CheckResult, CheckSettings, Target, run_checks
+from quantmatrix.runtime.checks import CheckResult, Target, run_checks, settings_for, triggered
 from quantmatrix.runtime.control import ControlPlane, control_from_environment
 from quantmatrix.runtime.controlstate import ControlUnavailable, TradingState
 from quantmatrix.runtime.store.deployments import record_config_applied
@@ -111,13 +111,7 @@ def run_named_checks(
 ) -> list[CheckResult]:
     from quantmatrix.runtime.checks import CHECKS
 
-    timing = connected.environment.spec.runtime.checks
-    settings = CheckSettings(
-        timeout_seconds=min(timing.timeout_seconds, 60),
-        retries=min(timing.retries, 10),
-        backoff_seconds=min(timing.backoff_seconds, 30),
-        deadline_seconds=min(timing.deadline_seconds, 600),
-    )
+    settings = settings_for(connected.environment)
     names = list(only) if only is not None else [name for name in CHECKS if name not in skip]
     results = run_checks(target(connected, release), connected.environment, settings, names=names)
     assert connected.store is not None
@@ -129,7 +123,9 @@ def verify(connected: Connected, deployment_id: str, only: tuple[str, ...] | Non
     results = run_named_checks(connected, deployment_id, only, skip)
     failed = [r for r in results if not r.passed]
     if failed:
-        raise StepFailed([Problem(r.name, message=r.message) for r in failed])
+        fired = triggered(results)  # guide §13: these call for a rollback
+        trigger = [Problem("§13 rollback trigger", message=", ".join(fired))] if fired else []
+        raise StepFailed([Problem(r.name, message=r.message) for r in failed] + trigger)
     return f"{len(results)} checks passed"
 
 

@@ -164,7 +164,7 @@ def _run(
         except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
-            reason = "; ".join(p.message for p in error.problems) if isinstance(error, QMError) else f"{type(error).__name__}: {error}"
+            reason = "; ".join(str(p) for p in error.problems) if isinstance(error, QMError) else f"{type(error).__name__}: {error}"
             raise recover(state, connected, the_plan, deployment_id, step.id, reason, done, clock()) from None
         done.append(step.id)
         result.lines.append(f"{step.id}: {detail}")

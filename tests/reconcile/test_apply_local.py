@@ -200,3 +200,25 @@ def test_a_failed_upgrade_restores_the_previous_release_services(local_repo: Pat
     finally:
         connected.close()
     assert _trading(local_repo) is TradingState.HALTED
+
+
+def test_a_lying_service_fails_the_checks_fires_a_rollback_trigger_and_halts(local_repo: Path, qm_run: Run) -> None:
+    assert qm_run(local_repo, "apply", "local", "--yes").returncode == 0
+    connected = connect(load(local_repo), "local", local_repo)
+    ui = connected.driver.observe("ui").endpoint
+    connected.close()
+    assert qm_run(local_repo, "sandbox", "fault", str(ui), "wrong_mode=live").returncode == 0  # the UI now claims LIVE
+    local = local_repo / "environments" / "local.yaml"
+    local.write_text(local.read_text().replace("max_daily_loss: 250", "max_daily_loss: 200"))
+    failed = qm_run(local_repo, "apply", "local", "--yes")
+    assert failed.returncode == ExitCode.DEPLOY_FAILED, failed.stderr
+    assert "step checks failed" in failed.stderr and "safety.mode_displayed" in failed.stderr
+    assert "operator_controls_missing_or_misleading" in failed.stderr  # guide §13 trigger
+    assert "trading HALTED" in failed.stderr
+    assert _trading(local_repo) is TradingState.HALTED  # not re-enabled over a lying UI
+    history, connected2 = _records(local_repo)
+    try:
+        latest = history[0]  # type: ignore[index]
+        assert latest.status == "failed" and any(not c.passed and c.name == "safety.mode_displayed" for c in latest.validation)
+    finally:
+        connected2.close()  # type: ignore[attr-defined]
