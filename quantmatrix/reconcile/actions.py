@@ -13,7 +13,7 @@ from quantmatrix.reconcile.observe import operator_halt
 from quantmatrix.reconcile.steps import ACTOR, Step
 from quantmatrix.runtime.checks import CheckResult, Target, run_checks, settings_for, triggered
 from quantmatrix.runtime.control import ControlPlane, control_from_environment
-from quantmatrix.runtime.controlstate import ControlUnavailable, TradingState
+from quantmatrix.runtime.controlstate import ControlConflict, ControlUnavailable, TradingState
 from quantmatrix.runtime.store.deployments import record_config_applied
 from quantmatrix.runtime.store.events import record_check_results
 from quantmatrix.runtime.store.trading_schema import migrations_dir, schema_revision, upgrade_schema
@@ -54,15 +54,25 @@ def pause(connected: Connected, step: Step, deployment_id: str, now: datetime) -
 
 
 def configure(connected: Connected, deployment_id: str, commit: str | None, now: datetime) -> str:
-    """Write every control key from the desired environment, keeping the current trading state."""
+    """Write every control key from the desired environment, keeping the current trading state.
+    Compare-and-set: a `qm halt` landing between the read and the write (it needs no lock) is
+    never overwritten; the write is retried on the new state."""
     control = _control(connected)
-    try:
-        current = control.read()
-        trading, reason, by = current.trading, current.reason, current.changed_by
-    except ControlUnavailable:
-        trading, reason, by = TradingState.HALTED, f"deployment {deployment_id}: configuration written, not validated yet", ACTOR
-    state = control_from_environment(connected.environment, trading=trading, reason=reason, changed_by=by, now=now)
-    saved = control.write(state)
+    saved = None
+    for _ in range(20):
+        try:
+            current = control.read()
+            trading, reason, by, expected = current.trading, current.reason, current.changed_by, current.version
+        except ControlUnavailable:
+            trading, reason, by, expected = TradingState.HALTED, f"deployment {deployment_id}: configuration written, not validated yet", ACTOR, None
+        state = control_from_environment(connected.environment, trading=trading, reason=reason, changed_by=by, now=now)
+        try:
+            saved = control.write(state, expected)
+            break
+        except ControlConflict:
+            continue
+    if saved is None:
+        raise StepFailed(Problem("control", message="the control state kept changing while the configuration was written: not applied"))
     assert connected.store is not None
     record_config_applied(connected.store, connected.name, connected.config_version, connected.release.metadata.name, commit=commit, deployment_id=deployment_id, now=now)
     return f"control keys at version {saved.version}, configuration {connected.config_version[:12]}"
@@ -135,5 +145,12 @@ def enable(connected: Connected, deployment_id: str, now: datetime) -> str:
     halt = operator_halt(connected.store, connected.name)
     if halt is not None:
         return f"operator halt in force ({halt.reason}): trading stays HALTED"
-    return set_trading(connected, TradingState.ACTIVE, f"deployment {deployment_id} validated", now)
+    done = set_trading(connected, TradingState.ACTIVE, f"deployment {deployment_id} validated", now)
+    # a halt records itself before it writes HALTED: read it again after our write, so that
+    # one landing in between ends HALTED whichever order the two writes took
+    halt = operator_halt(connected.store, connected.name)
+    if halt is not None:
+        set_trading(connected, TradingState.HALTED, f"operator halt: {halt.reason}", now)
+        return f"operator halt arrived while enabling ({halt.reason}): trading HALTED"
+    return done
 
