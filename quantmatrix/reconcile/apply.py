@@ -22,7 +22,7 @@ from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
 from quantmatrix.reconcile.observe import observe_environment
 from quantmatrix.reconcile.plan import Desired, plan
 from quantmatrix.reconcile.steps import ACTOR, Plan, Step
-from quantmatrix.repo.loader import DesiredState
+from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
 from quantmatrix.runtime.store.events import append_audit, record_check_results, record_incident

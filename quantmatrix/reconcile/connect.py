@@ -15,7 +15,7 @@ from typing import Any
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.environment import Environment
 from quantmatrix.model.release import Release
-from quantmatrix.repo.loader import DesiredState
+from quantmatrix.state import DesiredState
 from quantmatrix.runtime.control import ControlPlane, config_version, redis_control, store_control
 from quantmatrix.model.secrets import SecretCatalog
 from quantmatrix.runtime.drivers import DeploySpec, Driver, DriverContext, driver_for

@@ -13,7 +13,7 @@ from quantmatrix.model.common import Mode
 from quantmatrix.model.environment import Approvals, Environment
 from quantmatrix.model.release import Release
 from quantmatrix.reconcile.window import decide, resolve
-from quantmatrix.repo.loader import DesiredState
+from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store import Store
 from quantmatrix.runtime.store.deployments import deployment_history

@@ -12,7 +12,7 @@ from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile import actions
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.steps import ACTOR, Plan
-from quantmatrix.repo.loader import DesiredState
+from quantmatrix.state import DesiredState
 from quantmatrix.runtime.controlstate import TradingState
 from quantmatrix.runtime.store.deployments import finish_deployment
 from quantmatrix.runtime.store.events import record_incident
