@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quantmatrix.errors import Problem, QMError, Refused
 from quantmatrix.reconcile.connect import Connected, connect
@@ -26,6 +27,9 @@ from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
 from quantmatrix.runtime.store.events import append_audit, record_check_results, record_incident
+
+if TYPE_CHECKING:
+    from quantmatrix.reconcile.record import MonitoringWindow
 
 Clock = Callable[[], datetime]
 
@@ -130,7 +134,7 @@ def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operat
         connected.store, connected.name, the_plan.release,
         previous_release=the_plan.previous_release, operator=operator, engineer=engineer, commit=commit,
         config_version=the_plan.config_version, config_changes=changes.config, migration_changes=changes.migrations,
-        strategy_changes=changes.strategies, break_glass_reason=break_glass, now=now,
+        strategy_changes=changes.strategies, break_glass_reason=break_glass, mode=connected.environment.spec.mode, now=now,
     )
     append_audit(connected.store, operator or ACTOR, "apply.start", environment=connected.name, detail={"deployment": deployment_id, "release": the_plan.release}, now=now)
     if break_glass:
@@ -146,6 +150,7 @@ def _run(
     operator: str | None, engineer: str | None, commit: str | None, clock: Clock, still_locked: Callable[[], None],
 ) -> ApplyResult:
     from quantmatrix.reconcile.journal import Journal
+    from quantmatrix.reconcile.record import monitoring_for  # the diff's modules load only when something changes
     from quantmatrix.reconcile.recovery import recover
 
     assert connected.store is not None
@@ -156,7 +161,7 @@ def _run(
         interrupted = journal.close_interrupted(f"pid {this_process('apply', clock()).pid}")
         result.lines.append(f"resuming {deployment_id}" + (f" (interrupted in {', '.join(interrupted)})" if interrupted else ""))
     done: list[str] = []
-    monitoring_until: datetime | None = None
+    monitoring: MonitoringWindow | None = None
     for step in the_plan.steps:
         still_locked()
         try:
@@ -169,9 +174,14 @@ def _run(
         done.append(step.id)
         result.lines.append(f"{step.id}: {detail}")
         if step.kind == "monitoring":
-            monitoring_until = clock() + timedelta(hours=connected.environment.spec.monitoring.window_hours)
+            monitoring = monitoring_for(connected.environment, clock())
     summary = ("resumed and " if resumed else "") + f"applied {the_plan.release}: {len(done)} steps"
-    finish_deployment(connected.store, deployment_id, "succeeded", summary=summary, monitoring_until=monitoring_until, now=clock())
+    finish_deployment(
+        connected.store, deployment_id, "succeeded", summary=summary,
+        monitoring_until=monitoring.ends_at if monitoring else None,
+        monitoring_intensity=monitoring.intensity if monitoring else None,
+        monitoring_basis=monitoring.basis if monitoring else None, now=clock(),
+    )
     return result
 
 
@@ -198,6 +208,11 @@ def _action(connected: Connected, step: Step, deployment_id: str, commit: str | 
     if kind == "enable_trading":
         return lambda: actions.enable(connected, deployment_id, clock())
     if kind == "monitoring":
-        hours = connected.environment.spec.monitoring.window_hours
-        return lambda: f"monitoring window {connected.environment.spec.monitoring.intensity} until {(clock() + timedelta(hours=hours)):%Y-%m-%dT%H:%M:%SZ}"
+        from quantmatrix.reconcile.record import monitoring_for
+
+        def window() -> str:
+            planned = monitoring_for(connected.environment, clock())
+            return f"monitoring window {planned.intensity} until {planned.ends_at:%Y-%m-%dT%H:%M:%SZ} ({planned.basis})"
+
+        return window
     raise ValueError(f"no action for step kind {kind}")

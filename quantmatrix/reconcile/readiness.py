@@ -16,7 +16,6 @@ from quantmatrix.reconcile.window import decide, resolve
 from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store import Store
-from quantmatrix.runtime.store.deployments import deployment_history
 
 
 @dataclass(frozen=True)
@@ -32,16 +31,27 @@ def _refuse(environment: str, message: str) -> Refused:
     return Refused(Problem(f"environments/{environment}.yaml", message=message))
 
 
-def paper_evidence(store: Store, release: Release) -> str | None:
-    """The id of a succeeded paper deployment of `release` in `store` (the one the release
-    cites when it names one), or None."""
+def paper_evidence(store: Store, release: Release, state: DesiredState, now: datetime) -> tuple[str | None, list[str]]:
+    """The id of a paper deployment of `release` in `store` that is evidence for live (the
+    one the release cites, when it names one): the same judgement as `qm promote --to live
+    --evidence` (`reconcile/evidence.py`: paper mode, succeeded without rollback, every
+    validation result passed, observation window over, recent enough); else None and why."""
+    from quantmatrix.reconcile import evidence
+
     validation = release.spec.validation.paper
-    paper_env = validation.environment if validation else "paper"
-    for record in deployment_history(store, environment=paper_env):
-        if record.release == release.metadata.name and record.status == "succeeded":
-            if validation is None or validation.deployment is None or validation.deployment == record.id:
-                return record.id
-    return None
+    paper_env = validation.environment if validation else None
+
+    def mode_of(name: str) -> str | None:
+        environment = state.environments.get(name)
+        return environment.spec.mode.value if environment is not None else None
+
+    if validation is not None and validation.deployment is not None:
+        record, problems = evidence.check_store_evidence(store, validation.deployment, release.metadata.name, now=now, mode_of=mode_of)
+        if record is not None and not problems:
+            return record.id, []
+        return None, [f"{evidence.shown_id(validation.deployment)}: {problem}" for problem in problems]
+    found = evidence.paper_evidence(store, release.metadata.name, environment=paper_env, now=now, mode_of=mode_of)
+    return (found.id, []) if found is not None else (None, [])
 
 
 def check_readiness(
@@ -76,8 +86,9 @@ def check_readiness(
             raise _refuse(name, f"live preconditions not recorded: approvals.{', approvals.'.join(missing)}")
         if not operator or not engineer:
             raise _refuse(name, "live needs an operator and an engineer on standby (staffing, or --operator/--engineer)")
-        evidence = paper_evidence(store, release)
+        evidence, why = paper_evidence(store, release, state, now)
         if evidence is None:
-            raise _refuse(name, f"release {release.metadata.name} has no successful paper deployment record in the state store: deploy it to paper first")
+            reasons = f" ({'; '.join(why)})" if why else ""
+            raise _refuse(name, f"release {release.metadata.name} has no successful paper deployment record in the state store{reasons}: deploy it to paper first")
         notes.append(f"live preconditions recorded; operator {operator}, engineer {engineer}; paper evidence {evidence}")
     return Readiness(tuple(notes), break_glass if not window.allowed else None, window.message(), operator, engineer)

@@ -4,7 +4,7 @@ the preconditions, the people on duty and a paper deployment record **in the sta
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from quantmatrix.repo.loader import load
 from quantmatrix.repo.source import open_source
 from quantmatrix.runtime.store import open_store
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
+from quantmatrix.runtime.store.events import record_check_results
+from quantmatrix.runtime.checks import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # XNYS closed all day
@@ -35,9 +37,13 @@ def _check(store, when: datetime, name: str = "live", **options):  # type: ignor
     return check_readiness(state, open_source(ROOT), environment, release, store, now=when, **options)
 
 
-def _paper_record(store, release: str, status: str = "succeeded") -> str:  # type: ignore[no-untyped-def]
-    deployment_id = start_deployment(store, "paper", release)
-    finish_deployment(store, deployment_id, status)  # type: ignore[arg-type]
+def _paper_record(store, release: str, status: str = "succeeded", passed: bool = True) -> str:  # type: ignore[no-untyped-def]
+    """A paper deployment two days before the live apply, validated, its observation over."""
+    started = SATURDAY - timedelta(days=2)
+    deployment_id = start_deployment(store, "paper", release, mode="paper", now=started)
+    check = CheckResult(name="health.api", category="health", status="healthy", passed=passed, duration_seconds=0.01, message="ok")
+    record_check_results(store, "paper", [check], deployment_id, now=started)
+    finish_deployment(store, deployment_id, status, monitoring_until=started + timedelta(hours=8), now=started + timedelta(minutes=5))  # type: ignore[arg-type]
     return deployment_id
 
 
@@ -50,6 +56,12 @@ def test_live_needs_the_release_cited_paper_deployment_in_the_store(store) -> No
         _check(store, SATURDAY)
     _paper_record(store, "2026.11.0")  # dep-paper-2026.11.0-2: not the one the release cites
     with pytest.raises(Refused, match="no successful paper deployment"):
+        _check(store, SATURDAY)
+
+
+def test_live_refuses_a_cited_paper_record_whose_validation_failed(store) -> None:  # type: ignore[no-untyped-def]
+    assert _paper_record(store, "2026.11.0", passed=False) == "dep-paper-2026.11.0-1"
+    with pytest.raises(Refused, match=r"dep-paper-2026.11.0-1: 1 validation result\(s\) failed: health.api"):
         _check(store, SATURDAY)
 
 
