@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "halt": "quantmatrix.cli.operate:halt",
     "resume": "quantmatrix.cli.operate:resume",
     "down": "quantmatrix.cli.operate:down",
+    "reconcile": "quantmatrix.cli.reconcile:reconcile",
     "sandbox": "quantmatrix.cli.sandbox:sandbox",
     "checks": "quantmatrix.cli.checks:checks",
     "history": "quantmatrix.cli.history:history",

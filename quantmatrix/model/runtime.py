@@ -169,6 +169,30 @@ class StoreSettings(StrictModel):
         return self.sqlite_path or f".qm/{environment}/state.db"
 
 
+HealAction = Literal["correct", "report", "halt"]
+
+
+class SelfHeal(StrictModel):
+    """What `qm reconcile` does about drift it sees (issue 11). Unset fields take the mode's
+    default (`reconcile.heal.policy_for`): local, paper and backtest correct everything; live
+    halts on safety drift and reports the rest. `correct` rewrites the control keys from the
+    store (never loosening trading); `halt` halts trading as an operator halt (only
+    `qm resume` clears it) and records an incident; `report` records the drift only."""
+
+    safety: HealAction | None = Field(None, description="Trading switch, risk limits, blocked symbols, mode.")
+    config: HealAction | None = Field(None, description="Other control keys: strategies, configuration version.")
+    services: Literal["apply", "report"] | None = Field(
+        None, description="A new commit or running versions/health off the desired: run the apply path (all its gates) or report."
+    )
+
+
+class ReconcileSettings(StrictModel):
+    """How `qm reconcile` watches this environment."""
+
+    observe_interval_seconds: float = Field(10, ge=0.1, le=3600, description="Services' versions and health are polled this often.")
+    self_heal: SelfHeal = Field(default_factory=SelfHeal, description="What drift leads to; unset: the mode's default.")
+
+
 class Runtime(StrictModel):
     """How the environment runs. The default is the sandbox platform under the process driver,
     on SQLite without Redis: the embedded default for local (whether Redis is used is `redis.required`)."""
@@ -178,6 +202,7 @@ class Runtime(StrictModel):
     command: CommandDriver | None = Field(None, description="Settings of the command driver (required when driver is command).")
     checks: CheckSettings = Field(default_factory=CheckSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings, description="Continuous reconciliation (qm reconcile).")
 
     @model_validator(mode="after")
     def _driver_settings(self) -> "Runtime":

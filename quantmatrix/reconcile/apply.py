@@ -49,6 +49,11 @@ class NoOpCheck:
     message: str = "in sync: nothing to change"
 
 
+class StopRequested(QMError):
+    """Shutdown asked between two steps (SIGTERM in `qm reconcile`): the deployment stays
+    `running` with every finished step journaled, and the next apply resumes it."""
+
+
 @dataclass
 class ApplyResult:
     plan: Plan
@@ -99,11 +104,22 @@ def apply(
     break_glass: str | None = None,
     confirm: Callable[[Plan], bool] | None = None,
     clock: Clock = utc_now,
+    connected: Connected | None = None,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> ApplyResult:
-    """Apply environment `name`; `confirm(plan)` is asked before anything changes (None: yes)."""
-    connected = connect(state, name, root)
+    """Apply environment `name`; `confirm(plan)` is asked before anything changes (None: yes).
+    A caller that keeps the environment open (the reconcile loop) passes `connected` (left
+    open) and `stop_requested`, asked between steps: a step is finished or not started."""
+    owned = connected is None
+    if connected is None:
+        connected = connect(state, name, root)
     try:
         with acquire_apply_lock(connected.lock_target, name, this_process("apply", clock())) as lock:
+            def between_steps() -> None:
+                lock.verify()
+                if stop_requested is not None and stop_requested():
+                    raise StopRequested(Problem(name, message="shutting down between two steps: the next apply resumes this deployment"))
+
             the_plan = compute_plan(state, connected, commit, source)
             if the_plan.blockers:
                 raise Refused([Problem(f"environments/{name}.yaml", message=b) for b in the_plan.blockers])
@@ -119,9 +135,10 @@ def apply(
                 state, source, connected.environment, connected.release, connected.store,
                 now=clock(), operator=operator, engineer=engineer, break_glass=break_glass,
             )
-            return _run(state, connected, the_plan, readiness.notes, readiness.break_glass, readiness.operator, readiness.engineer, commit, clock, lock.verify)
+            return _run(state, connected, the_plan, readiness.notes, readiness.break_glass, readiness.operator, readiness.engineer, commit, clock, between_steps)
     finally:
-        connected.close()
+        if owned:
+            connected.close()
 
 
 def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operator: str | None, engineer: str | None, commit: str | None, now: datetime) -> tuple[str, bool]:
