@@ -22,6 +22,8 @@ UNREADABLE = "control keys"
 
 
 def _show(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 10000, as written in the manifest, not 10000.0
     if isinstance(value, (list, tuple, dict)):
         return json.dumps(value, sort_keys=True, default=str)[:500]
     return str(value)[:500]

@@ -34,6 +34,7 @@ from quantmatrix.runtime.controlstate import ControlUnavailable
 from quantmatrix.runtime.store.events import record_drift
 
 log = logging.getLogger("quantmatrix.reconcile")
+RETRY_REFUSED_SECONDS = 60.0
 
 
 @dataclass
@@ -71,6 +72,7 @@ class EnvironmentLoop:
     degraded: str = ""
     reported: set[tuple[str, str, str]] = field(default_factory=set)
     last_problem: str = ""
+    held_back: tuple[str | None, float] | None = None  # (commit, until): a refused or failed apply is not retried hot
 
     # -- ownership and connections ------------------------------------------------------
     def _own(self, desired: Desired) -> bool:
@@ -144,7 +146,7 @@ class EnvironmentLoop:
                 return "skipped"
             connected = self._connect(desired)
             needs_pass = self._control_drift(connected)
-            result, detail = self._full(desired, connected) if (full or needs_pass) else ("in_sync", "control keys checked")
+            result, detail = self._full(desired, connected) if (full or needs_pass) else ("checked", "")
         except StopRequested:
             result, detail = "skipped", "stopped between two steps"
         except Exception as error:  # noqa: BLE001 - one error boundary per pass: the loop outlives it
@@ -192,6 +194,8 @@ class EnvironmentLoop:
         if the_plan.in_sync:
             self.last_problem = ""
             return "in_sync", ""
+        if self.held_back is not None and self.held_back[0] == desired.commit and time.monotonic() < self.held_back[1]:
+            return "skipped", f"not retried before {self.held_back[1] - time.monotonic():.0f}s: {self.last_problem[:300]}"
         if policy_for(connected.environment).services == "report":
             self._report_plan(connected, [DriftEvent(self.name, "services", c.subject, str(c.after), str(c.before)) for c in the_plan.drift])
             return "skipped", f"{len(the_plan.steps)} steps not applied (self_heal.services: report)"
@@ -200,16 +204,18 @@ class EnvironmentLoop:
         except LockHeld as error:
             return "skipped", error.problems[0].message
         except Refused as error:
-            return self._once("refused", "; ".join(p.message for p in error.problems))
+            return self._once("refused", "; ".join(p.message for p in error.problems), desired.commit)
         except DeployFailed as error:
             self.events.deployment(self.name, None, "failed")
-            return self._once("failed", "; ".join(p.message for p in error.problems))
-        self.last_problem = ""
+            return self._once("failed", "; ".join(p.message for p in error.problems), desired.commit)
+        self.last_problem, self.held_back = "", None
         self.events.deployment(self.name, result.deployment_id, "resumed" if result.resumed else "succeeded")
         return "applied", f"deployment {result.deployment_id}"
 
-    def _once(self, result: PassResult, problem: str) -> tuple[PassResult, str]:
-        """A refusal or a failure is logged once, not at every interval."""
+    def _once(self, result: PassResult, problem: str, commit: str | None) -> tuple[PassResult, str]:
+        """A refusal or a failure is logged once, and retried on a new commit or after
+        RETRY_REFUSED_SECONDS (a window opening, an approval recorded), not at every interval."""
+        self.held_back = (commit, time.monotonic() + RETRY_REFUSED_SECONDS)
         if problem != self.last_problem:
             log.warning("%s %s: %s", self.name, result, problem[:500])
             self.last_problem = problem

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-PassResult = Literal["in_sync", "applied", "refused", "failed", "unavailable", "skipped"]
+PassResult = Literal["in_sync", "applied", "refused", "failed", "unavailable", "skipped", "checked"]  # checked: control keys only
 DriftKind = Literal["safety", "config", "services"]
 
 
@@ -81,7 +81,7 @@ class LoggingEvents(NoEvents):
         self.log = logger or logging.getLogger("quantmatrix.reconcile")
 
     def pass_finished(self, environment: str, result: PassResult, seconds: float, detail: str) -> None:
-        level = logging.DEBUG if result == "in_sync" else logging.INFO
+        level = logging.DEBUG if result in ("in_sync", "checked", "skipped") else logging.INFO
         self.log.log(level, "pass %s: %s in %.0f ms%s", environment, result, seconds * 1000, f": {detail}" if detail else "")
 
     def drift_detected(self, event: DriftEvent) -> None:
