@@ -28,8 +28,9 @@ def _glob_escape(text: str) -> str:
 
 
 def enable_notifications(client: object) -> bool:
-    """Add K$gx to the server's notify-keyspace-events; False when CONFIG is not allowed."""
-    from redis import RedisError
+    """Add K$gx to the server's notify-keyspace-events; False when CONFIG is not allowed.
+    Asked again at every (re)connection: a restarted server has forgotten it."""
+    from redis import ResponseError
 
     try:
         current = str(client.config_get("notify-keyspace-events").get("notify-keyspace-events", ""))  # type: ignore[attr-defined]
@@ -41,7 +42,7 @@ def enable_notifications(client: object) -> bool:
         if wanted != current:
             client.config_set("notify-keyspace-events", wanted)  # type: ignore[attr-defined]
         return True
-    except RedisError as error:
+    except ResponseError as error:  # refused (managed Redis, ACL); a connection error is an outage: raised
         log.warning("CONFIG SET notify-keyspace-events refused (%s): polling the control keys instead", type(error).__name__)
         return False
 
