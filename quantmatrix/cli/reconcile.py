@@ -52,7 +52,9 @@ def reconcile(
     from quantmatrix.reconcile.loop_events import LoggingEvents
     from quantmatrix.runtime.secrets import SecretValue, install_redaction
 
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level), format="%(asctime)s %(levelname)s %(message)s")
+    # our logger at the level asked; libraries (httpx's per-request lines, alembic) at WARNING
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("quantmatrix").setLevel(getattr(logging, log_level))
     install_redaction()
     if (repo is None) != (branch is None):
         raise ConfigError(Problem("--repo", message="--repo and --branch go together"))
