@@ -35,6 +35,7 @@ from quantmatrix.runtime.store.events import record_drift
 
 log = logging.getLogger("quantmatrix.reconcile")
 RETRY_REFUSED_SECONDS = 60.0
+CONFIRM_SECONDS = 0.03
 
 
 @dataclass
@@ -174,6 +175,11 @@ class EnvironmentLoop:
 
     def _control_drift(self, connected: Connected) -> bool:
         events, stored = observe_drift(connected, self.clock())
+        if events:
+            # another writer (qm halt, qm apply) writes the store, then the mirror: a look
+            # between the two is not drift. Only what is still there a moment later is acted on.
+            time.sleep(CONFIRM_SECONDS)
+            events, stored = observe_drift(connected, self.clock())
         if not events:
             self.reported.clear()
             return False
