@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from quantmatrix.errors import ConfigError, QMError
+from quantmatrix.errors import ConfigError, Problem, QMError
 from quantmatrix.reconcile.backoff import Backoff
 from quantmatrix.reconcile.env_pass import Desired, EnvironmentLoop
 from quantmatrix.reconcile.follow import Follower
@@ -35,6 +35,10 @@ from quantmatrix.repo.source import open_source
 log = logging.getLogger("quantmatrix.reconcile")
 GIT = "\x00git"  # the queue's marker for "fetch now" (an environment name cannot hold NUL)
 STOP = "\x00stop"
+
+
+def _where(problem: Problem) -> str:
+    return f"{problem.file}:{problem.line}: " if problem.line else (f"{problem.file}: " if problem.file else "")
 
 
 def utc_now() -> datetime:
@@ -106,7 +110,12 @@ class Reconciler:
                 source = open_source(root, None)
             desired = Desired(load_source(source), source, root, commit)
         except QMError as error:
-            self._git_down("; ".join(p.message for p in error.problems)[:500])
+            self._git_down("; ".join(_where(p) + p.message for p in error.problems)[:500])
+            if self.follower is not None and self.desired is not None and self.desired.commit is not None:
+                try:  # the work tree back at the last good commit: the apply reads migrations from it
+                    self.follower.checkout(self.desired.commit)
+                except QMError:
+                    pass
             return False
         self._git_ok()
         self.desired = desired

@@ -143,3 +143,42 @@ def test_file_ownership_is_exclusive_and_freed_on_release(tmp_path: Path) -> Non
     again.release()
     with pytest.raises(ConfigError):
         try_own_file(tmp_path, "../etc")
+
+
+def test_a_git_outage_keeps_the_last_good_state_and_a_bad_commit_is_not_taken(tmp_path: Path) -> None:
+    """The followed repository disappears, then comes back with a commit that does not load:
+    the loop reports itself degraded, keeps reconciling to the last good commit, and recovers."""
+    import shutil
+
+    from quantmatrix.reconcile.loop import LoopOptions, Reconciler
+
+    origin = tmp_path / "origin"
+    for folder in ("environments", "releases", "migrations", "policies"):
+        shutil.copytree(ROOT / folder, origin / folder)
+    env = {"PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+    git = lambda *a: subprocess.run(["git", "-C", str(a[0]), *a[1:]], check=True, capture_output=True, text=True, env=env).stdout.strip()  # noqa: E731
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "good")
+    good = git(origin, "rev-parse", "HEAD")
+    seen: list[tuple[str, object]] = []
+
+    class Events:
+        def __getattr__(self, name: str) -> object:
+            return lambda *args: seen.append((name, args))
+
+    loop = Reconciler(LoopOptions(repo=str(origin), branch="main", workdir=tmp_path / "checkout"), Events())  # type: ignore[arg-type]
+    assert loop.refresh() and loop.desired is not None and loop.desired.commit == good
+    moved = tmp_path / "moved"
+    origin.rename(moved)  # the server is gone
+    assert not loop.refresh()
+    assert loop.desired.commit == good and loop.git_degraded and seen[-1][0] == "degraded"
+    moved.rename(origin)
+    (origin / "environments" / "paper.yaml").write_text("spec: [not, an, environment\n")
+    git(origin, "commit", "-qam", "broken")
+    assert not loop.refresh()  # fetched, but it does not load: not taken
+    assert loop.desired.commit == good and "environments/paper.yaml:2: YAML syntax error" in loop.git_degraded
+    assert git(tmp_path / "checkout", "rev-parse", "HEAD") == good  # the work tree is back at the good commit
+    git(origin, "revert", "--no-edit", "HEAD")
+    assert loop.refresh() and loop.desired.commit == git(origin, "rev-parse", "HEAD")
+    assert not loop.git_degraded and seen[-1] == ("recovered", (None,))
