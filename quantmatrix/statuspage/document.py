@@ -8,28 +8,27 @@ deployment closes what came before it); an environment never deployed successful
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from quantmatrix.errors import QMError
+from quantmatrix.repo.unsafe_text import escape
 from quantmatrix.runtime.secrets import redact
 from quantmatrix.sandbox.banner import banner_words
 
 RECENT_DEPLOYMENTS = 5
 MAX_INCIDENTS = 10
 MAX_TEXT = 500
-# Controls (C0, C1), zero-width and bidi characters, line/paragraph separators.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
 
 
 def inert(value: Any) -> Any:
-    """Every string of a JSON-like value redacted, cut to `MAX_TEXT`, unsafe characters as visible escapes."""
+    """Every string of a JSON-like value redacted, cut to `MAX_TEXT`, and the loader's unsafe
+    characters (controls, bidi, separators: `repo/unsafe_text.py`) as visible escapes."""
     if isinstance(value, str):
         text = redact(value)
         text = text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
-        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return escape(text)
     if isinstance(value, dict):
         return {inert(str(k)): inert(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -51,15 +50,18 @@ def environment_page(root: str | Path, name: str) -> dict[str, Any]:
     from quantmatrix.runtime.store.deployments import deployment_history, last_deployment
     from quantmatrix.runtime.store.events import list_incidents
 
+    banner: dict[str, str] | None = None
     try:
         state = load(root)
+        if name in state.environments:  # the banner even when the running system is unreadable
+            spec = state.environments[name].spec
+            banner = {"mode": spec.mode.value, "text": banner_words(spec.mode.value, spec.ui.banner)}
         connected = connect(state, name, root, create=False)
     except QMError as error:
-        return unreadable(name, str(error))
+        return unreadable(name, str(error), banner)
     try:
-        spec = connected.environment.spec
         doc = environment_status(desired_of(state, connected, None), connected)
-        doc["banner"] = {"mode": spec.mode.value, "text": banner_words(spec.mode.value, spec.ui.banner)}
+        doc["banner"] = banner
         doc["deployments"], doc["incidents"] = [], []
         if connected.store is not None:
             history = deployment_history(connected.store, name, limit=RECENT_DEPLOYMENTS)
@@ -69,18 +71,18 @@ def environment_page(root: str | Path, name: str) -> dict[str, Any]:
             opened = [i for i in list_incidents(connected.store, name) if since is None or i.at > since]
             doc["incidents"] = [{"at": _when(i.at), "severity": i.severity, "kind": i.kind, "summary": i.summary} for i in opened[-MAX_INCIDENTS:]]
     except QMError as error:
-        return unreadable(name, str(error))
+        return unreadable(name, str(error), banner)
     except Exception as error:  # noqa: BLE001 - a page must keep serving the other environments
-        return unreadable(name, f"{type(error).__name__} while reading the running system")
+        return unreadable(name, f"{type(error).__name__} while reading the running system", banner)
     finally:
         connected.close()
     result: dict[str, Any] = inert(doc)
     return result
 
 
-def unreadable(name: str, why: str) -> dict[str, Any]:
+def unreadable(name: str, why: str, banner: dict[str, str] | None = None) -> dict[str, Any]:
     """Fail closed: not in sync, trading unknown (not trading)."""
-    result: dict[str, Any] = inert({"environment": name, "error": why.splitlines()[0] if why else "unreadable", "in_sync": False,
+    result: dict[str, Any] = inert({"environment": name, "error": why.splitlines()[0] if why else "unreadable", "in_sync": False, "banner": banner,
                                     "trading": {"state": None, "reason": "unknown: the running system could not be read"}})
     return result
 
