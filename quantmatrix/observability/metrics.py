@@ -66,7 +66,7 @@ class Metrics:
 
     def environment(self, name: str) -> str:
         """`name` as a label value, or `LabelRefused`."""
-        if not isinstance(name, str) or len(name) > MAX_ENVIRONMENT_NAME or not ENVIRONMENT_NAME.match(name):
+        if not isinstance(name, str) or len(name) > MAX_ENVIRONMENT_NAME or not ENVIRONMENT_NAME.fullmatch(name):
             raise LabelRefused(f"not an environment name: {name!r:.80}")
         with self._lock:
             if name not in self._environments:
