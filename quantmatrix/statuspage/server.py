@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from quantmatrix.errors import QMError
 from quantmatrix.observability.metrics import CONTENT_TYPE, Metrics
-from quantmatrix.runtime.secrets import SecretValue
+from quantmatrix.runtime.secrets import SecretValue, redact
 from quantmatrix.sandbox.server import host_name
 from quantmatrix.sandbox.state import LOOPBACK_HOSTS
 from quantmatrix.statuspage.assets import CSP, CSS, PAGE, SCRIPT
@@ -141,7 +141,7 @@ class StatusApp:
         if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or any(ord(c) < 32 for c in reason):
             return 400, {"error": "bad_reason", "message": f"a halt needs a reason: one line of at most {MAX_REASON} characters"}
         try:
-            message = self.source.halt(name, reason.strip(), "status page")
+            message = self.source.halt(name, redact(reason.strip()), "status page")  # a pasted secret is never stored
         except QMError as error:
             return 409, {"error": "refused", "message": str(error).splitlines()[0]}
         log.warning("operator halt from the status page", extra={"environment": name, "event": "halt", "reason": reason})
