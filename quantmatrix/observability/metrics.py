@@ -25,10 +25,15 @@ ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")  # model.co
 MAX_ENVIRONMENT_NAME = 63
 MAX_ENVIRONMENTS = 64
 
-PASS_RESULTS = ("success", "noop", "failure", "refused", "unavailable")
-DRIFT_KINDS = ("configuration", "migrations", "component", "trading", "control", "health", "other")
+# The reconcile loop's vocabulary (`reconcile.loop_events`): a pass ends in_sync (no-op),
+# applied, checked (control keys only), skipped (owned elsewhere), refused, failed, unavailable.
+PASS_RESULTS = ("in_sync", "applied", "checked", "skipped", "refused", "failed", "unavailable")
+DRIFT_KINDS = ("safety", "config", "services", "other")
 TRADING_STATES = ("ACTIVE", "REDUCING", "HALTED", "UNKNOWN")
-DEPLOYMENT_RESULTS = ("succeeded", "failed", "rolled_back", "refused")
+DEPLOYMENT_RESULTS = ("succeeded", "resumed", "failed", "rolled_back", "refused")
+# `reconcile.plan.drift` subjects → kinds: the trading switch is safety, the configuration
+# (control keys, limits) config, components and the schema services.
+_SUBJECT_KINDS = {"trading": "safety", "configuration": "config", "component": "services", "migrations": "services"}
 # From a no-op pass (target ≤ 50 ms) to a full apply with migrations (minutes).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
@@ -42,8 +47,8 @@ def _bounded(value: str, allowed: tuple[str, ...], fallback: str) -> str:
 
 
 def drift_kind(subject: str) -> str:
-    """The `kind` label of a drift subject as `reconcile.plan.drift` names it (`component.api` → `component`)."""
-    return _bounded(subject.split(".", 1)[0], DRIFT_KINDS, "other")
+    """The `kind` label of a drift subject as `reconcile.plan.drift` names it (`component.api` → `services`)."""
+    return _SUBJECT_KINDS.get(subject.split(".", 1)[0], "other")
 
 
 class Metrics:
@@ -59,7 +64,7 @@ class Metrics:
         self.drift_total = Counter("qm_drift_detected_total", "Drift detected, by environment and kind.", ["environment", "kind"], registry=r)
         self.trading = Gauge("qm_trading_state", "1 for the environment's current trading state, 0 for the others.", ["environment", "state"], registry=r)
         self.deployments_total = Counter("qm_deployments_total", "Deployments finished, by environment and result.", ["environment", "result"], registry=r)
-        self.last_apply = Gauge("qm_last_apply_timestamp_seconds", "Unix time of the last apply that finished, per environment.", ["environment"], registry=r)
+        self.last_apply = Gauge("qm_last_apply_timestamp_seconds", "Unix time the last successful apply of the environment finished.", ["environment"], registry=r)
         self.in_sync = Gauge("qm_environment_in_sync", "1 when the running system matches the desired state, 0 when it drifts or is unknown.", ["environment"], registry=r)
         for result in PASS_RESULTS:  # every result exists from the start: rate() and alerts see 0, not absence
             self.reconcile_total.labels(result=result)
@@ -77,7 +82,7 @@ class Metrics:
 
     def observe_pass(self, duration_seconds: float, result: str) -> None:
         self.reconcile_duration.observe(max(0.0, float(duration_seconds)))
-        self.reconcile_total.labels(result=_bounded(result, PASS_RESULTS, "failure")).inc()
+        self.reconcile_total.labels(result=_bounded(result, PASS_RESULTS, "failed")).inc()
 
     def drift_detected(self, environment: str, kind: str) -> None:
         self.drift_total.labels(environment=self.environment(environment), kind=_bounded(kind, DRIFT_KINDS, "other")).inc()

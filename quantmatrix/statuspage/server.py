@@ -57,11 +57,13 @@ class StatusApp:
     halt token. Safe to share between request threads."""
 
     def __init__(self, source: StatusSource, metrics: Metrics | None = None, halt_token: SecretValue | None = None,
-                 poll_interval: float = 0.25, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 poll_interval: float = 0.25, clock: Callable[[], datetime] = lambda: datetime.now(UTC), observe_metrics: bool = True) -> None:
+        """`observe_metrics=False` when the reconcile loop owns the metrics (its `MetricsEvents`
+        counts drift and moves the gauges): the page then only serves them."""
         if halt_token is not None and len(halt_token.reveal()) < MIN_TOKEN:
             raise ValueError(f"the halt token ({halt_token.name}) must be at least {MIN_TOKEN} characters")
         self.source, self.metrics, self.halt_token = source, metrics or Metrics(), halt_token
-        self.poll_interval, self.clock = poll_interval, clock
+        self.poll_interval, self.clock, self.observe_metrics = poll_interval, clock, observe_metrics
         self._lock = threading.Lock()
         self._documents: list[dict[str, Any]] = []
         self._generated: datetime | None = None
@@ -78,7 +80,8 @@ class StatusApp:
             except Exception as error:  # noqa: BLE001 - one environment's failure must not blank the page
                 document = unreadable(name, f"{type(error).__name__} while reading the running system")
             documents.append(document)
-            self._count(document)
+            if self.observe_metrics:
+                self._count(document)
         with self._lock:
             self._documents, self._generated = documents, self.clock()
         return documents

@@ -21,9 +21,9 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 def test_every_documented_series_with_its_labels() -> None:
     m = Metrics()
-    m.observe_pass(0.02, "noop")
-    m.observe_pass(3.0, "success")
-    m.drift_detected("paper", "trading")
+    m.observe_pass(0.02, "in_sync")
+    m.observe_pass(3.0, "applied")
+    m.drift_detected("paper", "safety")
     m.trading_state("paper", "HALTED")
     m.deployment("paper", "succeeded")
     m.apply_finished("paper", 1_790_000_000.5)
@@ -32,9 +32,9 @@ def test_every_documented_series_with_its_labels() -> None:
     assert s[("qm_reconcile_duration_seconds_count", ())] == 2
     assert s[("qm_reconcile_duration_seconds_bucket", (("le", "0.025"),))] == 1  # the no-op pass
     assert s[("qm_reconcile_duration_seconds_sum", ())] == pytest.approx(3.02)
-    assert s[("qm_reconcile_total", (("result", "noop"),))] == 1
-    assert s[("qm_reconcile_total", (("result", "failure"),))] == 0  # every result exported from the start
-    assert s[("qm_drift_detected_total", (("environment", "paper"), ("kind", "trading")))] == 1
+    assert s[("qm_reconcile_total", (("result", "in_sync"),))] == 1
+    assert s[("qm_reconcile_total", (("result", "failed"),))] == 0  # every result exported from the start
+    assert s[("qm_drift_detected_total", (("environment", "paper"), ("kind", "safety")))] == 1
     assert s[("qm_deployments_total", (("environment", "paper"), ("result", "succeeded")))] == 1
     assert s[("qm_last_apply_timestamp_seconds", (("environment", "paper"),))] == 1_790_000_000.5
     assert s[("qm_environment_in_sync", (("environment", "paper"),))] == 0
@@ -67,7 +67,7 @@ def test_status_documents_move_the_gauges_and_an_error_is_out_of_sync_unknown() 
 def test_a_hostile_environment_name_never_becomes_a_label(name: str) -> None:
     m = Metrics()
     with pytest.raises(LabelRefused):
-        m.drift_detected(name, "trading")
+        m.drift_detected(name, "safety")
     with pytest.raises(LabelRefused):
         m.trading_state(name, "ACTIVE")
     text = m.exposition().decode()
@@ -85,7 +85,7 @@ def test_environments_are_capped_and_fixed_sets_fall_back() -> None:
     m.drift_detected("env1", "<script>")
     m.deployment("env1", "exploded")
     s = samples(m)
-    assert s[("qm_reconcile_total", (("result", "failure"),))] == 1
+    assert s[("qm_reconcile_total", (("result", "failed"),))] == 1
     assert s[("qm_drift_detected_total", (("environment", "env1"), ("kind", "other")))] == 1
     assert s[("qm_deployments_total", (("environment", "env1"), ("result", "failed")))] == 1
     assert "<script>" not in m.exposition().decode() and "exploded" not in m.exposition().decode()
@@ -93,7 +93,7 @@ def test_environments_are_capped_and_fixed_sets_fall_back() -> None:
 
 def test_drift_subjects_map_to_kinds() -> None:
     assert [drift_kind(s) for s in ("configuration", "migrations", "component.api", "trading", "mystery")] == [
-        "configuration", "migrations", "component", "trading", "other"]
+        "config", "services", "services", "safety", "other"]
 
 
 def test_each_metrics_has_its_own_registry_not_the_global_one() -> None:

@@ -125,7 +125,7 @@ def test_in_sync_then_a_hand_change_shows_as_drift_within_a_second(browser: Any,
     _set_trading(page.repo, TradingState.ACTIVE, "restored by hand")
     _shown(browser, lambda d: _field(d, "local", "sync") == "IN SYNC", within=1.0)
     metrics = urllib.request.urlopen(page.url + "metrics", timeout=5).read().decode()
-    assert 'qm_drift_detected_total{environment="local",kind="trading"} 1.0' in metrics
+    assert 'qm_drift_detected_total{environment="local",kind="safety"} 1.0' in metrics
     assert 'qm_environment_in_sync{environment="local"} 1.0' in metrics
 
 

@@ -185,5 +185,5 @@ def test_drift_is_counted_when_it_starts_not_on_every_poll() -> None:
     documents[0] = _doc("paper", in_sync=False, drift=[{"subject": "trading", "before": "HALTED", "after": "ACTIVE"}, {"subject": "component.api", "before": None, "after": "1"}])
     app.poll_once()
     text = app.metrics.exposition().decode()
-    assert 'qm_drift_detected_total{environment="paper",kind="trading"} 2.0' in text
-    assert 'qm_drift_detected_total{environment="paper",kind="component"} 1.0' in text
+    assert 'qm_drift_detected_total{environment="paper",kind="safety"} 2.0' in text
+    assert 'qm_drift_detected_total{environment="paper",kind="services"} 1.0' in text
