@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from quantmatrix.errors import QMError
-from quantmatrix.repo.unsafe_text import escape
+from quantmatrix.render.inert import escape_controls
 from quantmatrix.runtime.secrets import redact
 from quantmatrix.sandbox.banner import banner_words
 
@@ -23,12 +23,13 @@ MAX_TEXT = 500
 
 
 def inert(value: Any) -> Any:
-    """Every string of a JSON-like value redacted, cut to `MAX_TEXT`, and the loader's unsafe
-    characters (controls, bidi, separators: `repo/unsafe_text.py`) as visible escapes."""
+    """Every string of a JSON-like value redacted (values resolved in this process and the
+    detectors' hits), cut to `MAX_TEXT`, unsafe characters (controls, bidi, separators: the
+    project's one definition, `render.inert`) as visible escapes."""
     if isinstance(value, str):
         text = redact(value)
         text = text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
-        return escape(text)
+        return escape_controls(text)
     if isinstance(value, dict):
         return {inert(str(k)): inert(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
