@@ -27,9 +27,26 @@ from quantmatrix.statuspage.source import RepoSource
 ENVIRONMENTS = ("local", "paper", "live", "backtest")
 
 
-def _rgba(hex_colour: str) -> str:
+def _rgb(hex_colour: str) -> str:
     r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r}, {g}, {b}, 1)"
+    return f"rgb({r}, {g}, {b})"
+
+
+# The page re-renders every 250 ms: read what is shown in one script run (atomic in the page's
+# thread), never through element handles that the next render makes stale.
+_TEXT = "var e = document.querySelector(arguments[0]); return e ? e.textContent : null;"
+_BANNER = ("var b = document.querySelector(arguments[0]); if (!b) return null; var s = getComputedStyle(b);"
+           " return [b.textContent, s.backgroundColor, s.color];")
+
+
+def _text(driver: Any, selector: str) -> str | None:
+    text: str | None = driver.execute_script(_TEXT, selector)
+    return text
+
+
+def _banner(driver: Any, selector: str) -> list[str] | None:
+    shown: list[str] | None = driver.execute_script(_BANNER, selector)
+    return shown
 
 
 class Page:
@@ -48,11 +65,8 @@ def page(applied_local: Path) -> Iterator[Page]:
         stop_serving(app, server)
 
 
-def _field(driver: Any, environment: str, name: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    text: str = driver.find_element(By.CSS_SELECTOR, f"#env-{environment} [data-field='{name}']").text
-    return text
+def _field(driver: Any, environment: str, name: str) -> str | None:
+    return _text(driver, f"#env-{environment} [data-field='{name}']")
 
 
 def _shown(driver: Any, condition: Callable[[Any], bool], within: float) -> float:
@@ -75,19 +89,16 @@ def _set_trading(repo: Path, state: TradingState, reason: str) -> None:
 
 
 def test_each_mode_shows_the_platform_ui_banner_in_its_words_and_colours(browser: Any, page: Page, screenshot: Callable[[Any, str], Path]) -> None:
-    from selenium.webdriver.common.by import By
-
     browser.get(page.url)
-    _shown(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "section.env")) == len(ENVIRONMENTS), within=5)
+    _shown(browser, lambda d: d.execute_script("return document.querySelectorAll('section.env').length") == len(ENVIRONMENTS), within=5)
     state = load(page.repo)
     for name in ENVIRONMENTS:
         spec = state.environments[name].spec
-        banner = browser.find_element(By.CSS_SELECTOR, f"#env-{name} .banner")
-        assert banner.text == banner_words(spec.mode.value, spec.ui.banner), name
-        assert banner.value_of_css_property("background-color") == _rgba(BANNER_COLOURS[spec.mode.value][0]), name
-    assert browser.find_element(By.CSS_SELECTOR, "#env-live .banner").text == "LIVE TRADING · REAL CAPITAL"
-    status_banner = browser.find_element(By.CSS_SELECTOR, "#env-local .banner")
-    words, colour, text_colour = status_banner.text, status_banner.value_of_css_property("background-color"), status_banner.value_of_css_property("color")
+        words, background, _ = _banner(browser, f"#env-{name} .banner") or ["", "", ""]
+        assert words == banner_words(spec.mode.value, spec.ui.banner), name
+        assert background == _rgb(BANNER_COLOURS[spec.mode.value][0]), name
+    assert _text(browser, "#env-live .banner") == "LIVE TRADING · REAL CAPITAL"
+    shown = _banner(browser, "#env-local .banner")
     screenshot(browser, "1-banners")
 
     # The platform's own UI (local's sandbox ui process) shows the same words in the same colours.
@@ -98,27 +109,24 @@ def test_each_mode_shows_the_platform_ui_banner_in_its_words_and_colours(browser
         connected.close()
     assert endpoint
     browser.get(endpoint.rstrip("/") + "/")
-    ui_banner = browser.find_element(By.ID, "mode-banner")
-    assert (ui_banner.text, ui_banner.value_of_css_property("background-color"), ui_banner.value_of_css_property("color")) == (words, colour, text_colour)
+    assert _banner(browser, "#mode-banner") == shown
     screenshot(browser, "1-platform-ui")
 
 
 def test_in_sync_then_a_hand_change_shows_as_drift_within_a_second(browser: Any, page: Page, screenshot: Callable[[Any, str], Path]) -> None:
-    from selenium.webdriver.common.by import By
-
     browser.get(page.url)
     _shown(browser, lambda d: _field(d, "local", "sync") == "IN SYNC" and _field(d, "local", "trading") == "ACTIVE", within=10)
-    assert "3.3.1" in browser.find_element(By.CSS_SELECTOR, "#env-local table.components").text
-    assert "succeeded" in browser.find_element(By.CSS_SELECTOR, "#env-local table.deployments").text
-    assert _field(browser, "local", "monitoring") not in ("", "—")
-    assert browser.find_elements(By.CSS_SELECTOR, "#env-local table.drift") == []
+    assert "3.3.1" in (_text(browser, "#env-local table.components") or "")
+    assert "succeeded" in (_text(browser, "#env-local table.deployments") or "")
+    assert _field(browser, "local", "monitoring") not in (None, "", "—")
+    assert _text(browser, "#env-local table.drift") is None
     screenshot(browser, "2-in-sync")
 
     _set_trading(page.repo, TradingState.REDUCING, "changed by hand")
     took = _shown(browser, lambda d: _field(d, "local", "sync") == "DRIFTING"
-                  and "trading" in d.find_element(By.CSS_SELECTOR, "#env-local table.drift").text, within=1.0)
+                  and "trading" in (_text(d, "#env-local table.drift") or ""), within=1.0)
     assert _field(browser, "local", "trading") == "REDUCING" and _field(browser, "local", "reason") == "changed by hand"
-    assert "REDUCING → ACTIVE" in browser.find_element(By.CSS_SELECTOR, "#env-local table.drift").text
+    assert "REDUCING → ACTIVE" in (_text(browser, "#env-local table.drift") or "")
     screenshot(browser, "2-drifting")
     print(f"drift shown after {took * 1000:.0f} ms")
 
@@ -141,7 +149,6 @@ def test_halt_is_refused_without_the_token_and_works_with_it_showing_halted(brow
     hostile = f"<img id=injected src=x> stop: key {secret.reveal()}"
 
     def submit(token: str) -> str:
-        browser.find_element(By.ID, "halt-result").get_property("textContent")
         browser.execute_script("document.getElementById('halt-result').textContent = ''")
         for field_id, value in (("halt-reason", hostile), ("halt-token", token)):
             element = browser.find_element(By.ID, field_id)
