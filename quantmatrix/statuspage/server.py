@@ -87,12 +87,19 @@ class StatusApp:
         return documents
 
     def _count(self, document: dict[str, Any]) -> None:
-        """Gauges from the document; drift counted when a subject starts drifting (not per poll)."""
+        """Gauges from the document (in sync, trading state, the last successful apply's end);
+        drift counted when a subject starts drifting (not per poll)."""
         name = document["environment"]
         try:
             self.metrics.observe_status(document)
         except ValueError:
             return
+        last = document.get("last_deployment") or {}
+        if last.get("status") == "succeeded" and isinstance(last.get("finished_at"), str):
+            try:
+                self.metrics.apply_finished(name, datetime.fromisoformat(last["finished_at"].replace("Z", "+00:00")).timestamp())
+            except ValueError:
+                pass
         subjects = {str(c.get("subject")) for c in document.get("drift") or []}
         new = subjects - self._drifting.get(name, set())
         self._drifting[name] = subjects

@@ -188,3 +188,16 @@ def test_drift_is_counted_when_it_starts_not_on_every_poll() -> None:
     text = app.metrics.exposition().decode()
     assert 'qm_drift_detected_total{environment="paper",kind="safety"} 2.0' in text
     assert 'qm_drift_detected_total{environment="paper",kind="services"} 1.0' in text
+
+
+def test_the_last_successful_apply_sets_its_timestamp_and_a_failed_one_does_not() -> None:
+    documents = [_doc("paper", last_deployment={"id": "dep-1", "status": "failed", "started_at": "2026-12-03T10:00:00Z", "finished_at": "2026-12-03T10:01:00Z"})]
+    app = StatusApp(Documents(documents), poll_interval=60)
+    app.poll_once()
+    assert "qm_last_apply_timestamp_seconds{" not in app.metrics.exposition().decode()
+    documents[0] = _doc("paper", last_deployment={"id": "dep-2", "status": "succeeded", "started_at": "2026-12-03T10:00:00Z", "finished_at": "2026-12-03T10:02:03Z"})
+    app.poll_once()
+    assert 'qm_last_apply_timestamp_seconds{environment="paper"} 1.796292123e+09' in app.metrics.exposition().decode()
+    documents[0] = _doc("paper", last_deployment={"id": "dep-3", "status": "succeeded", "finished_at": "not a time"})
+    app.poll_once()  # a bad value changes nothing and breaks nothing
+    assert 'qm_last_apply_timestamp_seconds{environment="paper"} 1.796292123e+09' in app.metrics.exposition().decode()
