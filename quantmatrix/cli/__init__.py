@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sandbox": "quantmatrix.cli.sandbox:sandbox",
     "checks": "quantmatrix.cli.checks:checks",
     "history": "quantmatrix.cli.history:history",
+    "serve": "quantmatrix.cli.serve:serve",
 }
 
 

@@ -19,7 +19,7 @@ from quantmatrix.render.inert import one_line
 
 # Libraries of the extras (pyproject.toml), which the gate installs without: module → extra.
 EXTRAS = {
-    **dict.fromkeys(("sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays"), "runtime"),
+    **dict.fromkeys(("sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays", "prometheus_client"), "runtime"),
     **dict.fromkeys(("opa_client", "requests"), "opa"),
 }
 

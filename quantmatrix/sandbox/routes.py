@@ -17,7 +17,8 @@ from quantmatrix.sandbox.faults import FaultError
 from quantmatrix.sandbox.health import health_document
 from quantmatrix.sandbox.market import STARTING_CASH, demo_price, radar
 from quantmatrix.sandbox.orders import BadOrder, admit, parse_order
-from quantmatrix.sandbox.state import BANNERS, Sandbox
+from quantmatrix.sandbox.banner import BANNERS, banner_css
+from quantmatrix.sandbox.state import Sandbox
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def ui_page(sb: Sandbox, body: Any, arg: str) -> Reply:
     banner = sb.config.shown_banner if mode == sb.config.mode else BANNERS[mode]
     return Reply(
         200,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>QuantMatrix</title></head>\n<body>\n"
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>QuantMatrix</title>\n"
+        f"<style>{banner_css()}</style></head>\n<body>\n"
         f"<div id=\"mode-banner\" class=\"banner banner-{html.escape(mode)}\" data-mode=\"{html.escape(mode)}\">{html.escape(banner)}</div>\n"
         f"<main><h1>QuantMatrix</h1><p>UI {html.escape(sb.config.version)}</p>\n"
         "<nav><a href=\"/account\">Account</a> <a href=\"/orders\">Orders</a> <a href=\"/positions\">Positions</a> "

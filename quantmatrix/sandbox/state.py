@@ -8,16 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from quantmatrix.sandbox.control import Control, ControlReader, read_control
+from quantmatrix.sandbox.banner import BANNERS
 from quantmatrix.sandbox.faults import Faults
 from quantmatrix.sandbox.market import DryRunBroker
 
-# The banner each mode's UI shows unless told otherwise (the sample environments' `ui.banner`).
-BANNERS = {
-    "local": "LOCAL · DRY-RUN",
-    "paper": "PAPER TRADING",
-    "live": "LIVE TRADING · REAL CAPITAL",
-    "backtest": "BACKTEST · SIMULATED",
-}
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 

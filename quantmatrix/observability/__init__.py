@@ -1,0 +1,1 @@
+"""What the reconciler tells the outside: Prometheus metrics and structured logs."""
