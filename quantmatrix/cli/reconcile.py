@@ -5,13 +5,27 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from quantmatrix.cli.logopts import log_format_option, start_logging
 from quantmatrix.cli.output import echo
-from quantmatrix.errors import ConfigError, ExitCode, Problem
+from quantmatrix.errors import ConfigError, ExitCode, Problem, RuntimeUnavailable
+
+if TYPE_CHECKING:
+    from quantmatrix.observability.metrics import Metrics
+    from quantmatrix.reconcile.loop_events import LoopEvents
 
 _EXIT = {"refused": ExitCode.VIOLATIONS, "unavailable": ExitCode.UNAVAILABLE, "failed": ExitCode.DEPLOY_FAILED}
+
+
+def _with_metrics(logging_events: LoopEvents, metrics: Metrics) -> LoopEvents:
+    """The loop's events fanned out to the logs and the Prometheus series."""
+    from quantmatrix.observability.loop_metrics import MetricsEvents
+    from quantmatrix.reconcile.loop_events import FanOut
+
+    return FanOut(logging_events, MetricsEvents(metrics))
 
 
 def _env_secret(name: str | None, what: str) -> str | None:
@@ -35,10 +49,14 @@ def _env_secret(name: str | None, what: str) -> str | None:
 @click.option("--webhook-port", default=None, type=click.IntRange(0, 65535), help="Serve POST /hooks/git on 127.0.0.1:PORT (0: any free port).")
 @click.option("--webhook-secret-env", default="QM_WEBHOOK_SECRET", metavar="NAME", help="Variable holding the webhook's HMAC secret.")
 @click.option("--alert-url-env", default=None, metavar="NAME", help="Variable holding a URL that alerts are POSTed to (JSON).")
+@click.option("--status-port", default=None, type=click.IntRange(0, 65535),
+              help="With --watch: serve the status page, /api/status and /metrics on 127.0.0.1:PORT (0: any free port).")
 @click.option("--log-level", default="INFO", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@log_format_option
 def reconcile(
     environments: tuple[str, ...], mode: str, path: str, repo: str | None, branch: str | None, workdir: str | None,
-    interval: float, webhook_port: int | None, webhook_secret_env: str, alert_url_env: str | None, log_level: str,
+    interval: float, webhook_port: int | None, webhook_secret_env: str, alert_url_env: str | None, status_port: int | None,
+    log_level: str, log_format: str,
 ) -> None:
     """Keep ENVIRONMENTS (default: all) as the desired state says: plan → apply under each
     environment's lock with every gate, drift in the control keys caught as it happens and
@@ -53,7 +71,8 @@ def reconcile(
     from quantmatrix.runtime.secrets import SecretValue, install_redaction
 
     # our logger at the level asked; libraries (httpx's per-request lines, alembic) at WARNING
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    start_logging(log_format)
+    logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("quantmatrix").setLevel(getattr(logging, log_level))
     install_redaction()
     if (repo is None) != (branch is None):
@@ -63,7 +82,13 @@ def reconcile(
         environments=environments, path=Path(path), repo=repo, branch=branch, workdir=Path(workdir) if workdir else None,
         interval=interval, alert=webhook_alert(alert_url) if alert_url else log_alert,
     )
-    reconciler = Reconciler(options, LoggingEvents())
+    metrics: Metrics | None = None
+    if status_port is not None:
+        from quantmatrix.observability.metrics import Metrics
+
+        metrics = Metrics()
+    events: LoopEvents = LoggingEvents() if metrics is None else _with_metrics(LoggingEvents(), metrics)
+    reconciler = Reconciler(options, events)
     if mode == "once":
         results = reconciler.run_once()
         for name, result in results.items():
@@ -81,6 +106,23 @@ def reconcile(
         server = WebhookServer("127.0.0.1", webhook_port, SecretValue(webhook_secret_env, secret), reconciler.trigger_fetch)
         server.start()
         echo(f"webhook: POST http://127.0.0.1:{server.port}/hooks/git", err=True)
+    page = None
+    if metrics is not None and status_port is not None:
+        from quantmatrix.statuspage.server import StatusApp, serve_in_background
+        from quantmatrix.statuspage.source import FollowingSource
+
+        def current() -> tuple[Path, tuple[str, ...]] | None:
+            desired = reconciler.desired
+            if desired is None:
+                return None
+            return desired.root, environments or tuple(sorted(desired.state.environments))
+
+        app = StatusApp(FollowingSource(current), metrics=metrics, observe_metrics=False)
+        try:
+            page = (app, *serve_in_background(app, "127.0.0.1", status_port))
+        except OSError as error:
+            raise RuntimeUnavailable(Problem(f"127.0.0.1:{status_port}", message=f"cannot listen: {error.strerror or error}")) from None
+        echo(f"status page: http://127.0.0.1:{page[1].server_address[1]}/ (metrics at /metrics)", err=True)
     signal.signal(signal.SIGTERM, lambda *_: reconciler.request_stop())
     signal.signal(signal.SIGINT, lambda *_: reconciler.request_stop())
     try:
@@ -88,4 +130,8 @@ def reconcile(
     finally:
         if server is not None:
             server.stop()
+        if page is not None:
+            from quantmatrix.statuspage.server import stop_serving
+
+            stop_serving(page[0], page[1])
     echo("reconciler stopped: locks released", err=True)

@@ -3,7 +3,7 @@ from its running system, and halt through `reconcile.operate.halt` (recorded, im
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,3 +31,20 @@ class RepoSource:
             return "; ".join(halt(connected, reason, datetime.now(UTC), by).lines)
         finally:
             connected.close()
+
+
+class FollowingSource(RepoSource):
+    """The page served by `qm reconcile --watch --status-port`: the environments and the tree
+    of the loop's current desired state (the followed branch's checkout moves with each
+    commit), read through `current()`; none yet (before the first fetch) shows nothing."""
+
+    def __init__(self, current: Callable[[], tuple[Path, Sequence[str]] | None]) -> None:
+        super().__init__(Path("."), ())
+        self.current = current
+
+    def environments(self) -> Sequence[str]:
+        now = self.current()
+        if now is None:
+            return ()
+        self.root, self.names = Path(now[0]), tuple(now[1])
+        return self.names
