@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
-API_VERSION = "quantmatrix.io/v1"
+# The envelope's version, written once: models type their field with `ApiVersion`, code
+# compares with `API_VERSION`.
+ApiVersion = Literal["quantmatrix.io/v1"]
+API_VERSION: Final[str] = get_args(ApiVersion)[0]
 
 
 class StrictModel(BaseModel):
@@ -28,6 +31,24 @@ class Mode(str, Enum):
     paper = "paper"
     live = "live"
     backtest = "backtest"
+
+    @property
+    def rank(self) -> int:
+        """Report order of environments, the one order every report uses: live first, then
+        paper, local, backtest (most exposure to real money first)."""
+        return _MODE_ORDER.index(self)
+
+
+_MODE_ORDER = (Mode.live, Mode.paper, Mode.local, Mode.backtest)
+
+
+def mode_rank(mode: str | None) -> int:
+    """`Mode.rank` for a mode given as text (as in policy results and diffs); anything that is
+    not a mode sorts after every mode."""
+    try:
+        return Mode(mode).rank
+    except ValueError:
+        return len(_MODE_ORDER)
 
 
 ModeField = Annotated[Mode, Strict(False)]  # the YAML string "live" is the enum member
@@ -142,5 +163,3 @@ class Metadata(StrictModel):
     description: Text | None = None
     labels: dict[Name, str] = Field(default_factory=dict)
 
-
-Kind = Literal["Environment", "EnvironmentBase", "Release", "SecretCatalog"]

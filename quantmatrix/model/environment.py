@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from quantmatrix.model.common import (
     API_VERSION,
+    ApiVersion,
     Approval,
     Currency,
     Day,
@@ -205,7 +206,7 @@ class EnvironmentMetadata(Metadata):
 class Environment(StrictModel):
     """`environments/<name>.yaml`: the effective document, after layering."""
 
-    apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
+    apiVersion: ApiVersion = Field(description=f"Always {API_VERSION}.")
     kind: Literal["Environment"]
     metadata: EnvironmentMetadata
     spec: EnvironmentSpec
@@ -219,7 +220,7 @@ class EnvironmentBase(StrictModel):
     """`environments/_<name>.yaml`: a partial environment that others extend. Its `spec` is
     checked as part of each environment that extends it."""
 
-    apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
+    apiVersion: ApiVersion = Field(description=f"Always {API_VERSION}.")
     kind: Literal["EnvironmentBase"]
     metadata: BaseMetadata
     spec: dict[str, Any]

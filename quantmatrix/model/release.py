@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from quantmatrix.model.common import API_VERSION, Approval, Metadata, Moment, Name, StrictModel, Text, Version
+from quantmatrix.model.common import API_VERSION, ApiVersion, Approval, Metadata, Moment, Name, StrictModel, Text, Version
 
 
 class Components(StrictModel):
@@ -107,7 +107,7 @@ class ReleaseMetadata(Metadata):
 class Release(StrictModel):
     """`releases/<version>.yaml`; `metadata.name` is the release version."""
 
-    apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
+    apiVersion: ApiVersion = Field(description=f"Always {API_VERSION}.")
     kind: Literal["Release"]
     metadata: ReleaseMetadata
     spec: ReleaseSpec

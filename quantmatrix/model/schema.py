@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from quantmatrix.model import KINDS
+from quantmatrix.model import KINDS, Environment, EnvironmentBase, kind_of
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SPEC_DEF = "EnvironmentSpec"
@@ -35,11 +35,11 @@ def kind_schema(kind: str) -> dict[str, Any]:
 
 def file_schema(kind: str) -> dict[str, Any]:
     """The schema of a file of `kind` as written in the repository (environments are layers)."""
-    if kind not in ("Environment", "EnvironmentBase"):
+    if kind not in (kind_of(Environment), kind_of(EnvironmentBase)):
         return kind_schema(kind)
-    layer_defs = _layer_defs(kind_schema("Environment")["$defs"])
+    layer_defs = _layer_defs(kind_schema(kind_of(Environment))["$defs"])
     schema = kind_schema(kind)
-    schema["$defs"] = {**layer_defs, **schema["$defs"]} if kind == "EnvironmentBase" else layer_defs
+    schema["$defs"] = {**layer_defs, **schema["$defs"]} if kind == kind_of(EnvironmentBase) else layer_defs
     schema["properties"]["spec"] = {
         "$ref": f"{_REF_PREFIX}{_SPEC_DEF}",
         "description": "Settings of this layer, merged over its base: maps merge, lists replace, null removes.",

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from quantmatrix.model.common import API_VERSION, Metadata, ModeField, SecretName, StrictModel, Text
+from quantmatrix.model.common import API_VERSION, ApiVersion, Metadata, ModeField, SecretName, StrictModel, Text
 
 
 class SecretProvider(StrictModel):
@@ -40,7 +40,7 @@ class SecretCatalog(StrictModel):
     """`environments/secrets.yaml`, or one of the files in `environments/secrets/`: together they
     are one catalog (the loader merges them; a name may be declared only once)."""
 
-    apiVersion: Literal["quantmatrix.io/v1"] = Field(description=f"Always {API_VERSION}.")
+    apiVersion: ApiVersion = Field(description=f"Always {API_VERSION}.")
     kind: Literal["SecretCatalog"]
     metadata: Metadata
     spec: SecretCatalogSpec

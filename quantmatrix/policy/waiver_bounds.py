@@ -26,6 +26,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.model.common import API_VERSION, ApiVersion
 from quantmatrix.policy.findings import RuleMeta
 from quantmatrix.repo.source import Source
 
@@ -52,7 +53,7 @@ class ApproversDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    apiVersion: Literal["quantmatrix.io/v1"] = "quantmatrix.io/v1"
+    apiVersion: ApiVersion = API_VERSION
     kind: Literal["Approvers"] = "Approvers"
     approvers: list[Approver] = Field(default_factory=list)
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.model.common import API_VERSION, ApiVersion
 from quantmatrix.policy.findings import Finding, RuleMeta, WaiverRef
 from quantmatrix.policy.waiver_bounds import BOUND_RULES, Bounds, violations
 from quantmatrix.repo.source import Source
@@ -55,7 +56,7 @@ class WaiverDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    apiVersion: Literal["quantmatrix.io/v1"] = "quantmatrix.io/v1"
+    apiVersion: ApiVersion = API_VERSION
     kind: Literal["Waivers"] = "Waivers"
     waivers: list[Any] = Field(default_factory=list, description="Waiver entries (see `Waiver`).")
 

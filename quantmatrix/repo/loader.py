@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from quantmatrix.errors import ConfigError, Problem
-from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog
+from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog, kind_of
 from quantmatrix.repo.layering import layer
 from quantmatrix.repo.migrations import check_migrations
 from quantmatrix.repo.parallel import parse_files
@@ -34,10 +34,11 @@ CATALOG_FILE = f"{ENVIRONMENTS_DIR}/secrets.yaml"
 CATALOG_DIR = f"{ENVIRONMENTS_DIR}/secrets"
 FOLDERS = (ENVIRONMENTS_DIR, CATALOG_DIR, RELEASES_DIR)
 
+_ENVIRONMENT, _BASE, _RELEASE, _CATALOG = (kind_of(m) for m in (Environment, EnvironmentBase, Release, SecretCatalog))
 _ALLOWED_KINDS = {
-    ENVIRONMENTS_DIR: ("Environment", "EnvironmentBase", "SecretCatalog"),
-    CATALOG_DIR: ("SecretCatalog",),
-    RELEASES_DIR: ("Release",),
+    ENVIRONMENTS_DIR: (_ENVIRONMENT, _BASE, _CATALOG),
+    CATALOG_DIR: (_CATALOG,),
+    RELEASES_DIR: (_RELEASE,),
 }
 
 
@@ -69,12 +70,12 @@ def _envelope_problems(doc: YamlDocument, folder: str) -> list[Problem]:
     elif name != _stem(doc.file):
         at(("metadata", "name"), f"name '{name}' does not match the file name '{_stem(doc.file)}'")
     is_base = _stem(doc.file).startswith("_")
-    if doc.file.rsplit(".", 1)[0] == CATALOG_FILE.rsplit(".", 1)[0] and kind != "SecretCatalog":
-        at(("kind",), f"{CATALOG_FILE} is the secret catalog: use kind SecretCatalog")
-    if kind == "EnvironmentBase" and not is_base:
+    if doc.file.rsplit(".", 1)[0] == CATALOG_FILE.rsplit(".", 1)[0] and kind != _CATALOG:
+        at(("kind",), f"{CATALOG_FILE} is the secret catalog: use kind {_CATALOG}")
+    if kind == _BASE and not is_base:
         at(("kind",), "an EnvironmentBase file's name must start with '_' (e.g. _base.yaml)")
-    if kind == "Environment" and is_base:
-        at(("kind",), "files starting with '_' are bases: use kind EnvironmentBase")
+    if kind == _ENVIRONMENT and is_base:
+        at(("kind",), f"files starting with '_' are bases: use kind {_BASE}")
     return problems
 
 
@@ -210,9 +211,9 @@ def _load_source(source: Source, reuse: DesiredState | None) -> DesiredState:
     parsed = _parse_all(source, reuse)
     same = _Same(reuse)
     docs, problems = parsed.docs, parsed.problems
-    env_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "Environment"]
-    base_docs = {d.data["metadata"]["name"]: d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "EnvironmentBase"}
-    catalog_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == "SecretCatalog"]
+    env_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == _ENVIRONMENT]
+    base_docs = {d.data["metadata"]["name"]: d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == _BASE}
+    catalog_docs = [d for d in docs[ENVIRONMENTS_DIR] if d.data["kind"] == _CATALOG]
 
     unreadable_bases = {n for n in parsed.names[ENVIRONMENTS_DIR] if n.startswith("_")} - set(base_docs)
     for base in base_docs.values():
