@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from quantmatrix.cli.output import echo
+from quantmatrix.model.common import Mode
+from quantmatrix.model.runtime import COMPONENTS
 
-MODES = ["local", "paper", "live", "backtest"]
+MODES = [mode.value for mode in Mode]
 
 
 @click.group()
@@ -15,7 +17,7 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--component", type=click.Choice(["api", "workers", "ui"]), required=True)
+@click.option("--component", type=click.Choice(COMPONENTS), required=True)
 @click.option("--version", "version", required=True, help="The version this process reports.")
 @click.option("--mode", type=click.Choice(MODES), required=True, help="The mode it is configured for.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port (printed on stdout).")

@@ -14,10 +14,6 @@ from typing import Any, Literal, TypeGuard
 Path = tuple[str | int, ...]
 Status = Literal["added", "removed", "changed"]
 
-# Display order of environments: what can lose real money first (the PR summary's rule).
-MODE_RANK = {"live": 0, "paper": 1, "local": 2, "backtest": 3}
-
-
 @dataclass(frozen=True)
 class Change:
     """One value, old → new. `None` stands for "not set" on that side."""

@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.catalog import diff_catalog
-from quantmatrix.diff.environment import COMPONENTS, component, diff_environment
-from quantmatrix.diff.model import MODE_RANK, EnvironmentDiff, Pins, ReleaseDiff, StateDiff
+from quantmatrix.diff.environment import component, diff_environment
+from quantmatrix.diff.model import EnvironmentDiff, Pins, ReleaseDiff, StateDiff
 from quantmatrix.diff.release import diff_release
-from quantmatrix.release.versions import version_key
+from quantmatrix.model.common import mode_rank
+from quantmatrix.model.runtime import COMPONENTS
+from quantmatrix.model.versions import version_key
 
 if TYPE_CHECKING:
     from quantmatrix.state import DesiredState
@@ -49,7 +51,8 @@ def _pins(name: str, base: DesiredState, head: DesiredState) -> Pins:
 
 
 def _order(mode: str, name: str) -> tuple[int, str]:
-    return (MODE_RANK.get(mode, len(MODE_RANK)), name)
+    """Environments in the one report order (`Mode.rank`: live first), then by name."""
+    return (mode_rank(mode), name)
 
 
 def _shared(name: str, base: DesiredState, head: DesiredState) -> bool:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-COMPONENTS = ("api", "workers", "ui")
+from quantmatrix.model.common import Mode
+from quantmatrix.model.runtime import COMPONENTS
 SUBSYSTEMS = ("market_data", "broker", "risk_manager", "scanner", "strategy_allocator", "analytics_pipeline")
 SCREENS = ("account", "orders", "positions", "risk", "settings", "radar", "watchlist", "reconciliation")
-MODES = ("local", "paper", "live", "backtest")
+MODES = tuple(mode.value for mode in Mode)
 
 
 class FaultError(ValueError):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from quantmatrix.model.common import Mode, mode_rank
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, finding_order, target_of
 
-# Group order of the text report: environments (live first, then paper, then the rest),
-# then releases, the secret catalog, the bases, anything else, and findings with no target.
+# Group order of the text report: environments (in `Mode.rank` order: live, paper, local,
+# backtest, then any of unknown mode), then releases, the secret catalog, the bases, anything
+# else, and findings with no target.
 _KIND_RANK = {"environment": 0, "release": 1, "secret": 2, "base": 3}
-_MODE_RANK = {"live": 0, "paper": 1}
+_MODES = frozenset(mode.value for mode in Mode)
 NO_TARGET = "(repository)"
 
 
@@ -30,7 +32,7 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
 def mode_of(name: str, modes: Mapping[str, str]) -> str:
     """An environment's mode: from the result when the gate supplied it, else its name when
     the name is itself a mode (the convention of the sample repository)."""
-    return modes.get(name) or (name if name in _MODE_RANK else "")
+    return modes.get(name) or (name if name in _MODES else "")
 
 
 def target_key(name: str, modes: Mapping[str, str]) -> tuple[object, ...]:
@@ -39,7 +41,7 @@ def target_key(name: str, modes: Mapping[str, str]) -> tuple[object, ...]:
         return (9, "", 0, name)
     kind, _, rest = name.partition("/")
     if kind == "environment":
-        return (0, "", _MODE_RANK.get(mode_of(rest, modes), 2), rest)
+        return (0, "", mode_rank(mode_of(rest, modes)), rest)
     return (_KIND_RANK.get(kind, 4), kind, 0, rest)
 
 

@@ -16,12 +16,12 @@ def headers(lines: list[str]) -> list[str]:
     return [line for line in lines[1:-1] if line and not line.startswith(" ")]
 
 
-def test_groups_environments_live_first_then_paper_then_others_then_releases_secrets_bases(check_result):
+def test_groups_environments_in_mode_rank_order_then_releases_secrets_bases(check_result):
     assert headers(plain(check_result)) == [
         "environment/live",
         "environment/paper",
-        "environment/backtest",
         "environment/local",
+        "environment/backtest",
         "release/2026.11.1",
         "secret/QM_PAPER_BROKER_KEY",
         "base/_base",
