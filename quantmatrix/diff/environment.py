@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.leaves import MISSING, get_in, leaf_changes, present
 from quantmatrix.diff.model import Change, EnvironmentDiff, Path, Status, StrategyDiff
-from quantmatrix.model.release import Components, Release
+from quantmatrix.model.release import Release
+from quantmatrix.model.runtime import COMPONENTS
 
 if TYPE_CHECKING:
     from quantmatrix.state import DesiredState
 
-COMPONENTS = tuple(Components.model_fields)  # api, workers, ui: the release model's
 _MODE_EXPOSURE = {"local": 0, "backtest": 0, "paper": 1, "live": 2}
 _CONNECTION_FIELDS = {
     "execution": {"broker", "account_type", "account", "endpoint", "routes_live_orders"},

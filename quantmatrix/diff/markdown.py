@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from quantmatrix.diff.model import EnvironmentDiff, Pins, PolicyDiff, ReleaseDiff, StateDiff
 from quantmatrix.diff.rows import Row, environment_rows, release_rows, secret_rows
 from quantmatrix.diff.values import NOTHING
+from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.policy.formats.common import plural
 from quantmatrix.policy.formats.markdown import render as render_check, verdict_line
 from quantmatrix.render.markdown import code_span as code, prose as text, table
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 MARKER = "<!-- qm-pr-summary -->"
 _MODE_ICON = {"live": "🔴 ", "paper": "🟡 "}
-_IN_PINS_TABLE = {"release", "api", "workers", "ui", "migration revision", "analytics logic"}
+_IN_PINS_TABLE = {"release", *COMPONENTS, "migration revision", "analytics logic"}
 
 
 def _value(value: str, emphasise: bool = False) -> str:
@@ -40,7 +41,7 @@ def _pair(old: str | None, new: str | None) -> str:
 
 
 def _pins_table(pins: tuple[Pins, ...]) -> list[str]:
-    header = ["Environment", "Mode", "Release", "api", "workers", "ui", "Migration", "Analytics logic"]
+    header = ["Environment", "Mode", "Release", *COMPONENTS, "Migration", "Analytics logic"]
     rows = []
     for p in pins:
         changed = p.release[0] != p.release[1] or any(o != n for _, o, n in p.components)

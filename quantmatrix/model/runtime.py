@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from quantmatrix.model.common import SecretRef, StrictModel
+from quantmatrix.model.release import Components
 
 Component = Literal["api", "workers", "ui"]
-COMPONENTS: tuple[Component, ...] = ("api", "workers", "ui")  # deployed in this order (guide §11)
+# Deployed in this order (guide §11): the order of the release's pinned `components`, the one
+# list of them (a test keeps `Component` equal to it).
+COMPONENTS: tuple[Component, ...] = tuple(cast(Component, name) for name in Components.model_fields)
 
 # What a command template may ask for; the driver validates each value before it substitutes it.
 PLACEHOLDERS = frozenset({"component", "version", "mode", "environment", "config_version", "port", "host"})

@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from quantmatrix.model.runtime import COMPONENTS
+
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
@@ -92,7 +94,7 @@ def launch_platform(version: str | Mapping[str, str], mode: str, *extra: str, en
     On failure, stops what it started."""
     started: dict[str, Launched] = {}
     faults = faults or {}
-    versions = {c: version if isinstance(version, str) else version[c] for c in ("api", "workers", "ui")}
+    versions = {c: version if isinstance(version, str) else version[c] for c in COMPONENTS}
     spawned: dict[str, subprocess.Popen[str]] = {}
     try:
         for component in ("workers", "ui"):  # both at once: the API needs only their URLs
