@@ -9,7 +9,6 @@ A finding the pack cannot explain (no METADATA, severity mismatch, malformed) fa
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import replace
 from pathlib import Path
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines import engine as select_engine
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, Severity, finding_order, target_of
 from quantmatrix.policy.input import input_json, policy_input
-from quantmatrix.policy.pack import POLICY_DIR, Builtin, Pack, load_pack
+from quantmatrix.policy.pack import PACKAGE_LINE, POLICY_DIR, Builtin, Pack, load_pack
 from quantmatrix.repo.source import Source, from_git_root, open_source
 from quantmatrix.state import DesiredState
 
@@ -45,10 +44,10 @@ Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
 def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, RuleMeta], locate: Locate) -> Finding:
     where = f"data.qm.rules.{package}.{severity}"
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-        raise PolicyError(Problem("policies", message=f"{where}: a finding must be an object with id, msg and path"))
+        raise PolicyError(Problem(subject="policies", message=f"{where}: a finding must be an object with id, msg and path"))
     meta = rules.get(raw["id"])
     if meta is None:
-        raise PolicyError(Problem("policies", message=f"{where}: rule {raw['id']} has no METADATA block (title, custom.id, custom.severity, custom.guide)"))
+        raise PolicyError(Problem(subject="policies", message=f"{where}: rule {raw['id']} has no METADATA block (title, custom.id, custom.severity, custom.guide)"))
     if meta.severity != severity:
         raise PolicyError(Problem(meta.file, meta.line, 1, "METADATA", f"{meta.id} is declared {meta.severity} but reported in {severity}"))
     path = _path(raw.get("path", []))
@@ -60,14 +59,11 @@ def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, Rul
     return Finding(meta, raw["msg"], path, file, line, col, target_of(path))
 
 
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
-
-
 def unevaluated_rules(pack: Pack, rules_doc: Mapping[str, Any]) -> list[Problem]:
     """Fail closed on silence: every rule with METADATA must come back as a `deny`/`warn` set
     of its package (empty when it found nothing). A rule outside `qm.rules.<area>` (a typo
     in `package`) or a set the engine did not return would otherwise pass without a word."""
-    packages = {path: match.group(1) for path, text in pack.modules if (match := _PACKAGE.search(text))}
+    packages = {path: match.group(1) for path, text in pack.modules if (match := PACKAGE_LINE.search(text))}
     problems = []
     for meta in pack.rules.values():
         package = packages.get(meta.file, "")
@@ -104,7 +100,7 @@ def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta]
         for severity in ("deny", "warn"):
             found_set = values.get(severity) or []
             if not isinstance(found_set, list):  # sets arrive as JSON arrays
-                raise PolicyError(Problem("policies", message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)"))
+                raise PolicyError(Problem(subject="policies", message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)"))
             for raw in found_set:
                 finding = _finding(raw, severity, package, rules, locate)
                 found.setdefault((finding.rule.id, finding.message, finding.path), finding)

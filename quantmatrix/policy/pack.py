@@ -40,6 +40,10 @@ RESERVED_ID_PREFIX = "QM-"
 
 Builtin = Source | None | Literal["installed"]
 
+# A module's `package` line (the one pattern the gate and `qm policy test` both read it with):
+# a Rego name, then dotted parts.
+PACKAGE_LINE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+
 
 @dataclass(frozen=True)
 class Pack:
@@ -124,8 +128,7 @@ def _rules_text(modules: tuple[tuple[str, str], ...]) -> str:
     return "\n".join(text for path, text in modules if not path.endswith(TEST_SUFFIX))
 
 
-_PACKAGE_LINE = re.compile(r"^\s*package\b", re.MULTILINE)
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+_PACKAGE_KEYWORD = re.compile(r"^\s*package\b", re.MULTILINE)  # where to point, however it is written
 _AREA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -148,7 +151,7 @@ def _package_problems(modules: tuple[tuple[str, str], ...], reserved: set[str]) 
         outside = package != "qm" and not package.startswith(("qm.", "data.", "data["))
         if own_rules or outside:
             continue
-        match = _PACKAGE_LINE.search(text)
+        match = _PACKAGE_KEYWORD.search(text)
         line = text.count("\n", 0, match.start()) + 1 if match else 1
         problems.append(
             Problem(path, line, 1, "package", f"package {package} is reserved for the built-in pack: a repository module in it could "
@@ -185,7 +188,7 @@ def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool 
     built = _modules(base, BUILTIN_DIR, with_tests)
     if not any(not path.endswith(TEST_SUFFIX) for path, _ in built):
         raise PolicyError(Problem(BUILTIN_DIR, message=f"the built-in policy pack is missing from {base.label}: reinstall quantmatrix-deploy"))
-    reserved = {"qm", "qm.rules", "qm.settings"} | {m.group(1) for _, text in built if (m := _PACKAGE.search(text))}
+    reserved = {"qm", "qm.rules", "qm.settings"} | {m.group(1) for _, text in built if (m := PACKAGE_LINE.search(text))}
     problems = _package_problems(own, reserved)
     if problems:
         raise PolicyError(problems)

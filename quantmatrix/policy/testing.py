@@ -20,10 +20,9 @@ from typing import Any
 from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines.embedded import new_interpreter
 from quantmatrix.policy.engines.regorus_errors import rego_problem
-from quantmatrix.policy.pack import POLICY_DIR, TEST_SUFFIX, Builtin, load_pack
+from quantmatrix.policy.pack import PACKAGE_LINE, POLICY_DIR, TEST_SUFFIX, Builtin, load_pack
 from quantmatrix.repo.source import Source
 
-_PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 _TEST_RULE = re.compile(r"^(test_\w+)\b", re.MULTILINE)
 _UNDEFINED = "<undefined>"
 
@@ -72,7 +71,7 @@ def discover_tests(modules: tuple[tuple[str, str], ...]) -> list[tuple[str, str,
     """(full rule name, file, line) of every `test_*` rule, once per name, in file order."""
     found: dict[str, tuple[str, str, int]] = {}
     for file, text in modules:
-        package = _PACKAGE.search(text)
+        package = PACKAGE_LINE.search(text)
         if package is None:
             continue
         for match in _TEST_RULE.finditer(text):
@@ -111,7 +110,7 @@ def run_tests(source: Source, pattern: str | None = None, coverage: bool = False
     try:
         selector = re.compile(pattern) if pattern else None
     except re.error as error:
-        raise PolicyError(Problem("--run", message=f"not a valid regular expression: {error}")) from None
+        raise PolicyError(Problem(subject="--run", message=f"not a valid regular expression: {error}")) from None
     interpreter = new_interpreter(pack)
     if coverage:
         interpreter.set_enable_coverage(True)
