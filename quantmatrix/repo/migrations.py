@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from quantmatrix.errors import ConfigError, Problem
-from quantmatrix.release.versions import version_key
+from quantmatrix.model.versions import version_key
 from quantmatrix.repo.source import Source
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES, Path, dotted
 from quantmatrix.state import DesiredState
