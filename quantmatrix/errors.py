@@ -1,13 +1,15 @@
 """Problems with locations, the errors that carry them, and the CLI's exit codes.
 
-Anything found wrong anywhere becomes a `Problem` (file, line, column, field path, message).
+Anything found wrong anywhere becomes a `Problem`: where it is (file, line, column, field
+path) or, when it is about no file, what it is about (`subject`: an OPA URL, a service, a
+step), and the message.
 Code raises a `QMError` subclass holding problems; only the CLI edge renders them and
 turns them into an exit code, so nothing deeper prints or exits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 
 from quantmatrix.redaction import redact_text
@@ -25,28 +27,40 @@ class ExitCode(IntEnum):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong, where it is. `line`/`col` are 1-based; 0 means unknown."""
+    """One thing wrong, where it is. `file` is empty when the problem is about no file; then
+    `subject` says what it is about (`opa`, `redis`, `--to`), and reports give it no file
+    location (no SARIF location, no `file=` annotation). `line`/`col` are 1-based; 0 means
+    unknown."""
 
-    file: str
+    file: str = ""
     line: int = 0
     col: int = 0
     path: str = ""
     message: str = ""
+    subject: str = ""
 
     def __post_init__(self) -> None:
         # messages name the field, never the value; this is the net under that rule: a value
         # echoed anyway (`'eyJ…' is not an exact version`, `spec.AKIA…`) is redacted here
-        for name in ("file", "path", "message"):
+        for name in ("file", "path", "message", "subject"):
             object.__setattr__(self, name, redact_text(getattr(self, name)))
 
     def location(self) -> str:
+        """`file:line:col`, the file alone, or the subject of a problem about no file."""
+        if not self.file:
+            return self.subject
         if self.line:
             return f"{self.file}:{self.line}:{self.col or 1}"
         return self.file
 
+    def as_dict(self) -> dict[str, str | int]:
+        """The JSON shape of a problem: `file`/`line`/`col` only when it is about a file,
+        `subject` only when it is not."""
+        where: dict[str, str | int] = {"file": self.file, "line": self.line, "col": self.col} if self.file else {"subject": self.subject}
+        return {**where, "path": self.path, "message": self.message}
+
     def __str__(self) -> str:
-        where = self.location()
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return ": ".join(part for part in (self.location(), self.path, self.message) if part)
 
 
 class QMError(Exception):
@@ -56,7 +70,7 @@ class QMError(Exception):
 
     def __init__(self, problems: list[Problem] | Problem | str):
         if isinstance(problems, str):
-            problems = [Problem(file="qm", message=problems)]
+            problems = [Problem(message=problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = sorted(problems)
@@ -91,23 +105,3 @@ class DeployFailed(QMError):
     def __init__(self, problems: list[Problem]):
         super().__init__(problems)
         self.problems = list(problems)  # in the order things happened, not sorted
-
-
-@dataclass
-class ProblemList:
-    """Collects problems so that every one is reported at once, not just the first."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, file: str, line: int = 0, col: int = 0, path: str = "", message: str = "") -> None:
-        self.problems.append(Problem(file, line, col, path, message))
-
-    def extend(self, problems: list[Problem]) -> None:
-        self.problems.extend(problems)
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise ConfigError(self.problems)
-
-    def __bool__(self) -> bool:
-        return bool(self.problems)

@@ -26,8 +26,8 @@ EXTRAS = {
 
 def report_problems(error: QMError) -> None:
     for problem in error.problems:
-        where = style(problem.location(), "cyan")
-        echo(f"{where}: " + (f"{one_line(problem.path)}: " if problem.path else "") + one_line(problem.message), err=True)
+        where = problem.location()
+        echo((f"{style(where, 'cyan')}: " if where else "") + (f"{one_line(problem.path)}: " if problem.path else "") + one_line(problem.message), err=True)
     noun = "problem" if len(error.problems) == 1 else "problems"
     echo(style(f"{len(error.problems)} {noun}", "red"), err=True)
 

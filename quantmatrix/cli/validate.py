@@ -30,7 +30,7 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
     except ConfigError as error:
         if fmt == "json":
             problems = [
-                {"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message} for p in error.problems
+                p.as_dict() for p in error.problems
             ]
             echo(json.dumps(inert_strings({"valid": False, "problems": problems}), indent=2))
         else:

@@ -42,8 +42,8 @@ from ruamel.yaml.comments import CommentedMap
 from quantmatrix.edit.apply import check_edits, read_text, write_edits
 from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
+from quantmatrix.model.versions import version_key
 from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
-from quantmatrix.release.versions import version_key
 from quantmatrix.repo.loader import load
 from quantmatrix.state import DesiredState
 from quantmatrix.repo.yamlfile import parse_yaml
@@ -66,7 +66,6 @@ class Promotion:
     file: str
     edits: tuple[tuple[str, Any, Any], ...]  # (field path, old, new) in the environment file
     evidence: str | None = None
-    written: bool = False
     evidence_source: str = ""  # "releases/<v>.yaml validation.paper" or the store's label
 
 
@@ -257,18 +256,17 @@ def promote(
     state = load(root)
     if release not in state.releases:
         known = ", ".join(sorted(state.releases, key=version_key))
-        raise ConfigError(Problem("RELEASE", message=f"no release {release} in releases/ (have: {known})"))
+        raise ConfigError(Problem(subject="RELEASE", message=f"no release {release} in releases/ (have: {known})"))
     if environment not in state.environments:
         known = ", ".join(sorted(state.environments))
-        raise ConfigError(Problem("--to", message=f"no environment '{environment}' (have: {known})"))
+        raise ConfigError(Problem(subject="--to", message=f"no environment '{environment}' (have: {known})"))
     env = state.environments[environment]
     proof, source = None, ""
     if env.spec.mode.value == "live":
         proof, source = _live_evidence(state, root, release, evidence, store_url, now=now, max_age=max_age)
     file, text, edits = _edit_environment(state, root, environment, release)
-    written = bool(edits) and not dry_run
-    if written:
+    if edits and not dry_run:
         write_edits(root, {file: text})
     elif edits:
         check_edits(root, {file: text})  # a dry run still proves the result would validate
-    return Promotion(environment, release, env.spec.release, file, tuple(edits), proof, written, source)
+    return Promotion(environment, release, env.spec.release, file, tuple(edits), proof, source)

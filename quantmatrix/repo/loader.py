@@ -378,5 +378,6 @@ def load_reported(source: Source, ref: str | None = None, reuse: DesiredState | 
     try:
         return load_source(source, reuse)
     except ConfigError as error:
-        named = [replace(p, file=from_git_root(p.file, source)) for p in error.problems]
-        raise ConfigError([replace(p, file=f"{ref}:{p.file}") for p in named] if ref else named) from None
+        # a problem about no file (subject only) has no path to rebase or ref to name
+        named = [replace(p, file=from_git_root(p.file, source)) if p.file else p for p in error.problems]
+        raise ConfigError([replace(p, file=f"{ref}:{p.file}") if p.file else p for p in named] if ref else named) from None
