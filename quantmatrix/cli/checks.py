@@ -40,10 +40,10 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
     state = load(path, ref)
     if environment not in state.environments:
         known = ", ".join(sorted(state.environments))
-        raise ConfigError(Problem("environments", message=f"no environment '{environment}' (have: {known})"))
+        raise ConfigError(Problem(subject="environments", message=f"no environment '{environment}' (have: {known})"))
     unknown = [name for name in names if name not in CHECKS]
     if unknown:
-        raise ConfigError(Problem("--check", message=f"unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})"))
+        raise ConfigError(Problem(subject="--check", message=f"unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})"))
     desired = state.environments[environment]
     release = state.releases.get(desired.spec.release)
     redis_url, postgres_url = os.environ.get("QM_CHECKS_REDIS_URL"), os.environ.get("QM_CHECKS_POSTGRES_URL")

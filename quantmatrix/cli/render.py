@@ -27,7 +27,7 @@ def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     state = load(path, ref)
     if environment not in state.effective:
         known = ", ".join(sorted(state.effective))
-        raise ConfigError(Problem("environments", message=f"no environment '{environment}' (have: {known})"))
+        raise ConfigError(Problem(subject="environments", message=f"no environment '{environment}' (have: {known})"))
     from quantmatrix.redaction import redact_any
 
     layered = state.effective[environment]

@@ -58,7 +58,7 @@ def checked_environment(environment: str) -> str:
     try:
         return TypeAdapter(Name).validate_python(environment)
     except ValidationError:
-        raise ConfigError(Problem(file="qm", path="environment", message="not a valid environment name (lower-case letters, digits, '-' and '_')")) from None
+        raise ConfigError(Problem(subject="environment", message="not a valid environment name (lower-case letters, digits, '-' and '_')")) from None
 
 
 class LockHeld(RuntimeUnavailable):

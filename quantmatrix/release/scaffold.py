@@ -22,7 +22,7 @@ from quantmatrix.edit.apply import read_text, write_edits
 from quantmatrix.edit.roundtrip import clear, load_document, set_header, set_value
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.common import Version
-from quantmatrix.release.versions import highest, version_key
+from quantmatrix.model.versions import highest, version_key
 from quantmatrix.repo.loader import RELEASES_DIR, load
 
 _PREVIOUS_MIGRATION_FACTS = ("backward_compatible", "reversible", "backup_confirmed")
@@ -42,7 +42,7 @@ def check_version(version: str, what: str = "VERSION") -> None:
         TypeAdapter(Version).validate_python(version)
     except ValidationError as exc:
         message = exc.errors(include_input=False)[0]["msg"].removeprefix("Value error, ")
-        raise ConfigError(Problem(what, message=message)) from None
+        raise ConfigError(Problem(subject=what, message=message)) from None
 
 
 def scaffold_text(template: str, template_file: str, version: str, previous: str) -> str:
@@ -92,11 +92,11 @@ def new_release(root: str | Path, version: str, previous: str | None = None) -> 
         raise ConfigError(Problem(RELEASES_DIR, message="no release to start from; write the first manifest by hand"))
     if previous not in state.release_docs:
         known = ", ".join(sorted(state.release_docs, key=version_key))
-        raise ConfigError(Problem("--from", message=f"no release {previous} in {RELEASES_DIR}/ (have: {known})"))
+        raise ConfigError(Problem(subject="--from", message=f"no release {previous} in {RELEASES_DIR}/ (have: {known})"))
     if version in state.release_docs:
         raise ConfigError(Problem(state.release_docs[version].file, message=f"release {version} already exists; refusing to overwrite it"))
     if version_key(version) <= version_key(previous):
-        raise ConfigError(Problem("VERSION", message=f"{version} is not newer than {previous}, the release it follows"))
+        raise ConfigError(Problem(subject="VERSION", message=f"{version} is not newer than {previous}, the release it follows"))
     template_file = state.release_docs[previous].file
     suffix = template_file.rsplit(".", 1)[-1]
     target = f"{RELEASES_DIR}/{version}.{suffix}"

@@ -129,7 +129,7 @@ def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(["git", "-C", str(repo), *args], input=input, capture_output=True, check=False)
     except FileNotFoundError:
-        raise ConfigError(Problem("git", message="git is not installed")) from None
+        raise ConfigError(Problem(subject="git", message="git is not installed")) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ConfigError(Problem(str(repo), message=f"git {args[0]}: {escape(message[-1]) if message else 'failed'}"))

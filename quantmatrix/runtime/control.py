@@ -168,7 +168,7 @@ def decode(values: dict[str, Any], where: str) -> ControlState:
 
 
 def _redis_down(prefix: str, error: Exception) -> RuntimeUnavailable:
-    return RuntimeUnavailable(Problem("redis", message=f"control keys {prefix}*: Redis is unavailable: {type(error).__name__}"))
+    return RuntimeUnavailable(Problem(subject="redis", message=f"control keys {prefix}*: Redis is unavailable: {type(error).__name__}"))
 
 
 def _changed(state: ControlState, trading: TradingState, reason: str, changed_by: str) -> ControlState:

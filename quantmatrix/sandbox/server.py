@@ -170,7 +170,7 @@ def check_start(sandbox: Sandbox) -> str:
     if control.state is None:
         return f"warning: {control.problem}; not trading until it can be read"
     if control.mode != sandbox.config.mode:
-        raise SandboxRefused(Problem("sandbox", message=(
+        raise SandboxRefused(Problem(subject="sandbox", message=(
             f"refusing to start the {sandbox.config.component} in mode '{sandbox.config.mode}': "
             f"the control state says mode '{control.mode}'")))
     return ""
@@ -183,12 +183,12 @@ def serve(sandbox: Sandbox, port: int, start_faults: list[str], *, exit_with_std
         try:
             sandbox.faults.add(fault)
         except ValueError as error:
-            raise ConfigError(Problem("--fault", message=str(error))) from None
+            raise ConfigError(Problem(subject="--fault", message=str(error))) from None
     notice = check_start(sandbox)
     try:
         server = SandboxServer(sandbox, port)
     except OSError as error:
-        raise ConfigError(Problem("--port", message=f"cannot listen on {BIND}:{port}: {error.strerror or error}")) from None
+        raise ConfigError(Problem(subject="--port", message=f"cannot listen on {BIND}:{port}: {error.strerror or error}")) from None
     stop = threading.Event()
 
     def _terminate(signum: int, frame: object) -> None:

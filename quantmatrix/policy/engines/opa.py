@@ -27,7 +27,7 @@ def _client(url: str) -> Any:
 
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PolicyError(Problem("--opa-url", message=f"not an http(s) URL: {url!r}"))
+        raise PolicyError(Problem(subject="--opa-url", message=f"not an http(s) URL: {url!r}"))
     port = parts.port or (443 if parts.scheme == "https" else 8181)
     return OpaClient(host=parts.hostname, port=port, ssl=parts.scheme == "https", timeout=TIMEOUT_SECONDS, retries=0)
 
@@ -37,7 +37,7 @@ def _server_problems(body: Any, files: dict[str, str]) -> list[Problem]:
     errors = body.get("errors") if isinstance(body, dict) else None
     if not errors:
         message = body.get("message") if isinstance(body, dict) else None
-        return [Problem("opa", message=str(message or body))]
+        return [Problem(subject="opa", message=str(message or body))]
     problems = []
     for error in errors:
         where = error.get("location") or {}
@@ -99,24 +99,24 @@ def evaluate(pack: Pack, input_json: str, *, url: str | None = None) -> dict[str
 
     refusals = (opa_errors.DeletePolicyError, opa_errors.PolicyNotFoundError, opa_errors.RegoParseError, opa_errors.TypeException)
     if not url:
-        raise PolicyError(Problem("--opa-url", message="the opa engine needs --opa-url (e.g. http://localhost:8181)"))
+        raise PolicyError(Problem(subject="--opa-url", message="the opa engine needs --opa-url (e.g. http://localhost:8181)"))
     client = _client(url)
     try:
         if not client.check_health():
-            raise RuntimeUnavailable(Problem(url, message="OPA server is not reachable or not healthy"))
+            raise RuntimeUnavailable(Problem(subject=url, message="OPA server is not reachable or not healthy"))
         _upload(client, pack)
         try:
             body = client.query_rule(json.loads(input_json), "qm/rules")
         except requests.exceptions.HTTPError as error:
             raise PolicyError(_server_problems(_json(error.response), {f"{POLICY_PREFIX}{p}": p for p, _ in pack.modules})) from None
     except refusals as error:
-        raise PolicyError(Problem(url, message=f"OPA refused the request: {getattr(error, 'message', error)}")) from None
+        raise PolicyError(Problem(subject=url, message=f"OPA refused the request: {getattr(error, 'message', error)}")) from None
     except requests.exceptions.ConnectionError:
-        raise RuntimeUnavailable(Problem(url, message="OPA server is not reachable")) from None
+        raise RuntimeUnavailable(Problem(subject=url, message="OPA server is not reachable")) from None
     except requests.exceptions.RequestException as error:
-        raise PolicyError(Problem(url, message=f"OPA request failed: {type(error).__name__}")) from None
+        raise PolicyError(Problem(subject=url, message=f"OPA request failed: {type(error).__name__}")) from None
     except (ValueError, json.JSONDecodeError):
-        raise PolicyError(Problem(url, message="OPA answered with something that is not JSON")) from None
+        raise PolicyError(Problem(subject=url, message="OPA answered with something that is not JSON")) from None
     finally:
         client.close_connection()
     result = body.get("result")

@@ -78,20 +78,20 @@ def unavailable(label: str, error: BaseException, password: str | None = None) -
     reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     if password:
         reason = reason.replace(password, "***")
-    return RuntimeUnavailable(Problem("state store", message=f"{label} is unavailable: {reason}"))
+    return RuntimeUnavailable(Problem(subject="state store", message=f"{label} is unavailable: {reason}"))
 
 
 def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ConfigError(Problem("state store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
+        raise ConfigError(Problem(subject="state store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
     backend, _, driver = parsed.drivername.partition("+")  # no dialect loading: "postgres" has none
     if backend in ("postgresql", "postgres") and driver in ("psycopg", "psycopg2", ""):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and parsed.drivername in ("sqlite", "sqlite+pysqlite"):
         return parsed
-    raise ConfigError(Problem("state store", message=f"unsupported database '{parsed.drivername}' (use postgresql or sqlite)"))
+    raise ConfigError(Problem(subject="state store", message=f"unsupported database '{parsed.drivername}' (use postgresql or sqlite)"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -73,13 +73,13 @@ def _migrate(store: Store, directory: Path, revision: str, upgrade: bool) -> str
             wanted = None if revision == "base" else revision
             if after != wanted:
                 raise MigrationFailed(
-                    Problem("migrations", message=f"schema is at {after or 'base'} after applying, not {revision}: rolled back")
+                    Problem(subject="migrations", message=f"schema is at {after or 'base'} after applying, not {revision}: rolled back")
                 )
             return after or "base"
     except CommandError as error:
-        raise MigrationFailed(Problem("migrations", message=f"alembic: {error}")) from None
+        raise MigrationFailed(Problem(subject="migrations", message=f"alembic: {error}")) from None
     except NotImplementedError as error:
-        raise MigrationFailed(Problem("migrations", message=f"not reversible: {error}")) from None
+        raise MigrationFailed(Problem(subject="migrations", message=f"not reversible: {error}")) from None
 
 
 def upgrade_schema(store: Store, directory: Path, revision: str) -> str:
