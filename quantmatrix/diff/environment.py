@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from quantmatrix.diff.leaves import MISSING, get_in, leaf_changes, present
 from quantmatrix.diff.model import Change, EnvironmentDiff, Path, Status, StrategyDiff
+from quantmatrix.model.common import mode_exposure
 from quantmatrix.model.release import Release
 from quantmatrix.model.runtime import COMPONENTS
 
 if TYPE_CHECKING:
     from quantmatrix.state import DesiredState
 
-_MODE_EXPOSURE = {"local": 0, "backtest": 0, "paper": 1, "live": 2}
 _CONNECTION_FIELDS = {
     "execution": {"broker", "account_type", "account", "endpoint", "routes_live_orders"},
     "market_data": {"provider", "feed", "endpoint"},
@@ -181,7 +181,7 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
         risky = status != "removed" and (
             (section in ("risk", "capital") and _raised(a, b))
             or (path == ("execution", "routes_live_orders") and b is True)
-            or (section == "mode" and a is not MISSING and _MODE_EXPOSURE.get(b, 0) > _MODE_EXPOSURE.get(a, 0))
+            or (section == "mode" and a is not MISSING and mode_exposure(b) > mode_exposure(a))
         )
         sections.setdefault(section, []).append(sides.change(prefix + ("spec", *path), a, b, risky))
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, cast, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 # The envelope's version, written once: models type their field with `ApiVersion`, code
 # compares with `API_VERSION`.
 ApiVersion = Literal["quantmatrix.io/v1"]
-API_VERSION: Final[str] = get_args(ApiVersion)[0]
+API_VERSION: Final[ApiVersion] = cast(ApiVersion, get_args(ApiVersion)[0])
 
 
 class StrictModel(BaseModel):
@@ -38,6 +38,12 @@ class Mode(str, Enum):
         paper, local, backtest (most exposure to real money first)."""
         return _MODE_ORDER.index(self)
 
+    @property
+    def exposure(self) -> int:
+        """How much real money the mode touches: none (local, backtest), real markets without
+        real money (paper), real money (live). A change to a higher exposure is risky."""
+        return 2 if self is Mode.live else 1 if self is Mode.paper else 0
+
 
 _MODE_ORDER = (Mode.live, Mode.paper, Mode.local, Mode.backtest)
 
@@ -49,6 +55,14 @@ def mode_rank(mode: str | None) -> int:
         return Mode(mode).rank
     except ValueError:
         return len(_MODE_ORDER)
+
+
+def mode_exposure(mode: object) -> int:
+    """`Mode.exposure` for a mode given as data; anything that is not a mode exposes nothing."""
+    try:
+        return Mode(mode).exposure
+    except ValueError:
+        return 0
 
 
 ModeField = Annotated[Mode, Strict(False)]  # the YAML string "live" is the enum member
