@@ -8,10 +8,9 @@ from datetime import datetime
 import click
 
 from quantmatrix.cli import completion
-from quantmatrix.cli.options import path_argument, ref_option
+from quantmatrix.cli.options import gate_options, path_argument, ref_option
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
-from quantmatrix.policy.engines import ENGINES
 from quantmatrix.policy.formats import FORMATS
 from quantmatrix.render.inert import multiline
 
@@ -19,13 +18,11 @@ from quantmatrix.render.inert import multiline
 @click.command()
 @path_argument
 @ref_option
-@click.option("--engine", type=click.Choice(list(ENGINES)), default="embedded", show_default=True, help="Policy engine.")
-@click.option("--opa-url", metavar="URL", envvar="QM_OPA_URL", help="OPA server for --engine opa (env QM_OPA_URL).")
+@gate_options
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True)
 @click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate too (exit 1).")
 @click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
-@click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date rules and waivers see (tests).")
 @click.option("--base", "base_ref", default=None, metavar="REF", shell_complete=completion.git_refs, help="Also judge the change against this git ref (delta rules, policies/change.rego).")
 @click.option("--base-pack", "base_pack", is_flag=True, help="With --base: also judge the head with the base ref's policy pack (settings and waivers); findings of either pack fail the gate.")
 def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None, base_ref: str | None = None, base_pack: bool = False) -> None:

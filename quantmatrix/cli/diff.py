@@ -8,7 +8,7 @@ import click
 
 from quantmatrix.cli.edge import report_problems
 from quantmatrix.cli import completion
-from quantmatrix.cli.options import path_argument
+from quantmatrix.cli.options import gate_options, path_argument
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ExitCode, PolicyError, QMError, RuntimeUnavailable
 
@@ -20,9 +20,7 @@ from quantmatrix.errors import ExitCode, PolicyError, QMError, RuntimeUnavailabl
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when there are none (like git diff).")
 @click.option("--check/--no-check", "with_check", default=True, show_default=True, help="markdown: include the policy gate on the head, with the change.")
-@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True, help="Policy engine for --check.")
-@click.option("--opa-url", metavar="URL", envvar="QM_OPA_URL", help="OPA server for --engine opa (env QM_OPA_URL).")
-@click.option("--today", hidden=True, type=click.DateTime(["%Y-%m-%d"]), help="Pin the date the rules see (tests).")
+@gate_options
 def diff(
     path: str, base_ref: str, head_ref: str | None, fmt: str, exit_code: bool, with_check: bool, engine: str, opa_url: str | None, today: datetime | None
 ) -> None:
