@@ -37,14 +37,13 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
     from quantmatrix.runtime.checks.render import render_json, render_text
 
+    from quantmatrix.usecases.environment import environment_named
+
     state = load(path, ref)
-    if environment not in state.environments:
-        known = ", ".join(sorted(state.environments))
-        raise ConfigError(Problem(subject="environments", message=f"no environment '{environment}' (have: {known})"))
+    desired = environment_named(state, environment)
     unknown = [name for name in names if name not in CHECKS]
     if unknown:
         raise ConfigError(Problem(subject="--check", message=f"unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})"))
-    desired = state.environments[environment]
     release = state.releases.get(desired.spec.release)
     redis_url, postgres_url = os.environ.get("QM_CHECKS_REDIS_URL"), os.environ.get("QM_CHECKS_POSTGRES_URL")
     target = Target(

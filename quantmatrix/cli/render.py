@@ -11,7 +11,6 @@ import click
 from quantmatrix.cli import completion
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo
-from quantmatrix.errors import ConfigError, Problem
 
 
 @click.command()
@@ -23,15 +22,10 @@ def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     """Print the effective ENVIRONMENT (its file merged over its base layers)."""
     from quantmatrix.repo.loader import load
     from quantmatrix.state import thaw
+    from quantmatrix.usecases.environment import effective_document
 
     state = load(path, ref)
-    if environment not in state.effective:
-        known = ", ".join(sorted(state.effective))
-        raise ConfigError(Problem(subject="environments", message=f"no environment '{environment}' (have: {known})"))
-    from quantmatrix.redaction import redact_any
-
-    layered = state.effective[environment]
-    data = redact_any(layered.data)
+    data, layered = effective_document(state, environment)
     if fmt == "json":
         echo(json.dumps(data, indent=2))
         return

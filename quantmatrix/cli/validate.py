@@ -22,11 +22,10 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
 
     Exit 0 when valid, 2 with one line per problem (file:line:col: field: message) when not.
     """
-    from quantmatrix.repo.loader import load_reported
-    from quantmatrix.repo.source import open_source
+    from quantmatrix.usecases.validate import validate as load_and_validate
 
     try:
-        state = load_reported(open_source(path, ref), ref)
+        summary = load_and_validate(path, ref)
     except ConfigError as error:
         if fmt == "json":
             problems = [
@@ -36,15 +35,13 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
         else:
             report_problems(error)
         raise click.exceptions.Exit(int(ExitCode.INVALID))
-    names = sorted(state.environments)
-    releases = sorted(state.releases)
-    secrets = len(state.catalog.spec.secrets) if state.catalog else 0
+    names, releases, secrets = summary.environments, summary.releases, summary.secrets
     if fmt == "json":
-        summary = {"valid": True, "source": state.source, "environments": names, "releases": releases, "secrets": secrets}
-        echo(json.dumps(summary, indent=2))
+        document = {"valid": True, "source": summary.source, "environments": list(names), "releases": list(releases), "secrets": secrets}
+        echo(json.dumps(document, indent=2))
     else:
         listed = f" ({', '.join(names)})" if len(names) <= 10 else ""  # a fleet would fill the screen
         echo(
             f"{style('valid', 'green')}: {len(names)} environments{listed}, "
-            f"{len(releases)} releases, {secrets} secrets in {state.source}"
+            f"{len(releases)} releases, {secrets} secrets in {summary.source}"
         )
