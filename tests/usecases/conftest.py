@@ -1,0 +1,17 @@
+"""Fixtures of the use-case tests: the diff tests' real git repository of the sample state."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "diff"))  # importlib mode: the shared helper
+import gitrepo  # noqa: E402
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Any:
+    return gitrepo.make_repo(tmp_path / "repo")
