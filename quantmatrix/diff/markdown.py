@@ -16,9 +16,9 @@ from quantmatrix.diff.model import EnvironmentDiff, Pins, PolicyDiff, ReleaseDif
 from quantmatrix.diff.rows import Row, environment_rows, release_rows, secret_rows
 from quantmatrix.diff.values import NOTHING
 from quantmatrix.model.runtime import COMPONENTS
-from quantmatrix.policy.formats.common import plural
 from quantmatrix.policy.formats.markdown import render as render_check, verdict_line
 from quantmatrix.render.markdown import code_span as code, prose as text, table
+from quantmatrix.render.words import plural
 
 if TYPE_CHECKING:
     from quantmatrix.policy.findings import CheckResult

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from quantmatrix.diff.model import StateDiff
 from quantmatrix.diff.rows import Row, environment_rows, policy_rows, release_rows, secret_rows
-from quantmatrix.policy.formats.common import plural
 from quantmatrix.render.inert import one_line
 from quantmatrix.render.terminal import style
+from quantmatrix.render.words import plural
 
 RISK = "⚠ increases risk"
 _MAX_WIDTH = 32  # a longer value overflows its column rather than pushing every line right

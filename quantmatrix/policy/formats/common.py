@@ -11,6 +11,7 @@ from typing import Iterable, Mapping
 
 from quantmatrix.model.common import Mode, mode_rank
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, finding_order, target_of
+from quantmatrix.render.words import plural
 
 # Group order of the text report: environments (in `Mode.rank` order: live, paper, local,
 # backtest, then any of unknown mode), then releases, the secret catalog, the bases, anything
@@ -60,10 +61,6 @@ def all_rules(result: CheckResult) -> list[RuleMeta]:
     for finding in (*result.findings, *result.waived):
         rules.setdefault(finding.rule.id, finding.rule)
     return sorted(rules.values(), key=lambda rule: rule.id)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def verdict(result: CheckResult) -> str:
