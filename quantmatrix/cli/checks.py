@@ -37,7 +37,7 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
     from quantmatrix.runtime.checks.render import render_json, render_text
 
-    from quantmatrix.usecases.environment import environment_named
+    from quantmatrix.repo.lookup import environment_named
 
     state = load(path, ref)
     desired = environment_named(state, environment)
