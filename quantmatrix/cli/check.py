@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 
 import click
@@ -63,30 +62,14 @@ def _report(
     base_ref: str | None,
     base_pack: bool,
 ) -> tuple[str, bool]:
-    from quantmatrix.policy.gate import from_root, run_check
+    from quantmatrix.usecases.check import check as run_check
 
+    # with --base, the base's problems are named git-style (`main:environments/live.yaml:46:5`),
+    # as by `qm diff`
     day = today.date() if today else None
-    if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
-        from quantmatrix.diff.refs import check_change, compare
-
-        # the base costs only what changed (reusing the head's load), and its problems are
-        # named git-style (`main:environments/live.yaml:46:5`), as by `qm diff`
-        comparison = compare(path, base_ref, ref)
-        gc.freeze()  # see below
-        result = check_change(
-            comparison, engine=engine, opa_url=opa_url, waivers=waivers, today=day, fail_on_warn=fail_on_warn, base_pack=base_pack, base_label=base_ref
-        )
-        return FORMATS[fmt].render(from_root(result, comparison.head_source)), result.passed
-    from quantmatrix.repo.loader import load_reported
-    from quantmatrix.repo.source import open_source
-
-    source = open_source(path, ref)
-    state = load_reported(source, ref)
-    # The loaded state (about a million dicts, tuples and strings, no cycles) lives until the
-    # process exits: out of the cyclic collector's sight, the collections the gate's own
-    # allocations trigger stay small instead of walking all of it (−0.15 s on 1,000 environments).
-    gc.freeze()
-    result = from_root(run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=day, fail_on_warn=fail_on_warn), source)
+    result = run_check(
+        path, ref, engine=engine, opa_url=opa_url, waivers=waivers, today=day, fail_on_warn=fail_on_warn, base_ref=base_ref, base_pack=base_pack, freeze_loaded=True
+    )
     return FORMATS[fmt].render(result), result.passed
 
 

@@ -51,7 +51,7 @@ def environments(ctx: click.Context, param: click.Parameter, incomplete: str) ->
 
 def releases(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Release versions under PATH/releases/, newest first."""
-    from quantmatrix.release.versions import version_key
+    from quantmatrix.model.versions import version_key
 
     names = sorted(_stems(_root(ctx) / "releases"), key=version_key, reverse=True)
     return _items(names, incomplete, "release")

@@ -10,7 +10,7 @@ from quantmatrix.cli.edge import report_problems
 from quantmatrix.cli import completion
 from quantmatrix.cli.options import gate_options, path_argument
 from quantmatrix.cli.output import echo
-from quantmatrix.errors import ExitCode, PolicyError, QMError, RuntimeUnavailable
+from quantmatrix.errors import ExitCode, QMError
 
 
 @click.command()
@@ -31,7 +31,7 @@ def diff(
     --base --base-pack`: the head judged by its own pack and by the base's). Exit 0 whether or not there are changes (1 with --exit-code when there are);
     2 on invalid input; with markdown, 2 also when the gate cannot run (the summary says why).
     """
-    from quantmatrix.diff.refs import check_change, compare
+    from quantmatrix.usecases.diff import compare, judge_change
 
     comparison = compare(path, base_ref, head_ref)
     failure: QMError | None = None
@@ -40,11 +40,8 @@ def diff(
 
         result, note = None, ""
         if with_check:
-            try:
-                result = check_change(comparison, engine=engine, opa_url=opa_url, today=today.date() if today else None, base_pack=True)
-            except (PolicyError, RuntimeUnavailable) as error:
-                failure = error
-                note = "The policy gate could not run: " + "; ".join(str(p) for p in error.problems)
+            judged = judge_change(comparison, engine=engine, opa_url=opa_url, today=today.date() if today else None)
+            result, note, failure = judged.result, judged.note, judged.failure
         echo(render_markdown(comparison.diff, result, note), nl=False)
     elif fmt == "json":
         from quantmatrix.diff.json import render_json

@@ -27,7 +27,8 @@ def check(
 ) -> CheckResult:
     """Validate and judge the desired state at `path` (or `ref`). With `base_ref`, the change
     against it goes to `input.change` and the base is loaded as `qm diff` loads it (its
-    problems named `REF:file:line:col`); `base_pack` also judges with the base's pack.
+    problems named `REF:file:line:col`); `base_pack` also judges with the base's pack. Paths in
+    the result are relative to the git root (`from_root`).
 
     `freeze_loaded` is for a process that exits after one check (the CLI): the loaded state
     (about a million dicts, tuples and strings, no cycles) lives until the process exits, so
@@ -36,19 +37,24 @@ def check(
     caller leaves it off."""
     if base_pack and not base_ref:
         raise ValueError("base_pack needs base_ref")
+    from quantmatrix.policy.gate import from_root, run_check
+
     if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
         from quantmatrix.diff.refs import check_change, compare
 
+        # the base costs only what changed (reusing the head's load)
         comparison = compare(path, base_ref, ref)
         if freeze_loaded:
             gc.freeze()
-        return check_change(comparison, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn, base_pack=base_pack)
-    from quantmatrix.policy.gate import run_check
-    from quantmatrix.repo.loader import load_source
+        result = check_change(
+            comparison, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn, base_pack=base_pack, base_label=base_ref
+        )
+        return from_root(result, comparison.head_source)
+    from quantmatrix.repo.loader import load_reported
     from quantmatrix.repo.source import open_source
 
     source = open_source(path, ref)
-    state = load_source(source)
+    state = load_reported(source, ref)
     if freeze_loaded:
         gc.freeze()
-    return run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn)
+    return from_root(run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn), source)

@@ -90,7 +90,7 @@ def error_document(error: QMError, source: str) -> dict[str, Any]:
         "status": "error",
         "passed": False,
         "exit_code": int(error.exit_code),
-        "problems": [{"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message} for p in error.problems],
+        "problems": [p.as_dict() for p in error.problems],
     }
 
 
