@@ -13,5 +13,7 @@ import gitrepo  # noqa: E402
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Any:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The sample state committed on `main`, judged by the delta rules alone (as in tests/diff)."""
+    gitrepo.without_builtin_pack(monkeypatch)
     return gitrepo.make_repo(tmp_path / "repo")
