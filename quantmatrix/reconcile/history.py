@@ -39,7 +39,7 @@ def parse_since(text: str) -> datetime:
             return datetime.combine(date.fromisoformat(text), time(0), tzinfo=ZoneInfo("UTC"))
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(Problem("--since", message="expected a date YYYY-MM-DD or an ISO 8601 date-time")) from None
+        raise ConfigError(Problem(subject="--since", message="expected a date YYYY-MM-DD or an ISO 8601 date-time")) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
@@ -53,9 +53,9 @@ def load_history(
 ) -> History:
     """The records of `environment` in `store`, newest first, with their incidents and checks."""
     if limit is not None and not 0 < limit <= MAX_LIMIT:
-        raise ConfigError(Problem("--limit", message=f"must be between 1 and {MAX_LIMIT:,}"))
+        raise ConfigError(Problem(subject="--limit", message=f"must be between 1 and {MAX_LIMIT:,}"))
     if not 0 <= offset <= MAX_LIMIT:
-        raise ConfigError(Problem("--offset", message=f"must be between 0 and {MAX_LIMIT:,}"))
+        raise ConfigError(Problem(subject="--offset", message=f"must be between 0 and {MAX_LIMIT:,}"))
     total = count_deployments(store, environment, since=since)
     records = deployment_history(store, environment, limit, since=since, offset=offset)
     return History(environment, store.label, tuple(records), total, limit, offset, since)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from quantmatrix.policy.formats.common import plural
+from quantmatrix.render.words import plural
 from quantmatrix.reconcile.history import History
 from quantmatrix.render.inert import one_line
 from quantmatrix.render.markdown import code_span, table

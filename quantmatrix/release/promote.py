@@ -138,7 +138,7 @@ def check_store_live_evidence(
     if not evidence:
         raise PromotionRefused(_problem_at(state, where, f"promotion to live needs --evidence: the id of a paper deployment of {release} in the state store"))
     if _is_file(evidence):
-        raise ConfigError(Problem("--evidence", message="with --store, --evidence is a deployment id from the store, not an evidence file"))
+        raise ConfigError(Problem(subject="--evidence", message="with --store, --evidence is a deployment id from the store, not an evidence file"))
     if paper is not None and paper.result != "passed":
         raise PromotionRefused(_problem_at(state, (*where, "paper", "result"), f"release {release} records a failed paper validation ({paper.deployment or 'no record'}); it cannot go live"))
 
@@ -148,9 +148,9 @@ def check_store_live_evidence(
 
     record, problems = check_store_evidence(store, evidence, release, now=now, max_age=max_age, mode_of=mode_of)
     if record is None:
-        raise PromotionRefused([Problem("--evidence", message=p) for p in problems])
+        raise PromotionRefused([Problem(subject="--evidence", message=p) for p in problems])
     if problems:
-        raise PromotionRefused([Problem("--evidence", message=f"deployment {record.id} is not paper evidence for {release}: {p}") for p in problems])
+        raise PromotionRefused([Problem(subject="--evidence", message=f"deployment {record.id} is not paper evidence for {release}: {p}") for p in problems])
     return record.id
 
 

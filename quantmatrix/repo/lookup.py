@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def unknown_environment(state: DesiredState, name: str) -> ConfigError:
-    known = ", ".join(sorted(state.environments))
+    known = ", ".join(sorted(state.environments)) or "none"
     return ConfigError(Problem(subject="environments", message=f"no environment '{name}' (have: {known})"))
 
 

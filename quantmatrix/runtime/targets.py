@@ -14,6 +14,7 @@ from pathlib import Path
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.environment import Environment
+from quantmatrix.repo.lookup import environment_named
 from quantmatrix.runtime.secrets import resolve_secret
 from quantmatrix.runtime.store.engine import Store, open_store
 from quantmatrix.state import DesiredState
@@ -29,18 +30,14 @@ def open_store_url(url: str) -> Store:
         try:
             database = make_url(url).database
         except (ArgumentError, ValueError):
-            raise ConfigError(Problem("--store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
+            raise ConfigError(Problem(subject="--store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
-            raise ConfigError(Problem("--store", message=f"no state store at {database}"))
+            raise ConfigError(Problem(subject="--store", message=f"no state store at {database}"))
     return open_store(url)
 
 
 def environment_of(state: DesiredState, environment: str) -> Environment:
-    found = state.environments.get(environment)
-    if found is None:
-        known = ", ".join(sorted(state.environments)) or "none"
-        raise ConfigError(Problem("environments", message=f"no environment '{environment}' (have: {known})"))
-    return found
+    return environment_named(state, environment)
 
 
 def open_environment_store(state: DesiredState, environment: str, repo_root: str | Path) -> Store | None:
