@@ -43,7 +43,7 @@ def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str
             return True
         echo(plan_text(the_plan), nl=False)
         if not sys.stdin.isatty():
-            raise Refused(Problem("qm apply", message="no terminal to confirm on: pass --yes" + (" (live also needs typing the environment name at a terminal)" if live else "")))
+            raise Refused(Problem(subject="qm apply", message="no terminal to confirm on: pass --yes" + (" (live also needs typing the environment name at a terminal)" if live else "")))
         if live:
             typed = click.prompt(f"Type the environment name ({environment}) to apply to LIVE", default="", show_default=False)
             return bool(typed == environment)

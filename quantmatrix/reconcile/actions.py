@@ -27,7 +27,7 @@ class StepFailed(QMError):
 
 def _control(connected: Connected) -> ControlPlane:
     if connected.control is None:
-        raise StepFailed(Problem("state store", message="no control plane: the state store is not open"))
+        raise StepFailed(Problem(subject="state store", message="no control plane: the state store is not open"))
     return connected.control
 
 
@@ -72,7 +72,7 @@ def configure(connected: Connected, deployment_id: str, commit: str | None, now:
         except ControlConflict:
             continue
     if saved is None:
-        raise StepFailed(Problem("control", message="the control state kept changing while the configuration was written: not applied"))
+        raise StepFailed(Problem(subject="control", message="the control state kept changing while the configuration was written: not applied"))
     assert connected.store is not None
     record_config_applied(connected.store, connected.name, connected.config_version, connected.release.metadata.name, commit=commit, deployment_id=deployment_id, now=now)
     return f"control keys at version {saved.version}, configuration {connected.config_version[:12]}"
@@ -93,7 +93,7 @@ def deploy(connected: Connected, component: Component, version: str) -> str:
     connected.driver.deploy(component, version, connected.deploy_spec())
     seen = connected.driver.observe(component)
     if seen.version != version or seen.health != "healthy":
-        raise StepFailed(Problem(component, message=f"after deploying {version}: runs {seen.version or 'nothing'} ({seen.health}) {seen.message}".strip()))
+        raise StepFailed(Problem(subject=component, message=f"after deploying {version}: runs {seen.version or 'nothing'} ({seen.health}) {seen.message}".strip()))
     return f"{component} {version} healthy" + (f" at {seen.endpoint}" if seen.endpoint else "")
 
 
@@ -134,7 +134,7 @@ def verify(connected: Connected, deployment_id: str, only: tuple[str, ...] | Non
     failed = [r for r in results if not r.passed]
     if failed:
         fired = triggered(results)  # guide §13: these call for a rollback
-        trigger = [Problem("§13 rollback trigger", message=", ".join(fired))] if fired else []
+        trigger = [Problem(subject="§13 rollback trigger", message=", ".join(fired))] if fired else []
         raise StepFailed([Problem(r.name, message=r.message) for r in failed] + trigger)
     return f"{len(results)} checks passed"
 

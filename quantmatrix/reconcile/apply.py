@@ -128,7 +128,7 @@ def apply(
                 record_check_results(connected.store, name, [NoOpCheck()], now=clock())
                 return ApplyResult(the_plan, lines=["in sync: nothing to change (a no-op check recorded)"])
             if confirm is not None and not confirm(the_plan):
-                raise Refused(Problem("qm apply", message="not confirmed: nothing was changed"))
+                raise Refused(Problem(subject="qm apply", message="not confirmed: nothing was changed"))
             from quantmatrix.reconcile.readiness import check_readiness  # not on the no-op path: it loads the policy engine
 
             readiness = check_readiness(

@@ -18,6 +18,7 @@ from quantmatrix.model.release import Release
 from quantmatrix.state import DesiredState
 from quantmatrix.runtime.control import ControlPlane, config_version, redis_control, store_control
 from quantmatrix.model.secrets import SecretCatalog
+from quantmatrix.repo.lookup import environment_named
 from quantmatrix.runtime.drivers import DeploySpec, Driver, DriverContext, driver_for
 from quantmatrix.runtime.drivers.sandbox import sandbox_spec
 from quantmatrix.runtime.secrets import SecretValue, resolve_secret
@@ -65,10 +66,7 @@ class Connected:
 
 
 def environment_of(state: DesiredState, name: str) -> tuple[Environment, Release]:
-    environment = state.environments.get(name)
-    if environment is None:
-        known = ", ".join(sorted(state.environments)) or "none"
-        raise ConfigError(Problem("environments", message=f"no environment '{name}' (have: {known})"))
+    environment = environment_named(state, name)
     release = state.releases.get(environment.spec.release)
     if release is None:
         raise ConfigError(Problem(f"environments/{name}.yaml", message=f"release {environment.spec.release} has no manifest in releases/"))
@@ -103,7 +101,7 @@ def connect(state: DesiredState, name: str, root: str | Path, *, create: bool = 
         try:
             connected._redis = redis.Redis.from_url(connected.redis_secret.reveal(), socket_timeout=2.0, socket_connect_timeout=2.0)
         except ValueError:
-            raise ConfigError(Problem("redis", message=f"secret {spec.redis.url.secret} is not a Redis URL")) from None
+            raise ConfigError(Problem(subject="redis", message=f"secret {spec.redis.url.secret} is not a Redis URL")) from None
         prefix = spec.redis.key_prefix or f"qm:{name}:"
         connected.control = redis_control(connected._redis, prefix, store, name) if store is not None else redis_control(connected._redis, prefix)
     elif store is not None:

@@ -36,7 +36,7 @@ def halt(connected: Connected, reason: str, now: datetime, by: str | None = None
     if connected.store is None:
         raise Refused(Problem(connected.name, message="nothing has been deployed here: no state store to halt"))
     if not reason.strip():
-        raise Refused(Problem("--reason", message="a halt needs a reason"))
+        raise Refused(Problem(subject="--reason", message="a halt needs a reason"))
     who = _who(by)
     append_audit(connected.store, who, HALT_ACTION, environment=connected.name, detail={"reason": reason}, now=now)
     done = actions.set_trading(connected, TradingState.HALTED, f"operator halt: {reason}", now)
