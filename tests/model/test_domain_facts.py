@@ -66,7 +66,9 @@ def test_no_module_keeps_its_own_copy_of_the_mode_order_or_the_components():
         if path.name != "common.py" or path.parent.name != "model"
         if mode_lists.search(text) or components.search(text)
     ]
-    assert [o for o in offenders if o != "model/runtime.py"] == []
+    # model/runtime.py is the home of the components; statuspage/assets.py holds the status
+    # page's JavaScript, which cannot import Mode (a known copy, listed here so that it is seen)
+    assert [o for o in offenders if o not in ("model/runtime.py", "statuspage/assets.py")] == []
 
 
 def test_the_package_line_pattern_reads_rego_package_names():
