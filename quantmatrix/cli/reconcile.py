@@ -33,7 +33,7 @@ def _env_secret(name: str | None, what: str) -> str | None:
         return None
     value = os.environ.get(name)
     if not value:
-        raise ConfigError(Problem(what, message=f"environment variable {name} is not set"))
+        raise ConfigError(Problem(subject=what, message=f"environment variable {name} is not set"))
     return value
 
 
@@ -76,7 +76,7 @@ def reconcile(
     logging.getLogger("quantmatrix").setLevel(getattr(logging, log_level))
     install_redaction()
     if (repo is None) != (branch is None):
-        raise ConfigError(Problem("--repo", message="--repo and --branch go together"))
+        raise ConfigError(Problem(subject="--repo", message="--repo and --branch go together"))
     alert_url = _env_secret(alert_url_env, "--alert-url-env")
     options = LoopOptions(
         environments=environments, path=Path(path), repo=repo, branch=branch, workdir=Path(workdir) if workdir else None,
@@ -121,7 +121,7 @@ def reconcile(
         try:
             page = (app, *serve_in_background(app, "127.0.0.1", status_port))
         except OSError as error:
-            raise RuntimeUnavailable(Problem(f"127.0.0.1:{status_port}", message=f"cannot listen: {error.strerror or error}")) from None
+            raise RuntimeUnavailable(Problem(subject=f"127.0.0.1:{status_port}", message=f"cannot listen: {error.strerror or error}")) from None
         echo(f"status page: http://127.0.0.1:{page[1].server_address[1]}/ (metrics at /metrics)", err=True)
     signal.signal(signal.SIGTERM, lambda *_: reconciler.request_stop())
     signal.signal(signal.SIGINT, lambda *_: reconciler.request_stop())

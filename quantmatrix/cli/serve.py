@@ -44,14 +44,14 @@ def serve(environments: tuple[str, ...], path: str, port: int, bind: str, halt_t
     if halt_token_env is not None:
         value = os.environ.get(halt_token_env, "")
         if len(value) < MIN_TOKEN:
-            raise ConfigError(Problem("--halt-token-env", message=f"environment variable {halt_token_env} must hold a token of at least {MIN_TOKEN} characters"))
+            raise ConfigError(Problem(subject="--halt-token-env", message=f"environment variable {halt_token_env} must hold a token of at least {MIN_TOKEN} characters"))
         token = SecretValue(halt_token_env, value)
     start_logging(log_format)
     app = StatusApp(RepoSource(path, names), halt_token=token, poll_interval=interval)
     try:
         server = make_status_server(app, bind, port)
     except OSError as error:
-        raise RuntimeUnavailable(Problem(f"{bind}:{port}", message=f"cannot listen: {error.strerror or error}")) from None
+        raise RuntimeUnavailable(Problem(subject=f"{bind}:{port}", message=f"cannot listen: {error.strerror or error}")) from None
     app.start()
     host, bound = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
