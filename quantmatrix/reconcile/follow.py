@@ -31,29 +31,29 @@ def _git(workdir: Path, *args: str, timeout: float = GIT_TIMEOUT) -> str:
     try:
         out = subprocess.run(["git", "-C", str(workdir), "-c", "protocol.ext.allow=never", *args], capture_output=True, text=True, timeout=timeout, env=_env())
     except subprocess.TimeoutExpired:
-        raise GitUnavailable(Problem("git", message=f"git {args[0]} timed out after {timeout:.0f}s")) from None
+        raise GitUnavailable(Problem(subject="git", message=f"git {args[0]} timed out after {timeout:.0f}s")) from None
     except OSError as error:
-        raise GitUnavailable(Problem("git", message=f"git cannot run: {error.strerror}")) from None
+        raise GitUnavailable(Problem(subject="git", message=f"git cannot run: {error.strerror}")) from None
     if out.returncode != 0:
         first = (out.stderr.strip().splitlines() or ["failed"])[-1][:200]
-        raise GitUnavailable(Problem("git", message=f"git {args[0]}: {first}"))
+        raise GitUnavailable(Problem(subject="git", message=f"git {args[0]}: {first}"))
     return out.stdout
 
 
 def check_branch(branch: str) -> str:
     out = subprocess.run(["git", "check-ref-format", "--branch", branch], capture_output=True, text=True)
     if branch.startswith("-") or out.returncode != 0:
-        raise ConfigError(Problem("--branch", message="not a valid branch name"))
+        raise ConfigError(Problem(subject="--branch", message="not a valid branch name"))
     return branch
 
 
 def check_repo(repo: str) -> str:
     if not repo or repo.startswith("-") or "\n" in repo or "\x00" in repo or repo.lower().startswith("ext::"):
-        raise ConfigError(Problem("--repo", message="not a repository URL or path"))
+        raise ConfigError(Problem(subject="--repo", message="not a repository URL or path"))
     if "://" not in repo and ":" not in repo.split("/")[0]:
         path = Path(repo).resolve()
         if not path.exists():
-            raise ConfigError(Problem("--repo", message=f"{path} does not exist"))
+            raise ConfigError(Problem(subject="--repo", message=f"{path} does not exist"))
         return str(path)
     return repo
 

@@ -100,7 +100,7 @@ def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent]
     try:
         stored = load_control(connected.store, connected.name)
     except Exception as error:  # noqa: BLE001 - any store failure is an outage here
-        raise RuntimeUnavailable(Problem("store", message=f"the state store cannot be read ({type(error).__name__})")) from None
+        raise RuntimeUnavailable(Problem(subject="store", message=f"the state store cannot be read ({type(error).__name__})")) from None
     if stored is None:
         return [], None  # never applied: the apply path's business
     desired = control_from_environment(connected.environment, trading=stored.trading, reason="", changed_by="", now=now)
@@ -109,7 +109,7 @@ def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent]
         found = connected.control.read()
     except ControlUnavailable as error:
         if connected._redis is not None and not _redis_up(connected):
-            raise RuntimeUnavailable(Problem("redis", message="Redis is unavailable: the control keys cannot be read")) from None
+            raise RuntimeUnavailable(Problem(subject="redis", message="Redis is unavailable: the control keys cannot be read")) from None
         return [drifts.unreadable(connected.name, expected, str(error))], stored
     events = drifts.control_drift(connected.name, expected, found)
     if connected._redis is not None and not events:
