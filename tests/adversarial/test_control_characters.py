@@ -5,7 +5,6 @@ them too. The refused set is checked against the Unicode database."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 import unicodedata
 from collections.abc import Callable
@@ -41,18 +40,6 @@ def test_ordinary_text_passes(text: str) -> None:
 def test_refused_text_is_found_where_it_is(text: str, at: int) -> None:
     assert first_unsafe(text) == at
     assert escape(text).isprintable() and escape(text).isascii() or "é" in text
-
-
-@pytest.fixture(scope="module")
-def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return gitrepo.make_repo(tmp_path_factory.mktemp("template") / "repo", pack="real").root
-
-
-@pytest.fixture
-def repo(tmp_path: Path, committed: Path) -> gitrepo.GitRepo:
-    """The sample state and the real pack, committed on `main` (a copy of one made per module)."""
-    shutil.copytree(committed, tmp_path / "repo", symlinks=True)
-    return gitrepo.GitRepo(tmp_path / "repo")
 
 
 # (file, text to replace, replacement, what is refused, "value" or "key", column offset of

@@ -24,18 +24,6 @@ MODES = ("worktree", "ref")
 Qm = Callable[..., tuple[int, str, str]]
 
 
-@pytest.fixture(scope="module")
-def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return gitrepo.make_repo(tmp_path_factory.mktemp("template") / "repo", pack="real").root
-
-
-@pytest.fixture
-def repo(tmp_path: Path, committed: Path) -> gitrepo.GitRepo:
-    """The sample state and the real pack, committed on `main` (a copy of one made per module)."""
-    shutil.copytree(committed, tmp_path / "repo", symlinks=True)
-    return gitrepo.GitRepo(tmp_path / "repo")
-
-
 @pytest.fixture
 def outside(tmp_path: Path) -> Path:
     """A folder beside the repository (outside it) holding a well-formed environment."""

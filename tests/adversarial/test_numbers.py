@@ -4,7 +4,6 @@ Integers fit a signed 64-bit word; floats are finite; versions have bounded numb
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -51,18 +50,6 @@ COMMANDS = {
     "render": ("render", "paper"),
     "diff": ("diff", "--base", "main"),
 }
-
-
-@pytest.fixture(scope="module")
-def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return gitrepo.make_repo(tmp_path_factory.mktemp("template") / "repo", pack="real").root
-
-
-@pytest.fixture
-def repo(tmp_path: Path, committed: Path) -> gitrepo.GitRepo:
-    """The sample state and the real pack, committed on `main` (a copy of one made per module)."""
-    shutil.copytree(committed, tmp_path / "repo", symlinks=True)
-    return gitrepo.GitRepo(tmp_path / "repo")
 
 
 def plant(repo: gitrepo.GitRepo, place: str, literal: str) -> tuple[int, int]:
