@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,20 +20,13 @@ from quantmatrix.runtime.store.events import record_check_results, record_incide
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: the shared helper
 from fresh_store import url_for  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "runtime"))  # the shared check-result shape
+from check_shape import CheckShape as Check  # noqa: E402
+
 T0 = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
 TOKEN = "ghp_Q8vR2mXk4LpT7nWc9ZsB3yHd6FjA1eUo5iKq"
 HOSTILE = f"\x1b]0;pwned\x07\x1b[2J <img src=x onerror=alert(1)> [click](https://evil.example) **APPROVED** @everyone | # head `tick` \u202e token {TOKEN}"
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-@dataclass(frozen=True)
-class Check:  # the shape of quantmatrix.runtime.checks.CheckResult (CheckResultLike)
-    name: str
-    category: str
-    passed: bool
-    duration_seconds: float
-    message: str
-    status: str | None = None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,8 +3,9 @@ check results, drift, trading-state history, audit, applied configuration; no se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, select
@@ -32,17 +33,10 @@ from quantmatrix.runtime.store.events import (
 )
 from quantmatrix.runtime.store.journal import journal_fail, journal_finish, journal_start, journal_steps
 
+sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: the shared helper
+from check_shape import CheckShape as Result  # noqa: E402
+
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Result:  # the shape of quantmatrix.runtime.checks.CheckResult (CheckResultLike)
-    name: str
-    category: str
-    passed: bool
-    duration_seconds: float
-    message: str
-    status: str | None = None
 
 
 @pytest.fixture
