@@ -154,14 +154,12 @@ def stop_local_platform(repo: Path, environment: str = "local") -> None:
                 os.kill(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def local_repo(tmp_path: Path) -> Iterator[Path]:
-    """The sample repository with local's three sandbox components on free fixed ports; every
-    process it starts is stopped by pid afterwards, whatever the test did."""
+def copy_local_repo(repo: Path) -> Path:
+    """A copy of the sample repository at `repo` with local's api, workers and ui on free ports
+    (serves `local_repo` here and the status page's `applied_local`)."""
     import shutil
 
     root = Path(__file__).resolve().parents[2]
-    repo = tmp_path / "repo"
     for folder in LOCAL_FOLDERS:
         shutil.copytree(root / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
     api, workers, ui = _free_ports(3)
@@ -172,6 +170,14 @@ def local_repo(tmp_path: Path) -> Iterator[Path]:
         assert old in text, old
         text = text.replace(old, new)
     local.write_text(text)
+    return repo
+
+
+@pytest.fixture
+def local_repo(tmp_path: Path) -> Iterator[Path]:
+    """The sample repository with local's three sandbox components on free fixed ports; every
+    process it starts is stopped by pid afterwards, whatever the test did."""
+    repo = copy_local_repo(tmp_path / "repo")
     try:
         yield repo
     finally:

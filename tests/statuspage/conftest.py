@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
-ROOT = TESTS.parent
 ARTIFACTS = TESTS / "artifacts" / "status-page"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
@@ -74,17 +72,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def applied_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of the sample repository, local on free ports, `qm apply local --yes` done."""
-    repo = tmp_path_factory.mktemp("statuspage") / "repo"
-    for folder in reconcile_fixtures.LOCAL_FOLDERS:
-        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    api, workers, ui = reconcile_fixtures._free_ports(3)
-    local = repo / "environments" / "local.yaml"
-    text = local.read_text()
-    for old, new in (("api: {port: 8000}", f"api: {{port: {api}}}"), ("workers: {port: 8001}", f"workers: {{port: {workers}}}"),
-                     ("ui: {port: 5173}", f"ui: {{port: {ui}}}"), ("127.0.0.1:8000", f"127.0.0.1:{api}"), ("127.0.0.1:5173", f"127.0.0.1:{ui}")):
-        assert old in text, old
-        text = text.replace(old, new)
-    local.write_text(text)
+    repo = reconcile_fixtures.copy_local_repo(tmp_path_factory.mktemp("statuspage") / "repo")
     try:
         done = reconcile_fixtures.run_qm(repo, "apply", "local", "--yes")
         assert done.returncode == 0, done.stdout + done.stderr
