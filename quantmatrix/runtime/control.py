@@ -209,27 +209,8 @@ class RedisControl:
         Two writers commit to the store in one order but may reach Redis in the other: a mirror
         never replaces a newer version (WATCH on the counter), so a halt written after an
         ACTIVE cannot be overwritten by it. `force` (a rebuild) writes whatever Redis holds."""
-        from redis import RedisError, WatchError
-
-        version_key = self._key("version")
-        try:
-            with self.client.pipeline(transaction=True) as pipe:
-                for _ in _attempts():
-                    try:
-                        pipe.watch(version_key)  # type: ignore[no-untyped-call]
-                        if not force and _version(pipe.get(version_key)) >= state.version:
-                            pipe.unwatch()
-                            return state  # a newer state is already mirrored
-                        pipe.multi()
-                        pipe.mset({self._key(k): v for k, v in encode(state).items()})
-                        pipe.publish(notification_channel(self.prefix), _notice(state))
-                        pipe.execute()
-                        return state
-                    except WatchError:
-                        continue
-        except RedisError as error:
-            raise _redis_down(self.prefix, error) from None
-        raise ControlConflict(f"control keys {self.prefix}*: too many concurrent writers")
+        # unless forced, a newer state already mirrored stays
+        return self._watched_write(lambda current: (state, force or current < state.version))
 
     def write(self, state: ControlState, expected_version: int | None = None) -> ControlState:
         if self.store is not None:
@@ -243,6 +224,19 @@ class RedisControl:
         return state
 
     def _write_redis_only(self, state: ControlState, expected_version: int | None) -> ControlState:
+        def next_state(current: int) -> tuple[ControlState, bool]:
+            if current < 0:
+                raise ControlUnavailable(f"control key {self._key('version')} is not a counter: not trading")
+            if expected_version is not None and expected_version != current:
+                raise ControlConflict(f"control keys {self.prefix}* are at version {current}, not {expected_version}")
+            return self._own(state).model_copy(update={"version": current + 1}), True
+
+        return self._watched_write(next_state)
+
+    def _watched_write(self, decide: Callable[[int], tuple[ControlState, bool]]) -> ControlState:
+        """One optimistic MULTI/EXEC on every key: WATCH the version counter, `decide(current)`
+        gives the state and whether to write it, then set the keys and notify; retried when
+        another writer got in between. Serves `mirror` and the Redis-only `write`."""
         from redis import RedisError, WatchError
 
         version_key = self._key("version")
@@ -251,17 +245,15 @@ class RedisControl:
                 for _ in _attempts():
                     try:
                         pipe.watch(version_key)  # type: ignore[no-untyped-call]
-                        current = _version(pipe.get(version_key))
-                        if current < 0:
-                            raise ControlUnavailable(f"control key {version_key} is not a counter: not trading")
-                        if expected_version is not None and expected_version != current:
-                            raise ControlConflict(f"control keys {self.prefix}* are at version {current}, not {expected_version}")
-                        saved = self._own(state).model_copy(update={"version": current + 1})
+                        state, write = decide(_version(pipe.get(version_key)))
+                        if not write:
+                            pipe.unwatch()
+                            return state
                         pipe.multi()
-                        pipe.mset({self._key(k): v for k, v in encode(saved).items()})
-                        pipe.publish(notification_channel(self.prefix), _notice(saved))
+                        pipe.mset({self._key(k): v for k, v in encode(state).items()})
+                        pipe.publish(notification_channel(self.prefix), _notice(state))
                         pipe.execute()
-                        return saved
+                        return state
                     except WatchError:
                         continue
         except RedisError as error:
