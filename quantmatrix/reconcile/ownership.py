@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Connection, create_engine, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from quantmatrix.reconcile.holder import Holder, checked_environment
-from quantmatrix.reconcile.pg_lock import lock_key
+from quantmatrix.reconcile.pg_lock import lock_key, release_session, session_holds
 
 NAMESPACE = int.from_bytes(hashlib.blake2b(b"quantmatrix.reconcile-owner", digest_size=4).digest()) & 0x7FFFFFFF
 
@@ -43,29 +42,12 @@ class PgOwned:
     _connection: Connection | None = field(repr=False)
 
     def alive(self) -> bool:
-        if self._connection is None:
-            return False
-        try:
-            return bool(
-                self._connection.execute(
-                    text("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND granted AND objsubid = 2 AND classid = CAST(:ns AS oid) AND objid = CAST(:key AS oid)"),
-                    {"ns": NAMESPACE, "key": lock_key(self.environment)},
-                ).scalar_one()
-            )
-        except SQLAlchemyError:
-            return False
+        return self._connection is not None and session_holds(self._connection, NAMESPACE, self.environment)
 
     def release(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": NAMESPACE, "key": lock_key(self.environment)})
-        except SQLAlchemyError:
-            pass  # the session is gone, and the lock with it
-        finally:
-            connection.invalidate()
-            connection.close()
+        if connection is not None:
+            release_session(connection, NAMESPACE, self.environment)
 
 
 @dataclass

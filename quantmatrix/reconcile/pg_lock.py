@@ -42,6 +42,35 @@ def lock_key(environment: str) -> int:
     return int.from_bytes(hashlib.blake2b(environment.encode(), digest_size=4).digest()) & 0x7FFFFFFF
 
 
+def session_holds(connection: Connection, namespace: int, environment: str) -> bool:
+    """Whether this connection's session holds the advisory lock `(namespace, environment)`;
+    False when the session died. Serves the apply lock and reconcile ownership."""
+    try:
+        return bool(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
+                    "AND granted AND objsubid = 2 AND classid = CAST(:namespace AS oid) AND objid = CAST(:key AS oid)"
+                ),
+                {"namespace": namespace, "key": lock_key(environment)},
+            ).scalar_one()
+        )
+    except SQLAlchemyError:
+        return False
+
+
+def release_session(connection: Connection, namespace: int, environment: str) -> None:
+    """Unlock `(namespace, environment)` and end the session for real (never back into a pool);
+    a session already gone took the lock with it."""
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), {"namespace": namespace, "key": lock_key(environment)})
+    except SQLAlchemyError:
+        pass  # the session is gone, and the lock with it
+    finally:
+        connection.invalidate()  # close the session for real: never back into the pool
+        connection.close()
+
+
 def application_name(environment: str, holder: Holder) -> str:
     """What pg_stat_activity shows for the lock's session, within PostgreSQL's 63 bytes;
     the start time comes from the server (backend_start), so it is never truncated away."""
@@ -57,34 +86,14 @@ class PgLock:
 
     def verify(self) -> None:
         """Raise `LockLost` unless this session still holds the lock (its connection may have died)."""
-        held = False
-        if self._connection is not None:
-            try:
-                held = bool(
-                    self._connection.execute(
-                        text(
-                            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
-                            "AND granted AND objsubid = 2 AND classid = CAST(:namespace AS oid) AND objid = CAST(:key AS oid)"
-                        ),
-                        {"namespace": NAMESPACE, "key": lock_key(self.environment)},
-                    ).scalar_one()
-                )
-            except SQLAlchemyError:
-                held = False
+        held = self._connection is not None and session_holds(self._connection, NAMESPACE, self.environment)
         if not held:
             raise LockLost(f"the apply lock of environment '{self.environment}' was lost (its PostgreSQL session ended)")
 
     def release(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), {"namespace": NAMESPACE, "key": lock_key(self.environment)})
-        except SQLAlchemyError:
-            pass  # the session is gone, and the lock with it
-        finally:
-            connection.invalidate()  # close the session for real: never back into the pool
-            connection.close()
+        if connection is not None:
+            release_session(connection, NAMESPACE, self.environment)
 
 
 def acquire(engine: Engine, environment: str, holder: Holder) -> PgLock:
