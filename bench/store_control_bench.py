@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -32,14 +31,7 @@ from quantmatrix.runtime.control import ControlPlane, TradingState, control_from
 from quantmatrix.runtime.store import journal_finish, journal_start, open_store, start_deployment  # noqa: E402
 from quantmatrix.runtime.store.trading_schema import migrations_dir, upgrade_schema  # noqa: E402
 
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+from bench.timing import median_ms  # noqa: E402
 
 
 def once_ms(action: Callable[[], object]) -> float:

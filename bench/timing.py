@@ -6,8 +6,10 @@ not) even when the wall times are noisy."""
 from __future__ import annotations
 
 import resource
+import statistics
 import subprocess
 import time
+from collections.abc import Callable
 
 
 def _children_cpu() -> float:
@@ -21,3 +23,13 @@ def run_timed(command: list[str], env: dict[str, str]) -> tuple[float, float, su
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, env=env, check=False)
     return time.perf_counter() - start, _children_cpu() - cpu, done
+
+
+def median_ms(action: Callable[[], object], runs: int) -> float:
+    """Median wall time of `runs` calls of `action`, in milliseconds (in-process steps)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000

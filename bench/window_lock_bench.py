@@ -19,21 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("America/New_York"))
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def import_ms(runs: int) -> float:
@@ -44,6 +34,7 @@ def import_ms(runs: int) -> float:
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.args` when run as a script
     from bench.args import positive_int
+    from bench.timing import median_ms
 
     parser = argparse.ArgumentParser(prog="bench/window_lock_bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=positive_int, default=50, help="timed runs of each in-process step")
