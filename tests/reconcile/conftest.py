@@ -98,7 +98,7 @@ def holders() -> Iterator[Holders]:
         started.kill_all()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> float:
+def wait_until(condition: Callable[[], object], timeout: float, step: float = 0.05) -> float:
     """Seconds until `condition()` held; fails after `timeout`."""
     start = time.monotonic()
     while not condition():

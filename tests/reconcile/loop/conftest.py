@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,14 +24,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from ..conftest import _free_ports, wait_until  # type: ignore[import-not-found]  # the reconciler tests' helpers
+
 ROOT = Path(__file__).resolve().parents[3]
 FOLDERS = ("environments", "releases", "migrations", "policies")
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return _free_ports(1)[0]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -41,12 +40,8 @@ def git(repo: Path, *args: str) -> str:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.02) -> float:
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout}s")
-        time.sleep(step)
-    return time.monotonic() - start
+    """`wait_until` of tests/reconcile/conftest.py, polling more often."""
+    return wait_until(condition, timeout, step)
 
 
 @dataclass
