@@ -129,8 +129,6 @@ def _free_ports(count: int) -> list[int]:
 def stop_local_platform(repo: Path, environment: str = "local") -> None:
     """`qm down`'s library call, then a sweep of every pid a state file names (by pid, ours only)."""
     from quantmatrix.model.runtime import COMPONENTS
-    from quantmatrix.runtime.drivers import procs
-    from quantmatrix.runtime.drivers.process import ProcessState
 
     try:
         from quantmatrix.reconcile.connect import connect
@@ -144,7 +142,15 @@ def stop_local_platform(repo: Path, environment: str = "local") -> None:
             connected.close()
     except Exception:  # noqa: BLE001 - the sweep below still runs (by pid; a paper copy may miss its secrets by now)
         pass
-    for state_file in (repo / ".qm" / environment).glob("*.json"):
+    stop_platform(repo, environment)
+
+
+def stop_platform(root: Path, environment: str) -> None:
+    """Every process a process-driver state file under `root/.qm/` names, by pid (ours only)."""
+    from quantmatrix.runtime.drivers import procs
+    from quantmatrix.runtime.drivers.process import ProcessState
+
+    for state_file in (root / ".qm" / environment).glob("*.json"):
         try:
             state = ProcessState.model_validate_json(state_file.read_bytes())
         except Exception:  # noqa: BLE001

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from ..conftest import _free_ports, wait_until  # type: ignore[import-not-found]  # the reconciler tests' helpers
+from ..conftest import _free_ports, stop_platform, wait_until  # type: ignore[import-not-found]  # the reconciler tests' helpers
 
 ROOT = Path(__file__).resolve().parents[3]
 FOLDERS = ("environments", "releases", "migrations", "policies")
@@ -133,21 +133,6 @@ def _paper_repo(repo: Path, prefix: str) -> None:
     git(repo, "commit", "-qm", "paper for the loop tests")
 
 
-def stop_platform(root: Path, environment: str = "paper") -> None:
-    """Every process a process-driver state file under `root/.qm/` names, by pid (ours only)."""
-    from quantmatrix.runtime.drivers import procs
-    from quantmatrix.runtime.drivers.process import ProcessState
-
-    for state_file in (root / ".qm" / environment).glob("*.json"):
-        try:
-            state = ProcessState.model_validate_json(state_file.read_bytes())
-        except Exception:  # noqa: BLE001
-            continue
-        for process in (state, state.previous):
-            if process is not None and procs.is_ours(process.pid, process.started):
-                os.kill(process.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def paper_env(tmp_path_factory: pytest.TempPathFactory, pg_admin: Any) -> Iterator[PaperEnv]:
     import redis
@@ -176,7 +161,7 @@ def paper_env(tmp_path_factory: pytest.TempPathFactory, pg_admin: Any) -> Iterat
         finally:
             client.close()
             for root in [repo, *base.glob("**/checkout")]:
-                stop_platform(root)
+                stop_platform(root, "paper")
             private.stop()
             with pg_admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
