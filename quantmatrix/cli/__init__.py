@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "plan": "quantmatrix.cli.plan:plan",
     "apply": "quantmatrix.cli.apply:apply",
     "status": "quantmatrix.cli.status:status",
+    "rollback": "quantmatrix.cli.rollback:rollback",
     "halt": "quantmatrix.cli.operate:halt",
     "resume": "quantmatrix.cli.operate:resume",
     "down": "quantmatrix.cli.operate:down",

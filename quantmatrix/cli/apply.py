@@ -19,7 +19,8 @@ from quantmatrix.errors import Problem, Refused
 @click.option("--operator", default=None, help="Operator on duty (default: the environment's staffing.operator).")
 @click.option("--engineer", default=None, help="Engineer on standby (default: staffing.engineer_on_standby).")
 @click.option("--break-glass", "break_glass", default=None, metavar="REASON", help="Apply outside the deploy window; recorded as an incident.")
-def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str | None, engineer: str | None, break_glass: str | None) -> None:
+@click.option("--force-forward", "force_forward", is_flag=True, help="Re-deploy the pinned release although a qm rollback away from it is in effect.")
+def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str | None, engineer: str | None, break_glass: str | None, force_forward: bool) -> None:
     """Bring ENVIRONMENT's running system to its desired state.
 
     Without --yes the plan is shown and confirmed (no terminal: refused). Live also needs the
@@ -49,7 +50,7 @@ def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str
             return bool(typed == environment)
         return click.confirm("Apply this plan?", default=False)
 
-    result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer, break_glass=break_glass, confirm=confirm)
+    result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer, break_glass=break_glass, confirm=confirm, force_forward=force_forward)
     if result.noop:
         echo(f"{environment}: in sync, nothing to change")
         return

@@ -106,20 +106,31 @@ def apply(
     clock: Clock = utc_now,
     connected: Connected | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    target_release: str | None = None,
+    rollback: bool = False,
+    rollback_reason: str | None = None,
+    force_forward: bool = False,
 ) -> ApplyResult:
     """Apply environment `name`; `confirm(plan)` is asked before anything changes (None: yes).
     A caller that keeps the environment open (the reconcile loop) passes `connected` (left
-    open) and `stop_requested`, asked between steps: a step is finished or not started."""
+    open) and `stop_requested`, asked between steps: a step is finished or not started.
+
+    `rollback`: return to `target_release` (None: the running release's rollback.previous)
+    instead of the pinned one (reconcile.rollback). Without it, an apply refuses while a
+    rollback is in effect and git still pins the release rolled back from (`force_forward`)."""
     owned = connected is None
     if connected is None:
         connected = connect(state, name, root)
     try:
-        with acquire_apply_lock(connected.lock_target, name, this_process("apply", clock())) as lock:
+        with acquire_apply_lock(connected.lock_target, name, this_process("rollback" if rollback else "apply", clock())) as lock:
             def between_steps() -> None:
                 lock.verify()
                 if stop_requested is not None and stop_requested():
                     raise StopRequested(Problem(name, message="shutting down between two steps: the next apply resumes this deployment"))
 
+            rollback_of = _aim(state, connected, source, commit, target_release, rollback_reason) if rollback else None
+            if not rollback and not force_forward:
+                _refuse_forward_over_rollback(connected)
             the_plan = compute_plan(state, connected, commit, source)
             if the_plan.blockers:
                 raise Refused([Problem(f"environments/{name}.yaml", message=b) for b in the_plan.blockers])
@@ -135,13 +146,50 @@ def apply(
                 state, source, connected.environment, connected.release, connected.store,
                 now=clock(), operator=operator, engineer=engineer, break_glass=break_glass,
             )
-            return _run(state, connected, the_plan, readiness.notes, readiness.break_glass, readiness.operator, readiness.engineer, commit, clock, between_steps)
+            return _run(state, connected, the_plan, readiness.notes, readiness.break_glass, readiness.operator, readiness.engineer, commit, clock, between_steps,
+                        rollback_of=rollback_of, reason=rollback_reason)
     finally:
         if owned:
             connected.close()
 
 
-def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operator: str | None, engineer: str | None, commit: str | None, now: datetime) -> tuple[str, bool]:
+def _aim(state: DesiredState, connected: Connected, source: Source, commit: str | None, to: str | None, reason: str | None) -> str:
+    """Point `connected` at the rollback's target release; return the release it leaves.
+    Refused (nothing changed, trading as it is) when the schema forbids it."""
+    from quantmatrix.reconcile.rollback import migration_refusal, rollback_target
+
+    observed = observe_environment(connected)
+    leaving = observed.running_release
+    target = rollback_target(state, connected.name, connected.release, leaving, to)
+    chain = desired_of(state, connected, commit, source).revisions
+    refusal = migration_refusal(state, leaving, target, observed.migration_revision, chain)
+    if refusal is not None:
+        raise Refused(Problem(f"qm rollback {connected.name}", message=refusal))
+    connected.release = target
+    return leaving or connected.environment.spec.release
+
+
+def _refuse_forward_over_rollback(connected: Connected) -> None:
+    """After `qm rollback`, git still pins the newer release: an apply must not silently
+    re-deploy it. It proceeds once the pin changes in git, or with --force-forward."""
+    from quantmatrix.runtime.store.deployments import last_deployment
+
+    if connected.store is None:
+        return
+    last = last_deployment(connected.store, connected.name, "succeeded")
+    pinned = connected.release.metadata.name
+    if last is not None and last.rollback_of == pinned and last.release != pinned:
+        raise Refused(Problem(
+            f"environments/{connected.name}.yaml",
+            message=f"rolled back to {last.release} ({last.id}); git still pins {pinned}, the release rolled back from: "
+            "change the pin in git, or pass --force-forward to re-deploy it",
+        ))
+
+
+def _start(
+    connected: Connected, the_plan: Plan, break_glass: str | None, operator: str | None, engineer: str | None, commit: str | None, now: datetime,
+    rollback_of: str | None = None, reason: str | None = None,
+) -> tuple[str, bool]:
     assert connected.store is not None
     if the_plan.resume_of is not None:
         append_audit(connected.store, ACTOR, "apply.resume", environment=connected.name, detail={"deployment": the_plan.resume_of}, now=now)
@@ -151,9 +199,12 @@ def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operat
         connected.store, connected.name, the_plan.release,
         previous_release=the_plan.previous_release, operator=operator, engineer=engineer, commit=commit,
         config_version=the_plan.config_version, config_changes=changes.config, migration_changes=changes.migrations,
-        strategy_changes=changes.strategies, break_glass_reason=break_glass, mode=connected.environment.spec.mode, now=now,
+        strategy_changes=changes.strategies, break_glass_reason=break_glass, mode=connected.environment.spec.mode, rollback_of=rollback_of, now=now,
     )
-    append_audit(connected.store, operator or ACTOR, "apply.start", environment=connected.name, detail={"deployment": deployment_id, "release": the_plan.release}, now=now)
+    detail = {"deployment": deployment_id, "release": the_plan.release}
+    if rollback_of is not None:
+        detail |= {"rollback_of": rollback_of, "reason": reason or ""}
+    append_audit(connected.store, operator or ACTOR, "rollback.start" if rollback_of else "apply.start", environment=connected.name, detail=detail, now=now)
     if break_glass:
         record_incident(
             connected.store, connected.name, "break_glass", f"apply outside the deploy window: {break_glass}",
@@ -165,13 +216,14 @@ def _start(connected: Connected, the_plan: Plan, break_glass: str | None, operat
 def _run(
     state: DesiredState, connected: Connected, the_plan: Plan, notes: tuple[str, ...], break_glass: str | None,
     operator: str | None, engineer: str | None, commit: str | None, clock: Clock, still_locked: Callable[[], None],
+    rollback_of: str | None = None, reason: str | None = None,
 ) -> ApplyResult:
     from quantmatrix.reconcile.journal import Journal
     from quantmatrix.reconcile.record import monitoring_for  # the diff's modules load only when something changes
     from quantmatrix.reconcile.recovery import recover
 
     assert connected.store is not None
-    deployment_id, resumed = _start(connected, the_plan, break_glass, operator, engineer, commit, clock())
+    deployment_id, resumed = _start(connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason)
     journal = Journal(connected.store, deployment_id, clock)
     result = ApplyResult(the_plan, deployment_id, resumed)
     if resumed:
@@ -193,6 +245,8 @@ def _run(
         if step.kind == "monitoring":
             monitoring = monitoring_for(connected.environment, clock())
     summary = ("resumed and " if resumed else "") + f"applied {the_plan.release}: {len(done)} steps"
+    if rollback_of is not None:
+        summary = f"rolled back {rollback_of} → {the_plan.release}: {len(done)} steps" + (f"; reason: {reason}" if reason else "")
     finish_deployment(
         connected.store, deployment_id, "succeeded", summary=summary,
         monitoring_until=monitoring.ends_at if monitoring else None,

@@ -36,6 +36,7 @@ def deployment_view(record: DeploymentRecord) -> DeploymentView:
         started_at=record.started_at,
         finished_at=record.finished_at,
         monitoring_until=record.monitoring_until,
+        rollback_of=record.rollback_of,
     )
 
 

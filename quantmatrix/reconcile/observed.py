@@ -49,6 +49,7 @@ class DeploymentView(_Frozen):
     started_at: datetime
     finished_at: datetime | None = None
     monitoring_until: datetime | None = None
+    rollback_of: str | None = None  # set by `qm rollback`: the release it left
 
 
 class OperatorHalt(_Frozen):

@@ -77,10 +77,22 @@ def status_text(doc: dict[str, Any]) -> str:
         lines.append(f"    {name:<8} {component['version'] or '-':<12} {component['health']}")
     lines.append(f"  trading  {trading['state'] or 'UNKNOWN (not trading)'}  {trading['reason']}")
     for change in doc["drift"]:
-        lines.append(f"  drift    {change['subject']}: {change['before'] or '(none)'} → {change['after']}")
+        lines.append(f"  drift    {change.get('note') or change['subject'] + ': ' + (change['before'] or '(none)') + ' → ' + change['after']}")
     last = doc["last_deployment"]
     if last:
         lines.append(f"  last deployment {last['id']} {last['status']} started {last['started_at']} finished {last['finished_at'] or '-'}")
     if doc.get("monitoring_until"):
         lines.append(f"  monitoring window until {doc['monitoring_until']}")
     return "\n".join(inert_text(line) for line in lines) + "\n"
+
+
+def status_line(doc: dict[str, Any]) -> str:
+    """One environment in one line (`qm status` without ENV)."""
+    head = f"{doc['environment']:<10} {doc['mode']:<9}"
+    if "unavailable" in doc:
+        return inert_text(f"{head} unavailable: {doc['unavailable']}")
+    sync = "in sync" if doc["in_sync"] else f"drifting ({len(doc['drift'])})"
+    trading = doc["trading"]["state"] or "UNKNOWN"
+    last = doc["last_deployment"]
+    when = f"{last['id']} {last['status']}" if last else "no deployment"
+    return inert_text(f"{head} {sync:<13} trading {trading:<8} last {when}")

@@ -1,0 +1,64 @@
+"""`qm rollback ENV`: the apply path aimed at an earlier release (guide §13)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from quantmatrix.cli.options import path_argument, ref_option
+from quantmatrix.cli.output import echo, style
+from quantmatrix.errors import Problem, Refused
+
+
+@click.command()
+@click.argument("environment")
+@path_argument
+@ref_option
+@click.option("--to", "to", default=None, metavar="RELEASE", help="Release to return to (default: the running release's rollback.previous).")
+@click.option("--reason", default=None, help="Why; recorded with the deployment.")
+@click.option("--yes", is_flag=True, help="Do not ask (live still needs typing the environment name).")
+@click.option("--operator", default=None, help="Operator on duty (default: staffing.operator).")
+@click.option("--engineer", default=None, help="Engineer on standby (default: staffing.engineer_on_standby).")
+@click.option("--break-glass", "break_glass", default=None, metavar="REASON", help="Roll back outside the deploy window; recorded as an incident.")
+def rollback(environment: str, path: str, ref: str | None, to: str | None, reason: str | None, yes: bool,
+             operator: str | None, engineer: str | None, break_glass: str | None) -> None:
+    """Return ENVIRONMENT to an earlier release, through the same lock, gates, pause, checks
+    and record as `qm apply` (recorded with rollback_used). Refused when the schema would have
+    to go back over migrations not declared reversible. Git still pins the newer release
+    afterwards: `qm status` shows the drift and `qm apply` refuses until the pin changes (or
+    --force-forward). Exit 0 done, 1 refused, 2 invalid input, 3 unavailable or locked, 4 failed."""
+    from quantmatrix.model.common import Mode
+    from quantmatrix.reconcile.apply import apply as run_apply
+    from quantmatrix.reconcile.apply import commit_of
+    from quantmatrix.reconcile.render import plan_text
+    from quantmatrix.reconcile.steps import Plan
+    from quantmatrix.repo.loader import load_source
+    from quantmatrix.repo.source import open_source
+
+    source = open_source(path, ref)
+    state = load_source(source)
+    live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
+
+    def confirm(the_plan: Plan) -> bool:
+        if yes and not live:
+            return True
+        echo(plan_text(the_plan), nl=False)
+        if not sys.stdin.isatty():
+            raise Refused(Problem("qm rollback", message="no terminal to confirm on: pass --yes" + (" (live also needs typing the environment name at a terminal)" if live else "")))
+        if live:
+            typed = click.prompt(f"Type the environment name ({environment}) to roll back LIVE to {the_plan.release}", default="", show_default=False)
+            return bool(typed == environment)
+        return click.confirm(f"Roll back to {the_plan.release}?", default=False)
+
+    result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer,
+                       break_glass=break_glass, confirm=confirm, rollback=True, target_release=to, rollback_reason=reason)
+    if result.noop:
+        echo(f"{environment}: already at {result.plan.release}, nothing to change")
+        return
+    for line in result.lines:
+        echo(f"  {line}")
+    echo(style(f"rolled back {environment} to {result.plan.release}: deployment {result.deployment_id} succeeded", "green"))
+    pinned = state.environments[environment].spec.release
+    if pinned != result.plan.release:
+        echo(f"note: git still pins {pinned}: {environment} is out of sync until the pin changes (qm apply refuses until then, or --force-forward)")
