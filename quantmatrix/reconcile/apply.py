@@ -159,8 +159,12 @@ def _aim(state: DesiredState, connected: Connected, source: Source, commit: str 
     from quantmatrix.reconcile.rollback import migration_refusal, rollback_target
 
     observed = observe_environment(connected)
-    leaving = observed.running_release
+    resuming = observed.interrupted.rollback_of if observed.interrupted is not None else None
+    leaving = resuming or observed.running_release  # resuming a rollback: the release it was leaving
     target = rollback_target(state, connected.name, connected.release, leaving, to)
+    if observed.interrupted is not None and observed.interrupted.release != target.metadata.name:
+        raise Refused(Problem(f"qm rollback {connected.name}", message=f"deployment {observed.interrupted.id} of {observed.interrupted.release} was interrupted: "
+                              f"finish it first ({'qm rollback --to ' + observed.interrupted.release if observed.interrupted.rollback_of else 'qm apply'})"))
     chain = desired_of(state, connected, commit, source).revisions
     refusal = migration_refusal(state, leaving, target, observed.migration_revision, chain)
     if refusal is not None:
@@ -176,8 +180,14 @@ def _refuse_forward_over_rollback(connected: Connected) -> None:
 
     if connected.store is None:
         return
-    last = last_deployment(connected.store, connected.name, "succeeded")
     pinned = connected.release.metadata.name
+    interrupted = last_deployment(connected.store, connected.name)
+    if interrupted is not None and interrupted.status == "running" and interrupted.rollback_of is not None and interrupted.release != pinned:
+        raise Refused(Problem(
+            f"environments/{connected.name}.yaml",
+            message=f"rollback {interrupted.id} to {interrupted.release} was interrupted: finish it with qm rollback {connected.name} --to {interrupted.release}",
+        ))
+    last = last_deployment(connected.store, connected.name, "succeeded")
     if last is not None and last.rollback_of == pinned and last.release != pinned:
         raise Refused(Problem(
             f"environments/{connected.name}.yaml",

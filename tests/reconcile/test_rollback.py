@@ -114,3 +114,20 @@ def test_a_schema_behind_the_target_is_allowed_and_reversal_is_judged_per_releas
     # 2026.11.1 (also at 0002) does not declare it reversible: refused
     assert "2026.11.1 does not declare them reversible" in (migration_refusal(state, "2026.11.1", r10, "0002_fills_exec_time_idx", chain) or "")
     assert "does not order them" in (migration_refusal(state, None, r10, "9999_unknown", chain) or "")
+
+
+def test_a_crashed_rollback_is_finished_by_rollback_not_by_apply(local_repo: Path, qm_run: Run) -> None:
+    assert qm_run(local_repo, "apply", "local", "--yes").returncode == 0
+    crashed = qm_run(local_repo, "rollback", "local", "--yes", failpoints="step.after_deploy.api=crash")
+    assert crashed.returncode != 0
+    versions, trading, history = _running(local_repo)
+    assert history[0][0].status == "running" and versions["api"] == "3.3.0" and trading is not TradingState.ACTIVE
+    forward = qm_run(local_repo, "apply", "local", "--yes")  # must not resume the rollback toward 2026.11.1
+    assert forward.returncode == ExitCode.VIOLATIONS and "qm rollback local --to 2026.11.0" in forward.stderr
+    assert _running(local_repo)[0]["api"] == "3.3.0"
+    finished = qm_run(local_repo, "rollback", "local", "--yes")
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    versions, trading, history = _running(local_repo)
+    assert versions == {"api": "3.3.0", "workers": "3.3.0", "ui": "2.8.0"} and trading is TradingState.ACTIVE
+    record = history[0][0]
+    assert record.id == "dep-local-2026.11.0-1" and record.status == "succeeded" and record.rollback_of == "2026.11.1" and len(history) == 2
