@@ -4,7 +4,6 @@ as unavailable without hiding the others."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
