@@ -12,7 +12,7 @@ deployment. A `kill -9` anywhere leaves the deployment `running` with its in-fli
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from quantmatrix.runtime.store.deployments import finish_deployment, start_deplo
 from quantmatrix.runtime.store.events import append_audit, record_check_results, record_incident
 
 if TYPE_CHECKING:
+    from quantmatrix.model.release import Release
     from quantmatrix.reconcile.record import MonitoringWindow
 
 Clock = Callable[[], datetime]
@@ -128,7 +129,10 @@ def apply(
                 if stop_requested is not None and stop_requested():
                     raise StopRequested(Problem(name, message="shutting down between two steps: the next apply resumes this deployment"))
 
-            rollback_of = _aim(state, connected, source, commit, target_release, rollback_reason) if rollback else None
+            rollback_of = None
+            if rollback:
+                rollback_of, target = _aim(state, connected, source, commit, target_release)
+                connected = replace(connected, release=target)  # a copy: a caller's connection keeps its release
             if not rollback and not force_forward:
                 _refuse_forward_over_rollback(connected)
             the_plan = compute_plan(state, connected, commit, source)
@@ -153,8 +157,8 @@ def apply(
             connected.close()
 
 
-def _aim(state: DesiredState, connected: Connected, source: Source, commit: str | None, to: str | None, reason: str | None) -> str:
-    """Point `connected` at the rollback's target release; return the release it leaves.
+def _aim(state: DesiredState, connected: Connected, source: Source, commit: str | None, to: str | None) -> tuple[str, Release]:
+    """The release a rollback leaves and the one it returns to.
     Refused (nothing changed, trading as it is) when the schema forbids it."""
     from quantmatrix.reconcile.rollback import migration_refusal, rollback_target
 
@@ -169,8 +173,7 @@ def _aim(state: DesiredState, connected: Connected, source: Source, commit: str 
     refusal = migration_refusal(state, leaving, target, observed.migration_revision, chain)
     if refusal is not None:
         raise Refused(Problem(f"qm rollback {connected.name}", message=refusal))
-    connected.release = target
-    return leaving or connected.environment.spec.release
+    return leaving or connected.environment.spec.release, target
 
 
 def _refuse_forward_over_rollback(connected: Connected) -> None:
