@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 
 import click
 
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo, style
-from quantmatrix.errors import Problem, Refused
 
 
 @click.command()
@@ -27,11 +25,10 @@ def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str
     operator and engineer on standby and a confirmation typing the environment's name.
     Exit 0 done (or in sync), 1 refused, 2 invalid input, 3 unavailable or another apply
     holds the lock, 4 the deployment failed (the message says what state it left)."""
+    from quantmatrix.cli.confirm import plan_confirmation
     from quantmatrix.model.common import Mode
     from quantmatrix.reconcile.apply import apply as run_apply
     from quantmatrix.reconcile.apply import commit_of
-    from quantmatrix.reconcile.render import plan_text
-    from quantmatrix.reconcile.steps import Plan
     from quantmatrix.repo.loader import load_source
     from quantmatrix.repo.source import open_source
 
@@ -39,16 +36,7 @@ def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str
     state = load_source(source)
     live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
 
-    def confirm(the_plan: Plan) -> bool:
-        if yes and not live:
-            return True
-        echo(plan_text(the_plan), nl=False)
-        if not sys.stdin.isatty():
-            raise Refused(Problem(subject="qm apply", message="no terminal to confirm on: pass --yes" + (" (live also needs typing the environment name at a terminal)" if live else "")))
-        if live:
-            typed = click.prompt(f"Type the environment name ({environment}) to apply to LIVE", default="", show_default=False)
-            return bool(typed == environment)
-        return click.confirm("Apply this plan?", default=False)
+    confirm = plan_confirmation("qm apply", environment, live=live, yes=yes, question="Apply this plan?", live_prompt=f"Type the environment name ({environment}) to apply to LIVE")
 
     result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer, break_glass=break_glass, confirm=confirm, force_forward=force_forward)
     if result.noop:

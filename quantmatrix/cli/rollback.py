@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 
 import click
 
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo, style
-from quantmatrix.errors import Problem, Refused
 
 
 @click.command()
@@ -28,11 +26,10 @@ def rollback(environment: str, path: str, ref: str | None, to: str | None, reaso
     to go back over migrations not declared reversible. Git still pins the newer release
     afterwards: `qm status` shows the drift and `qm apply` refuses until the pin changes (or
     --force-forward). Exit 0 done, 1 refused, 2 invalid input, 3 unavailable or locked, 4 failed."""
+    from quantmatrix.cli.confirm import plan_confirmation
     from quantmatrix.model.common import Mode
     from quantmatrix.reconcile.apply import apply as run_apply
     from quantmatrix.reconcile.apply import commit_of
-    from quantmatrix.reconcile.render import plan_text
-    from quantmatrix.reconcile.steps import Plan
     from quantmatrix.repo.loader import load_source
     from quantmatrix.repo.source import open_source
 
@@ -40,16 +37,7 @@ def rollback(environment: str, path: str, ref: str | None, to: str | None, reaso
     state = load_source(source)
     live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
 
-    def confirm(the_plan: Plan) -> bool:
-        if yes and not live:
-            return True
-        echo(plan_text(the_plan), nl=False)
-        if not sys.stdin.isatty():
-            raise Refused(Problem("qm rollback", message="no terminal to confirm on: pass --yes" + (" (live also needs typing the environment name at a terminal)" if live else "")))
-        if live:
-            typed = click.prompt(f"Type the environment name ({environment}) to roll back LIVE to {the_plan.release}", default="", show_default=False)
-            return bool(typed == environment)
-        return click.confirm(f"Roll back to {the_plan.release}?", default=False)
+    confirm = plan_confirmation("qm rollback", environment, live=live, yes=yes, question="Roll back to {release}?", live_prompt=f"Type the environment name ({environment}) to roll back LIVE to {{release}}")
 
     result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer,
                        break_glass=break_glass, confirm=confirm, rollback=True, target_release=to, rollback_reason=reason)
