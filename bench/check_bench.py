@@ -115,11 +115,20 @@ def _packages(source, state) -> str:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=positive_int, default=7, help="timed runs per repository (after one warm-up run)")
-    parser.add_argument("--sizes", type=sizes, default="250,500,1000", help="environment counts of the synthetic repositories, comma-separated")
+    parser.add_argument(
+        "--runs", type=positive_int, default=7, help="timed runs per repository (after one warm-up run)"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=sizes,
+        default="250,500,1000",
+        help="environment counts of the synthetic repositories, comma-separated",
+    )
     parser.add_argument("--strategies", type=positive_int, default=20, help="strategies per synthetic environment")
     parser.add_argument("--phases", action="store_true", help="also time load vs. policy gate in-process")
-    parser.add_argument("--noisy", action="store_true", help="findings-heavy synthetic repositories (bench/synthetic.py noisy=True)")
+    parser.add_argument(
+        "--noisy", action="store_true", help="findings-heavy synthetic repositories (bench/synthetic.py noisy=True)"
+    )
     args = parser.parse_args()
 
     print(
@@ -127,20 +136,32 @@ def main() -> None:
         f"{'noisy' if args.noisy else 'realistic'} synthetic environment, --today {TODAY} "
         f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})"
     )
-    print(f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7} {'exit':>4} {'cpu s':>7}")
+    print(
+        f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7} {'exit':>4} {'cpu s':>7}"
+    )
     median, times, code, cpu = time_check(ROOT, args.runs)
-    print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {code:>4} {cpu:>7.3f}")
+    print(
+        f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {code:>4} {cpu:>7.3f}"
+    )
     if args.phases:
         print(f"  {phases(ROOT)}")
     figures = []
     with tempfile.TemporaryDirectory(prefix="qm-check-bench-") as tmp:
         for size in args.sizes:
-            repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1), noisy=args.noisy)
+            repo = write_repo(
+                Path(tmp) / f"envs-{size}",
+                environments=size,
+                strategies=args.strategies,
+                releases=max(size // 2, 1),
+                noisy=args.noisy,
+            )
             shutil.copytree(ROOT / "policies", repo / "policies")
             median, times, code, cpu = time_check(repo, args.runs)
             figures.append((size, median, cpu))
             label = f"synthetic: {size} envs, {max(size // 2, 1)} releases"
-            print(f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {code:>4} {cpu:>7.3f}")
+            print(
+                f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {code:>4} {cpu:>7.3f}"
+            )
             if args.phases:
                 print(f"  {phases(repo)}")
     print_growth(figures)

@@ -47,14 +47,24 @@ def main() -> None:
     client = redis.Redis.from_url(REDIS_URL)
     prefix = f"qm:bench:{uuid.uuid4().hex[:8]}:"
     plane = redis_control(client, prefix)
-    plane.write(control_from_environment(environment, trading=TradingState.ACTIVE, reason="bench", changed_by="bench", now=datetime.now(UTC)))
+    plane.write(
+        control_from_environment(
+            environment, trading=TradingState.ACTIVE, reason="bench", changed_by="bench", now=datetime.now(UTC)
+        )
+    )
     started = time.perf_counter()
-    platform = launch_platform(versions, environment.spec.mode.value, "--prefix", prefix, "--banner", environment.spec.ui.banner,
-                               env={"QM_SANDBOX_REDIS_URL": REDIS_URL})
+    platform = launch_platform(
+        versions,
+        environment.spec.mode.value,
+        "--prefix",
+        prefix,
+        "--banner",
+        environment.spec.ui.banner,
+        env={"QM_SANDBOX_REDIS_URL": REDIS_URL},
+    )
     print(f"sandbox up (3 processes) in {time.perf_counter() - started:.2f} s")
     try:
-        target = Target(platform["api"].url, platform["ui"].url, redis=client.ping,
-                        expected_versions=versions)
+        target = Target(platform["api"].url, platform["ui"].url, redis=client.ping, expected_versions=versions)
         # PostgreSQL is not part of the sandbox: the bench measures the HTTP checks and Redis.
         names = None
         if environment.spec.postgres.required:
@@ -77,7 +87,9 @@ def main() -> None:
         times.sort()
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
         print(f"{options.environment}: {len(results)} checks per pass, {options.runs} passes")
-        print(f"  median {statistics.median(times) * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   max {times[-1] * 1000:.0f} ms   (target < 1000 ms)")
+        print(
+            f"  median {statistics.median(times) * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   max {times[-1] * 1000:.0f} ms   (target < 1000 ms)"
+        )
         top = sorted(slowest.items(), key=lambda item: -item[1])[:4]
         print("  slowest checks (max): " + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in top))
         if failed:

@@ -55,7 +55,9 @@ print(engine.eval_rule("data.qm.rules.demo.test_fires"))
 
 def big_input(n: int = 4000) -> str:
     modes = ("local", "paper", "live", "backtest")
-    envs = {f"env-{i}": {"spec": {"mode": modes[i % 4], "execution": {"routes_live_orders": i % 8 == 3}}} for i in range(n)}
+    envs = {
+        f"env-{i}": {"spec": {"mode": modes[i % 4], "execution": {"routes_live_orders": i % 8 == 3}}} for i in range(n)
+    }
     return json.dumps({"environments": envs})
 
 
@@ -84,10 +86,16 @@ def time_regopy(data: str) -> tuple[float, object]:
 
 
 def main() -> None:
-    argparse.ArgumentParser(prog="bench/engine_choice.py", description=__doc__.splitlines()[0]).parse_args()  # --help; no options
+    argparse.ArgumentParser(
+        prog="bench/engine_choice.py", description=__doc__.splitlines()[0]
+    ).parse_args()  # --help; no options
     for name, probe in CRASH_PROBE.items():
         done = subprocess.run([sys.executable, "-c", probe.format(policy=POLICY)], capture_output=True, text=True)
-        verdict = "ok" if done.returncode == 0 else f"died (exit {done.returncode}{', SIGSEGV' if done.returncode == -11 else ''})"
+        verdict = (
+            "ok"
+            if done.returncode == 0
+            else f"died (exit {done.returncode}{', SIGSEGV' if done.returncode == -11 else ''})"
+        )
         print(f"{name:8} test with `with input as` + sprintf: {verdict}  {done.stdout.strip()[:60]}")
     data = big_input()
     for name, timer in (("regorus", time_regorus), ("regopy", time_regopy)):

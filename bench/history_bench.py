@@ -38,17 +38,56 @@ def fill(url: str, count: int) -> None:
     for i in range(count):
         dep, at = f"dep-paper-2026.1.{i}-1", T0 + timedelta(hours=i)
         deployments.append(
-            dict(id=dep, environment="paper", release=f"2026.1.{i}", previous_release=f"2026.1.{i - 1}", status="succeeded", started_at=at,
-                 finished_at=at + timedelta(minutes=4), operator="dana.ops", engineer="li.eng", commit="3f2a9c1d" * 5, config_version="cfg",
-                 config_changes=["Risk limits max_daily_loss: 5,000 → 5,500 (+10.0%, increases risk)"], migration_changes=[],
-                 strategy_changes=["Strategies momentum_breakout version: 1.4.0 → 1.4.2"], rollback_used=False, summary="applied: 9 steps",
-                 mode="paper", monitoring_until=at + timedelta(hours=20), monitoring_intensity="active", monitoring_basis="end of the next XNYS session")
+            dict(
+                id=dep,
+                environment="paper",
+                release=f"2026.1.{i}",
+                previous_release=f"2026.1.{i - 1}",
+                status="succeeded",
+                started_at=at,
+                finished_at=at + timedelta(minutes=4),
+                operator="dana.ops",
+                engineer="li.eng",
+                commit="3f2a9c1d" * 5,
+                config_version="cfg",
+                config_changes=["Risk limits max_daily_loss: 5,000 → 5,500 (+10.0%, increases risk)"],
+                migration_changes=[],
+                strategy_changes=["Strategies momentum_breakout version: 1.4.0 → 1.4.2"],
+                rollback_used=False,
+                summary="applied: 9 steps",
+                mode="paper",
+                monitoring_until=at + timedelta(hours=20),
+                monitoring_intensity="active",
+                monitoring_basis="end of the next XNYS session",
+            )
         )
-        checks += [dict(environment="paper", deployment_id=dep, at=at, name=n, category=n.split(".")[0], status=None, passed=True,
-                        duration_seconds=0.04, message="ok") for n in ("health.api", "smoke.account_summary", "safety.mode_displayed")]
+        checks += [
+            dict(
+                environment="paper",
+                deployment_id=dep,
+                at=at,
+                name=n,
+                category=n.split(".")[0],
+                status=None,
+                passed=True,
+                duration_seconds=0.04,
+                message="ok",
+            )
+            for n in ("health.api", "smoke.account_summary", "safety.mode_displayed")
+        ]
         if i % 10 == 0:
-            incidents.append(dict(environment="paper", deployment_id=dep, at=at, severity="warning", kind="break_glass", summary="outside the window",
-                                  detail="", recorded_by="dana.ops"))
+            incidents.append(
+                dict(
+                    environment="paper",
+                    deployment_id=dep,
+                    at=at,
+                    severity="warning",
+                    kind="break_glass",
+                    summary="outside the window",
+                    detail="",
+                    recorded_by="dana.ops",
+                )
+            )
     with store.begin() as conn:
         conn.execute(insert(table(Deployment)), deployments)
         conn.execute(insert(table(CheckResultRow)), checks)

@@ -47,7 +47,15 @@ def make_repo(root: Path, environments: int, change: str) -> Path:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "fleet")
-    target = repo / "environments" / ("_base.yaml" if change == "base" else sorted(p.name for p in (repo / "environments").glob("[!_]*.yaml") if p.name != "secrets.yaml")[0])
+    target = (
+        repo
+        / "environments"
+        / (
+            "_base.yaml"
+            if change == "base"
+            else sorted(p.name for p in (repo / "environments").glob("[!_]*.yaml") if p.name != "secrets.yaml")[0]
+        )
+    )
     text = target.read_text()
     # one risk limit one higher, in the first environment or in the base
     number = re.search(r"^\s+max_order_notional:\s*(\d+)\s*$", text, re.M)

@@ -72,8 +72,13 @@ def main() -> None:
         local = repo / "environments" / "local.yaml"
         api, workers, ui = free_ports(3)
         text = local.read_text()
-        for old, new in (("{port: 8000}", f"{{port: {api}}}"), ("{port: 8001}", f"{{port: {workers}}}"), ("{port: 5173}", f"{{port: {ui}}}"),
-                         ("127.0.0.1:8000", f"127.0.0.1:{api}"), ("127.0.0.1:5173", f"127.0.0.1:{ui}")):
+        for old, new in (
+            ("{port: 8000}", f"{{port: {api}}}"),
+            ("{port: 8001}", f"{{port: {workers}}}"),
+            ("{port: 5173}", f"{{port: {ui}}}"),
+            ("127.0.0.1:8000", f"127.0.0.1:{api}"),
+            ("127.0.0.1:5173", f"127.0.0.1:{ui}"),
+        ):
             text = text.replace(old, new)
         local.write_text(text)
         try:
@@ -81,7 +86,9 @@ def main() -> None:
             scratch = qm(repo, "apply", "local", "--yes")
             print(f"full apply of local from scratch (2026.11.0), whole process: {scratch:.2f} s")
             noops = [qm(repo, "apply", "local", "--yes") for _ in range(runs)]
-            print(f"no-op apply, whole process: median {statistics.median(noops):.2f} s, max {max(noops):.2f} s ({runs} runs; target ≤ 0.5 s)")
+            print(
+                f"no-op apply, whole process: median {statistics.median(noops):.2f} s, max {max(noops):.2f} s ({runs} runs; target ≤ 0.5 s)"
+            )
             local.write_text(text)  # back to 2026.11.1
             upgrade = qm(repo, "apply", "local", "--yes")
             print(f"upgrade 2026.11.0 → 2026.11.1 (api, workers; no migration), whole process: {upgrade:.2f} s")

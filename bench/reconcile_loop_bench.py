@@ -45,7 +45,13 @@ def free_port() -> int:
 
 
 def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@x",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@x",
+    }
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
@@ -65,17 +71,27 @@ def paper_repo(repo: Path, prefix: str) -> None:
     text = paper.read_text()
     start, end = text.index("  runtime:"), text.index("    checks:")
     ports = [free_port() for _ in range(3)]
-    runtime = ("  runtime:\n    driver: process\n    process:\n      components:\n"
-               f"        api: {{port: {ports[0]}}}\n        workers: {{port: {ports[1]}}}\n        ui: {{port: {ports[2]}}}\n"
-               "    reconcile: {observe_interval_seconds: 0.5}\n")
+    runtime = (
+        "  runtime:\n    driver: process\n    process:\n      components:\n"
+        f"        api: {{port: {ports[0]}}}\n        workers: {{port: {ports[1]}}}\n        ui: {{port: {ports[2]}}}\n"
+        "    reconcile: {observe_interval_seconds: 0.5}\n"
+    )
     text = text[:start] + runtime + text[end:]
-    text = text.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"').replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n")
-    text = text.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace("url: https://paper.qm.internal", "url: http://127.0.0.1:9")
+    text = text.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"').replace(
+        "    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n"
+    )
+    text = text.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
+        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
+    )
     paper.write_text(text)
     expires = (date.today() + timedelta(days=30)).isoformat()
-    (repo / "policies" / "waivers.yaml").write_text("apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n" + "".join(
-        f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: bench on the sandbox, approver: sam.cto, expires: {expires}}}\n"
-        for c in ("api", "workers", "ui")))
+    (repo / "policies" / "waivers.yaml").write_text(
+        "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
+        + "".join(
+            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: bench on the sandbox, approver: sam.cto, expires: {expires}}}\n"
+            for c in ("api", "workers", "ui")
+        )
+    )
     (repo / ".gitignore").write_text(".qm/\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
@@ -85,7 +101,9 @@ def paper_repo(repo: Path, prefix: str) -> None:
 def summary(name: str, seconds: list[float], target: str) -> None:
     ms = sorted(s * 1000 for s in seconds)
     p95 = ms[max(0, int(round(0.95 * len(ms))) - 1)]
-    print(f"{name:<34} n={len(ms):<3} median {statistics.median(ms):7.1f} ms  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms   target {target}")
+    print(
+        f"{name:<34} n={len(ms):<3} median {statistics.median(ms):7.1f} ms  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms   target {target}"
+    )
 
 
 def main() -> None:
@@ -93,8 +111,13 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--noop-runs", type=int, default=50)
     parser.add_argument("--failovers", type=int, default=5)
-    parser.add_argument("--profile", action="store_true", help="Print where a no-op pass spends its time, and stop there.")
-    parser.add_argument("--postgres", default=os.environ.get("QM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--profile", action="store_true", help="Print where a no-op pass spends its time, and stop there."
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("QM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    )
     args = parser.parse_args()
 
     import redis
@@ -106,18 +129,40 @@ def main() -> None:
         conn.execute(text(f'CREATE DATABASE "{database}"'))
     url = make_url(args.postgres).set(database=database).render_as_string(hide_password=False)
     redis_port = free_port()
-    redis_proc = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    redis_proc = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     tmp = Path(tempfile.mkdtemp(prefix="qm-loop-bench-"))
     repo = tmp / "repo"
     prefix = f"qmbench:{secrets.token_hex(3)}:"
     paper_repo(repo, prefix)
-    os.environ.update({"QM_PAPER_POSTGRES_URL": url, "QM_PAPER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "NO_COLOR": "1"})
+    os.environ.update(
+        {"QM_PAPER_POSTGRES_URL": url, "QM_PAPER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "NO_COLOR": "1"}
+    )
     client = redis.Redis(port=redis_port)
     wait(lambda: _pings(client), 10, 0.05)
     processes: list[subprocess.Popen[bytes]] = []
 
     def reconciler() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", "quantmatrix", "reconcile", "paper", "--path", str(repo), "--interval", "3600", "--log-level", os.environ.get("QM_BENCH_LOG_LEVEL", "ERROR")], cwd=repo, stdout=subprocess.DEVNULL, stderr=open(tmp / "reconcile.log", "a"))
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "quantmatrix",
+                "reconcile",
+                "paper",
+                "--path",
+                str(repo),
+                "--interval",
+                "3600",
+                "--log-level",
+                os.environ.get("QM_BENCH_LOG_LEVEL", "ERROR"),
+            ],
+            cwd=repo,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp / "reconcile.log", "a"),
+        )
         processes.append(process)
         return process
 
@@ -135,13 +180,29 @@ def main() -> None:
 
     def owners() -> list[int]:
         with engine.connect() as conn:
-            names = conn.execute(text("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.classid = CAST(:ns AS oid) AND l.objsubid = 2"), {"ns": NAMESPACE}).scalars().all()
+            names = (
+                conn.execute(
+                    text(
+                        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.classid = CAST(:ns AS oid) AND l.objsubid = 2"
+                    ),
+                    {"ns": NAMESPACE},
+                )
+                .scalars()
+                .all()
+            )
         return [int(n.rsplit("pid=", 1)[1]) for n in names if "pid=" in n]
 
     def settled(config_version: object = None) -> None:
         """One reconciler owns paper, its first pass is over, trading ACTIVE (at `config_version`)."""
         wait(lambda: len(owners()) == 1, 60, 0.05)
-        wait(lambda: trading() == "ACTIVE" and (config_version is None or client.get(f"{prefix}config_version") != config_version), 120, 0.05)
+        wait(
+            lambda: (
+                trading() == "ACTIVE"
+                and (config_version is None or client.get(f"{prefix}config_version") != config_version)
+            ),
+            120,
+            0.05,
+        )
         time.sleep(1.0)
 
     def hand_edit(name: str, value: int) -> None:
@@ -190,7 +251,12 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
         paper = repo / "environments" / "paper.yaml"
-        paper.write_text(paper.read_text().replace("reconcile: {observe_interval_seconds: 0.5}", "reconcile: {observe_interval_seconds: 0.5, self_heal: {safety: halt, config: report}}"))
+        paper.write_text(
+            paper.read_text().replace(
+                "reconcile: {observe_interval_seconds: 0.5}",
+                "reconcile: {observe_interval_seconds: 0.5, self_heal: {safety: halt, config: report}}",
+            )
+        )
         git(repo, "commit", "-qam", "live's policy")
         old_config = client.get(f"{prefix}config_version")
         reconciler()
@@ -223,8 +289,8 @@ def main() -> None:
             (owner,) = owners()
             killed = time.perf_counter()
             os.kill(owner, signal.SIGKILL)
-            freed.append(wait(lambda: owner not in owners(), 60, 0.005))
-            wait(lambda: (lambda now: len(now) == 1 and now[0] != owner)(owners()), 60, 0.005)
+            freed.append(wait(lambda killed_pid=owner: killed_pid not in owners(), 60, 0.005))
+            wait(lambda killed_pid=owner: (lambda now: len(now) == 1 and now[0] != killed_pid)(owners()), 60, 0.005)
             failovers.append(time.perf_counter() - killed)
             reconciler()  # keep three alive
             time.sleep(5.0)

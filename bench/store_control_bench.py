@@ -26,12 +26,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_ms  # noqa: E402
 from quantmatrix.repo.loader import load  # noqa: E402
-from quantmatrix.runtime.control import ControlPlane, TradingState, control_from_environment, redis_control, store_control  # noqa: E402
+from quantmatrix.runtime.control import (  # noqa: E402
+    ControlPlane,
+    TradingState,
+    control_from_environment,
+    redis_control,
+    store_control,
+)
 from quantmatrix.runtime.store import journal_finish, journal_start, open_store, start_deployment  # noqa: E402
 from quantmatrix.runtime.store.trading_schema import migrations_dir, upgrade_schema  # noqa: E402
-
-from bench.timing import median_ms  # noqa: E402
 
 
 def once_ms(action: Callable[[], object]) -> float:
@@ -42,11 +47,15 @@ def once_ms(action: Callable[[], object]) -> float:
 
 def control_figures(name: str, control: ControlPlane, runs: int) -> None:
     paper = load(ROOT).environments["paper"]
-    state = control_from_environment(paper, trading=TradingState.HALTED, reason="bench", changed_by="bench", now=datetime.now(UTC))
+    state = control_from_environment(
+        paper, trading=TradingState.HALTED, reason="bench", changed_by="bench", now=datetime.now(UTC)
+    )
     control.write(state)
-    print(f"  {name:<28} write {median_ms(lambda: control.write(state), runs):7.2f} ms   "
-          f"read {median_ms(control.read, runs):6.2f} ms   "
-          f"set_trading {median_ms(lambda: control.set_trading(TradingState.HALTED, 'bench', 'bench'), runs):6.2f} ms")
+    print(
+        f"  {name:<28} write {median_ms(lambda: control.write(state), runs):7.2f} ms   "
+        f"read {median_ms(control.read, runs):6.2f} ms   "
+        f"set_trading {median_ms(lambda: control.set_trading(TradingState.HALTED, 'bench', 'bench'), runs):6.2f} ms"
+    )
 
 
 def main() -> None:
@@ -55,7 +64,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(prog="bench/store_control_bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=positive_int, default=50, help="timed runs of each step")
-    parser.add_argument("--postgres", metavar="URL", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="PostgreSQL for the store")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL for the store",
+    )
     parser.add_argument("--redis", metavar="URL", default="redis://127.0.0.1:6379/0", help="Redis for the control keys")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,10 +77,14 @@ def main() -> None:
         print(f"open store, fresh SQLite (control chain)   {once_ms(lambda: open_store(url)):7.1f} ms")
         print(f"open store, existing SQLite (no-op)        {median_ms(lambda: open_store(url).close(), 10):7.1f} ms")
         store = open_store(url)
-        print(f"trading migrations 0001 -> 0002, SQLite    {once_ms(lambda: upgrade_schema(store, migrations_dir(ROOT), '0002_fills_exec_time_idx')):7.1f} ms")
+        print(
+            f"trading migrations 0001 -> 0002, SQLite    {once_ms(lambda: upgrade_schema(store, migrations_dir(ROOT), '0002_fills_exec_time_idx')):7.1f} ms"
+        )
         dep = start_deployment(store, "local", "2026.11.1")
         steps = iter(range(10**6))
-        print(f"journal start + finish, SQLite             {median_ms(lambda: (s := f'step{next(steps)}', journal_start(store, dep, s), journal_finish(store, dep, s)), args.runs):7.2f} ms")
+        print(
+            f"journal start + finish, SQLite             {median_ms(lambda: (s := f'step{next(steps)}', journal_start(store, dep, s), journal_finish(store, dep, s)), args.runs):7.2f} ms"
+        )
         print("control state (median of", args.runs, "runs):")
         control_figures("store only (SQLite)", store_control(store, "paper"), args.runs)
     try:

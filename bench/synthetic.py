@@ -325,7 +325,12 @@ _LIMITS = {  # order, position, gross, daily loss, orders/min, capital
     "live": (5000, 20000, 50000, 1500, 20, 50000),
     "backtest": (100000, 500000, 2000000, 50000, 600, 1000000),
 }
-_BANNERS = {"local": "LOCAL · DRY-RUN", "paper": "PAPER TRADING", "live": "LIVE TRADING · REAL CAPITAL", "backtest": "BACKTEST · SIMULATED"}
+_BANNERS = {
+    "local": "LOCAL · DRY-RUN",
+    "paper": "PAPER TRADING",
+    "live": "LIVE TRADING · REAL CAPITAL",
+    "backtest": "BACKTEST · SIMULATED",
+}
 
 
 def _first_live_release(i: int, noisy: bool) -> bool:
@@ -490,7 +495,9 @@ def write_repo(
     (envs / "_base.yaml").write_text(base_yaml(), encoding="utf-8")
     write_catalog(envs, environments, environments > SPLIT_CATALOG_ABOVE if split_catalog is None else split_catalog)
     for i in range(environments):
-        (envs / f"{environment_name(i)}.yaml").write_text(environment_yaml(i, strategies, releases, noisy), encoding="utf-8")
+        (envs / f"{environment_name(i)}.yaml").write_text(
+            environment_yaml(i, strategies, releases, noisy), encoding="utf-8"
+        )
     for i in range(releases):
         (rels / f"{release_version(i)}.yaml").write_text(release_yaml(i, strategies, noisy), encoding="utf-8")
     return root
@@ -505,16 +512,26 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("out_dir", metavar="OUT_DIR", type=new_directory, help="folder to create (or an empty one)")
     parser.add_argument("environments", metavar="ENVIRONMENTS", type=positive_int, nargs="?", default=1000)
-    parser.add_argument("strategies", metavar="STRATEGIES", type=positive_int, nargs="?", default=20, help="per environment")
+    parser.add_argument(
+        "strategies", metavar="STRATEGIES", type=positive_int, nargs="?", default=20, help="per environment"
+    )
     parser.add_argument("releases", metavar="RELEASES", type=positive_int, nargs="?", default=500)
     parser.add_argument("--noisy", action="store_true", help="the findings-heavy repository of the first generator")
     catalog = parser.add_mutually_exclusive_group()
-    catalog.add_argument("--split-catalog", dest="split", action="store_true", default=None, help="environments/secrets/*.yaml")
+    catalog.add_argument(
+        "--split-catalog", dest="split", action="store_true", default=None, help="environments/secrets/*.yaml"
+    )
     catalog.add_argument("--single-catalog", dest="split", action="store_false", help="one environments/secrets.yaml")
     args = parser.parse_args(argv)
     if args.split is False and args.environments > 1700:
-        parser.error("one catalog file for more than 1,700 environments exceeds the loader's 1 MiB limit: use --split-catalog")
-    print(write_repo(args.out_dir, args.environments, args.strategies, args.releases, noisy=args.noisy, split_catalog=args.split))
+        parser.error(
+            "one catalog file for more than 1,700 environments exceeds the loader's 1 MiB limit: use --split-catalog"
+        )
+    print(
+        write_repo(
+            args.out_dir, args.environments, args.strategies, args.releases, noisy=args.noisy, split_catalog=args.split
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,15 @@ def time_validate(path: Path, runs: int) -> tuple[float, list[float], float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=positive_int, default=7, help="timed runs per repository (after one warm-up run)")
-    parser.add_argument("--sizes", type=sizes, default="250,500,1000", help="environment counts of the synthetic repositories, comma-separated")
+    parser.add_argument(
+        "--runs", type=positive_int, default=7, help="timed runs per repository (after one warm-up run)"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=sizes,
+        default="250,500,1000",
+        help="environment counts of the synthetic repositories, comma-separated",
+    )
     parser.add_argument("--strategies", type=positive_int, default=20, help="strategies per synthetic environment")
     args = parser.parse_args()
 
@@ -60,22 +67,30 @@ def main() -> None:
     )
     print(f"{'repository':<36} {'files':>6} {'MiB':>6} {'median s':>9} {'min s':>7} {'ms/env':>7} {'cpu s':>7}")
     median, times, cpu = time_validate(ROOT, args.runs)
-    print(f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {cpu:>7.3f}")
+    print(
+        f"{'sample (environments/, releases/)':<36} {_files(ROOT):>6} {_mib(ROOT):>6.2f} {median:>9.3f} {min(times):>7.3f} {'':>7} {cpu:>7.3f}"
+    )
     figures = []
     with tempfile.TemporaryDirectory(prefix="qm-bench-") as tmp:
         for size in args.sizes:
-            repo = write_repo(Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1))
+            repo = write_repo(
+                Path(tmp) / f"envs-{size}", environments=size, strategies=args.strategies, releases=max(size // 2, 1)
+            )
             median, times, cpu = time_validate(repo, args.runs)
             figures.append((size, median, cpu))
             label = f"synthetic: {size} envs, {max(size // 2, 1)} releases"
-            print(f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {cpu:>7.3f}")
+            print(
+                f"{label:<36} {_files(repo):>6} {_mib(repo):>6.2f} {median:>9.3f} {min(times):>7.3f} {1000 * median / size:>7.2f} {cpu:>7.3f}"
+            )
     print_growth(figures)
 
 
 def print_growth(figures: list[tuple[int, float, float]]) -> None:
     if len(figures) >= 2:
         (small, t_small, c_small), (large, t_large, c_large) = figures[0], figures[-1]
-        print(f"growth {small} → {large} environments: ×{large / small:.1f} size, ×{t_large / t_small:.2f} time, ×{c_large / c_small:.2f} CPU time")
+        print(
+            f"growth {small} → {large} environments: ×{large / small:.1f} size, ×{t_large / t_small:.2f} time, ×{c_large / c_small:.2f} CPU time"
+        )
 
 
 def _files(root: Path) -> int:
@@ -83,7 +98,10 @@ def _files(root: Path) -> int:
 
 
 def _mib(root: Path) -> float:
-    return sum(p.stat().st_size for folder in ("environments", "releases") for p in (root / folder).rglob("*.y*ml")) / 2**20
+    return (
+        sum(p.stat().st_size for folder in ("environments", "releases") for p in (root / folder).rglob("*.y*ml"))
+        / 2**20
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,13 @@ NOW = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("America/New_York"))
 
 def import_ms(runs: int) -> float:
     code = "import time; s = time.perf_counter(); import quantmatrix.reconcile.window; print(time.perf_counter() - s)"
-    return statistics.median(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(runs)) * 1000
+    return (
+        statistics.median(
+            float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(runs)
+        )
+        * 1000
+    )
 
 
 def main() -> None:
@@ -38,7 +44,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(prog="bench/window_lock_bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=positive_int, default=50, help="timed runs of each in-process step")
-    parser.add_argument("--postgres", metavar="URL", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="PostgreSQL for the advisory lock")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL for the advisory lock",
+    )
     args = parser.parse_args()
 
     print(f"import quantmatrix.reconcile.window (fresh process, median of 5): {import_ms(5):.0f} ms")
@@ -54,12 +65,20 @@ def main() -> None:
     print(f"first decision (builds the calendar): {(time.perf_counter() - start) * 1000:.1f} ms")
     print(f"warm decision, refused, with next start: {median_ms(lambda: decide(live, NOW), args.runs):.2f} ms")
 
-    frozen = resolve(DeployWindow.model_validate({"freeze": [{"start": "2026-01-01", "end": "2028-01-01", "reason": "bench"}]}), Mode.live)
+    frozen = resolve(
+        DeployWindow.model_validate({"freeze": [{"start": "2026-01-01", "end": "2028-01-01", "reason": "bench"}]}),
+        Mode.live,
+    )
     in_session_only = resolve(
-        DeployWindow.model_validate({"windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "10:00", "end": "11:00"}]}), Mode.live
+        DeployWindow.model_validate(
+            {"windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "10:00", "end": "11:00"}]}
+        ),
+        Mode.live,
     )
     print(f"no window within the year (freeze), whole horizon: {median_ms(lambda: decide(frozen, NOW), 5):.1f} ms")
-    print(f"windows only in session (next: a weekday holiday): {median_ms(lambda: decide(in_session_only, NOW), 5):.1f} ms")
+    print(
+        f"windows only in session (next: a weekday holiday): {median_ms(lambda: decide(in_session_only, NOW), 5):.1f} ms"
+    )
 
     holder = this_process("bench", datetime.now(UTC))
 
@@ -77,7 +96,9 @@ def main() -> None:
     except Exception as error:  # a benchmark: say why and go on
         print(f"PostgreSQL lock: skipped ({type(error).__name__}: {error})")
         return
-    print(f"PostgreSQL advisory lock, connect + take + release: {median_ms(lambda: take(args.postgres), min(args.runs, 20)):.1f} ms")
+    print(
+        f"PostgreSQL advisory lock, connect + take + release: {median_ms(lambda: take(args.postgres), min(args.runs, 20)):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

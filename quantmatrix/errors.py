@@ -56,7 +56,9 @@ class Problem:
     def as_dict(self) -> dict[str, str | int]:
         """The JSON shape of a problem: `file`/`line`/`col` only when it is about a file,
         `subject` only when it is not."""
-        where: dict[str, str | int] = {"file": self.file, "line": self.line, "col": self.col} if self.file else {"subject": self.subject}
+        where: dict[str, str | int] = (
+            {"file": self.file, "line": self.line, "col": self.col} if self.file else {"subject": self.subject}
+        )
         return {**where, "path": self.path, "message": self.message}
 
     def __str__(self) -> str:

@@ -44,7 +44,7 @@ def _load(path: Path) -> Detectors:
     try:
         scan = YAML(typ="safe").load(path.read_text(encoding="utf-8"))["secret_scan"]
         formats = tuple((str(name), re.compile(str(rx))) for name, rx in scan["formats"].items())
-        token = r"[A-Za-z0-9+/=_-]{%d,}" % int(scan["min_token_length"])
+        token = rf"[A-Za-z0-9+/=_-]{{{int(scan['min_token_length'])},}}"
         return Detectors(
             formats=formats,
             token=re.compile(token),

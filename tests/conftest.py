@@ -69,7 +69,9 @@ def run_qm(qm: Callable[..., tuple[int, str, str]]) -> Callable[..., QmResult]:
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -176,7 +178,6 @@ class RedisPrefix:
 @pytest.fixture(scope="session")
 def redis_server() -> object:
     import redis
-
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 

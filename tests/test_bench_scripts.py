@@ -14,14 +14,18 @@ from quantmatrix.repo.loader import load
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name not in ("__init__.py", "args.py", "timing.py"))  # scripts, not helpers
+SCRIPTS = sorted(
+    p.name for p in (ROOT / "bench").glob("*.py") if p.name not in ("__init__.py", "args.py", "timing.py")
+)  # scripts, not helpers
 _spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
 synthetic = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(synthetic)
 
 
 def run(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_every_bench_script_is_covered() -> None:
@@ -77,14 +81,20 @@ def test_synthetic_writes_a_valid_repository(tmp_path: Path) -> None:
     done = run("synthetic.py", "out", "12", "3", "4", "--split-catalog", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     state = load(tmp_path / "out")
-    assert len(state.environments) == 12 and [d.file for d in state.catalog_docs] == ["environments/secrets/team-00.yaml"]
+    assert len(state.environments) == 12 and [d.file for d in state.catalog_docs] == [
+        "environments/secrets/team-00.yaml"
+    ]
 
 
 def test_a_split_synthetic_catalog_is_the_single_one(tmp_path: Path) -> None:
-    single = load(synthetic.write_repo(tmp_path / "single", environments=30, strategies=2, releases=3, split_catalog=False))
+    single = load(
+        synthetic.write_repo(tmp_path / "single", environments=30, strategies=2, releases=3, split_catalog=False)
+    )
     synthetic.ENVIRONMENTS_PER_TEAM, saved = 7, synthetic.ENVIRONMENTS_PER_TEAM
     try:
-        split = load(synthetic.write_repo(tmp_path / "split", environments=30, strategies=2, releases=3, split_catalog=True))
+        split = load(
+            synthetic.write_repo(tmp_path / "split", environments=30, strategies=2, releases=3, split_catalog=True)
+        )
     finally:
         synthetic.ENVIRONMENTS_PER_TEAM = saved
     assert len(split.catalog_docs) == 5  # 30 environments, 7 per file
@@ -94,5 +104,7 @@ def test_a_split_synthetic_catalog_is_the_single_one(tmp_path: Path) -> None:
 def test_big_fleets_split_their_catalog_into_files_well_under_the_limit() -> None:
     assert synthetic.SPLIT_CATALOG_ABOVE >= 1000  # the recorded 1,000-environment figures keep one file
     # the largest team file: the mode with the most secrets in every slot
-    team = synthetic.catalog_yaml(synthetic.ENVIRONMENTS_PER_TEAM * 3, synthetic.ENVIRONMENTS_PER_TEAM * 2, name="team-02")
+    team = synthetic.catalog_yaml(
+        synthetic.ENVIRONMENTS_PER_TEAM * 3, synthetic.ENVIRONMENTS_PER_TEAM * 2, name="team-02"
+    )
     assert len(team.encode()) < MAX_FILE_BYTES / 2

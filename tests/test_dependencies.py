@@ -41,7 +41,9 @@ def _imported_modules() -> dict[str, str]:
 
 
 def _third_party(modules: dict[str, str]) -> dict[str, str]:
-    return {m: f for m, f in modules.items() if m not in sys.stdlib_module_names and m not in ("quantmatrix", "__future__")}
+    return {
+        m: f for m, f in modules.items() if m not in sys.stdlib_module_names and m not in ("quantmatrix", "__future__")
+    }
 
 
 def test_every_imported_library_is_declared() -> None:
@@ -49,7 +51,9 @@ def test_every_imported_library_is_declared() -> None:
     distributions = packages_distributions()
     undeclared = []
     for module, file in sorted(_third_party(_imported_modules()).items()):
-        names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])} | {PINNED_BY.get(module, module)}
+        names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])} | {
+            PINNED_BY.get(module, module)
+        }
         allowed = core | _names(extras[EXTRAS[module]]) if module in EXTRAS else core
         if not names & allowed:
             undeclared.append(f"{module} (imported by {file}; distribution {sorted(names)})")
@@ -58,8 +62,22 @@ def test_every_imported_library_is_declared() -> None:
 
 def test_the_gate_installs_no_optional_library() -> None:
     core = _names(PROJECT["dependencies"])
-    assert not core & {"sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays", "opa-python-client", "requests", "jsonschema", "pytest", "mypy"}
-    assert {"sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays"} <= _names(PROJECT["optional-dependencies"]["runtime"])
+    assert not core & {
+        "sqlalchemy",
+        "alembic",
+        "redis",
+        "httpx",
+        "psycopg",
+        "holidays",
+        "opa-python-client",
+        "requests",
+        "jsonschema",
+        "pytest",
+        "mypy",
+    }
+    assert {"sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays"} <= _names(
+        PROJECT["optional-dependencies"]["runtime"]
+    )
     assert {"opa-python-client", "requests"} <= _names(PROJECT["optional-dependencies"]["opa"])
     # the edge's hint names an extra that exists, for a library that extra installs
     for module, extra in EXTRAS.items():

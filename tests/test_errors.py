@@ -13,7 +13,13 @@ from quantmatrix.errors import ConfigError, Problem, QMError
 def test_a_problem_in_a_file_is_located():
     problem = Problem("environments/live.yaml", 46, 5, "spec.risk", "must be positive")
     assert str(problem) == "environments/live.yaml:46:5: spec.risk: must be positive"
-    assert problem.as_dict() == {"file": "environments/live.yaml", "line": 46, "col": 5, "path": "spec.risk", "message": "must be positive"}
+    assert problem.as_dict() == {
+        "file": "environments/live.yaml",
+        "line": 46,
+        "col": 5,
+        "path": "spec.risk",
+        "message": "must be positive",
+    }
 
 
 def test_a_problem_about_no_file_names_its_subject_and_has_no_file():
@@ -35,7 +41,9 @@ def test_a_subject_is_redacted_like_the_rest():
 
 
 def test_problems_about_files_and_subjects_sort_together():
-    problems = ConfigError([Problem("b.yaml", message="x"), Problem(subject="--to", message="y"), Problem("a.yaml", message="z")]).problems
+    problems = ConfigError(
+        [Problem("b.yaml", message="x"), Problem(subject="--to", message="y"), Problem("a.yaml", message="z")]
+    ).problems
     assert [p.location() for p in problems] == ["--to", "a.yaml", "b.yaml"]
 
 
@@ -58,4 +66,6 @@ def test_validate_json_gives_file_problems_their_location(qm, sample_repo: Path)
     code, out, _ = qm("validate", sample_repo, "--format", "json")
     assert code == 2
     problems = json.loads(out)["problems"]
-    assert problems and all(p["file"] == "environments/live.yaml" and p["line"] > 0 and "subject" not in p for p in problems)
+    assert problems and all(
+        p["file"] == "environments/live.yaml" and p["line"] > 0 and "subject" not in p for p in problems
+    )

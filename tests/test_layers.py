@@ -60,7 +60,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
                 module = node.module or ""
             found.append((node.lineno, module))
             if module == "quantmatrix":  # `from quantmatrix import cli`
-                found += [(node.lineno, f"quantmatrix.{alias.name}") for alias in node.names if alias.name != "__version__"]
+                found += [
+                    (node.lineno, f"quantmatrix.{alias.name}") for alias in node.names if alias.name != "__version__"
+                ]
     return [(line, name) for line, name in found if name == "quantmatrix" or name.startswith("quantmatrix.")]
 
 
@@ -136,4 +138,6 @@ def test_the_checker_refuses_diff_importing_release(tmp_path: Path, monkeypatch:
     (package / "diff").mkdir(parents=True)
     (package / "diff" / "state.py").write_text("def key():\n    from quantmatrix.release.promote import promote\n")
     monkeypatch.setattr(f"{__name__}.PACKAGE", package)
-    assert _violations() == ["quantmatrix/diff/state.py:2: imports quantmatrix.release.promote (layer of diff may not import release)"]
+    assert _violations() == [
+        "quantmatrix/diff/state.py:2: imports quantmatrix.release.promote (layer of diff may not import release)"
+    ]

@@ -69,7 +69,12 @@ ORDINARY = [
 
 
 def _embedded(text: str, context: str) -> str:
-    return {"alone": text, "inside": f"note ({text}) rotated", "bracketed": f"[{text}];", "newline": f"see:\n{text}\nend"}[context]
+    return {
+        "alone": text,
+        "inside": f"note ({text}) rotated",
+        "bracketed": f"[{text}];",
+        "newline": f"see:\n{text}\nend",
+    }[context]
 
 
 @pytest.mark.parametrize("context", ["alone", "inside", "bracketed", "newline"])
@@ -126,8 +131,16 @@ def test_keys_redacted_alike_are_all_kept() -> None:
 
 
 def test_literal_under_a_credential_named_key_redacted_at_any_depth() -> None:
-    value = {"db_password": {"v": ["hunter2hunter2", 42, {"secret": "QM_X"}]}, "api_key": "plain", "token_bucket_size": 20}
-    assert redact_value(value) == {"db_password": {"v": [REDACTED, REDACTED, {"secret": "QM_X"}]}, "api_key": REDACTED, "token_bucket_size": 20}
+    value = {
+        "db_password": {"v": ["hunter2hunter2", 42, {"secret": "QM_X"}]},
+        "api_key": "plain",
+        "token_bucket_size": 20,
+    }
+    assert redact_value(value) == {
+        "db_password": {"v": [REDACTED, REDACTED, {"secret": "QM_X"}]},
+        "api_key": REDACTED,
+        "token_bucket_size": 20,
+    }
 
 
 def test_missing_or_broken_detectors_fail_closed(tmp_path: Path) -> None:
@@ -139,6 +152,7 @@ def test_missing_or_broken_detectors_fail_closed(tmp_path: Path) -> None:
 
 
 # Python and Rego agree: one definition, two engines ------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def rego_secret_kinds():

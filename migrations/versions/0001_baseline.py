@@ -33,12 +33,16 @@ def upgrade() -> None:
         sa.Column("cash_balance", MONEY, nullable=False, server_default="0"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.UniqueConstraint("broker", "account_ref", name="uq_accounts_broker_account_ref"),
-        sa.CheckConstraint("account_type IN ('dry_run', 'simulated', 'paper', 'live')", name="ck_accounts_account_type"),
+        sa.CheckConstraint(
+            "account_type IN ('dry_run', 'simulated', 'paper', 'live')", name="ck_accounts_account_type"
+        ),
     )
     op.create_table(
         "orders",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_orders_account_id_accounts"), nullable=False),
+        sa.Column(
+            "account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_orders_account_id_accounts"), nullable=False
+        ),
         # the idempotency key: one order per client id, so a retried submit cannot duplicate it
         sa.Column("client_order_id", sa.String(64), nullable=False, unique=True),
         sa.Column("broker_order_id", sa.String(128), unique=True),
@@ -55,7 +59,8 @@ def upgrade() -> None:
         sa.CheckConstraint("quantity > 0", name="ck_orders_quantity_positive"),
         sa.CheckConstraint("limit_price IS NULL OR limit_price > 0", name="ck_orders_limit_price_positive"),
         sa.CheckConstraint(
-            "status IN ('new', 'accepted', 'partially_filled', 'filled', 'cancelled', 'rejected')", name="ck_orders_status"
+            "status IN ('new', 'accepted', 'partially_filled', 'filled', 'cancelled', 'rejected')",
+            name="ck_orders_status",
         ),
     )
     op.create_index("ix_orders_account_id_status", "orders", ["account_id", "status"])
@@ -63,7 +68,9 @@ def upgrade() -> None:
     op.create_table(
         "fills",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-        sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id", name="fk_fills_order_id_orders"), nullable=False),
+        sa.Column(
+            "order_id", sa.BigInteger, sa.ForeignKey("orders.id", name="fk_fills_order_id_orders"), nullable=False
+        ),
         sa.Column("broker_fill_id", sa.String(128), nullable=False, unique=True),
         sa.Column("quantity", QUANTITY, nullable=False),
         sa.Column("price", PRICE, nullable=False),
@@ -75,7 +82,12 @@ def upgrade() -> None:
     op.create_index("ix_fills_order_id", "fills", ["order_id"])
     op.create_table(
         "positions",
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_positions_account_id_accounts"), primary_key=True),
+        sa.Column(
+            "account_id",
+            sa.Integer,
+            sa.ForeignKey("accounts.id", name="fk_positions_account_id_accounts"),
+            primary_key=True,
+        ),
         sa.Column("symbol", sa.String(20), primary_key=True),
         sa.Column("quantity", QUANTITY, nullable=False),  # negative = short
         sa.Column("avg_price", PRICE, nullable=False),
@@ -84,7 +96,12 @@ def upgrade() -> None:
     op.create_table(
         "reconciliation_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_reconciliation_runs_account_id_accounts"), nullable=False),
+        sa.Column(
+            "account_id",
+            sa.Integer,
+            sa.ForeignKey("accounts.id", name="fk_reconciliation_runs_account_id_accounts"),
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
@@ -94,7 +111,9 @@ def upgrade() -> None:
         sa.Column("mismatches", sa.Integer, nullable=False, server_default="0"),
         sa.Column("detail", sa.Text, nullable=False, server_default=""),
         sa.CheckConstraint("kind IN ('intraday', 'end_of_day', 'post_deploy')", name="ck_reconciliation_runs_kind"),
-        sa.CheckConstraint("status IN ('running', 'matched', 'mismatched', 'failed')", name="ck_reconciliation_runs_status"),
+        sa.CheckConstraint(
+            "status IN ('running', 'matched', 'mismatched', 'failed')", name="ck_reconciliation_runs_status"
+        ),
         sa.CheckConstraint("mismatches >= 0", name="ck_reconciliation_runs_mismatches"),
     )
     op.create_index("ix_reconciliation_runs_account_id_started_at", "reconciliation_runs", ["account_id", "started_at"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from quantmatrix.cli.options import path_argument, ref_option
@@ -16,9 +15,29 @@ from quantmatrix.cli.output import echo, style
 @click.option("--yes", is_flag=True, help="Do not ask; apply the plan shown.")
 @click.option("--operator", default=None, help="Operator on duty (default: the environment's staffing.operator).")
 @click.option("--engineer", default=None, help="Engineer on standby (default: staffing.engineer_on_standby).")
-@click.option("--break-glass", "break_glass", default=None, metavar="REASON", help="Apply outside the deploy window; recorded as an incident.")
-@click.option("--force-forward", "force_forward", is_flag=True, help="Re-deploy the pinned release although a qm rollback away from it is in effect.")
-def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str | None, engineer: str | None, break_glass: str | None, force_forward: bool) -> None:
+@click.option(
+    "--break-glass",
+    "break_glass",
+    default=None,
+    metavar="REASON",
+    help="Apply outside the deploy window; recorded as an incident.",
+)
+@click.option(
+    "--force-forward",
+    "force_forward",
+    is_flag=True,
+    help="Re-deploy the pinned release although a qm rollback away from it is in effect.",
+)
+def apply(
+    environment: str,
+    path: str,
+    ref: str | None,
+    yes: bool,
+    operator: str | None,
+    engineer: str | None,
+    break_glass: str | None,
+    force_forward: bool,
+) -> None:
     """Bring ENVIRONMENT's running system to its desired state.
 
     Without --yes the plan is shown and confirmed (no terminal: refused). Live also needs the
@@ -36,12 +55,35 @@ def apply(environment: str, path: str, ref: str | None, yes: bool, operator: str
     state = load_source(source)
     live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
 
-    confirm = plan_confirmation("qm apply", environment, live=live, yes=yes, question="Apply this plan?", live_prompt=f"Type the environment name ({environment}) to apply to LIVE")
+    confirm = plan_confirmation(
+        "qm apply",
+        environment,
+        live=live,
+        yes=yes,
+        question="Apply this plan?",
+        live_prompt=f"Type the environment name ({environment}) to apply to LIVE",
+    )
 
-    result = run_apply(state, source, environment, path, commit=commit_of(path, ref), operator=operator, engineer=engineer, break_glass=break_glass, confirm=confirm, force_forward=force_forward)
+    result = run_apply(
+        state,
+        source,
+        environment,
+        path,
+        commit=commit_of(path, ref),
+        operator=operator,
+        engineer=engineer,
+        break_glass=break_glass,
+        confirm=confirm,
+        force_forward=force_forward,
+    )
     if result.noop:
         echo(f"{environment}: in sync, nothing to change")
         return
     for line in result.lines:
         echo(f"  {line}")
-    echo(style(f"{'resumed and ' if result.resumed else ''}applied {result.plan.release} to {environment}: deployment {result.deployment_id} succeeded", "green"))
+    echo(
+        style(
+            f"{'resumed and ' if result.resumed else ''}applied {result.plan.release} to {environment}: deployment {result.deployment_id} succeeded",
+            "green",
+        )
+    )

@@ -19,12 +19,46 @@ from quantmatrix.render.inert import multiline
 @ref_option
 @gate_options
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True)
-@click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the report to FILE instead of stdout.",
+)
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate too (exit 1).")
-@click.option("--waivers", "waivers", type=click.Path(dir_okay=False, exists=True), help="Waivers file (default: policies/waivers.yaml of the checked tree).")
-@click.option("--base", "base_ref", default=None, metavar="REF", shell_complete=completion.git_refs, help="Also judge the change against this git ref (delta rules, policies/change.rego).")
-@click.option("--base-pack", "base_pack", is_flag=True, help="With --base: also judge the head with the base ref's policy pack (settings and waivers); findings of either pack fail the gate.")
-def check(path: str, ref: str | None, engine: str, opa_url: str | None, fmt: str, output: str | None, fail_on_warn: bool, waivers: str | None, today: datetime | None, base_ref: str | None = None, base_pack: bool = False) -> None:
+@click.option(
+    "--waivers",
+    "waivers",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Waivers file (default: policies/waivers.yaml of the checked tree).",
+)
+@click.option(
+    "--base",
+    "base_ref",
+    default=None,
+    metavar="REF",
+    shell_complete=completion.git_refs,
+    help="Also judge the change against this git ref (delta rules, policies/change.rego).",
+)
+@click.option(
+    "--base-pack",
+    "base_pack",
+    is_flag=True,
+    help="With --base: also judge the head with the base ref's policy pack (settings and waivers); findings of either pack fail the gate.",
+)
+def check(
+    path: str,
+    ref: str | None,
+    engine: str,
+    opa_url: str | None,
+    fmt: str,
+    output: str | None,
+    fail_on_warn: bool,
+    waivers: str | None,
+    today: datetime | None,
+    base_ref: str | None = None,
+    base_pack: bool = False,
+) -> None:
     """Validate the desired state under PATH and run the policy pack over it.
 
     Exit 0 pass, 1 violations (denials; warnings too with --fail-on-warn), 2 invalid input,
@@ -68,7 +102,16 @@ def _report(
     # as by `qm diff`
     day = today.date() if today else None
     result = run_check(
-        path, ref, engine=engine, opa_url=opa_url, waivers=waivers, today=day, fail_on_warn=fail_on_warn, base_ref=base_ref, base_pack=base_pack, freeze_loaded=True
+        path,
+        ref,
+        engine=engine,
+        opa_url=opa_url,
+        waivers=waivers,
+        today=day,
+        fail_on_warn=fail_on_warn,
+        base_ref=base_ref,
+        base_pack=base_pack,
+        freeze_loaded=True,
     )
     return FORMATS[fmt].render(result), result.passed
 

@@ -19,11 +19,26 @@ from quantmatrix.errors import ConfigError, ExitCode, Problem
 @click.option("--ui-url", default=None, help="URL of the UI (default: the environment's ui.url).")
 @click.option("--check", "names", multiple=True, metavar="NAME", help="Run only these checks (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--store-url", envvar="QM_CHECKS_STORE_URL", default=None,
-              help="Record the results in this state store (prefer the env var: the URL holds credentials).")
-@click.option("--deployment", "deployment_id", default=None, help="With --store-url: the deployment the results belong to.")
-def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui_url: str | None,
-           names: tuple[str, ...], fmt: str, store_url: str | None, deployment_id: str | None) -> None:
+@click.option(
+    "--store-url",
+    envvar="QM_CHECKS_STORE_URL",
+    default=None,
+    help="Record the results in this state store (prefer the env var: the URL holds credentials).",
+)
+@click.option(
+    "--deployment", "deployment_id", default=None, help="With --store-url: the deployment the results belong to."
+)
+def checks(
+    environment: str,
+    path: str,
+    ref: str | None,
+    api_url: str | None,
+    ui_url: str | None,
+    names: tuple[str, ...],
+    fmt: str,
+    store_url: str | None,
+    deployment_id: str | None,
+) -> None:
     """Run the guide's §12 checks for ENVIRONMENT. Exit 0 all pass, 1 some fail, 3 the API is unreachable.
 
     Each component must run the version its release pins (health.versions).
@@ -33,17 +48,18 @@ def checks(environment: str, path: str, ref: str | None, api_url: str | None, ui
     Timeouts, retries, backoff and deadlines come from the environment's runtime.checks.
     With --store-url the results are recorded in the state store (check_results)."""
     from quantmatrix.repo.loader import load
+    from quantmatrix.repo.lookup import environment_named
     from quantmatrix.runtime.checks import CHECKS, Target, run_checks, settings_for
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
     from quantmatrix.runtime.checks.render import render_json, render_text
-
-    from quantmatrix.repo.lookup import environment_named
 
     state = load(path, ref)
     desired = environment_named(state, environment)
     unknown = [name for name in names if name not in CHECKS]
     if unknown:
-        raise ConfigError(Problem(subject="--check", message=f"unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})"))
+        raise ConfigError(
+            Problem(subject="--check", message=f"unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})")
+        )
     release = state.releases.get(desired.spec.release)
     redis_url, postgres_url = os.environ.get("QM_CHECKS_REDIS_URL"), os.environ.get("QM_CHECKS_POSTGRES_URL")
     target = Target(

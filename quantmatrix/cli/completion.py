@@ -34,7 +34,9 @@ def _root(ctx: click.Context) -> Path:
 
 def _stems(folder: Path) -> list[str]:
     try:
-        return sorted({p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith(_SUFFIXES) and p.is_file()})
+        return sorted(
+            {p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith(_SUFFIXES) and p.is_file()}
+        )
     except OSError:
         return []
 
@@ -61,7 +63,16 @@ def git_refs(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
     """Branches, remote branches and tags of the repository holding PATH, and HEAD."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(_root(ctx)), "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes", "refs/tags"],
+            [
+                "git",
+                "-C",
+                str(_root(ctx)),
+                "for-each-ref",
+                "--format=%(refname:short)",
+                "refs/heads",
+                "refs/remotes",
+                "refs/tags",
+            ],
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT_SECONDS,

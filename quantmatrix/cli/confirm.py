@@ -14,7 +14,9 @@ from quantmatrix.reconcile.steps import Plan
 from quantmatrix.render.terminal import echo
 
 
-def plan_confirmation(command: str, environment: str, *, live: bool, yes: bool, question: str, live_prompt: str) -> Callable[[Plan], bool]:
+def plan_confirmation(
+    command: str, environment: str, *, live: bool, yes: bool, question: str, live_prompt: str
+) -> Callable[[Plan], bool]:
     """A `confirm(plan)` for the apply path; `question` and `live_prompt` may use `{release}`."""
 
     def confirm(the_plan: Plan) -> bool:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import click
 
-from quantmatrix.cli.edge import report_problems
 from quantmatrix.cli import completion
+from quantmatrix.cli.edge import report_problems
 from quantmatrix.cli.options import gate_options, path_argument
 from quantmatrix.cli.output import echo
 from quantmatrix.errors import ExitCode, QMError
@@ -15,14 +15,42 @@ from quantmatrix.errors import ExitCode, QMError
 
 @click.command()
 @path_argument
-@click.option("--base", "base_ref", required=True, metavar="REF", shell_complete=completion.git_refs, help="Compare against this git ref (e.g. main, origin/main).")
-@click.option("--head", "head_ref", default=None, metavar="REF", shell_complete=completion.git_refs, help="Compare this git ref (default: the work tree).")
+@click.option(
+    "--base",
+    "base_ref",
+    required=True,
+    metavar="REF",
+    shell_complete=completion.git_refs,
+    help="Compare against this git ref (e.g. main, origin/main).",
+)
+@click.option(
+    "--head",
+    "head_ref",
+    default=None,
+    metavar="REF",
+    shell_complete=completion.git_refs,
+    help="Compare this git ref (default: the work tree).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when there are none (like git diff).")
-@click.option("--check/--no-check", "with_check", default=True, show_default=True, help="markdown: include the policy gate on the head, with the change.")
+@click.option(
+    "--check/--no-check",
+    "with_check",
+    default=True,
+    show_default=True,
+    help="markdown: include the policy gate on the head, with the change.",
+)
 @gate_options
 def diff(
-    path: str, base_ref: str, head_ref: str | None, fmt: str, exit_code: bool, with_check: bool, engine: str, opa_url: str | None, today: datetime | None
+    path: str,
+    base_ref: str,
+    head_ref: str | None,
+    fmt: str,
+    exit_code: bool,
+    with_check: bool,
+    engine: str,
+    opa_url: str | None,
+    today: datetime | None,
 ) -> None:
     """Semantic diff of the desired state under PATH: BASE → HEAD, per environment (effective,
     after layering; live first) and per release.

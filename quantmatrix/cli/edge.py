@@ -16,7 +16,6 @@ from quantmatrix.errors import ExitCode, QMError
 from quantmatrix.redaction import redact_text
 from quantmatrix.render.inert import one_line
 
-
 # Libraries of the extras (pyproject.toml), which the gate installs without: module → extra.
 EXTRAS = {
     **dict.fromkeys(("sqlalchemy", "alembic", "redis", "httpx", "psycopg", "holidays", "prometheus_client"), "runtime"),
@@ -27,7 +26,12 @@ EXTRAS = {
 def report_problems(error: QMError) -> None:
     for problem in error.problems:
         where = problem.location()
-        echo((f"{style(where, 'cyan')}: " if where else "") + (f"{one_line(problem.path)}: " if problem.path else "") + one_line(problem.message), err=True)
+        echo(
+            (f"{style(where, 'cyan')}: " if where else "")
+            + (f"{one_line(problem.path)}: " if problem.path else "")
+            + one_line(problem.message),
+            err=True,
+        )
     noun = "problem" if len(error.problems) == 1 else "problems"
     echo(style(f"{len(error.problems)} {noun}", "red"), err=True)
 
@@ -67,7 +71,10 @@ def run(group: click.Group, argv: list[str] | None, prog_name: str = "qm") -> in
         extra = EXTRAS.get((error.name or "").split(".")[0])
         if extra is None:
             return _crash(error)
-        echo(f"this needs the {extra} extra ({error.name} is not installed): pip install 'quantmatrix-deploy[{extra}]'", err=True)
+        echo(
+            f"this needs the {extra} extra ({error.name} is not installed): pip install 'quantmatrix-deploy[{extra}]'",
+            err=True,
+        )
         return int(ExitCode.INVALID)
     except Exception as error:  # the edge: a bug, reported without a traceback on screen
         return _crash(error)

@@ -9,18 +9,37 @@ from quantmatrix.cli.output import echo
 
 MAX_LIMIT = 1_000_000  # = quantmatrix.reconcile.history.MAX_LIMIT (not imported: the CLI loads lazily)
 
-store_option = click.option("--store", "store_url", metavar="URL", help="Read this state store instead of the environment's own.")
+store_option = click.option(
+    "--store", "store_url", metavar="URL", help="Read this state store instead of the environment's own."
+)
 
 
 @click.command()
 @click.argument("environment")
 @path_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=None, metavar="N", help="Only the N newest records (default: all).")
-@click.option("--offset", type=click.IntRange(0, MAX_LIMIT), default=0, show_default=True, metavar="N", help="Skip the N newest (page with --limit).")
-@click.option("--since", metavar="DATE", help="Only deployments started at or after DATE (YYYY-MM-DD or ISO 8601, UTC).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=None,
+    metavar="N",
+    help="Only the N newest records (default: all).",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(0, MAX_LIMIT),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Skip the N newest (page with --limit).",
+)
+@click.option(
+    "--since", metavar="DATE", help="Only deployments started at or after DATE (YYYY-MM-DD or ISO 8601, UTC)."
+)
 @store_option
-def history(environment: str, path: str, fmt: str, limit: int | None, offset: int, since: str | None, store_url: str | None) -> None:
+def history(
+    environment: str, path: str, fmt: str, limit: int | None, offset: int, since: str | None, store_url: str | None
+) -> None:
     """The deployment records of ENVIRONMENT: release, when, who, commit, configuration,
     migration and strategy changes, validation results, incidents, rollback, monitoring
     window. `--format markdown` is the record to file. Exit 0, 2 invalid input, 3 unavailable."""
@@ -31,7 +50,9 @@ def history(environment: str, path: str, fmt: str, limit: int | None, offset: in
 
     moment = parse_since(since) if since is not None else None
     # with --store the desired state is not needed: an operator may hold only the store's URL
-    store = open_store_url(store_url) if store_url is not None else open_environment_store(load(path), environment, path)
+    store = (
+        open_store_url(store_url) if store_url is not None else open_environment_store(load(path), environment, path)
+    )
     if store is None:
         found = History(environment, "no store yet", (), 0, limit, offset, moment)
     else:

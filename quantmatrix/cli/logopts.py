@@ -9,8 +9,12 @@ import click
 from quantmatrix.observability.logs import LOG_FORMATS
 
 log_format_option = click.option(
-    "--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
-    help="Log lines on stderr: one JSON object per line, or text. Secrets are redacted in both.")
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="Log lines on stderr: one JSON object per line, or text. Secrets are redacted in both.",
+)
 
 
 def start_logging(log_format: str) -> None:

@@ -13,8 +13,16 @@ from quantmatrix.cli import completion
 F = TypeVar("F", bound=Callable[..., object])
 
 path_argument = click.argument("path", default=".", type=click.Path(file_okay=False, dir_okay=True))
-ref_option = click.option("--ref", default=None, metavar="REF", shell_complete=completion.git_refs, help="Read the desired state at this git ref (work tree untouched).")
-opa_url_option = click.option("--opa-url", metavar="URL", envvar="QM_OPA_URL", help="OPA server for --engine opa (env QM_OPA_URL).")
+ref_option = click.option(
+    "--ref",
+    default=None,
+    metavar="REF",
+    shell_complete=completion.git_refs,
+    help="Read the desired state at this git ref (work tree untouched).",
+)
+opa_url_option = click.option(
+    "--opa-url", metavar="URL", envvar="QM_OPA_URL", help="OPA server for --engine opa (env QM_OPA_URL)."
+)
 today_option = click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -29,5 +37,7 @@ def gate_options(command: F) -> F:
     gate is loaded, so that `qm validate` never imports the policy package)."""
     from quantmatrix.policy.engines import ENGINES
 
-    engine_option = click.option("--engine", type=click.Choice(list(ENGINES)), default="embedded", show_default=True, help="Policy engine.")
+    engine_option = click.option(
+        "--engine", type=click.Choice(list(ENGINES)), default="embedded", show_default=True, help="Policy engine."
+    )
     return engine_option(opa_url_option(today_option(command)))

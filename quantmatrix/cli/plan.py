@@ -36,4 +36,3 @@ def plan(environment: str, path: str, ref: str | None, fmt: str, detailed_exitco
     echo(PLAN_FORMATS[fmt](the_plan), nl=False)
     if detailed_exitcode and not the_plan.in_sync:
         raise click.exceptions.Exit(int(ExitCode.CHANGES))
-

@@ -43,7 +43,14 @@ def test(path: str, ref: str | None, coverage: bool, pattern: str | None) -> Non
     from quantmatrix.repo.source import open_source
 
     report = run_tests(open_source(path, ref), pattern=pattern, coverage=coverage)
-    packs = [(name, [r for r in report.results if r.builtin == builtin], [f for f in report.coverage if f.builtin == builtin]) for name, builtin in PACKS]
+    packs = [
+        (
+            name,
+            [r for r in report.results if r.builtin == builtin],
+            [f for f in report.coverage if f.builtin == builtin],
+        )
+        for name, builtin in PACKS
+    ]
     shown = [pack for pack in packs if pack[1] or pack[2]]
     for name, results, _ in shown:
         if len(shown) > 1:

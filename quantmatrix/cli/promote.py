@@ -12,15 +12,42 @@ from quantmatrix.cli.output import echo, style
 @click.command()
 @click.argument("release", shell_complete=completion.releases)
 @path_argument
-@click.option("--to", "environment", required=True, metavar="ENV", shell_complete=completion.environments, help="Environment whose release pin moves.")
-@click.option("--evidence", metavar="ID|FILE", help="Paper deployment record id (or a YAML evidence block); required for live.")
-@click.option("--store", "store_url", metavar="URL", help="Look --evidence up in this state store (default: the paper environment's own, when it can be read here).")
 @click.option(
-    "--max-evidence-age", "max_age_days", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
+    "--to",
+    "environment",
+    required=True,
+    metavar="ENV",
+    shell_complete=completion.environments,
+    help="Environment whose release pin moves.",
+)
+@click.option(
+    "--evidence", metavar="ID|FILE", help="Paper deployment record id (or a YAML evidence block); required for live."
+)
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="Look --evidence up in this state store (default: the paper environment's own, when it can be read here).",
+)
+@click.option(
+    "--max-evidence-age",
+    "max_age_days",
+    type=click.IntRange(1, 3650),
+    default=30,
+    show_default=True,
+    metavar="DAYS",
     help="With --store: the paper deployment must have finished within DAYS.",
 )
 @click.option("--dry-run", is_flag=True, help="Show the edits and check they validate, write nothing.")
-def promote(release: str, path: str, environment: str, evidence: str | None, store_url: str | None, max_age_days: int, dry_run: bool) -> None:
+def promote(
+    release: str,
+    path: str,
+    environment: str,
+    evidence: str | None,
+    store_url: str | None,
+    max_age_days: int,
+    dry_run: bool,
+) -> None:
     """Pin ENV to RELEASE: spec.release, the strategy versions and the analytics logic version
     the release pins, edited in the environment's file with comments and formatting kept.
 
@@ -34,7 +61,9 @@ def promote(release: str, path: str, environment: str, evidence: str | None, sto
 
     from quantmatrix.release.promote import promote as run_promotion
 
-    done = run_promotion(path, release, environment, evidence, dry_run=dry_run, store_url=store_url, max_age=timedelta(days=max_age_days))
+    done = run_promotion(
+        path, release, environment, evidence, dry_run=dry_run, store_url=store_url, max_age=timedelta(days=max_age_days)
+    )
     if not done.edits:
         echo(f"{environment} already runs {release}: nothing to change")
         return
@@ -44,6 +73,8 @@ def promote(release: str, path: str, environment: str, evidence: str | None, sto
     for label, old, new in done.edits:
         echo(f"  {label:<{width}}  {old} → {new}")
     if done.evidence and done.evidence_source.startswith("the state store"):
-        echo(f"evidence: paper deployment {done.evidence} in {done.evidence_source} (succeeded, every validation result passed)")
+        echo(
+            f"evidence: paper deployment {done.evidence} in {done.evidence_source} (succeeded, every validation result passed)"
+        )
     elif done.evidence:
         echo(f"evidence: paper deployment {done.evidence} matches releases/{release} validation.paper (passed)")

@@ -41,22 +41,57 @@ def _env_secret(name: str | None, what: str) -> str | None:
 @click.argument("environments", nargs=-1)
 @click.option("--once", "mode", flag_value="once", help="One pass over every environment, then exit.")
 @click.option("--watch", "mode", flag_value="watch", default=True, help="Keep reconciling until SIGTERM (default).")
-@click.option("--path", "path", default=".", type=click.Path(file_okay=False), help="The repository when not following a branch.")
-@click.option("--repo", default=None, metavar="URL_OR_PATH", help="Follow this git repository (fetched into --workdir).")
+@click.option(
+    "--path", "path", default=".", type=click.Path(file_okay=False), help="The repository when not following a branch."
+)
+@click.option(
+    "--repo", default=None, metavar="URL_OR_PATH", help="Follow this git repository (fetched into --workdir)."
+)
 @click.option("--branch", default=None, help="The branch of --repo to follow.")
-@click.option("--workdir", default=None, type=click.Path(file_okay=False), help="Private checkout of the followed branch (default .qm/reconcile/checkout).")
+@click.option(
+    "--workdir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Private checkout of the followed branch (default .qm/reconcile/checkout).",
+)
 @click.option("--interval", default=30.0, type=click.FloatRange(0.1, 86400), help="Seconds between git fetches.")
-@click.option("--webhook-port", default=None, type=click.IntRange(0, 65535), help="Serve POST /hooks/git on 127.0.0.1:PORT (0: any free port).")
-@click.option("--webhook-secret-env", default="QM_WEBHOOK_SECRET", metavar="NAME", help="Variable holding the webhook's HMAC secret.")
-@click.option("--alert-url-env", default=None, metavar="NAME", help="Variable holding a URL that alerts are POSTed to (JSON).")
-@click.option("--status-port", default=None, type=click.IntRange(0, 65535),
-              help="With --watch: serve the status page, /api/status and /metrics on 127.0.0.1:PORT (0: any free port).")
+@click.option(
+    "--webhook-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Serve POST /hooks/git on 127.0.0.1:PORT (0: any free port).",
+)
+@click.option(
+    "--webhook-secret-env",
+    default="QM_WEBHOOK_SECRET",
+    metavar="NAME",
+    help="Variable holding the webhook's HMAC secret.",
+)
+@click.option(
+    "--alert-url-env", default=None, metavar="NAME", help="Variable holding a URL that alerts are POSTed to (JSON)."
+)
+@click.option(
+    "--status-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="With --watch: serve the status page, /api/status and /metrics on 127.0.0.1:PORT (0: any free port).",
+)
 @click.option("--log-level", default="INFO", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @log_format_option
 def reconcile(
-    environments: tuple[str, ...], mode: str, path: str, repo: str | None, branch: str | None, workdir: str | None,
-    interval: float, webhook_port: int | None, webhook_secret_env: str, alert_url_env: str | None, status_port: int | None,
-    log_level: str, log_format: str,
+    environments: tuple[str, ...],
+    mode: str,
+    path: str,
+    repo: str | None,
+    branch: str | None,
+    workdir: str | None,
+    interval: float,
+    webhook_port: int | None,
+    webhook_secret_env: str,
+    alert_url_env: str | None,
+    status_port: int | None,
+    log_level: str,
+    log_format: str,
 ) -> None:
     """Keep ENVIRONMENTS (default: all) as the desired state says: plan → apply under each
     environment's lock with every gate, drift in the control keys caught as it happens and
@@ -79,8 +114,13 @@ def reconcile(
         raise ConfigError(Problem(subject="--repo", message="--repo and --branch go together"))
     alert_url = _env_secret(alert_url_env, "--alert-url-env")
     options = LoopOptions(
-        environments=environments, path=Path(path), repo=repo, branch=branch, workdir=Path(workdir) if workdir else None,
-        interval=interval, alert=webhook_alert(alert_url) if alert_url else log_alert,
+        environments=environments,
+        path=Path(path),
+        repo=repo,
+        branch=branch,
+        workdir=Path(workdir) if workdir else None,
+        interval=interval,
+        alert=webhook_alert(alert_url) if alert_url else log_alert,
     )
     metrics: Metrics | None = None
     if status_port is not None:
@@ -103,7 +143,9 @@ def reconcile(
 
         secret = _env_secret(webhook_secret_env, "--webhook-secret-env")
         assert secret is not None
-        server = WebhookServer("127.0.0.1", webhook_port, SecretValue(webhook_secret_env, secret), reconciler.trigger_fetch)
+        server = WebhookServer(
+            "127.0.0.1", webhook_port, SecretValue(webhook_secret_env, secret), reconciler.trigger_fetch
+        )
         server.start()
         echo(f"webhook: POST http://127.0.0.1:{server.port}/hooks/git", err=True)
     page = None
@@ -121,7 +163,9 @@ def reconcile(
         try:
             page = (app, *serve_in_background(app, "127.0.0.1", status_port))
         except OSError as error:
-            raise RuntimeUnavailable(Problem(subject=f"127.0.0.1:{status_port}", message=f"cannot listen: {error.strerror or error}")) from None
+            raise RuntimeUnavailable(
+                Problem(subject=f"127.0.0.1:{status_port}", message=f"cannot listen: {error.strerror or error}")
+            ) from None
         echo(f"status page: http://127.0.0.1:{page[1].server_address[1]}/ (metrics at /metrics)", err=True)
     signal.signal(signal.SIGTERM, lambda *_: reconciler.request_stop())
     signal.signal(signal.SIGINT, lambda *_: reconciler.request_stop())

@@ -17,7 +17,13 @@ def release() -> None:
 @release.command("new")
 @click.argument("version")
 @path_argument
-@click.option("--from", "previous", metavar="PREV", shell_complete=completion.releases, help="Release to carry forward (default: the highest existing version).")
+@click.option(
+    "--from",
+    "previous",
+    metavar="PREV",
+    shell_complete=completion.releases,
+    help="Release to carry forward (default: the highest existing version).",
+)
 def new(version: str, path: str, previous: str | None) -> None:
     """Write releases/VERSION.yaml from PREV: versions carried forward, rollback.previous set,
     change lists emptied, checklist and validation left open for the policy gate.

@@ -10,7 +10,14 @@ from quantmatrix.cli.output import echo
 
 
 @click.command()
-@click.option("--out", "out", default="schemas", show_default=True, type=click.Path(file_okay=False), help="Directory to write into.")
+@click.option(
+    "--out",
+    "out",
+    default="schemas",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write into.",
+)
 def schema(out: str) -> None:
     """Write <Kind>.schema.json for Environment, EnvironmentBase, Release and SecretCatalog."""
     from quantmatrix.model.schema import write_schemas

@@ -43,8 +43,15 @@ def status(environment: str | None, path: str, ref: str | None, fmt: str) -> Non
     for name in sorted(state.environments):
         try:
             docs.append(_one(state, source, name, path))
-        except (QMError, OSError, SQLAlchemyError, RedisError) as error:  # one unreadable environment never hides the others
-            docs.append({"environment": name, "mode": state.environments[name].spec.mode.value, "unavailable": _why(error)})
+        except (
+            QMError,
+            OSError,
+            SQLAlchemyError,
+            RedisError,
+        ) as error:  # one unreadable environment never hides the others
+            docs.append(
+                {"environment": name, "mode": state.environments[name].spec.mode.value, "unavailable": _why(error)}
+            )
     if fmt == "json":
         echo(json.dumps(docs, indent=2))
     else:

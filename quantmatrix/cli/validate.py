@@ -28,16 +28,20 @@ def validate(path: str, ref: str | None, fmt: str) -> None:
         summary = load_and_validate(path, ref)
     except ConfigError as error:
         if fmt == "json":
-            problems = [
-                p.as_dict() for p in error.problems
-            ]
+            problems = [p.as_dict() for p in error.problems]
             echo(json.dumps(inert_strings({"valid": False, "problems": problems}), indent=2))
         else:
             report_problems(error)
-        raise click.exceptions.Exit(int(ExitCode.INVALID))
+        raise click.exceptions.Exit(int(ExitCode.INVALID)) from None
     names, releases, secrets = summary.environments, summary.releases, summary.secrets
     if fmt == "json":
-        document = {"valid": True, "source": summary.source, "environments": list(names), "releases": list(releases), "secrets": secrets}
+        document = {
+            "valid": True,
+            "source": summary.source,
+            "environments": list(names),
+            "releases": list(releases),
+            "secrets": secrets,
+        }
         echo(json.dumps(document, indent=2))
     else:
         listed = f" ({', '.join(names)})" if len(names) <= 10 else ""  # a fleet would fill the screen

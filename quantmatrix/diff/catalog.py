@@ -41,13 +41,21 @@ def diff_catalog(base: DesiredState, head: DesiredState) -> tuple[SecretDiff, ..
     found: list[SecretDiff] = []
     for name in sorted({*old_entries, *new_entries}):
         old, new = old_entries.get(name), new_entries.get(name)
-        status: Status = "changed" if old is not None and new is not None else ("added" if new is not None else "removed")
+        status: Status = (
+            "changed" if old is not None and new is not None else ("added" if new is not None else "removed")
+        )
         side = base if status == "removed" else head
         path = ("secrets", name)
         scopes = (_scope(old), _scope(new))
         toward_live = status == "changed" and scopes[0] != scopes[1] and "live" in scopes
         changes = tuple(
-            Change((*path, *p), present(a), present(b), _where(head if present(b) is not None else base, (*path, *p)), toward_live and p == ("scope",))
+            Change(
+                (*path, *p),
+                present(a),
+                present(b),
+                _where(head if present(b) is not None else base, (*path, *p)),
+                toward_live and p == ("scope",),
+            )
             for p, a, b in leaf_changes(old or {}, new or {})
         )
         if status == "changed" and not changes:

@@ -59,7 +59,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyChange, PolicyDiff, ReleaseDiff, SecretDiff, StateDiff, StrategyDiff
+from quantmatrix.diff.model import (
+    Change,
+    EnvironmentDiff,
+    PolicyChange,
+    PolicyDiff,
+    ReleaseDiff,
+    SecretDiff,
+    StateDiff,
+    StrategyDiff,
+)
 
 
 def delta(change: Change | None) -> dict[str, Any] | None:
@@ -117,7 +126,11 @@ def environment_document(env: EnvironmentDiff) -> dict[str, Any]:
         "risk": {c.key: delta(c) for c in env.risk},
         "capital": delta(env.capital),
         "strategies": _strategies(env),
-        "blocked_symbols": {"added": list(env.blocked_added), "removed": list(env.blocked_removed), "path": list(env.blocked_path)},
+        "blocked_symbols": {
+            "added": list(env.blocked_added),
+            "removed": list(env.blocked_removed),
+            "path": list(env.blocked_path),
+        },
         "credentials": [delta(c) for c in env.credentials],
         "connections": [delta(c) for c in env.connections],
         "other": [delta(c) for c in env.other],

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from quantmatrix.diff.leaves import MISSING, get_in, leaf_changes, present
+from quantmatrix.diff.leaves import MISSING, leaf_changes, present
 from quantmatrix.diff.model import Change, EnvironmentDiff, Path, Status, StrategyDiff
 from quantmatrix.model.common import mode_exposure
 from quantmatrix.model.release import Release
@@ -93,7 +93,11 @@ def _release_facts(sides: _Sides, old_pin: Any, new_pin: Any) -> dict[str, Any]:
 
 def _strategy_map(items: list[Any]) -> dict[str, tuple[int, dict[str, Any]]]:
     """name → (index, strategy with the model's defaults filled in: disabled, no params)."""
-    return {s["name"]: (i, {"enabled": False, "params": {}, **s}) for i, s in enumerate(items) if isinstance(s, dict) and "name" in s}
+    return {
+        s["name"]: (i, {"enabled": False, "params": {}, **s})
+        for i, s in enumerate(items)
+        if isinstance(s, dict) and "name" in s
+    }
 
 
 def _strategies(sides: _Sides, env: str, old: list[Any], new: list[Any]) -> tuple[StrategyDiff, ...]:
@@ -106,34 +110,41 @@ def _strategies(sides: _Sides, env: str, old: list[Any], new: list[Any]) -> tupl
             continue
         status: Status = "changed" if before and after else ("added" if after else "removed")
         prefix: Path = ("environments", env, "spec", "strategies", (head.get(name) or base[name])[0])
-
-        def field(key: str, risky: bool = False) -> Change | None:
-            a, b = before.get(key, MISSING), after.get(key, MISSING)
-            return None if a == b else sides.change(prefix + (key,), a, b, risky)
-
-        runs = after.get("enabled") is True
-        known = {"name", "version", "capital", "enabled", "params"}
-
-        def rest(strategy: dict[str, Any]) -> dict[str, Any]:
-            return {k: v for k, v in strategy.items() if k not in known}
-
-        out.append(
-            StrategyDiff(
-                name=name,
-                status=status,
-                path=prefix,
-                location=sides.locate(prefix, removed=status == "removed"),
-                version=field("version"),
-                capital=field("capital", risky=runs and _raised(before.get("capital", MISSING), after.get("capital", MISSING))),
-                enabled=field("enabled", risky=runs and before.get("enabled") is not True),
-                params=tuple(
-                    sides.change(prefix + ("params", *p), a, b)
-                    for p, a, b in leaf_changes(before.get("params", {}), after.get("params", {}))
-                ),
-                other=tuple(sides.change(prefix + p, a, b) for p, a, b in leaf_changes(rest(before), rest(after))),
-            )
-        )
+        out.append(_strategy(sides, name, status, prefix, before, after))
     return tuple(out)
+
+
+_STRATEGY_FIELDS = {"name", "version", "capital", "enabled", "params"}
+
+
+def _strategy(
+    sides: _Sides, name: str, status: Status, prefix: Path, before: dict[str, Any], after: dict[str, Any]
+) -> StrategyDiff:
+    """One strategy's changes, field by field; a capital raise or an enabling of a strategy that
+    runs is risky."""
+
+    def field(key: str, risky: bool = False) -> Change | None:
+        a, b = before.get(key, MISSING), after.get(key, MISSING)
+        return None if a == b else sides.change(prefix + (key,), a, b, risky)
+
+    def rest(strategy: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in strategy.items() if k not in _STRATEGY_FIELDS}
+
+    runs = after.get("enabled") is True
+    return StrategyDiff(
+        name=name,
+        status=status,
+        path=prefix,
+        location=sides.locate(prefix, removed=status == "removed"),
+        version=field("version"),
+        capital=field("capital", risky=runs and _raised(before.get("capital", MISSING), after.get("capital", MISSING))),
+        enabled=field("enabled", risky=runs and before.get("enabled") is not True),
+        params=tuple(
+            sides.change(prefix + ("params", *p), a, b)
+            for p, a, b in leaf_changes(before.get("params", {}), after.get("params", {}))
+        ),
+        other=tuple(sides.change(prefix + p, a, b) for p, a, b in leaf_changes(rest(before), rest(after))),
+    )
 
 
 def _section(path: Path) -> str:
@@ -151,7 +162,9 @@ def _section(path: Path) -> str:
         return "analytics"
     if head in _CREDENTIAL_SECTIONS and len(path) >= 2 and path[1] == "credentials":
         return "credentials"
-    if head in _CONNECTION_SECTIONS or (head in _CONNECTION_FIELDS and len(path) == 2 and path[1] in _CONNECTION_FIELDS[head]):
+    if head in _CONNECTION_SECTIONS or (
+        head in _CONNECTION_FIELDS and len(path) == 2 and path[1] in _CONNECTION_FIELDS[head]
+    ):
         return "connections"
     return "other"
 
@@ -220,7 +233,12 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
         **facts,
     )
     unchanged = not (
-        sections or strategies or diff.blocked_added or diff.blocked_removed or diff.components
-        or diff.migration_revision or diff.config_version
+        sections
+        or strategies
+        or diff.blocked_added
+        or diff.blocked_removed
+        or diff.components
+        or diff.migration_revision
+        or diff.config_version
     )
     return None if unchanged else diff

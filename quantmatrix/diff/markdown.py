@@ -16,8 +16,11 @@ from quantmatrix.diff.model import EnvironmentDiff, Pins, PolicyDiff, ReleaseDif
 from quantmatrix.diff.rows import Row, environment_rows, release_rows, secret_rows
 from quantmatrix.diff.values import NOTHING
 from quantmatrix.model.runtime import COMPONENTS
-from quantmatrix.policy.formats.markdown import render as render_check, verdict_line
-from quantmatrix.render.markdown import code_span as code, prose as text, table
+from quantmatrix.policy.formats.markdown import render as render_check
+from quantmatrix.policy.formats.markdown import verdict_line
+from quantmatrix.render.markdown import code_span as code
+from quantmatrix.render.markdown import prose as text
+from quantmatrix.render.markdown import table
 from quantmatrix.render.words import plural
 
 if TYPE_CHECKING:
@@ -47,7 +50,14 @@ def _pins_table(pins: tuple[Pins, ...]) -> list[str]:
         changed = p.release[0] != p.release[1] or any(o != n for _, o, n in p.components)
         name = f"**{text(p.environment)}**" if changed else text(p.environment)
         rows.append(
-            [name, text(p.mode), _pair(*p.release), *(_pair(o, n) for _, o, n in p.components), _pair(*p.migration_revision), _pair(*p.analytics_logic_version)]
+            [
+                name,
+                text(p.mode),
+                _pair(*p.release),
+                *(_pair(o, n) for _, o, n in p.components),
+                _pair(*p.migration_revision),
+                _pair(*p.analytics_logic_version),
+            ]
         )
     return table(header, rows)
 
@@ -82,7 +92,10 @@ def _release(release: ReleaseDiff) -> list[str]:
     rows = release_rows(release)
     lines = [title, ""]
     if rows:
-        lines += [*table(["Field", "Base", "Head"], [[code(r.field), _value(r.old), _value(r.new, True)] for r in rows]), ""]
+        lines += [
+            *table(["Field", "Base", "Head"], [[code(r.field), _value(r.old), _value(r.new, True)] for r in rows]),
+            "",
+        ]
     return lines
 
 
@@ -93,10 +106,21 @@ def _secrets(diff: StateDiff) -> list[Row]:
 def _policies(policies: PolicyDiff) -> list[str]:
     """Every changed policy file and every rule added, removed or changed, by id: the review
     sees what the change does to the gate itself."""
-    lines = ["### 🛡️ Policy pack changes", "", "The gate judges this change with the base branch's pack too (`qm check --base --base-pack`).", ""]
+    lines = [
+        "### 🛡️ Policy pack changes",
+        "",
+        "The gate judges this change with the base branch's pack too (`qm check --base --base-pack`).",
+        "",
+    ]
     lines += [*table(["Policy file", "Change"], [[code(f.name), f.status] for f in policies.files]), ""]
     if policies.rules:
-        lines += [*table(["Rule", "Change", "Title", "File"], [[code(r.name), f"**{r.status}**", text(r.title), code(r.file)] for r in policies.rules]), ""]
+        lines += [
+            *table(
+                ["Rule", "Change", "Title", "File"],
+                [[code(r.name), f"**{r.status}**", text(r.title), code(r.file)] for r in policies.rules],
+            ),
+            "",
+        ]
     else:
         lines += ["No rule added, removed or changed (settings, tests or helpers only).", ""]
     return lines
@@ -130,7 +154,16 @@ def render_markdown(diff: StateDiff, check: CheckResult | None = None, check_not
         for release in diff.releases:
             lines += _release(release)
     if diff.secrets:
-        rows = [[code(r.area), code(r.field), _value(r.old), _value(r.new, emphasise=r.risky), f"⚠️ **{text(r.note)}**" if r.risky else text(r.note)] for r in _secrets(diff)]
+        rows = [
+            [
+                code(r.area),
+                code(r.field),
+                _value(r.old),
+                _value(r.new, emphasise=r.risky),
+                f"⚠️ **{text(r.note)}**" if r.risky else text(r.note),
+            ]
+            for r in _secrets(diff)
+        ]
         lines += ["### Secret catalog", "", *table(["Secret", "Field", "Base", "Head", "Change"], rows), ""]
     if not diff.policies.empty:
         lines += _policies(diff.policies)

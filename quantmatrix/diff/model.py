@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeGuard
 Path = tuple[str | int, ...]
 Status = Literal["added", "removed", "changed"]
 
+
 @dataclass(frozen=True)
 class Change:
     """One value, old → new. `None` stands for "not set" on that side."""

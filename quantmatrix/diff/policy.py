@@ -12,8 +12,8 @@ on purpose — the reviewer decides what is cosmetic.
 from __future__ import annotations
 
 from quantmatrix.diff.model import PolicyChange, PolicyDiff, Status
-from quantmatrix.policy.metadata import parse_metadata
 from quantmatrix.policy.builtin import BUILTIN_DIR
+from quantmatrix.policy.metadata import parse_metadata
 from quantmatrix.policy.pack import POLICY_DIR, TEST_SUFFIX
 from quantmatrix.repo.source import Source
 

@@ -82,5 +82,14 @@ def check_change(
     from quantmatrix.policy.basepack import union_results
     from quantmatrix.policy.builtin import builtin_at
 
-    judged = run_check(comparison.head, source=comparison.base_source, engine=engine, opa_url=opa_url, change=change, today=today, fail_on_warn=fail_on_warn, builtin=builtin_at(comparison.base_source))
+    judged = run_check(
+        comparison.head,
+        source=comparison.base_source,
+        engine=engine,
+        opa_url=opa_url,
+        change=change,
+        today=today,
+        fail_on_warn=fail_on_warn,
+        builtin=builtin_at(comparison.base_source),
+    )
     return union_results(result, judged, comparison.diff.base if base_label is None else base_label)

@@ -47,13 +47,21 @@ def _spec_label(change: Change) -> str:
 
 def _strategy_rows(s: StrategyDiff) -> list[Row]:
     if s.status != "changed":
-        facts = [f"{label} {show(c.new if s.status == 'added' else c.old)}" for label, c in (("version", s.version), ("capital", s.capital)) if c]
+        facts = [
+            f"{label} {show(c.new if s.status == 'added' else c.old)}"
+            for label, c in (("version", s.version), ("capital", s.capital))
+            if c
+        ]
         enabled = s.enabled.new if s.status == "added" and s.enabled else (s.enabled.old if s.enabled else False)
         facts.append("enabled" if enabled else "disabled")
         summary = " · ".join(facts)
         old, new = (NOTHING, summary) if s.status == "added" else (summary, NOTHING)
         return [Row("Strategies", s.name, old, new, s.status, s.increases_risk, s.location)]
-    rows = [_row("Strategies", f"{s.name} {label}", c) for label, c in (("version", s.version), ("capital", s.capital), ("enabled", s.enabled)) if c]
+    rows = [
+        _row("Strategies", f"{s.name} {label}", c)
+        for label, c in (("version", s.version), ("capital", s.capital), ("enabled", s.enabled))
+        if c
+    ]
     rows += [_row("Strategies", f"{s.name} {dotted(c.path[5:])}", c) for c in (*s.params, *s.other)]
     return rows
 
@@ -80,9 +88,21 @@ def environment_rows(env: EnvironmentDiff) -> list[Row]:
     for s in env.strategies:
         rows += _strategy_rows(s)
     if env.blocked_removed:
-        rows.append(Row("Blocked symbols", "removed", ", ".join(env.blocked_removed), NOTHING, "no longer blocked", env.status != "removed", env.blocked_location))
+        rows.append(
+            Row(
+                "Blocked symbols",
+                "removed",
+                ", ".join(env.blocked_removed),
+                NOTHING,
+                "no longer blocked",
+                env.status != "removed",
+                env.blocked_location,
+            )
+        )
     if env.blocked_added:
-        rows.append(Row("Blocked symbols", "added", NOTHING, ", ".join(env.blocked_added), location=env.blocked_location))
+        rows.append(
+            Row("Blocked symbols", "added", NOTHING, ", ".join(env.blocked_added), location=env.blocked_location)
+        )
     rows += [_row("Credentials", _spec_label(c), c) for c in env.credentials]
     rows += [_row("Connections", _spec_label(c), c) for c in env.connections]
     other = [c for c in env.other if c not in capital_other]
@@ -117,5 +137,8 @@ def secret_rows(secrets: tuple[SecretDiff, ...]) -> list[Row]:
 def policy_rows(policies: PolicyDiff) -> list[Row]:
     """Every changed file under policies/, then every rule added, removed or changed, by id."""
     rows = [Row("Policy files", f.name, "", "", f.status) for f in policies.files]
-    rows += [Row("Rules", r.name, "", "", f"{r.status} · {r.title}" if r.title else r.status, location=r.file) for r in policies.rules]
+    rows += [
+        Row("Rules", r.name, "", "", f"{r.status} · {r.title}" if r.title else r.status, location=r.file)
+        for r in policies.rules
+    ]
     return rows

@@ -33,7 +33,9 @@ def _pins(name: str, base: DesiredState, head: DesiredState) -> Pins:
     """What environment `name` runs on each side, read from the typed models (a renamed
     field is a type error here, not a silently empty column)."""
     envs = [state.environments.get(name) for state in (base, head)]
-    releases = [state.releases.get(env.spec.release) if env is not None else None for state, env in zip((base, head), envs)]
+    releases = [
+        state.releases.get(env.spec.release) if env is not None else None for state, env in zip((base, head), envs)
+    ]
 
     def pair(read: Callable[[Any], Any], sides: list[Any]) -> tuple[Any, Any]:
         old, new = sides
@@ -74,7 +76,9 @@ def diff_states(base: DesiredState, head: DesiredState) -> StateDiff:
         if _shared(name, base, head):
             unchanged.append(name)
             continue
-        found = diff_environment(name, base if name in base.effective else None, head if name in head.effective else None)
+        found = diff_environment(
+            name, base if name in base.effective else None, head if name in head.effective else None
+        )
         if found is None:
             unchanged.append(name)
         else:

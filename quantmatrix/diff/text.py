@@ -17,7 +17,10 @@ _LIST_UNCHANGED = 10  # more unchanged environments than this are counted, not n
 
 
 def _block(rows: list[Row]) -> list[str]:
-    texts = [(one_line(f"{r.old} → {r.new}") if r.old or r.new else "", one_line(r.note) + (f"  {RISK}" if r.risky else "")) for r in rows]
+    texts = [
+        (one_line(f"{r.old} → {r.new}") if r.old or r.new else "", one_line(r.note) + (f"  {RISK}" if r.risky else ""))
+        for r in rows
+    ]
     columns = ([r.area for r in rows], [r.field for r in rows], *zip(*texts))
     widths = [min(max((len(x) for x in column), default=0), _MAX_WIDTH) for column in columns]
     lines = []
@@ -37,7 +40,11 @@ def render_text(diff: StateDiff) -> str:
         header = f"environment {one_line(env.name)} [{one_line(env.mode)}] {env.status}"
         if risky:
             header += f" · {plural(len(risky), 'risk-increasing change')}"
-        lines += [style(header, "red" if env.mode == "live" else "white", bold=True), *_block(environment_rows(env)), ""]
+        lines += [
+            style(header, "red" if env.mode == "live" else "white", bold=True),
+            *_block(environment_rows(env)),
+            "",
+        ]
     if diff.unchanged_environments:
         lines += [_unchanged(diff), ""]
     for release in diff.releases:
@@ -48,7 +55,11 @@ def render_text(diff: StateDiff) -> str:
             header += " · adds migrations"
         lines += [style(header, "white", bold=True), *_block(release_rows(release)), ""]
     if diff.secrets:
-        lines += [style("secret catalog (environments/secrets.yaml)", "white", bold=True), *_block(secret_rows(diff.secrets)), ""]
+        lines += [
+            style("secret catalog (environments/secrets.yaml)", "white", bold=True),
+            *_block(secret_rows(diff.secrets)),
+            "",
+        ]
     if not diff.policies.empty:
         lines += [style("policy pack (policies/)", "red", bold=True), *_block(policy_rows(diff.policies)), ""]
     lines.append(summary(diff))
@@ -74,7 +85,9 @@ def summary(diff: StateDiff) -> str:
     if diff.secrets:
         extra += f", {plural(len(diff.secrets), 'catalog secret')}"
     if not diff.policies.empty:
-        extra += f", {plural(len(diff.policies.rules), 'policy rule')} ({plural(len(diff.policies.files), 'policy file')})"
+        extra += (
+            f", {plural(len(diff.policies.rules), 'policy rule')} ({plural(len(diff.policies.files), 'policy file')})"
+        )
     return (
         f"{plural(len(diff.environments), 'environment')} and {plural(len(diff.releases), 'release')}{extra} change; "
         f"{plural(diff.risk_increases, 'risk-increasing change')}"

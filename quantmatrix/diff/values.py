@@ -49,7 +49,7 @@ def _text(value: Any) -> str:
 
 
 def relative(change: Change) -> str:
-    """"+33.3%" for a numeric change, "" otherwise."""
+    """ "+33.3%" for a numeric change, "" otherwise."""
     ratio = change.relative
     return "" if ratio is None else f"{ratio * 100:+.1f}%"
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.repo.loader import load_source
-from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import YAML_SUFFIXES, DirectorySource
+from quantmatrix.state import DesiredState
 
 
 @dataclass
@@ -40,7 +40,11 @@ class OverlaySource:
         self.label = self.label or self.base.label
 
     def files(self, folder: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
-        extra = [p for p in self.overrides if p.startswith(f"{folder}/") and "/" not in p[len(folder) + 1 :] and p.endswith(suffixes)]
+        extra = [
+            p
+            for p in self.overrides
+            if p.startswith(f"{folder}/") and "/" not in p[len(folder) + 1 :] and p.endswith(suffixes)
+        ]
         return sorted(set(self.base.files(folder, suffixes)) | set(extra))
 
     def read(self, path: str) -> bytes:

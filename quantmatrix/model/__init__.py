@@ -18,4 +18,16 @@ def kind_of(model: type[BaseModel]) -> str:
 
 KINDS: dict[str, type[BaseModel]] = {kind_of(m): m for m in (Environment, EnvironmentBase, Release, SecretCatalog)}
 
-__all__ = ["API_VERSION", "KINDS", "Approval", "Environment", "EnvironmentBase", "Mode", "Release", "SecretCatalog", "SecretRef", "kind_of", "mode_rank"]
+__all__ = [
+    "API_VERSION",
+    "KINDS",
+    "Approval",
+    "Environment",
+    "EnvironmentBase",
+    "Mode",
+    "Release",
+    "SecretCatalog",
+    "SecretRef",
+    "kind_of",
+    "mode_rank",
+]

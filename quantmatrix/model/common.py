@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, cast, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
@@ -24,7 +24,7 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True, strict=True)
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """Trading mode of an environment. There is no default: a missing mode is an error."""
 
     local = "local"
@@ -52,7 +52,7 @@ def mode_rank(mode: str | None) -> int:
     """`Mode.rank` for a mode given as text (as in policy results and diffs); anything that is
     not a mode sorts after every mode."""
     try:
-        return Mode(mode).rank
+        return Mode(mode).rank if isinstance(mode, str) else len(_MODE_ORDER)
     except ValueError:
         return len(_MODE_ORDER)
 
@@ -60,7 +60,7 @@ def mode_rank(mode: str | None) -> int:
 def mode_exposure(mode: object) -> int:
     """`Mode.exposure` for a mode given as data; anything that is not a mode exposes nothing."""
     try:
-        return Mode(mode).exposure
+        return Mode(mode).exposure if isinstance(mode, str) else 0
     except ValueError:
         return 0
 
@@ -92,7 +92,9 @@ def _not_a_number(value: Any) -> Any:
 
 def _exact_version(value: str) -> str:
     if len(value) > MAX_VERSION_LENGTH:
-        raise ValueError(f"a version of {len(value):,} characters is not an exact version: at most {MAX_VERSION_LENGTH}")
+        raise ValueError(
+            f"a version of {len(value):,} characters is not an exact version: at most {MAX_VERSION_LENGTH}"
+        )
     numbers = re.match(r"^(\d+)\.(\d+)\.(\d+)", value)
     if numbers and any(len(n) > 18 for n in numbers.groups()):
         raise ValueError("version number out of range: MAJOR, MINOR and PATCH have at most 18 digits")
@@ -123,7 +125,9 @@ Name = Annotated[
 SecretName = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=128),
-    Field(description="Secret name as declared in the secret catalog, environments/secrets.yaml or environments/secrets/*.yaml (UPPER_SNAKE_CASE)."),
+    Field(
+        description="Secret name as declared in the secret catalog, environments/secrets.yaml or environments/secrets/*.yaml (UPPER_SNAKE_CASE)."
+    ),
 ]
 
 Currency = Annotated[
@@ -176,4 +180,3 @@ class Metadata(StrictModel):
     name: str = Field(description="Name of the document; must match the file name.")
     description: Text | None = None
     labels: dict[Name, str] = Field(default_factory=dict)
-

@@ -26,8 +26,8 @@ from quantmatrix.model.common import (
     Url,
     Version,
 )
-from quantmatrix.model.window import DeployWindow
 from quantmatrix.model.runtime import Runtime
+from quantmatrix.model.window import DeployWindow
 
 Credentials = dict[Name, SecretRef]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-/]{0,19}$")]
@@ -61,7 +61,7 @@ class Connection(StrictModel):
     key_prefix: Text | None = Field(None, description="Redis only: prefix of the control keys.")
 
     @model_validator(mode="after")
-    def _url_when_required(self) -> "Connection":
+    def _url_when_required(self) -> Connection:
         if self.required and self.url is None:
             raise ValueError("a required connection needs 'url' (a secret reference)")
         return self
@@ -171,7 +171,9 @@ class EnvironmentSpec(StrictModel):
     risk: Risk
     capital: Capital
     strategies: list[Strategy] = Field(default_factory=list)
-    blocked_symbols: list[Symbol] = Field(default_factory=list, description="Symbols that must never be traded (guide §9).")
+    blocked_symbols: list[Symbol] = Field(
+        default_factory=list, description="Symbols that must never be traded (guide §9)."
+    )
     scanner: Scanner
     analytics: Analytics
     alerts: Alerts
@@ -181,7 +183,8 @@ class EnvironmentSpec(StrictModel):
     staffing: Staffing = Field(default_factory=Staffing)
     approvals: Approvals = Field(default_factory=Approvals)
     runtime: Runtime = Field(
-        default_factory=Runtime, description="How the services run: driver, checks' timing, state store. Default: the sandbox on SQLite."
+        default_factory=Runtime,
+        description="How the services run: driver, checks' timing, state store. Default: the sandbox on SQLite.",
     )
 
     @field_validator("strategies")
@@ -191,7 +194,9 @@ class EnvironmentSpec(StrictModel):
         for i, strategy in enumerate(strategies):
             if strategy.name in seen:
                 # `at` lets the loader point at the second entry's name, not at `strategies:`
-                raise PydanticCustomError("duplicate", "strategy '{name}' is listed twice", {"name": strategy.name, "at": (i, "name")})
+                raise PydanticCustomError(
+                    "duplicate", "strategy '{name}' is listed twice", {"name": strategy.name, "at": (i, "name")}
+                )
             seen.add(strategy.name)
         return strategies
 
@@ -213,7 +218,9 @@ class Environment(StrictModel):
 
 
 class BaseMetadata(EnvironmentMetadata):
-    name: str = Field(pattern=r"^_[a-z][a-z0-9_-]*$", description="Name of the base, starting with '_'; must match the file name.")
+    name: str = Field(
+        pattern=r"^_[a-z][a-z0-9_-]*$", description="Name of the base, starting with '_'; must match the file name."
+    )
 
 
 class EnvironmentBase(StrictModel):

@@ -9,7 +9,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from quantmatrix.model.common import API_VERSION, ApiVersion, Approval, Metadata, Moment, Name, StrictModel, Text, Version
+from quantmatrix.model.common import (
+    API_VERSION,
+    ApiVersion,
+    Approval,
+    Metadata,
+    Moment,
+    Name,
+    StrictModel,
+    Text,
+    Version,
+)
 
 
 class Components(StrictModel):
@@ -90,7 +100,9 @@ class Validation(StrictModel):
 
 class ReleaseSpec(StrictModel):
     components: Components
-    config_version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$", description="Version of the configuration set.")
+    config_version: str = Field(
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$", description="Version of the configuration set."
+    )
     database: Database
     strategies: dict[Name, Version] = Field(description="Strategy versions this release pins.")
     analytics: Analytics

@@ -48,7 +48,11 @@ def _program_is_literal(argv: list[str]) -> list[str]:
 
 Argv = Annotated[
     list[Argument],
-    Field(min_length=1, max_length=64, description="A command as an argv list (no shell); arguments may hold {placeholders}."),
+    Field(
+        min_length=1,
+        max_length=64,
+        description="A command as an argv list (no shell); arguments may hold {placeholders}.",
+    ),
     AfterValidator(_program_is_literal),
 ]
 
@@ -82,7 +86,9 @@ class ProcessComponent(StrictModel):
 class ProcessDriver(StrictModel):
     """Supervised local processes: pid, state and log files under `.qm/` (the sandbox by default)."""
 
-    host: Literal["127.0.0.1", "::1", "localhost"] = Field("127.0.0.1", description="Loopback address the services bind.")
+    host: Literal["127.0.0.1", "::1", "localhost"] = Field(
+        "127.0.0.1", description="Loopback address the services bind."
+    )
     components: dict[Component, ProcessComponent] = Field(
         default_factory=dict, description="Per-component settings; a component left out runs the sandbox."
     )
@@ -90,7 +96,7 @@ class ProcessDriver(StrictModel):
     stop_timeout_seconds: float = Field(10, gt=0, le=600, description="Grace after SIGTERM before SIGKILL.")
 
     @model_validator(mode="after")
-    def _distinct_ports(self) -> "ProcessDriver":
+    def _distinct_ports(self) -> ProcessDriver:
         ports = [c.port for c in self.components.values() if c.port is not None]
         if len(ports) != len(set(ports)):
             raise ValueError("two components have the same fixed port")
@@ -101,7 +107,9 @@ class CommandDriver(StrictModel):
     """Templated commands per action, for systemd, Kubernetes or anything else."""
 
     deploy: Argv = Field(description="Deploys {component} at {version}, e.g. kubectl set image ....")
-    rollout_status: Argv | None = Field(None, description="Waits until the rollout is complete; non-zero exit = not healthy.")
+    rollout_status: Argv | None = Field(
+        None, description="Waits until the rollout is complete; non-zero exit = not healthy."
+    )
     observe: Argv | None = Field(None, description="Prints the running version of {component} on stdout.")
     stop: Argv | None = Field(None, description="Stops {component}.")
     version_pattern: str = Field(
@@ -117,7 +125,7 @@ class CommandDriver(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _placeholders_per_action(self) -> "CommandDriver":
+    def _placeholders_per_action(self) -> CommandDriver:
         """stop and observe act on whatever runs: they know no version; no command has a port."""
         for action, argv, refused in (
             ("deploy", self.deploy, {"port", "host"}),
@@ -127,11 +135,13 @@ class CommandDriver(StrictModel):
         ):
             used = {name for argument in argv or [] for name in PLACEHOLDER.findall(argument)}
             if used & refused:
-                raise ValueError(f"{action} cannot use {{{sorted(used & refused)[0]}}}: it is not known for that action")
+                raise ValueError(
+                    f"{action} cannot use {{{sorted(used & refused)[0]}}}: it is not known for that action"
+                )
         return self
 
     @model_validator(mode="after")
-    def _one_group(self) -> "CommandDriver":
+    def _one_group(self) -> CommandDriver:
         try:
             groups = re.compile(self.version_pattern).groups
         except re.error as error:
@@ -154,13 +164,15 @@ class CheckSettings(StrictModel):
 class StoreSettings(StrictModel):
     """Where the engine keeps its control tables: PostgreSQL (a secret URL) or SQLite under `.qm/`."""
 
-    url: SecretRef | None = Field(None, description="Database URL as a secret reference (PostgreSQL for paper and live).")
+    url: SecretRef | None = Field(
+        None, description="Database URL as a secret reference (PostgreSQL for paper and live)."
+    )
     sqlite_path: Annotated[str, AfterValidator(_under_qm)] | None = Field(
         None, description="SQLite file under .qm/ when no url is set; default .qm/<environment>/state.db."
     )
 
     @model_validator(mode="after")
-    def _one_location(self) -> "StoreSettings":
+    def _one_location(self) -> StoreSettings:
         if self.url is not None and self.sqlite_path is not None:
             raise ValueError("set either 'url' or 'sqlite_path', not both")
         return self
@@ -185,14 +197,17 @@ class SelfHeal(StrictModel):
     safety: HealAction | None = Field(None, description="Trading switch, risk limits, blocked symbols, mode.")
     config: HealAction | None = Field(None, description="Other control keys: strategies, configuration version.")
     services: Literal["apply", "report"] | None = Field(
-        None, description="A new commit or running versions/health off the desired: run the apply path (all its gates) or report."
+        None,
+        description="A new commit or running versions/health off the desired: run the apply path (all its gates) or report.",
     )
 
 
 class ReconcileSettings(StrictModel):
     """How `qm reconcile` watches this environment."""
 
-    observe_interval_seconds: float = Field(10, ge=0.1, le=3600, description="Services' versions and health are polled this often.")
+    observe_interval_seconds: float = Field(
+        10, ge=0.1, le=3600, description="Services' versions and health are polled this often."
+    )
     self_heal: SelfHeal = Field(default_factory=SelfHeal, description="What drift leads to; unset: the mode's default.")
 
 
@@ -200,15 +215,21 @@ class Runtime(StrictModel):
     """How the environment runs. The default is the sandbox platform under the process driver,
     on SQLite without Redis: the embedded default for local (whether Redis is used is `redis.required`)."""
 
-    driver: Literal["process", "command"] = Field("process", description="Driver that deploys, stops and observes the services.")
+    driver: Literal["process", "command"] = Field(
+        "process", description="Driver that deploys, stops and observes the services."
+    )
     process: ProcessDriver = Field(default_factory=ProcessDriver, description="Settings of the process driver.")
-    command: CommandDriver | None = Field(None, description="Settings of the command driver (required when driver is command).")
+    command: CommandDriver | None = Field(
+        None, description="Settings of the command driver (required when driver is command)."
+    )
     checks: CheckSettings = Field(default_factory=CheckSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
-    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings, description="Continuous reconciliation (qm reconcile).")
+    reconcile: ReconcileSettings = Field(
+        default_factory=ReconcileSettings, description="Continuous reconciliation (qm reconcile)."
+    )
 
     @model_validator(mode="after")
-    def _driver_settings(self) -> "Runtime":
+    def _driver_settings(self) -> Runtime:
         if self.driver == "command" and self.command is None:
             raise ValueError("driver 'command' needs the 'command' settings (deploy, ...)")
         return self

@@ -19,7 +19,7 @@ class SecretProvider(StrictModel):
     file: str | None = Field(None, min_length=1, description="Path of a file holding the value.")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "SecretProvider":
+    def _exactly_one(self) -> SecretProvider:
         if (self.env is None) == (self.file is None):
             raise ValueError("set exactly one of 'env' or 'file'")
         return self

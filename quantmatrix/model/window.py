@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from quantmatrix.model.common import Day, Text, StrictModel
+from quantmatrix.model.common import Day, StrictModel, Text
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ _END = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 def _wall_time(pattern: str, latest: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not re.fullmatch(pattern, value):
-            raise ValueError(f"must be a time HH:MM from 00:00 to {latest}, quoted in YAML (\"17:00\")")
+            raise ValueError(f'must be a time HH:MM from 00:00 to {latest}, quoted in YAML ("17:00")')
         return value
 
     return check
@@ -84,12 +84,14 @@ def _wall_time(pattern: str, latest: str) -> Callable[[str], str]:
 WallTime = Annotated[
     str,
     AfterValidator(_wall_time(_WALL, "23:59")),
-    Field(description="Local wall-clock time HH:MM (quote it in YAML: \"17:00\").", json_schema_extra={"pattern": _WALL}),
+    Field(description='Local wall-clock time HH:MM (quote it in YAML: "17:00").', json_schema_extra={"pattern": _WALL}),
 ]
 EndTime = Annotated[
     str,
     AfterValidator(_wall_time(_END, "24:00")),
-    Field(description="Local wall-clock time HH:MM, or 24:00 for the end of the day.", json_schema_extra={"pattern": _END}),
+    Field(
+        description="Local wall-clock time HH:MM, or 24:00 for the end of the day.", json_schema_extra={"pattern": _END}
+    ),
 ]
 
 
@@ -116,7 +118,7 @@ class TimeWindow(StrictModel):
         return days
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "TimeWindow":
+    def _not_empty(self) -> TimeWindow:
         if minutes(self.start) == minutes(self.end):
             raise PydanticCustomError(
                 "empty_window", "start and end are the same time: a whole day is 00:00 to 24:00", {"at": ("end",)}
@@ -132,7 +134,7 @@ class Freeze(StrictModel):
     reason: Text = Field(description="Why, shown when an apply is refused.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Freeze":
+    def _ordered(self) -> Freeze:
         if self.end < self.start:
             raise PydanticCustomError("freeze_order", "end is before start", {"at": ("end",)})
         return self
@@ -146,7 +148,8 @@ class DeployWindow(StrictModel):
         "XNYS", description="Exchange (ISO 10383 MIC) whose trading calendar applies: XNYS, XNAS or XLON."
     )
     timezone: TimeZone | None = Field(
-        None, description="The exchange's time zone, in which windows and freeze dates are read; must be the calendar's."
+        None,
+        description="The exchange's time zone, in which windows and freeze dates are read; must be the calendar's.",
     )
     allow: Allow | None = Field(
         None,
@@ -162,10 +165,12 @@ class DeployWindow(StrictModel):
     margin_minutes: int = Field(
         0, ge=0, le=240, description="Minutes before the open and after the close that count as in session."
     )
-    freeze: list[Freeze] = Field(default_factory=list, description="Dates when nothing is deployed, whatever `allow` says.")
+    freeze: list[Freeze] = Field(
+        default_factory=list, description="Dates when nothing is deployed, whatever `allow` says."
+    )
 
     @model_validator(mode="after")
-    def _consistent(self) -> "DeployWindow":
+    def _consistent(self) -> DeployWindow:
         zone = EXCHANGES[self.calendar].timezone
         if self.timezone is not None and self.timezone != zone:
             raise PydanticCustomError(
@@ -175,10 +180,14 @@ class DeployWindow(StrictModel):
                 {"calendar": self.calendar, "zone": zone, "timezone": self.timezone, "at": ("timezone",)},
             )
         if self.allow == "windows" and not self.windows:
-            raise PydanticCustomError("no_windows", "allow: windows needs at least one entry in windows", {"at": ("allow",)})
+            raise PydanticCustomError(
+                "no_windows", "allow: windows needs at least one entry in windows", {"at": ("allow",)}
+            )
         if self.windows and self.allow not in (None, "windows"):
             raise PydanticCustomError(
-                "unused_windows", "windows are only used with allow: windows (here allow: {allow})", {"allow": self.allow, "at": ("windows",)}
+                "unused_windows",
+                "windows are only used with allow: windows (here allow: {allow})",
+                {"allow": self.allow, "at": ("windows",)},
             )
         return self
 

@@ -67,7 +67,9 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = record_fields(record)
         head = f"{fields.pop('ts')} {fields.pop('level'):<7} {fields.pop('logger')}: {fields.pop('msg')}"
-        tail = " ".join(f"{k}={json.dumps(v, default=str) if not isinstance(v, str) or ' ' in v else v}" for k, v in fields.items())
+        tail = " ".join(
+            f"{k}={json.dumps(v, default=str) if not isinstance(v, str) or ' ' in v else v}" for k, v in fields.items()
+        )
         line = f"{head} {tail}" if tail else head
         return line.replace("\r", "\\r").replace("\n", "\\n")
 

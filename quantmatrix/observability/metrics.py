@@ -59,13 +59,40 @@ class Metrics:
         self._environments: set[str] = set()
         self._lock = threading.Lock()
         r = self.registry
-        self.reconcile_duration = Histogram("qm_reconcile_duration_seconds", "Duration of one reconciliation pass.", registry=r, buckets=DURATION_BUCKETS)
+        self.reconcile_duration = Histogram(
+            "qm_reconcile_duration_seconds",
+            "Duration of one reconciliation pass.",
+            registry=r,
+            buckets=DURATION_BUCKETS,
+        )
         self.reconcile_total = Counter("qm_reconcile_total", "Reconciliation passes by result.", ["result"], registry=r)
-        self.drift_total = Counter("qm_drift_detected_total", "Drift detected, by environment and kind.", ["environment", "kind"], registry=r)
-        self.trading = Gauge("qm_trading_state", "1 for the environment's current trading state, 0 for the others.", ["environment", "state"], registry=r)
-        self.deployments_total = Counter("qm_deployments_total", "Deployments finished, by environment and result.", ["environment", "result"], registry=r)
-        self.last_apply = Gauge("qm_last_apply_timestamp_seconds", "Unix time the last successful apply of the environment finished.", ["environment"], registry=r)
-        self.in_sync = Gauge("qm_environment_in_sync", "1 when the running system matches the desired state, 0 when it drifts or is unknown.", ["environment"], registry=r)
+        self.drift_total = Counter(
+            "qm_drift_detected_total", "Drift detected, by environment and kind.", ["environment", "kind"], registry=r
+        )
+        self.trading = Gauge(
+            "qm_trading_state",
+            "1 for the environment's current trading state, 0 for the others.",
+            ["environment", "state"],
+            registry=r,
+        )
+        self.deployments_total = Counter(
+            "qm_deployments_total",
+            "Deployments finished, by environment and result.",
+            ["environment", "result"],
+            registry=r,
+        )
+        self.last_apply = Gauge(
+            "qm_last_apply_timestamp_seconds",
+            "Unix time the last successful apply of the environment finished.",
+            ["environment"],
+            registry=r,
+        )
+        self.in_sync = Gauge(
+            "qm_environment_in_sync",
+            "1 when the running system matches the desired state, 0 when it drifts or is unknown.",
+            ["environment"],
+            registry=r,
+        )
         for result in PASS_RESULTS:  # every result exists from the start: rate() and alerts see 0, not absence
             self.reconcile_total.labels(result=result)
 
@@ -85,7 +112,9 @@ class Metrics:
         self.reconcile_total.labels(result=_bounded(result, PASS_RESULTS, "failed")).inc()
 
     def drift_detected(self, environment: str, kind: str) -> None:
-        self.drift_total.labels(environment=self.environment(environment), kind=_bounded(kind, DRIFT_KINDS, "other")).inc()
+        self.drift_total.labels(
+            environment=self.environment(environment), kind=_bounded(kind, DRIFT_KINDS, "other")
+        ).inc()
 
     def trading_state(self, environment: str, state: str | None) -> None:
         """One state is 1, the others 0; a missing or unknown state is `UNKNOWN` (not trading)."""
@@ -95,7 +124,9 @@ class Metrics:
             self.trading.labels(environment=env, state=each).set(1 if each == current else 0)
 
     def deployment(self, environment: str, result: str) -> None:
-        self.deployments_total.labels(environment=self.environment(environment), result=_bounded(result, DEPLOYMENT_RESULTS, "failed")).inc()
+        self.deployments_total.labels(
+            environment=self.environment(environment), result=_bounded(result, DEPLOYMENT_RESULTS, "failed")
+        ).inc()
 
     def apply_finished(self, environment: str, timestamp: float) -> None:
         self.last_apply.labels(environment=self.environment(environment)).set(float(timestamp))

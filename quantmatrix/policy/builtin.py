@@ -44,7 +44,9 @@ class PackageSource:
         node = self._node(folder)
         if node is None or not node.is_dir():
             return []
-        return sorted(f"{folder}/{child.name}" for child in node.iterdir() if child.is_file() and child.name.endswith(suffixes))
+        return sorted(
+            f"{folder}/{child.name}" for child in node.iterdir() if child.is_file() and child.name.endswith(suffixes)
+        )
 
     def read(self, path: str) -> bytes:
         node = self._node(path)

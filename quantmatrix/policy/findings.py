@@ -12,8 +12,9 @@ old → new endpoint, a waiver's reason — cannot put a secret into any format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal, Mapping
+from typing import Literal
 
 from quantmatrix.redaction import redact_text
 
@@ -55,7 +56,7 @@ class Finding:
     line: int
     col: int
     target: str = ""  # "environment/live", "release/2026.11.0", "secret/QM_X", ...
-    waiver: "WaiverRef | None" = field(default=None, compare=False)
+    waiver: WaiverRef | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _redact_fields(self)
@@ -86,7 +87,13 @@ def target_of(path: tuple[str | int, ...]) -> str:
     """`("environments", "live", ...)` → `environment/live`."""
     if len(path) < 2:
         return str(path[0]) if path else ""
-    kind = {"environments": "environment", "declared": "environment", "releases": "release", "secrets": "secret", "bases": "base"}
+    kind = {
+        "environments": "environment",
+        "declared": "environment",
+        "releases": "release",
+        "secrets": "secret",
+        "bases": "base",
+    }
     return f"{kind.get(str(path[0]), str(path[0]))}/{path[1]}"
 
 

@@ -9,10 +9,10 @@ A finding the pack cannot explain (no METADATA, severity mismatch, malformed) fa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from quantmatrix.errors import PolicyError, Problem
 from quantmatrix.policy.engines import engine as select_engine
@@ -24,6 +24,7 @@ from quantmatrix.state import DesiredState
 
 if TYPE_CHECKING:
     from quantmatrix.policy.waivers import WaiverFile
+
 
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=finding_order))
@@ -44,15 +45,30 @@ Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
 def _finding(raw: Any, severity: Severity, package: str, rules: Mapping[str, RuleMeta], locate: Locate) -> Finding:
     where = f"data.qm.rules.{package}.{severity}"
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-        raise PolicyError(Problem(subject="policies", message=f"{where}: a finding must be an object with id, msg and path"))
+        raise PolicyError(
+            Problem(subject="policies", message=f"{where}: a finding must be an object with id, msg and path")
+        )
     meta = rules.get(raw["id"])
     if meta is None:
-        raise PolicyError(Problem(subject="policies", message=f"{where}: rule {raw['id']} has no METADATA block (title, custom.id, custom.severity, custom.guide)"))
+        raise PolicyError(
+            Problem(
+                subject="policies",
+                message=f"{where}: rule {raw['id']} has no METADATA block (title, custom.id, custom.severity, custom.guide)",
+            )
+        )
     if meta.severity != severity:
-        raise PolicyError(Problem(meta.file, meta.line, 1, "METADATA", f"{meta.id} is declared {meta.severity} but reported in {severity}"))
+        raise PolicyError(
+            Problem(
+                meta.file, meta.line, 1, "METADATA", f"{meta.id} is declared {meta.severity} but reported in {severity}"
+            )
+        )
     path = _path(raw.get("path", []))
     if path is None or not isinstance(raw.get("msg"), str):
-        raise PolicyError(Problem(meta.file, meta.line, 1, meta.id, "a finding needs msg (string) and path (list of keys and indexes)"))
+        raise PolicyError(
+            Problem(
+                meta.file, meta.line, 1, meta.id, "a finding needs msg (string) and path (list of keys and indexes)"
+            )
+        )
     file, line, col = locate(path)
     if not file:  # a path outside the desired-state files (e.g. into `change`): point at the rule
         file, line, col = meta.file, meta.line, 1
@@ -69,11 +85,27 @@ def unevaluated_rules(pack: Pack, rules_doc: Mapping[str, Any]) -> list[Problem]
         package = packages.get(meta.file, "")
         area = package.removeprefix("qm.rules.")
         if not package.startswith("qm.rules.") or "." in area:
-            problems.append(Problem(meta.file, meta.line, 1, meta.id, f"rule is in package '{package}'; rules live in package qm.rules.<area>"))
+            problems.append(
+                Problem(
+                    meta.file,
+                    meta.line,
+                    1,
+                    meta.id,
+                    f"rule is in package '{package}'; rules live in package qm.rules.<area>",
+                )
+            )
             continue
         values = rules_doc.get(area)
         if not isinstance(values, dict) or meta.severity not in values:
-            problems.append(Problem(meta.file, meta.line, 1, meta.id, f"the engine returned no '{meta.severity}' set for package {package}: the rule was not evaluated"))
+            problems.append(
+                Problem(
+                    meta.file,
+                    meta.line,
+                    1,
+                    meta.id,
+                    f"the engine returned no '{meta.severity}' set for package {package}: the rule was not evaluated",
+                )
+            )
     return problems
 
 
@@ -82,14 +114,21 @@ def locator(state: DesiredState, waivers: WaiverFile | None = None) -> Locate:
     waivers file for `("waivers", file, ...)`."""
 
     def locate(path: tuple[str | int, ...]) -> tuple[str, int, int]:
-        if path[:1] == ("waivers",) and waivers is not None and waivers.position is not None and path[1:2] == (waivers.file,):
+        if (
+            path[:1] == ("waivers",)
+            and waivers is not None
+            and waivers.position is not None
+            and path[1:2] == (waivers.file,)
+        ):
             return (waivers.file, *waivers.position(path[2:]))
         return state.locate(path)
 
     return locate
 
 
-def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta], state: DesiredState, waivers: WaiverFile | None = None) -> list[Finding]:
+def collect_findings(
+    rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta], state: DesiredState, waivers: WaiverFile | None = None
+) -> list[Finding]:
     """Every package's `deny` and `warn` sets → located findings (duplicates once)."""
     locate = locator(state, waivers)
     found: dict[tuple[str, str, tuple[str | int, ...]], Finding] = {}
@@ -100,7 +139,12 @@ def collect_findings(rules_doc: Mapping[str, Any], rules: Mapping[str, RuleMeta]
         for severity in ("deny", "warn"):
             found_set = values.get(severity) or []
             if not isinstance(found_set, list):  # sets arrive as JSON arrays
-                raise PolicyError(Problem(subject="policies", message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)"))
+                raise PolicyError(
+                    Problem(
+                        subject="policies",
+                        message=f"data.qm.rules.{package}.{severity} must be a set of findings (`{severity} contains f if ...`)",
+                    )
+                )
             for raw in found_set:
                 finding = _finding(raw, severity, package, rules, locate)
                 found.setdefault((finding.rule.id, finding.message, finding.path), finding)
@@ -134,13 +178,17 @@ def run_check(
     pack = load_pack(source, policy_dir, builtin=builtin)
     day = dt.date.fromisoformat(today) if isinstance(today, str) else (today or dt.date.today())
     waiver_file = load_waivers(source, policy_dir, waivers)
-    document = policy_input(state, change=change, today=day, waivers=(waiver_file.file, waiver_file.data) if waiver_file else None)
+    document = policy_input(
+        state, change=change, today=day, waivers=(waiver_file.file, waiver_file.data) if waiver_file else None
+    )
     rules_doc = runner.evaluate(pack, input_json(document), url=opa_url)
     findings = collect_findings(rules_doc, pack.rules, state, waiver_file)
     silent = unevaluated_rules(pack, rules_doc)
     if silent:
         raise PolicyError(silent)
-    approvers, why = load_approvers(source, policy_dir) if waiver_file is not None and waiver_file.entries else (frozenset(), "")
+    approvers, why = (
+        load_approvers(source, policy_dir) if waiver_file is not None and waiver_file.entries else (frozenset(), "")
+    )
     subjects = frozenset({f"environment/{n}" for n in state.effective} | {f"release/{n}" for n in state.release_docs})
     bounds = Bounds(day, max_days(pack.settings), approvers, why, subjects)
     active, waived, waiver_rules = apply_waivers(findings, waiver_file, pack.rules, day, bounds)

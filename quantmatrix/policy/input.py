@@ -19,7 +19,10 @@ from quantmatrix.state import DesiredState
 
 
 def policy_input(
-    state: DesiredState, change: dict[str, Any] | None = None, today: dt.date | str | None = None, waivers: tuple[str, Any] | None = None
+    state: DesiredState,
+    change: dict[str, Any] | None = None,
+    today: dt.date | str | None = None,
+    waivers: tuple[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`waivers`: (file, parsed data) of the waivers file, which the pack scans for pasted
     secrets like every other file (`input.waivers[file]`)."""

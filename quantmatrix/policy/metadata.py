@@ -75,7 +75,9 @@ def parse_metadata(file: str, text: str) -> tuple[list[RuleMeta], list[Problem]]
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where, col = (line + 1 + mark.line, mark.column + 3) if mark else (line, 1)  # +3: the "# " prefix
-            problems.append(Problem(file, where, col, "METADATA", f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
+            problems.append(
+                Problem(file, where, col, "METADATA", f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
+            )
             continue
         if isinstance(data, dict) and data.get("scope") in ("package", "subpackages", "document"):
             continue  # not about one rule: nothing to join findings with
@@ -97,8 +99,14 @@ def rules_by_id(files: list[tuple[str, str]]) -> dict[str, RuleMeta]:
         for meta in found:
             if meta.id in rules and rules[meta.id].severity != meta.severity:
                 problems.append(
-                    Problem(file, meta.line, 1, "METADATA", f"{meta.id} is declared {rules[meta.id].severity} in "
-                            f"{rules[meta.id].file}:{rules[meta.id].line} and {meta.severity} here")
+                    Problem(
+                        file,
+                        meta.line,
+                        1,
+                        "METADATA",
+                        f"{meta.id} is declared {rules[meta.id].severity} in "
+                        f"{rules[meta.id].file}:{rules[meta.id].line} and {meta.severity} here",
+                    )
                 )
             rules.setdefault(meta.id, meta)
     if problems:

@@ -92,7 +92,10 @@ class _Merge:
             return self._unlimited(base, value, path)
         if limit == "own":
             if not isinstance(value, Mapping):
-                self.refuse(path, "must be a mapping (the repository's own settings, read by its rules as data.qm.settings.repository)")
+                self.refuse(
+                    path,
+                    "must be a mapping (the repository's own settings, read by its rules as data.qm.settings.repository)",
+                )
                 return base
             return value
         if limit == "add":
@@ -109,9 +112,14 @@ class _Merge:
                 merged[key] = self.merge(merged.get(key), item, (*path, key))
             return merged
         if base is None:
-            self.refuse(path, "not a setting of the built-in pack (a typo?); your own rules' settings go under `repository:`")
+            self.refuse(
+                path, "not a setting of the built-in pack (a typo?); your own rules' settings go under `repository:`"
+            )
         elif value != base:
-            self.refuse(path, f"is locked: a repository may not change it (built-in: {base!r}); to accept a finding it produces, waive that finding (policies/waivers.yaml)")
+            self.refuse(
+                path,
+                f"is locked: a repository may not change it (built-in: {base!r}); to accept a finding it produces, waive that finding (policies/waivers.yaml)",
+            )
         return base
 
     def _threshold(self, limit: Limit, base: Any, value: Any, path: Path) -> Any:
@@ -122,16 +130,24 @@ class _Merge:
             self.refuse(path, f"must be a {'number' if base is None or _number(base) else 'string'}, got {value!r}")
             return base
         if limit == "lower" and value > base:
-            self.refuse(path, f"may only be lowered (made stricter) from the built-in {base!r}, not raised to {value!r}; to accept a finding, waive it")
+            self.refuse(
+                path,
+                f"may only be lowered (made stricter) from the built-in {base!r}, not raised to {value!r}; to accept a finding, waive it",
+            )
             return base
         if limit == "higher" and value < base:
-            self.refuse(path, f"may only be raised (made stricter) from the built-in {base!r}, not lowered to {value!r}; to accept a finding, waive it")
+            self.refuse(
+                path,
+                f"may only be raised (made stricter) from the built-in {base!r}, not lowered to {value!r}; to accept a finding, waive it",
+            )
             return base
         return value
 
     def _add(self, base: Any, value: Any, path: Path) -> Any:
         if isinstance(base, Mapping) or (base is None and isinstance(value, Mapping)):
-            if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+            if not isinstance(value, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+            ):
                 self.refuse(path, "must be a mapping of names to non-empty strings, added to the built-in ones")
                 return base
             base = base or {}
@@ -146,7 +162,9 @@ class _Merge:
         return base + [item for item in dict.fromkeys(value) if item not in base]
 
 
-def merge_settings(builtin: Mapping[str, Any], override: Any, file: str, locate: Locate) -> tuple[dict[str, Any], list[Problem]]:
+def merge_settings(
+    builtin: Mapping[str, Any], override: Any, file: str, locate: Locate
+) -> tuple[dict[str, Any], list[Problem]]:
     """The built-in settings with the repository's `override` (parsed `file`) merged over them
     within `LIMITS`, and a problem per refused value (at its line, via `locate`)."""
     merger = _Merge(file, locate)

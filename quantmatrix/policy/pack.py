@@ -20,9 +20,10 @@ Every refusal is a `PolicyError` at its file and line: the gate stops with exit 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from quantmatrix.errors import ConfigError, PolicyError, Problem
 from quantmatrix.policy import builtin as builtin_pack
@@ -73,7 +74,9 @@ def _text(source: Source, path: str) -> str:
     if at >= 0:
         lines = text.replace("\r\n", "\n")[:at].split("\n")
         char = text.replace("\r\n", "\n")[at]
-        raise PolicyError(Problem(path, len(lines), len(lines[-1]) + 1, message=f"{describe(char)} is not allowed in a policy file"))
+        raise PolicyError(
+            Problem(path, len(lines), len(lines[-1]) + 1, message=f"{describe(char)} is not allowed in a policy file")
+        )
     return text
 
 
@@ -118,10 +121,24 @@ def _check_secret_scan(settings: Mapping[str, Any], path: str, rego: str) -> Non
     scan = settings.get("secret_scan")
     formats = scan.get("formats") if isinstance(scan, Mapping) else None
     key = scan.get("credential_key") if isinstance(scan, Mapping) else None
-    if "data.qm.settings.secret_scan.formats" in rego and not (isinstance(formats, Mapping) and formats and all(isinstance(v, str) and v for v in formats.values())):
-        raise PolicyError(Problem(path, path="secret_scan.formats", message="missing or not a mapping of detector name to regular expression; QM-CFG-002 cannot run without it"))
+    if "data.qm.settings.secret_scan.formats" in rego and not (
+        isinstance(formats, Mapping) and formats and all(isinstance(v, str) and v for v in formats.values())
+    ):
+        raise PolicyError(
+            Problem(
+                path,
+                path="secret_scan.formats",
+                message="missing or not a mapping of detector name to regular expression; QM-CFG-002 cannot run without it",
+            )
+        )
     if "data.qm.settings.secret_scan.credential_key" in rego and not (isinstance(key, str) and key):
-        raise PolicyError(Problem(path, path="secret_scan.credential_key", message="missing or not a regular expression; QM-CFG-001 cannot run without it"))
+        raise PolicyError(
+            Problem(
+                path,
+                path="secret_scan.credential_key",
+                message="missing or not a regular expression; QM-CFG-001 cannot run without it",
+            )
+        )
 
 
 def _rules_text(modules: tuple[tuple[str, str], ...]) -> str:
@@ -154,9 +171,15 @@ def _package_problems(modules: tuple[tuple[str, str], ...], reserved: set[str]) 
         match = _PACKAGE_KEYWORD.search(text)
         line = text.count("\n", 0, match.start()) + 1 if match else 1
         problems.append(
-            Problem(path, line, 1, "package", f"package {package} is reserved for the built-in pack: a repository module in it could "
-                    "extend or redefine the pack's rules and helpers. Put rules in package qm.rules.<area> with an area of your own, "
-                    "helpers in a package outside qm")
+            Problem(
+                path,
+                line,
+                1,
+                "package",
+                f"package {package} is reserved for the built-in pack: a repository module in it could "
+                "extend or redefine the pack's rules and helpers. Put rules in package qm.rules.<area> with an area of your own, "
+                "helpers in a package outside qm",
+            )
         )
     return problems
 
@@ -166,13 +189,31 @@ def _id_problems(own: Mapping[str, RuleMeta], builtin: Mapping[str, RuleMeta]) -
     for meta in own.values():
         if meta.id in builtin:
             other = builtin[meta.id]
-            problems.append(Problem(meta.file, meta.line, 1, "METADATA", f"{meta.id} is a rule of the built-in pack ({other.file}:{other.line}): a repository cannot replace it; give your rule an id of its own, and accept a built-in finding only with a waiver (policies/waivers.yaml)"))
+            problems.append(
+                Problem(
+                    meta.file,
+                    meta.line,
+                    1,
+                    "METADATA",
+                    f"{meta.id} is a rule of the built-in pack ({other.file}:{other.line}): a repository cannot replace it; give your rule an id of its own, and accept a built-in finding only with a waiver (policies/waivers.yaml)",
+                )
+            )
         elif meta.id.startswith(RESERVED_ID_PREFIX):
-            problems.append(Problem(meta.file, meta.line, 1, "METADATA", f"{meta.id}: ids starting {RESERVED_ID_PREFIX} are reserved for the built-in pack; use a prefix of your own (e.g. ACME-RISK-001)"))
+            problems.append(
+                Problem(
+                    meta.file,
+                    meta.line,
+                    1,
+                    "METADATA",
+                    f"{meta.id}: ids starting {RESERVED_ID_PREFIX} are reserved for the built-in pack; use a prefix of your own (e.g. ACME-RISK-001)",
+                )
+            )
     return problems
 
 
-def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool = False, builtin: Builtin = "installed") -> Pack:
+def load_pack(
+    source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool = False, builtin: Builtin = "installed"
+) -> Pack:
     """The built-in pack (`builtin`: "installed", a `Source` holding `quantmatrix/policies/`,
     or None for none) plus every `.rego` file of `policy_dir` in `source` (tests only if
     asked), their METADATA and the merged settings."""
@@ -187,7 +228,12 @@ def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool 
         return Pack(own, MappingProxyType(settings), MappingProxyType(rules))
     built = _modules(base, BUILTIN_DIR, with_tests)
     if not any(not path.endswith(TEST_SUFFIX) for path, _ in built):
-        raise PolicyError(Problem(BUILTIN_DIR, message=f"the built-in policy pack is missing from {base.label}: reinstall quantmatrix-deploy"))
+        raise PolicyError(
+            Problem(
+                BUILTIN_DIR,
+                message=f"the built-in policy pack is missing from {base.label}: reinstall quantmatrix-deploy",
+            )
+        )
     reserved = {"qm", "qm.rules", "qm.settings"} | {m.group(1) for _, text in built if (m := PACKAGE_LINE.search(text))}
     problems = _package_problems(own, reserved)
     if problems:
@@ -199,4 +245,9 @@ def load_pack(source: Source, policy_dir: str = POLICY_DIR, *, with_tests: bool 
         raise PolicyError(problems)
     settings = _settings(base, source, policy_dir)
     _check_secret_scan(settings, f"{BUILTIN_DIR}/{SETTINGS_FILE}", _rules_text(built + own))
-    return Pack(built + own, MappingProxyType(settings), MappingProxyType({**builtin_rules, **own_rules}), frozenset(path for path, _ in built))
+    return Pack(
+        built + own,
+        MappingProxyType(settings),
+        MappingProxyType({**builtin_rules, **own_rules}),
+        frozenset(path for path, _ in built),
+    )

@@ -96,14 +96,25 @@ def _coverage(report_json: str, policy_files: list[str], builtin: frozenset[str]
     """Per policy file; regorus leaves out files no test reached, which are the worst case."""
     reported = {f["path"]: f for f in json.loads(report_json).get("files", [])}
     return tuple(
-        FileCoverage(file, tuple(sorted(reported[file].get("covered", []))), tuple(sorted(reported[file].get("not_covered", []))), builtin=file in builtin)
+        FileCoverage(
+            file,
+            tuple(sorted(reported[file].get("covered", []))),
+            tuple(sorted(reported[file].get("not_covered", []))),
+            builtin=file in builtin,
+        )
         if file in reported
         else FileCoverage(file, (), (), evaluated=False, builtin=file in builtin)
         for file in sorted(policy_files)
     )
 
 
-def run_tests(source: Source, pattern: str | None = None, coverage: bool = False, policy_dir: str = POLICY_DIR, builtin: Builtin = "installed") -> TestReport:
+def run_tests(
+    source: Source,
+    pattern: str | None = None,
+    coverage: bool = False,
+    policy_dir: str = POLICY_DIR,
+    builtin: Builtin = "installed",
+) -> TestReport:
     """Run every `test_*` rule of the built-in pack and of the repository's pack in `source`
     (those matching `pattern`, a regex)."""
     pack = load_pack(source, policy_dir, with_tests=True, builtin=builtin)

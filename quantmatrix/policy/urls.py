@@ -39,7 +39,17 @@ _UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\\\u200b-\u200f\u202a-\u202e\u2060-\u2
 
 
 def _invalid(problem: str, scheme: str = "") -> dict[str, Any]:
-    return {"valid": False, "problem": problem, "scheme": scheme, "host": "", "port": None, "authority": "", "default_port": False, "userinfo": False, "ip": False}
+    return {
+        "valid": False,
+        "problem": problem,
+        "scheme": scheme,
+        "host": "",
+        "port": None,
+        "authority": "",
+        "default_port": False,
+        "userinfo": False,
+        "ip": False,
+    }
 
 
 def _dns_host(host: str) -> str | None:

@@ -20,12 +20,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.errors import ConfigError
 from quantmatrix.model.common import API_VERSION, ApiVersion
 from quantmatrix.policy.findings import RuleMeta
 from quantmatrix.repo.source import Source
@@ -37,7 +38,9 @@ _WILDCARDS = set("*?[]{}")
 
 TOO_LONG = RuleMeta("QM-WAIVER-004", "Waiver lasts longer than the maximum lifetime", "deny", _GUIDE)
 NOT_AN_APPROVER = RuleMeta("QM-WAIVER-005", "Waiver approver is not on the approvers list", "deny", _GUIDE)
-BAD_TARGET = RuleMeta("QM-WAIVER-006", "Waiver target is not exactly one existing environment or release", "deny", _GUIDE)
+BAD_TARGET = RuleMeta(
+    "QM-WAIVER-006", "Waiver target is not exactly one existing environment or release", "deny", _GUIDE
+)
 BOUND_RULES = (TOO_LONG, NOT_AN_APPROVER, BAD_TARGET)
 
 
@@ -101,7 +104,7 @@ def subject_of(target: str, subjects: frozenset[str]) -> str | None:
         folder = "environments" if kind == "environment" else "releases"
         if target in (f"{folder}/{name}.yaml", f"{folder}/{name}.yml"):
             return subject
-        for section in ((folder, "declared") if kind == "environment" else (folder,)):
+        for section in (folder, "declared") if kind == "environment" else (folder,):
             if target == f"{section}.{name}" or target.startswith(f"{section}.{name}."):
                 return subject
     return None
@@ -112,7 +115,12 @@ def violations(expires: dt.date, approver: str, target: str, bounds: Bounds) -> 
     found: list[tuple[RuleMeta, str]] = []
     days = (expires - bounds.today).days
     if days > bounds.max_days:
-        found.append((TOO_LONG, f"expires {expires.isoformat()}, {days} days from {bounds.today.isoformat()}: a waiver lasts at most {bounds.max_days} days (policies/settings.yaml waivers.max_days)"))
+        found.append(
+            (
+                TOO_LONG,
+                f"expires {expires.isoformat()}, {days} days from {bounds.today.isoformat()}: a waiver lasts at most {bounds.max_days} days (policies/settings.yaml waivers.max_days)",
+            )
+        )
     if bounds.approvers is None:
         found.append((NOT_AN_APPROVER, f"cannot be approved: {bounds.approvers_problem}"))
     elif approver not in bounds.approvers:
@@ -120,5 +128,10 @@ def violations(expires: dt.date, approver: str, target: str, bounds: Bounds) -> 
     if _WILDCARDS & set(target):
         found.append((BAD_TARGET, "its target holds a wildcard: name one environment or release exactly"))
     elif subject_of(target, bounds.subjects) is None:
-        found.append((BAD_TARGET, "its target does not name exactly one existing environment or release (environment/<name>, release/<version>, its file, or a dotted path into it)"))
+        found.append(
+            (
+                BAD_TARGET,
+                "its target does not name exactly one existing environment or release (environment/<name>, release/<version>, its file, or a dotted path into it)",
+            )
+        )
     return found

@@ -11,10 +11,10 @@ cannot be waived.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -108,7 +108,9 @@ def parse_waivers(file: str, raw: bytes) -> WaiverFile:
     for index, item in enumerate(items if isinstance(items, list) else []):
         prefixed = lambda p, i=index: locate(("waivers", i, *p))  # noqa: E731
         model, found = validate_model(Waiver, item, prefixed)
-        problems.extend(Problem(p.file, p.line, p.col, f"waivers.{index}.{p.path}".rstrip("."), p.message) for p in found)
+        problems.extend(
+            Problem(p.file, p.line, p.col, f"waivers.{index}.{p.path}".rstrip("."), p.message) for p in found
+        )
         if model is not None:
             entries.append(Entry(index, model, *doc.position(("waivers", index))))
     return WaiverFile(file, tuple(entries), tuple(problems), doc.data, doc.position)
@@ -136,7 +138,11 @@ def _synthetic(rule: RuleMeta, file: str, line: int, col: int, index: int | None
 
 
 def apply_waivers(
-    findings: list[Finding], waivers: WaiverFile | None, rules: Mapping[str, RuleMeta], today: dt.date, bounds: Bounds | None = None
+    findings: list[Finding],
+    waivers: WaiverFile | None,
+    rules: Mapping[str, RuleMeta],
+    today: dt.date,
+    bounds: Bounds | None = None,
 ) -> tuple[list[Finding], list[Finding], dict[str, RuleMeta]]:
     """(active findings incl. waiver findings, waived findings, the synthetic rules).
 
@@ -147,8 +153,21 @@ def apply_waivers(
     waived: list[Finding] = []
     extra: list[Finding] = []
     for problem in waivers.problems:
-        index = int(problem.path.split(".")[1]) if problem.path.startswith("waivers.") and problem.path.split(".")[1].isdigit() else None
-        extra.append(_synthetic(INVALID, problem.file, problem.line, problem.col, index, f"{problem.path}: {problem.message}" if problem.path else problem.message))
+        index = (
+            int(problem.path.split(".")[1])
+            if problem.path.startswith("waivers.") and problem.path.split(".")[1].isdigit()
+            else None
+        )
+        extra.append(
+            _synthetic(
+                INVALID,
+                problem.file,
+                problem.line,
+                problem.col,
+                index,
+                f"{problem.path}: {problem.message}" if problem.path else problem.message,
+            )
+        )
     for entry in waivers.entries:
         waiver = entry.waiver
 
@@ -173,7 +192,10 @@ def apply_waivers(
         if not hits:
             report(UNMATCHED, f"waiver for {waiver.rule} on {waiver.target} matches no finding: remove it")
         elif len(hits) > 1:
-            report(INVALID, f"waiver for {waiver.rule} on {waiver.target} matches {len(hits)} findings; a waiver accepts one: narrow its target to a path, e.g. {'.'.join(map(str, hits[0].path))}")
+            report(
+                INVALID,
+                f"waiver for {waiver.rule} on {waiver.target} matches {len(hits)} findings; a waiver accepts one: narrow its target to a path, e.g. {'.'.join(map(str, hits[0].path))}",
+            )
         else:
             ref = WaiverRef(waiver.reason, waiver.approver, waiver.expires.isoformat(), waivers.file, entry.line)
             active.remove(hits[0])

@@ -37,7 +37,9 @@ def set_trading(connected: Connected, target: TradingState, reason: str, now: da
     try:
         current = control.read()
     except ControlUnavailable:
-        state = control_from_environment(connected.environment, trading=target, reason=reason, changed_by=ACTOR, now=now)
+        state = control_from_environment(
+            connected.environment, trading=target, reason=reason, changed_by=ACTOR, now=now
+        )
         control.write(state)
         return f"control state written (was unknown): trading {target.value}"
     if current.trading is target:
@@ -64,7 +66,12 @@ def configure(connected: Connected, deployment_id: str, commit: str | None, now:
             current = control.read()
             trading, reason, by, expected = current.trading, current.reason, current.changed_by, current.version
         except ControlUnavailable:
-            trading, reason, by, expected = TradingState.HALTED, f"deployment {deployment_id}: configuration written, not validated yet", ACTOR, None
+            trading, reason, by, expected = (
+                TradingState.HALTED,
+                f"deployment {deployment_id}: configuration written, not validated yet",
+                ACTOR,
+                None,
+            )
         state = control_from_environment(connected.environment, trading=trading, reason=reason, changed_by=by, now=now)
         try:
             saved = control.write(state, expected)
@@ -72,9 +79,22 @@ def configure(connected: Connected, deployment_id: str, commit: str | None, now:
         except ControlConflict:
             continue
     if saved is None:
-        raise StepFailed(Problem(subject="control", message="the control state kept changing while the configuration was written: not applied"))
+        raise StepFailed(
+            Problem(
+                subject="control",
+                message="the control state kept changing while the configuration was written: not applied",
+            )
+        )
     assert connected.store is not None
-    record_config_applied(connected.store, connected.name, connected.config_version, connected.release.metadata.name, commit=commit, deployment_id=deployment_id, now=now)
+    record_config_applied(
+        connected.store,
+        connected.name,
+        connected.config_version,
+        connected.release.metadata.name,
+        commit=commit,
+        deployment_id=deployment_id,
+        now=now,
+    )
     return f"control keys at version {saved.version}, configuration {connected.config_version[:12]}"
 
 
@@ -93,7 +113,12 @@ def deploy(connected: Connected, component: Component, version: str) -> str:
     connected.driver.deploy(component, version, connected.deploy_spec())
     seen = connected.driver.observe(component)
     if seen.version != version or seen.health != "healthy":
-        raise StepFailed(Problem(subject=component, message=f"after deploying {version}: runs {seen.version or 'nothing'} ({seen.health}) {seen.message}".strip()))
+        raise StepFailed(
+            Problem(
+                subject=component,
+                message=f"after deploying {version}: runs {seen.version or 'nothing'} ({seen.health}) {seen.message}".strip(),
+            )
+        )
     return f"{component} {version} healthy" + (f" at {seen.endpoint}" if seen.endpoint else "")
 
 
@@ -117,7 +142,11 @@ def target(connected: Connected, release: Release | None = None) -> Target:
 
 
 def run_named_checks(
-    connected: Connected, deployment_id: str | None, only: tuple[str, ...] | None, skip: tuple[str, ...] = (), release: Release | None = None
+    connected: Connected,
+    deployment_id: str | None,
+    only: tuple[str, ...] | None,
+    skip: tuple[str, ...] = (),
+    release: Release | None = None,
 ) -> list[CheckResult]:
     from quantmatrix.runtime.checks import CHECKS
 
@@ -153,4 +182,3 @@ def enable(connected: Connected, deployment_id: str, now: datetime) -> str:
         set_trading(connected, TradingState.HALTED, f"operator halt: {halt.reason}", now)
         return f"operator halt arrived while enabling ({halt.reason}): trading HALTED"
     return done
-

@@ -23,10 +23,10 @@ from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
 from quantmatrix.reconcile.observe import observe_environment
 from quantmatrix.reconcile.plan import Desired, plan
 from quantmatrix.reconcile.steps import ACTOR, Plan, Step
-from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
 from quantmatrix.runtime.store.events import append_audit, record_check_results, record_incident
+from quantmatrix.state import DesiredState
 
 if TYPE_CHECKING:
     from quantmatrix.model.release import Release
@@ -72,7 +72,12 @@ def commit_of(path: str | Path, ref: str | None) -> str | None:
     import subprocess
 
     try:
-        out = subprocess.run(["git", "-C", str(path), "rev-parse", "--verify", "--quiet", f"{ref or 'HEAD'}^{{commit}}"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--verify", "--quiet", f"{ref or 'HEAD'}^{{commit}}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return (out.stdout.strip() or None) if out.returncode == 0 else None
@@ -88,7 +93,9 @@ def desired_of(state: DesiredState, connected: Connected, commit: str | None, so
     return Desired(connected.environment, connected.release, connected.config_version, revisions, commit)
 
 
-def compute_plan(state: DesiredState, connected: Connected, commit: str | None = None, source: Source | None = None) -> Plan:
+def compute_plan(
+    state: DesiredState, connected: Connected, commit: str | None = None, source: Source | None = None
+) -> Plan:
     """Observe and plan (what `qm plan` prints and `apply` runs)."""
     return plan(desired_of(state, connected, commit, source), observe_environment(connected))
 
@@ -123,11 +130,16 @@ def apply(
     if connected is None:
         connected = connect(state, name, root)
     try:
-        with acquire_apply_lock(connected.lock_target, name, this_process("rollback" if rollback else "apply", clock())) as lock:
+        with acquire_apply_lock(
+            connected.lock_target, name, this_process("rollback" if rollback else "apply", clock())
+        ) as lock:
+
             def between_steps() -> None:
                 lock.verify()
                 if stop_requested is not None and stop_requested():
-                    raise StopRequested(Problem(name, message="shutting down between two steps: the next apply resumes this deployment"))
+                    raise StopRequested(
+                        Problem(name, message="shutting down between two steps: the next apply resumes this deployment")
+                    )
 
             rollback_of = None
             if rollback:
@@ -144,20 +156,43 @@ def apply(
                 return ApplyResult(the_plan, lines=["in sync: nothing to change (a no-op check recorded)"])
             if confirm is not None and not confirm(the_plan):
                 raise Refused(Problem(subject="qm apply", message="not confirmed: nothing was changed"))
-            from quantmatrix.reconcile.readiness import check_readiness  # not on the no-op path: it loads the policy engine
+            from quantmatrix.reconcile.readiness import (
+                check_readiness,  # not on the no-op path: it loads the policy engine
+            )
 
             readiness = check_readiness(
-                state, source, connected.environment, connected.release, connected.store,
-                now=clock(), operator=operator, engineer=engineer, break_glass=break_glass,
+                state,
+                source,
+                connected.environment,
+                connected.release,
+                connected.store,
+                now=clock(),
+                operator=operator,
+                engineer=engineer,
+                break_glass=break_glass,
             )
-            return _run(state, connected, the_plan, readiness.notes, readiness.break_glass, readiness.operator, readiness.engineer, commit, clock, between_steps,
-                        rollback_of=rollback_of, reason=rollback_reason)
+            return _run(
+                state,
+                connected,
+                the_plan,
+                readiness.notes,
+                readiness.break_glass,
+                readiness.operator,
+                readiness.engineer,
+                commit,
+                clock,
+                between_steps,
+                rollback_of=rollback_of,
+                reason=rollback_reason,
+            )
     finally:
         if owned:
             connected.close()
 
 
-def _aim(state: DesiredState, connected: Connected, source: Source, commit: str | None, to: str | None) -> tuple[str, Release]:
+def _aim(
+    state: DesiredState, connected: Connected, source: Source, commit: str | None, to: str | None
+) -> tuple[str, Release]:
     """The release a rollback leaves and the one it returns to.
     Refused (nothing changed, trading as it is) when the schema forbids it."""
     from quantmatrix.reconcile.rollback import migration_refusal, rollback_target
@@ -167,8 +202,13 @@ def _aim(state: DesiredState, connected: Connected, source: Source, commit: str 
     leaving = resuming or observed.running_release  # resuming a rollback: the release it was leaving
     target = rollback_target(state, connected.name, connected.release, leaving, to)
     if observed.interrupted is not None and observed.interrupted.release != target.metadata.name:
-        raise Refused(Problem(f"qm rollback {connected.name}", message=f"deployment {observed.interrupted.id} of {observed.interrupted.release} was interrupted: "
-                              f"finish it first ({'qm rollback --to ' + observed.interrupted.release if observed.interrupted.rollback_of else 'qm apply'})"))
+        raise Refused(
+            Problem(
+                f"qm rollback {connected.name}",
+                message=f"deployment {observed.interrupted.id} of {observed.interrupted.release} was interrupted: "
+                f"finish it first ({'qm rollback --to ' + observed.interrupted.release if observed.interrupted.rollback_of else 'qm apply'})",
+            )
+        )
     chain = desired_of(state, connected, commit, source).revisions
     refusal = migration_refusal(state, leaving, target, observed.migration_revision, chain)
     if refusal is not None:
@@ -185,63 +225,123 @@ def _refuse_forward_over_rollback(connected: Connected) -> None:
         return
     pinned = connected.release.metadata.name
     interrupted = last_deployment(connected.store, connected.name)
-    if interrupted is not None and interrupted.status == "running" and interrupted.rollback_of is not None and interrupted.release != pinned:
-        raise Refused(Problem(
-            f"environments/{connected.name}.yaml",
-            message=f"rollback {interrupted.id} to {interrupted.release} was interrupted: finish it with qm rollback {connected.name} --to {interrupted.release}",
-        ))
+    if (
+        interrupted is not None
+        and interrupted.status == "running"
+        and interrupted.rollback_of is not None
+        and interrupted.release != pinned
+    ):
+        raise Refused(
+            Problem(
+                f"environments/{connected.name}.yaml",
+                message=f"rollback {interrupted.id} to {interrupted.release} was interrupted: finish it with qm rollback {connected.name} --to {interrupted.release}",
+            )
+        )
     last = last_deployment(connected.store, connected.name, "succeeded")
     if last is not None and last.rollback_of == pinned and last.release != pinned:
-        raise Refused(Problem(
-            f"environments/{connected.name}.yaml",
-            message=f"rolled back to {last.release} ({last.id}); git still pins {pinned}, the release rolled back from: "
-            "change the pin in git, or pass --force-forward to re-deploy it",
-        ))
+        raise Refused(
+            Problem(
+                f"environments/{connected.name}.yaml",
+                message=f"rolled back to {last.release} ({last.id}); git still pins {pinned}, the release rolled back from: "
+                "change the pin in git, or pass --force-forward to re-deploy it",
+            )
+        )
 
 
 def _start(
-    connected: Connected, the_plan: Plan, break_glass: str | None, operator: str | None, engineer: str | None, commit: str | None, now: datetime,
-    rollback_of: str | None = None, reason: str | None = None,
+    connected: Connected,
+    the_plan: Plan,
+    break_glass: str | None,
+    operator: str | None,
+    engineer: str | None,
+    commit: str | None,
+    now: datetime,
+    rollback_of: str | None = None,
+    reason: str | None = None,
 ) -> tuple[str, bool]:
     assert connected.store is not None
     if the_plan.resume_of is not None:
-        append_audit(connected.store, ACTOR, "apply.resume", environment=connected.name, detail={"deployment": the_plan.resume_of}, now=now)
+        append_audit(
+            connected.store,
+            ACTOR,
+            "apply.resume",
+            environment=connected.name,
+            detail={"deployment": the_plan.resume_of},
+            now=now,
+        )
         return the_plan.resume_of, True
     changes = connected.release.spec.changes
     deployment_id = start_deployment(
-        connected.store, connected.name, the_plan.release,
-        previous_release=the_plan.previous_release, operator=operator, engineer=engineer, commit=commit,
-        config_version=the_plan.config_version, config_changes=changes.config, migration_changes=changes.migrations,
-        strategy_changes=changes.strategies, break_glass_reason=break_glass, mode=connected.environment.spec.mode, rollback_of=rollback_of, now=now,
+        connected.store,
+        connected.name,
+        the_plan.release,
+        previous_release=the_plan.previous_release,
+        operator=operator,
+        engineer=engineer,
+        commit=commit,
+        config_version=the_plan.config_version,
+        config_changes=changes.config,
+        migration_changes=changes.migrations,
+        strategy_changes=changes.strategies,
+        break_glass_reason=break_glass,
+        mode=connected.environment.spec.mode,
+        rollback_of=rollback_of,
+        now=now,
     )
     detail = {"deployment": deployment_id, "release": the_plan.release}
     if rollback_of is not None:
         detail |= {"rollback_of": rollback_of, "reason": reason or ""}
-    append_audit(connected.store, operator or ACTOR, "rollback.start" if rollback_of else "apply.start", environment=connected.name, detail=detail, now=now)
+    append_audit(
+        connected.store,
+        operator or ACTOR,
+        "rollback.start" if rollback_of else "apply.start",
+        environment=connected.name,
+        detail=detail,
+        now=now,
+    )
     if break_glass:
         record_incident(
-            connected.store, connected.name, "break_glass", f"apply outside the deploy window: {break_glass}",
-            severity="warning", deployment_id=deployment_id, recorded_by=operator or ACTOR, now=now,
+            connected.store,
+            connected.name,
+            "break_glass",
+            f"apply outside the deploy window: {break_glass}",
+            severity="warning",
+            deployment_id=deployment_id,
+            recorded_by=operator or ACTOR,
+            now=now,
         )
     return deployment_id, False
 
 
 def _run(
-    state: DesiredState, connected: Connected, the_plan: Plan, notes: tuple[str, ...], break_glass: str | None,
-    operator: str | None, engineer: str | None, commit: str | None, clock: Clock, still_locked: Callable[[], None],
-    rollback_of: str | None = None, reason: str | None = None,
+    state: DesiredState,
+    connected: Connected,
+    the_plan: Plan,
+    notes: tuple[str, ...],
+    break_glass: str | None,
+    operator: str | None,
+    engineer: str | None,
+    commit: str | None,
+    clock: Clock,
+    still_locked: Callable[[], None],
+    rollback_of: str | None = None,
+    reason: str | None = None,
 ) -> ApplyResult:
     from quantmatrix.reconcile.journal import Journal
     from quantmatrix.reconcile.record import monitoring_for  # the diff's modules load only when something changes
     from quantmatrix.reconcile.recovery import recover
 
     assert connected.store is not None
-    deployment_id, resumed = _start(connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason)
+    deployment_id, resumed = _start(
+        connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason
+    )
     journal = Journal(connected.store, deployment_id, clock)
     result = ApplyResult(the_plan, deployment_id, resumed)
     if resumed:
         interrupted = journal.close_interrupted(f"pid {this_process('apply', clock()).pid}")
-        result.lines.append(f"resuming {deployment_id}" + (f" (interrupted in {', '.join(interrupted)})" if interrupted else ""))
+        result.lines.append(
+            f"resuming {deployment_id}" + (f" (interrupted in {', '.join(interrupted)})" if interrupted else "")
+        )
     done: list[str] = []
     monitoring: MonitoringWindow | None = None
     for step in the_plan.steps:
@@ -251,7 +351,11 @@ def _run(
         except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
-            reason = "; ".join(str(p) for p in error.problems) if isinstance(error, QMError) else f"{type(error).__name__}: {error}"
+            reason = (
+                "; ".join(str(p) for p in error.problems)
+                if isinstance(error, QMError)
+                else f"{type(error).__name__}: {error}"
+            )
             raise recover(state, connected, the_plan, deployment_id, step.id, reason, done, clock()) from None
         done.append(step.id)
         result.lines.append(f"{step.id}: {detail}")
@@ -259,17 +363,25 @@ def _run(
             monitoring = monitoring_for(connected.environment, clock())
     summary = ("resumed and " if resumed else "") + f"applied {the_plan.release}: {len(done)} steps"
     if rollback_of is not None:
-        summary = f"rolled back {rollback_of} → {the_plan.release}: {len(done)} steps" + (f"; reason: {reason}" if reason else "")
+        summary = f"rolled back {rollback_of} → {the_plan.release}: {len(done)} steps" + (
+            f"; reason: {reason}" if reason else ""
+        )
     finish_deployment(
-        connected.store, deployment_id, "succeeded", summary=summary,
+        connected.store,
+        deployment_id,
+        "succeeded",
+        summary=summary,
         monitoring_until=monitoring.ends_at if monitoring else None,
         monitoring_intensity=monitoring.intensity if monitoring else None,
-        monitoring_basis=monitoring.basis if monitoring else None, now=clock(),
+        monitoring_basis=monitoring.basis if monitoring else None,
+        now=clock(),
     )
     return result
 
 
-def _action(connected: Connected, step: Step, deployment_id: str, commit: str | None, notes: tuple[str, ...], clock: Clock) -> Callable[[], str]:
+def _action(
+    connected: Connected, step: Step, deployment_id: str, commit: str | None, notes: tuple[str, ...], clock: Clock
+) -> Callable[[], str]:
     from quantmatrix.reconcile import actions  # the checks (httpx) and alembic load only when something changes
 
     kind = step.kind

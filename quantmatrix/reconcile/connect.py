@@ -15,14 +15,14 @@ from typing import Any
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.environment import Environment
 from quantmatrix.model.release import Release
-from quantmatrix.state import DesiredState
-from quantmatrix.runtime.control import ControlPlane, config_version, redis_control, store_control
 from quantmatrix.model.secrets import SecretCatalog
 from quantmatrix.repo.lookup import environment_named
+from quantmatrix.runtime.control import ControlPlane, config_version, redis_control, store_control
 from quantmatrix.runtime.drivers import DeploySpec, Driver, DriverContext, driver_for
 from quantmatrix.runtime.drivers.sandbox import sandbox_spec
 from quantmatrix.runtime.secrets import SecretValue, resolve_secret
 from quantmatrix.runtime.store import Store, open_store
+from quantmatrix.state import DesiredState
 
 
 @dataclass
@@ -69,7 +69,11 @@ def environment_of(state: DesiredState, name: str) -> tuple[Environment, Release
     environment = environment_named(state, name)
     release = state.releases.get(environment.spec.release)
     if release is None:
-        raise ConfigError(Problem(f"environments/{name}.yaml", message=f"release {environment.spec.release} has no manifest in releases/"))
+        raise ConfigError(
+            Problem(
+                f"environments/{name}.yaml", message=f"release {environment.spec.release} has no manifest in releases/"
+            )
+        )
     return environment, release
 
 
@@ -91,7 +95,9 @@ def connect(state: DesiredState, name: str, root: str | Path, *, create: bool = 
         store: Store | None = open_store(store_secret.reveal())
     else:
         sqlite_file = root / (spec.runtime.store.sqlite_file(name) or f".qm/{name}/state.db")
-        store_secret = SecretValue("QM_SANDBOX_STORE_URL", f"sqlite:///{sqlite_file}")  # a path, kept as a value that never prints anyway
+        store_secret = SecretValue(
+            "QM_SANDBOX_STORE_URL", f"sqlite:///{sqlite_file}"
+        )  # a path, kept as a value that never prints anyway
         store = open_store(store_secret.reveal()) if create or sqlite_file.exists() else None
     connected = Connected(name, environment, release, root, driver, store, None, store_secret, catalog=state.catalog)
     if spec.redis.required and spec.redis.url is not None:
@@ -99,11 +105,19 @@ def connect(state: DesiredState, name: str, root: str | Path, *, create: bool = 
 
         connected.redis_secret = _secret(state, spec.redis.url.secret, environment)
         try:
-            connected._redis = redis.Redis.from_url(connected.redis_secret.reveal(), socket_timeout=2.0, socket_connect_timeout=2.0)
+            connected._redis = redis.Redis.from_url(
+                connected.redis_secret.reveal(), socket_timeout=2.0, socket_connect_timeout=2.0
+            )
         except ValueError:
-            raise ConfigError(Problem(subject="redis", message=f"secret {spec.redis.url.secret} is not a Redis URL")) from None
+            raise ConfigError(
+                Problem(subject="redis", message=f"secret {spec.redis.url.secret} is not a Redis URL")
+            ) from None
         prefix = spec.redis.key_prefix or f"qm:{name}:"
-        connected.control = redis_control(connected._redis, prefix, store, name) if store is not None else redis_control(connected._redis, prefix)
+        connected.control = (
+            redis_control(connected._redis, prefix, store, name)
+            if store is not None
+            else redis_control(connected._redis, prefix)
+        )
     elif store is not None:
         connected.control = store_control(store, name)
     return connected

@@ -64,7 +64,12 @@ def control_drift(environment: str, expected: ControlState, found: ControlState)
     if tuple(found.blocked_symbols) != tuple(expected.blocked_symbols):
         add("safety", "blocked_symbols", list(expected.blocked_symbols), list(found.blocked_symbols))
     if found.strategies != expected.strategies:
-        add("config", "strategies", [s.model_dump() for s in expected.strategies], [s.model_dump() for s in found.strategies])
+        add(
+            "config",
+            "strategies",
+            [s.model_dump() for s in expected.strategies],
+            [s.model_dump() for s in found.strategies],
+        )
     if found.config_version != expected.config_version:
         add("config", "config_version", expected.config_version[:12], found.config_version[:12])
     if found.environment != expected.environment:

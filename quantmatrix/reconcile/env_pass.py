@@ -51,7 +51,9 @@ class Desired:
 def _outage(error: BaseException) -> bool:
     from redis import RedisError
 
-    return isinstance(error, (RuntimeUnavailable, SQLAlchemyError, RedisError, ControlUnavailable, OSError, TimeoutError))
+    return isinstance(
+        error, (RuntimeUnavailable, SQLAlchemyError, RedisError, ControlUnavailable, OSError, TimeoutError)
+    )
 
 
 @dataclass
@@ -106,7 +108,9 @@ class EnvironmentLoop:
     def _start_watcher(self, connected: Connected) -> None:
         self.watcher_stop = threading.Event()
         if connected.redis_secret is not None:
-            self.watcher = RedisWatcher(self.name, connected.redis_secret, key_prefix(connected), self.wake, self.watcher_stop)
+            self.watcher = RedisWatcher(
+                self.name, connected.redis_secret, key_prefix(connected), self.wake, self.watcher_stop
+            )
         elif connected.control is not None:
             control = connected.control
             self.watcher = StorePoller(self.name, control.read, self.wake, self.watcher_stop)
@@ -143,7 +147,9 @@ class EnvironmentLoop:
         self.events.pass_started(self.name)
         try:
             if not self._own(desired):
-                self.events.pass_finished(self.name, "skipped", time.monotonic() - started, "owned by another reconciler")
+                self.events.pass_finished(
+                    self.name, "skipped", time.monotonic() - started, "owned by another reconciler"
+                )
                 return "skipped"
             connected = self._connect(desired)
             needs_pass = self._control_drift(connected)
@@ -162,7 +168,9 @@ class EnvironmentLoop:
         return result
 
     def _down(self, error: BaseException, started: float) -> PassResult:
-        reason = "; ".join(p.message for p in error.problems) if isinstance(error, QMError) else f"{type(error).__name__}"
+        reason = (
+            "; ".join(p.message for p in error.problems) if isinstance(error, QMError) else f"{type(error).__name__}"
+        )
         if not self.degraded:
             self.events.degraded(self.name, reason[:300])
         self.degraded = reason
@@ -201,12 +209,27 @@ class EnvironmentLoop:
             self.last_problem = ""
             return "in_sync", ""
         if self.held_back is not None and self.held_back[0] == desired.commit and time.monotonic() < self.held_back[1]:
-            return "skipped", f"not retried before {self.held_back[1] - time.monotonic():.0f}s: {self.last_problem[:300]}"
+            return (
+                "skipped",
+                f"not retried before {self.held_back[1] - time.monotonic():.0f}s: {self.last_problem[:300]}",
+            )
         if policy_for(connected.environment).services == "report":
-            self._report_plan(connected, [DriftEvent(self.name, "services", c.subject, str(c.after), str(c.before)) for c in the_plan.drift])
+            self._report_plan(
+                connected,
+                [DriftEvent(self.name, "services", c.subject, str(c.after), str(c.before)) for c in the_plan.drift],
+            )
             return "skipped", f"{len(the_plan.steps)} steps not applied (self_heal.services: report)"
         try:
-            result = apply(desired.state, desired.source, self.name, desired.root, commit=desired.commit, connected=connected, stop_requested=self.stopping.is_set, clock=self.clock)
+            result = apply(
+                desired.state,
+                desired.source,
+                self.name,
+                desired.root,
+                commit=desired.commit,
+                connected=connected,
+                stop_requested=self.stopping.is_set,
+                clock=self.clock,
+            )
         except LockHeld as error:
             return "skipped", error.problems[0].message
         except Refused as error:
@@ -233,6 +256,14 @@ class EnvironmentLoop:
             return
         assert connected.store is not None
         for event in events:
-            record_drift(connected.store, self.name, event.subject, event.before, event.after, detail="services: reported", now=self.clock())
+            record_drift(
+                connected.store,
+                self.name,
+                event.subject,
+                event.before,
+                event.after,
+                detail="services: reported",
+                now=self.clock(),
+            )
             self.events.drift_detected(event)
         self.reported |= signature

@@ -74,7 +74,9 @@ def store_evidence_problems(
     if record.finished_at is not None:
         age = now - record.finished_at
         if age > max_age:
-            problems.append(f"it finished {record.finished_at:%Y-%m-%d %H:%M} UTC, {age.days} days ago: older than {max_age.days} days")
+            problems.append(
+                f"it finished {record.finished_at:%Y-%m-%d %H:%M} UTC, {age.days} days ago: older than {max_age.days} days"
+            )
         if age < timedelta(0):
             problems.append(f"it finished in the future ({record.finished_at:%Y-%m-%d %H:%M} UTC)")
     if record.monitoring_until is not None and record.monitoring_until > now:

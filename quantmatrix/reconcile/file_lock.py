@@ -83,9 +83,18 @@ def acquire(root: Path, environment: str, holder: Holder) -> FileLock:
 
 
 def _holder_text(environment: str, holder: Holder) -> str:
-    return json.dumps(
-        {"environment": environment, "holder": holder.describe(environment), "since": format_since(holder.since), "pid": holder.pid, "host": holder.host}
-    ) + "\n"
+    return (
+        json.dumps(
+            {
+                "environment": environment,
+                "holder": holder.describe(environment),
+                "since": format_since(holder.since),
+                "pid": holder.pid,
+                "host": holder.host,
+            }
+        )
+        + "\n"
+    )
 
 
 def _read_holder(fd: int) -> tuple[str, str | None]:

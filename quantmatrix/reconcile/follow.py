@@ -23,13 +23,23 @@ class GitUnavailable(RuntimeUnavailable):
 
 
 def _env() -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "TMPDIR")}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "TMPDIR")
+    }
     return {**keep, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file:https:ssh:git"}
 
 
 def _git(workdir: Path, *args: str, timeout: float = GIT_TIMEOUT) -> str:
     try:
-        out = subprocess.run(["git", "-C", str(workdir), "-c", "protocol.ext.allow=never", *args], capture_output=True, text=True, timeout=timeout, env=_env())
+        out = subprocess.run(
+            ["git", "-C", str(workdir), "-c", "protocol.ext.allow=never", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_env(),
+        )
     except subprocess.TimeoutExpired:
         raise GitUnavailable(Problem(subject="git", message=f"git {args[0]} timed out after {timeout:.0f}s")) from None
     except OSError as error:
@@ -72,7 +82,16 @@ class Follower:
 
     def fetch(self) -> str:
         self._init()
-        _git(self.workdir, "fetch", "--quiet", "--no-tags", "--force", "--", self.repo, f"+refs/heads/{self.branch}:{self.tracking}")
+        _git(
+            self.workdir,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--force",
+            "--",
+            self.repo,
+            f"+refs/heads/{self.branch}:{self.tracking}",
+        )
         return _git(self.workdir, "rev-parse", "--verify", "--quiet", f"{self.tracking}^{{commit}}").strip()
 
     def checkout(self, commit: str) -> Path:

@@ -76,7 +76,12 @@ def webhook_alert(url: str, timeout: float = 2.0) -> Alert:
 
         log_alert(environment, summary, detail)
         try:
-            httpx.post(url, content=json.dumps({"environment": environment, "summary": summary, "detail": detail}), headers={"Content-Type": "application/json"}, timeout=timeout)
+            httpx.post(
+                url,
+                content=json.dumps({"environment": environment, "summary": summary, "detail": detail}),
+                headers={"Content-Type": "application/json"},
+                timeout=timeout,
+            )
         except httpx.HTTPError as error:
             log.error("alert webhook failed for %s: %s", environment, type(error).__name__)
 
@@ -100,7 +105,9 @@ def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent]
     try:
         stored = load_control(connected.store, connected.name)
     except Exception as error:  # noqa: BLE001 - any store failure is an outage here
-        raise RuntimeUnavailable(Problem(subject="store", message=f"the state store cannot be read ({type(error).__name__})")) from None
+        raise RuntimeUnavailable(
+            Problem(subject="store", message=f"the state store cannot be read ({type(error).__name__})")
+        ) from None
     if stored is None:
         return [], None  # never applied: the apply path's business
     desired = control_from_environment(connected.environment, trading=stored.trading, reason="", changed_by="", now=now)
@@ -109,7 +116,9 @@ def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent]
         found = connected.control.read()
     except ControlUnavailable as error:
         if connected._redis is not None and not _redis_up(connected):
-            raise RuntimeUnavailable(Problem(subject="redis", message="Redis is unavailable: the control keys cannot be read")) from None
+            raise RuntimeUnavailable(
+                Problem(subject="redis", message="Redis is unavailable: the control keys cannot be read")
+            ) from None
         return [drifts.unreadable(connected.name, expected, str(error))], stored
     events = drifts.control_drift(connected.name, expected, found)
     if connected._redis is not None and not events:
@@ -122,7 +131,14 @@ def _action(policy: Policy, events: list[DriftEvent]) -> HealAction:
     return policy.safety if any(e.kind == "safety" for e in events) else policy.config
 
 
-def heal(connected: Connected, events: list[DriftEvent], stored: ControlState | None, policy: Policy, now: datetime, alert: Alert = log_alert) -> tuple[list[DriftEvent], bool]:
+def heal(
+    connected: Connected,
+    events: list[DriftEvent],
+    stored: ControlState | None,
+    policy: Policy,
+    now: datetime,
+    alert: Alert = log_alert,
+) -> tuple[list[DriftEvent], bool]:
     """Act on `events` by `policy`; returns them with what was done, and whether a full pass
     (plan → apply, with its checks) is needed to restore the keys safely."""
     from quantmatrix.reconcile import operate
@@ -137,23 +153,48 @@ def heal(connected: Connected, events: list[DriftEvent], stored: ControlState | 
     if action == "report" and not hand_halt:
         done = "reported"
     elif action == "halt" or hand_halt:
-        reason = "trading made stricter by hand in the control keys" if hand_halt and action != "halt" else f"{connected.environment.spec.mode.value} safety drift"
+        reason = (
+            "trading made stricter by hand in the control keys"
+            if hand_halt and action != "halt"
+            else f"{connected.environment.spec.mode.value} safety drift"
+        )
         operate.halt(connected, f"{reason}: {summary}"[:500], now, by=ACTOR)
-        record_incident(connected.store, connected.name, "drift", f"{reason}: trading HALTED until qm resume", severity="critical", detail=summary, recorded_by=ACTOR, now=now)
+        record_incident(
+            connected.store,
+            connected.name,
+            "drift",
+            f"{reason}: trading HALTED until qm resume",
+            severity="critical",
+            detail=summary,
+            recorded_by=ACTOR,
+            now=now,
+        )
         alert(connected.name, f"{reason}: trading HALTED until qm resume", summary)
         done = "halted"
     elif blind:
         done, needs_pass = "correcting through the apply path (checks before trading)", True
     else:
         assert stored is not None
-        desired = control_from_environment(connected.environment, trading=stored.trading, reason=stored.reason, changed_by=stored.changed_by, now=now)
+        desired = control_from_environment(
+            connected.environment, trading=stored.trading, reason=stored.reason, changed_by=stored.changed_by, now=now
+        )
         expected = drifts.expected_state(stored, desired)
         if drifts.control_drift(connected.name, expected, stored):
-            connected.control.write(expected.model_copy(update={"changed_at": stored.changed_at}), expected_version=stored.version)
+            connected.control.write(
+                expected.model_copy(update={"changed_at": stored.changed_at}), expected_version=stored.version
+            )
         elif connected._redis is not None:
             rebuild_mirror(connected._redis, key_prefix(connected), connected.store, connected.name)
         done = "corrected"
     recorded = [DriftEvent(e.environment, e.kind, e.subject, e.before, e.after, done) for e in events]
     for event in recorded:
-        record_drift(connected.store, connected.name, f"control.{event.subject}", event.before, event.after, detail=f"{event.kind}: {done}", now=now)
+        record_drift(
+            connected.store,
+            connected.name,
+            f"control.{event.subject}",
+            event.before,
+            event.after,
+            detail=f"{event.kind}: {done}",
+            now=now,
+        )
     return recorded, needs_pass

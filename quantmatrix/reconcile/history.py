@@ -39,7 +39,9 @@ def parse_since(text: str) -> datetime:
             return datetime.combine(date.fromisoformat(text), time(0), tzinfo=ZoneInfo("UTC"))
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(Problem(subject="--since", message="expected a date YYYY-MM-DD or an ISO 8601 date-time")) from None
+        raise ConfigError(
+            Problem(subject="--since", message="expected a date YYYY-MM-DD or an ISO 8601 date-time")
+        ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 

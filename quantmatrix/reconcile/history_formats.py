@@ -16,11 +16,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from quantmatrix.render.words import plural
 from quantmatrix.reconcile.history import History
 from quantmatrix.render.inert import one_line
 from quantmatrix.render.markdown import code_span, table
 from quantmatrix.render.markdown import prose as inline_prose
+from quantmatrix.render.words import plural
 from quantmatrix.runtime.store.deployments import DeploymentRecord
 
 NONE = "—"
@@ -86,15 +86,23 @@ def render_text(history: History) -> str:
         lines += [
             "",
             f"{clean(r.id)}  {r.status}  {previous}{clean(r.release)}{mode}",
-            f"  started     {_when(r.started_at)}" + (f"   finished {_when(r.finished_at)} ({_duration(r)})" if r.finished_at else "   (not finished)"),
+            f"  started     {_when(r.started_at)}"
+            + (f"   finished {_when(r.finished_at)} ({_duration(r)})" if r.finished_at else "   (not finished)"),
             f"  operator    {clean(r.operator)}   engineer {clean(r.engineer)}",
             f"  commit      {clean(r.commit)}   config version {clean(r.config_version)}",
         ]
-        for label, changes in (("config", r.config_changes), ("migrations", r.migration_changes), ("strategies", r.strategy_changes)):
+        for label, changes in (
+            ("config", r.config_changes),
+            ("migrations", r.migration_changes),
+            ("strategies", r.strategy_changes),
+        ):
             lines.append(f"  {label:<11} " + ("none" if not changes else clean(changes[0])))
             lines += [f"  {'':<11} {clean(change)}" for change in changes[1:]]
         failed = [c for c in r.validation if not c.passed]
-        lines.append(f"  validation  {_validation_counts(r)}" + (": failed " + ", ".join(clean(c.name) for c in failed) if failed else ""))
+        lines.append(
+            f"  validation  {_validation_counts(r)}"
+            + (": failed " + ", ".join(clean(c.name) for c in failed) if failed else "")
+        )
         lines.append(f"  incidents   {len(r.incidents) or 'none'}")
         lines += [f"    [{clean(i.severity)}] {clean(i.kind)}: {clean(i.summary)}" for i in r.incidents]
         lines.append(f"  rollback    {clean(_rollback(r))}")
@@ -143,7 +151,9 @@ def prose(value: str | None) -> str:
     """Text safe in a table cell, a paragraph or a list item: the project's inline `prose`
     (no HTML, emphasis, links, table breaks or mentions) and no block marker at its start."""
     text = inline_prose(clean(value))
-    return _LEADING_MARKER.sub(lambda m: "\\" + m.group() if not m.group().isdigit() else m.group() + "\\", text, count=1)
+    return _LEADING_MARKER.sub(
+        lambda m: "\\" + m.group() if not m.group().isdigit() else m.group() + "\\", text, count=1
+    )
 
 
 def _code(value: str | None) -> str:
@@ -171,7 +181,11 @@ def _facts(r: DeploymentRecord) -> list[str]:
 
 def _changes(r: DeploymentRecord) -> list[str]:
     lines = ["### Changes", ""]
-    for label, changes in (("Configuration", r.config_changes), ("Migrations", r.migration_changes), ("Strategies", r.strategy_changes)):
+    for label, changes in (
+        ("Configuration", r.config_changes),
+        ("Migrations", r.migration_changes),
+        ("Strategies", r.strategy_changes),
+    ):
         lines += [f"#### {label}", ""]
         lines += [f"- {prose(change)}" for change in changes] if changes else ["- none"]
         lines.append("")
@@ -200,12 +214,20 @@ def _incidents(r: DeploymentRecord) -> list[str]:
     lines = ["### Incidents", ""]
     if not r.incidents:
         return [*lines, "None.", ""]
-    rows = [[prose(_when(i.at)), prose(i.severity), _code(i.kind), prose(i.summary), prose(i.detail), prose(i.recorded_by)] for i in r.incidents]
+    rows = [
+        [prose(_when(i.at)), prose(i.severity), _code(i.kind), prose(i.summary), prose(i.detail), prose(i.recorded_by)]
+        for i in r.incidents
+    ]
     return [*lines, *table(["When", "Severity", "Kind", "Summary", "Detail", "Recorded by"], rows), ""]
 
 
 def render_markdown(history: History) -> str:
-    lines = [f"# Deployment records: {prose(history.environment)}", "", f"Store {_code(history.store)}; {prose(_headline(history))}.", ""]
+    lines = [
+        f"# Deployment records: {prose(history.environment)}",
+        "",
+        f"Store {_code(history.store)}; {prose(_headline(history))}.",
+        "",
+    ]
     if not history.records:
         lines += ["No deployments recorded.", ""]
     for r in history.records:

@@ -40,7 +40,9 @@ def this_process(command: str, now: datetime) -> Holder:
     """A `Holder` for this process, taking the lock at `now` (the clock is passed in)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("the clock must give an aware datetime (a naive one has no time zone)")
-    return Holder(command=_clean(command, 40), pid=os.getpid(), host=_clean(socket.gethostname(), 64), since=now.astimezone(UTC))
+    return Holder(
+        command=_clean(command, 40), pid=os.getpid(), host=_clean(socket.gethostname(), 64), since=now.astimezone(UTC)
+    )
 
 
 def printable(text: str, limit: int = 200) -> str:
@@ -58,7 +60,11 @@ def checked_environment(environment: str) -> str:
     try:
         return TypeAdapter(Name).validate_python(environment)
     except ValidationError:
-        raise ConfigError(Problem(subject="environment", message="not a valid environment name (lower-case letters, digits, '-' and '_')")) from None
+        raise ConfigError(
+            Problem(
+                subject="environment", message="not a valid environment name (lower-case letters, digits, '-' and '_')"
+            )
+        ) from None
 
 
 class LockHeld(RuntimeUnavailable):

@@ -28,7 +28,13 @@ class Journal:
         """Mark the steps a dead process left in flight as failed; their names."""
         open_steps = [s.step for s in self.steps() if s.state == "started"]
         for step in open_steps:
-            journal_fail(self.store, self.deployment_id, step, detail=f"interrupted: the applying process died; resumed by {by}", now=self.clock())
+            journal_fail(
+                self.store,
+                self.deployment_id,
+                step,
+                detail=f"interrupted: the applying process died; resumed by {by}",
+                now=self.clock(),
+            )
         return open_steps
 
     def _key(self, step_id: str) -> str:

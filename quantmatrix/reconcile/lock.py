@@ -76,11 +76,16 @@ def _parse_url(target: URL | str) -> URL:
         return make_url(target)
     except ArgumentError:
         # the text may be a URL with a password: do not echo it
-        raise ConfigError(Problem(subject="store", message="the state store is not a database URL (a file lock takes a directory)")) from None
+        raise ConfigError(
+            Problem(subject="store", message="the state store is not a database URL (a file lock takes a directory)")
+        ) from None
 
 
 def _require_postgresql(url: URL) -> None:
     if url.get_backend_name() != "postgresql":
         raise ConfigError(
-            Problem(subject="store", message=f"an advisory apply lock needs PostgreSQL, not {url.get_backend_name()}: pass the directory for a file lock")
+            Problem(
+                subject="store",
+                message=f"an advisory apply lock needs PostgreSQL, not {url.get_backend_name()}: pass the directory for a file lock",
+            )
         )

@@ -62,7 +62,7 @@ class Reconciler:
     events: LoopEvents = field(default_factory=NoEvents)
     clock: Callable[[], datetime] = utc_now
     stopping: threading.Event = field(default_factory=threading.Event)
-    wakeups: "queue.Queue[str]" = field(default_factory=queue.Queue)
+    wakeups: queue.Queue[str] = field(default_factory=queue.Queue)
     loops: dict[str, EnvironmentLoop] = field(default_factory=dict)
     desired: Desired | None = None
     follower: Follower | None = None
@@ -138,12 +138,16 @@ class Reconciler:
         names = self.options.environments or tuple(sorted(self.desired.state.environments))
         unknown = [n for n in names if n not in self.desired.state.environments]
         if unknown:
-            raise ConfigError(f"no environment {', '.join(unknown)} in the desired state (have: {', '.join(sorted(self.desired.state.environments))})")
+            raise ConfigError(
+                f"no environment {', '.join(unknown)} in the desired state (have: {', '.join(sorted(self.desired.state.environments))})"
+            )
         return names
 
     def _loop(self, name: str) -> EnvironmentLoop:
         if name not in self.loops:
-            self.loops[name] = EnvironmentLoop(name, self.events, self.wake, self.stopping, self.clock, self.options.alert)
+            self.loops[name] = EnvironmentLoop(
+                name, self.events, self.wake, self.stopping, self.clock, self.options.alert
+            )
         return self.loops[name]
 
     # -- passes -----------------------------------------------------------------------------

@@ -11,7 +11,9 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-PassResult = Literal["in_sync", "applied", "refused", "failed", "unavailable", "skipped", "checked"]  # checked: control keys only
+PassResult = Literal[
+    "in_sync", "applied", "refused", "failed", "unavailable", "skipped", "checked"
+]  # checked: control keys only
 DriftKind = Literal["safety", "config", "services"]
 
 
@@ -82,10 +84,20 @@ class LoggingEvents(NoEvents):
 
     def pass_finished(self, environment: str, result: PassResult, seconds: float, detail: str) -> None:
         level = logging.DEBUG if result in ("in_sync", "checked", "skipped") else logging.INFO
-        self.log.log(level, "pass %s: %s in %.0f ms%s", environment, result, seconds * 1000, f": {detail}" if detail else "")
+        self.log.log(
+            level, "pass %s: %s in %.0f ms%s", environment, result, seconds * 1000, f": {detail}" if detail else ""
+        )
 
     def drift_detected(self, event: DriftEvent) -> None:
-        self.log.warning("drift %s %s %s: %s -> %s (%s)", event.environment, event.kind, event.subject, event.before, event.after, event.action)
+        self.log.warning(
+            "drift %s %s %s: %s -> %s (%s)",
+            event.environment,
+            event.kind,
+            event.subject,
+            event.before,
+            event.after,
+            event.action,
+        )
 
     def trading_changed(self, environment: str, state: str, reason: str) -> None:
         self.log.warning("trading %s: %s (%s)", environment, state, reason)

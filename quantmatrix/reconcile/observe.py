@@ -59,21 +59,29 @@ def observe_trading(connected: Connected) -> TradingView:
         state = connected.control.read()
     except ControlUnavailable as error:
         return TradingView(problem=str(error))
-    return TradingView(state=state.trading, reason=state.reason, changed_by=state.changed_by, config_version=state.config_version)
+    return TradingView(
+        state=state.trading, reason=state.reason, changed_by=state.changed_by, config_version=state.config_version
+    )
 
 
 def observe_environment(connected: Connected) -> Observed:
     components = {}
     for component in COMPONENTS:
         seen = connected.driver.observe(component)
-        components[component] = RunningComponent(version=seen.version, health=seen.health, endpoint=seen.endpoint, message=seen.message[:200])
+        components[component] = RunningComponent(
+            version=seen.version, health=seen.health, endpoint=seen.endpoint, message=seen.message[:200]
+        )
     store = connected.store
     if store is None:
-        return Observed(environment=connected.name, components=components, trading=TradingView(problem="no state store yet"))
+        return Observed(
+            environment=connected.name, components=components, trading=TradingView(problem="no state store yet")
+        )
     applied = applied_config_version(store, connected.name)
     last = last_deployment(store, connected.name)
     interrupted = last if last is not None and last.status == "running" else None
-    finished = tuple(s.step for s in journal_steps(store, interrupted.id) if s.state == "finished") if interrupted else ()
+    finished = (
+        tuple(s.step for s in journal_steps(store, interrupted.id) if s.state == "finished") if interrupted else ()
+    )
     return Observed(
         environment=connected.name,
         components=components,

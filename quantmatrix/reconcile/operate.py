@@ -53,9 +53,20 @@ def resume(connected: Connected, now: datetime, by: str | None = None) -> Outcom
         raise Refused([Problem(r.name, message=f"{r.message} (resume refused: trading stays HALTED)") for r in failed])
     who = _who(by)
     standing = operator_halt(connected.store, connected.name)
-    append_audit(connected.store, who, RESUME_ACTION, environment=connected.name, detail={"halt_reason": standing.reason if standing else None}, now=now)
-    done = actions.set_trading(connected, TradingState.ACTIVE, f"resumed by {who} after {len(results)} checks passed", now)
-    return Outcome((f"{len(results)} checks passed (health, smoke, safety, reconciliation)", f"resume recorded by {who}", done))
+    append_audit(
+        connected.store,
+        who,
+        RESUME_ACTION,
+        environment=connected.name,
+        detail={"halt_reason": standing.reason if standing else None},
+        now=now,
+    )
+    done = actions.set_trading(
+        connected, TradingState.ACTIVE, f"resumed by {who} after {len(results)} checks passed", now
+    )
+    return Outcome(
+        (f"{len(results)} checks passed (health, smoke, safety, reconciliation)", f"resume recorded by {who}", done)
+    )
 
 
 def down(connected: Connected, now: datetime) -> Outcome:

@@ -74,8 +74,13 @@ def try_own_pg(url: str, environment: str, holder: Holder) -> PgOwned | None:
     engine = create_engine(parsed, poolclass=NullPool, connect_args={"connect_timeout": 3})
     connection = engine.connect()
     try:
-        connection.execute(text("SELECT set_config('application_name', :name, false)"), {"name": f"qm reconcile {environment} pid={holder.pid}"[:63]})
-        taken = connection.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": NAMESPACE, "key": lock_key(environment)}).scalar_one()
+        connection.execute(
+            text("SELECT set_config('application_name', :name, false)"),
+            {"name": f"qm reconcile {environment} pid={holder.pid}"[:63]},
+        )
+        taken = connection.execute(
+            text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": NAMESPACE, "key": lock_key(environment)}
+        ).scalar_one()
         connection.commit()
     except BaseException:
         connection.invalidate()

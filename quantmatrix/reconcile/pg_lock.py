@@ -63,7 +63,9 @@ def release_session(connection: Connection, namespace: int, environment: str) ->
     """Unlock `(namespace, environment)` and end the session for real (never back into a pool);
     a session already gone took the lock with it."""
     try:
-        connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), {"namespace": namespace, "key": lock_key(environment)})
+        connection.execute(
+            text("SELECT pg_advisory_unlock(:namespace, :key)"), {"namespace": namespace, "key": lock_key(environment)}
+        )
     except SQLAlchemyError:
         pass  # the session is gone, and the lock with it
     finally:
@@ -88,7 +90,9 @@ class PgLock:
         """Raise `LockLost` unless this session still holds the lock (its connection may have died)."""
         held = self._connection is not None and session_holds(self._connection, NAMESPACE, self.environment)
         if not held:
-            raise LockLost(f"the apply lock of environment '{self.environment}' was lost (its PostgreSQL session ended)")
+            raise LockLost(
+                f"the apply lock of environment '{self.environment}' was lost (its PostgreSQL session ended)"
+            )
 
     def release(self) -> None:
         connection, self._connection = self._connection, None
@@ -104,10 +108,14 @@ def acquire(engine: Engine, environment: str, holder: Holder) -> PgLock:
         try:
             # a server that accepts connections but hangs must not hang the apply
             connection.execute(
-                text("SELECT set_config('application_name', :name, false), set_config('statement_timeout', '5s', false)"),
+                text(
+                    "SELECT set_config('application_name', :name, false), set_config('statement_timeout', '5s', false)"
+                ),
                 {"name": application_name(environment, holder)},
             )
-            taken = connection.execute(text("SELECT pg_try_advisory_lock(:namespace, :key)"), {"namespace": NAMESPACE, "key": key}).scalar_one()
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:namespace, :key)"), {"namespace": NAMESPACE, "key": key}
+            ).scalar_one()
             connection.commit()  # end the implicit transaction; the session-level lock stays
             if taken:
                 return PgLock(environment, holder, connection)
@@ -122,7 +130,11 @@ def acquire(engine: Engine, environment: str, holder: Holder) -> PgLock:
         if found is not None:
             name, started, backend_pid, client = found
             where = f" from {client}" if client else ""
-            who = f"'{printable(name)}' (PostgreSQL backend {backend_pid}{where})" if name else f"PostgreSQL backend {backend_pid}{where}"
+            who = (
+                f"'{printable(name)}' (PostgreSQL backend {backend_pid}{where})"
+                if name
+                else f"PostgreSQL backend {backend_pid}{where}"
+            )
             raise LockHeld(environment, who, format_since(started) if isinstance(started, datetime) else None)
         # released between our try and our look: try again
     raise LockHeld(environment, "another session that keeps taking and releasing it", None)
@@ -139,4 +151,6 @@ def _unavailable(engine: Engine, error: SQLAlchemyError) -> RuntimeUnavailable:
     """Name the server without the password; libpq's first line says what went wrong."""
     url = engine.url
     reason = str(error.orig if isinstance(error, DBAPIError) else error).strip().splitlines()[0][:200]
-    return RuntimeUnavailable(f"PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''} is unavailable for the apply lock: {printable(reason)}")
+    return RuntimeUnavailable(
+        f"PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''} is unavailable for the apply lock: {printable(reason)}"
+    )

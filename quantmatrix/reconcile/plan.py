@@ -70,7 +70,11 @@ def drift(desired: Desired, observed: Observed) -> tuple[Change, ...]:
     found: list[Change] = []
     wanted_trading = TradingState.HALTED if observed.operator_halt else TradingState.ACTIVE
     if observed.config_version != desired.config_version or observed.trading.config_version != desired.config_version:
-        applied = observed.config_version if observed.config_version == observed.trading.config_version else observed.trading.config_version
+        applied = (
+            observed.config_version
+            if observed.config_version == observed.trading.config_version
+            else observed.trading.config_version
+        )
         found.append(Change(subject="configuration", before=applied, after=desired.config_version))
     revision = desired.release.spec.database.revision
     if observed.migration_revision != revision:
@@ -128,7 +132,11 @@ def plan(desired: Desired, observed: Observed) -> Plan:
     current = observed.trading.state
     target = TradingState.HALTED if halt else pause_state(spec.mode, current)
     moves = target if current is None else (target if _STRICTNESS[target] > _STRICTNESS[current] else None)
-    why = "operator halt in force: kept HALTED" if halt else f"{spec.mode.value}: {target.value} before the first service changes (§11)"
+    why = (
+        "operator halt in force: kept HALTED"
+        if halt
+        else f"{spec.mode.value}: {target.value} before the first service changes (§11)"
+    )
     if resumed is not None:
         why += f"; resuming {resumed.id}: stays paused until the checks pass"
     steps.append(
@@ -136,7 +144,13 @@ def plan(desired: Desired, observed: Observed) -> Plan:
             id="pause_trading",
             kind="pause_trading",
             title=f"Pause trading ({target.value})",
-            changes=(Change(subject="trading", before=current.value if current else "unknown (not trading)", after=target.value),) if moves else (),
+            changes=(
+                Change(
+                    subject="trading", before=current.value if current else "unknown (not trading)", after=target.value
+                ),
+            )
+            if moves
+            else (),
             detail=why,
         )
     )
@@ -193,9 +207,15 @@ def plan(desired: Desired, observed: Observed) -> Plan:
 
 def _readiness(desired: Desired) -> Step:
     spec = desired.environment.spec
-    checks = ["policy gate on " + (f"commit {desired.commit[:12]}" if desired.commit else "the work tree"), "deploy window"]
+    checks = [
+        "policy gate on " + (f"commit {desired.commit[:12]}" if desired.commit else "the work tree"),
+        "deploy window",
+    ]
     if spec.mode is Mode.live:
-        checks += ["live preconditions (approvals, operator and engineer on standby)", "a successful paper deployment of this release in the store"]
+        checks += [
+            "live preconditions (approvals, operator and engineer on standby)",
+            "a successful paper deployment of this release in the store",
+        ]
     return Step(id="readiness", kind="readiness", title="Confirm release readiness", detail="; ".join(checks))
 
 

@@ -13,9 +13,9 @@ from quantmatrix.model.common import Mode
 from quantmatrix.model.environment import Approvals, Environment
 from quantmatrix.model.release import Release
 from quantmatrix.reconcile.window import decide, resolve
-from quantmatrix.state import DesiredState
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store import Store
+from quantmatrix.state import DesiredState
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ def paper_evidence(store: Store, release: Release, state: DesiredState, now: dat
         return environment.spec.mode.value if environment is not None else None
 
     if validation is not None and validation.deployment is not None:
-        record, problems = evidence.check_store_evidence(store, validation.deployment, release.metadata.name, now=now, mode_of=mode_of)
+        record, problems = evidence.check_store_evidence(
+            store, validation.deployment, release.metadata.name, now=now, mode_of=mode_of
+        )
         if record is not None and not problems:
             return record.id, []
         return None, [f"{evidence.shown_id(validation.deployment)}: {problem}" for problem in problems]
@@ -72,7 +74,12 @@ def check_readiness(
     result = run_check(state, source=source, today=now.date())
     if not result.passed:
         first = "; ".join(f"{f.rule.id} {f.message}" for f in result.denials[:3])
-        raise Refused(Problem("policies", message=f"the policy gate fails on the tree being applied ({len(result.denials)} denial(s)): {first}"))
+        raise Refused(
+            Problem(
+                "policies",
+                message=f"the policy gate fails on the tree being applied ({len(result.denials)} denial(s)): {first}",
+            )
+        )
     notes = [f"policy gate passed ({len(result.findings)} finding(s), no denial)"]
     window = decide(resolve(spec.deploy_window, spec.mode), now)
     if not window.allowed and not break_glass:
@@ -85,10 +92,17 @@ def check_readiness(
         if missing:
             raise _refuse(name, f"live preconditions not recorded: approvals.{', approvals.'.join(missing)}")
         if not operator or not engineer:
-            raise _refuse(name, "live needs an operator and an engineer on standby (staffing, or --operator/--engineer)")
+            raise _refuse(
+                name, "live needs an operator and an engineer on standby (staffing, or --operator/--engineer)"
+            )
         evidence, why = paper_evidence(store, release, state, now)
         if evidence is None:
             reasons = f" ({'; '.join(why)})" if why else ""
-            raise _refuse(name, f"release {release.metadata.name} has no successful paper deployment record in the state store{reasons}: deploy it to paper first")
-        notes.append(f"live preconditions recorded; operator {operator}, engineer {engineer}; paper evidence {evidence}")
+            raise _refuse(
+                name,
+                f"release {release.metadata.name} has no successful paper deployment record in the state store{reasons}: deploy it to paper first",
+            )
+        notes.append(
+            f"live preconditions recorded; operator {operator}, engineer {engineer}; paper evidence {evidence}"
+        )
     return Readiness(tuple(notes), break_glass if not window.allowed else None, window.message(), operator, engineer)

@@ -20,8 +20,8 @@ from quantmatrix.diff.environment import diff_environment
 from quantmatrix.diff.rows import Row, environment_rows
 from quantmatrix.model.common import Mode
 from quantmatrix.model.window import EXCHANGES
-from quantmatrix.render.inert import one_line
 from quantmatrix.reconcile import calendar
+from quantmatrix.render.inert import one_line
 
 if TYPE_CHECKING:
     from quantmatrix.model.environment import Environment
@@ -57,7 +57,11 @@ class DeploymentChanges:
 
     def as_record(self) -> dict[str, tuple[str, ...]]:
         """Keyword arguments of `start_deployment`."""
-        return {"config_changes": self.config, "migration_changes": self.migrations, "strategy_changes": self.strategies}
+        return {
+            "config_changes": self.config,
+            "migration_changes": self.migrations,
+            "strategy_changes": self.strategies,
+        }
 
 
 def _line(row: Row) -> str:
@@ -157,5 +161,9 @@ def monitoring_for(environment: Environment, finished_at: datetime) -> Monitorin
     its deploy window's trading calendar (what the apply stores with `finish_deployment`)."""
     spec = environment.spec
     return monitoring_window(
-        spec.mode, finished_at, spec.deploy_window.calendar, window_hours=spec.monitoring.window_hours, intensity=spec.monitoring.intensity
+        spec.mode,
+        finished_at,
+        spec.deploy_window.calendar,
+        window_hours=spec.monitoring.window_hours,
+        intensity=spec.monitoring.intensity,
     )

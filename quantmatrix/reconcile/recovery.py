@@ -12,11 +12,11 @@ from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile import actions
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.steps import ACTOR, Plan
-from quantmatrix.state import DesiredState
 from quantmatrix.runtime.controlstate import TradingState
 from quantmatrix.runtime.store.deployments import finish_deployment
 from quantmatrix.runtime.store.events import record_incident
 from quantmatrix.runtime.store.trading_schema import downgrade_schema, migrations_dir
+from quantmatrix.state import DesiredState
 
 
 def recover(
@@ -39,7 +39,11 @@ def recover(
     halt = bool(changed) or safety_failed or connected.environment.spec.mode is Mode.live
     if halt:
         try:
-            lines.append(actions.set_trading(connected, TradingState.HALTED, f"deployment {deployment_id} failed at {failed_step}", now))
+            lines.append(
+                actions.set_trading(
+                    connected, TradingState.HALTED, f"deployment {deployment_id} failed at {failed_step}", now
+                )
+            )
         except Exception as error:  # noqa: BLE001 - report, never mask the original failure
             lines.append(f"COULD NOT HALT TRADING ({type(error).__name__}): halt it by hand (qm halt)")
     else:
@@ -63,23 +67,42 @@ def recover(
     if "migrations" in done:
         lines.append(_migration_decision(connected, previous.spec.database.revision if previous else None))
     if "configuration" in done:
-        lines.append("configuration: the new control keys stay in place (trading HALTED); the previous configuration is restored by applying its commit")
+        lines.append(
+            "configuration: the new control keys stay in place (trading HALTED); the previous configuration is restored by applying its commit"
+        )
     # 5: verify
     if restored:
         try:
             results = actions.run_named_checks(connected, deployment_id, None, release=previous)
             bad = [r.name for r in results if not r.passed]
-            lines.append("after restoring: " + (f"checks failing: {', '.join(bad)}" if bad else f"{len(results)} checks pass"))
+            lines.append(
+                "after restoring: " + (f"checks failing: {', '.join(bad)}" if bad else f"{len(results)} checks pass")
+            )
         except Exception as error:  # noqa: BLE001
             lines.append(f"after restoring: checks could not run ({_first(error)})")
     left = "HALTED, awaiting an operator (qm resume after checks)" if halt else "paused (qm apply again)"
-    lines.append(f"state left: {'rolled back to ' + previous.metadata.name + ' services, ' if restored and previous else ''}trading {left}")
+    lines.append(
+        f"state left: {'rolled back to ' + previous.metadata.name + ' services, ' if restored and previous else ''}trading {left}"
+    )
     # 6: record
     record_incident(
-        connected.store, connected.name, "deployment_failed", f"deployment {deployment_id} failed at {failed_step}",
-        detail="\n".join(lines), deployment_id=deployment_id, recorded_by=ACTOR, now=now,
+        connected.store,
+        connected.name,
+        "deployment_failed",
+        f"deployment {deployment_id} failed at {failed_step}",
+        detail="\n".join(lines),
+        deployment_id=deployment_id,
+        recorded_by=ACTOR,
+        now=now,
     )
-    finish_deployment(connected.store, deployment_id, "rolled_back" if restored else "failed", summary=lines[-1], rollback_used=restored, now=now)
+    finish_deployment(
+        connected.store,
+        deployment_id,
+        "rolled_back" if restored else "failed",
+        summary=lines[-1],
+        rollback_used=restored,
+        now=now,
+    )
     return DeployFailed([Problem(f"deployment {deployment_id}", message=line) for line in lines])
 
 

@@ -57,7 +57,10 @@ def plan_markdown(the_plan: Plan) -> str:
     lines = [f"### Plan: {prose(_header(the_plan))}", ""]
     if the_plan.in_sync:
         return "\n".join([*lines, "In sync: nothing to change.", ""])
-    rows = [[str(n), prose(step.title), "<br>".join(prose(c.describe()) for c in step.changes) or "—"] for n, step in enumerate(the_plan.steps, 1)]
+    rows = [
+        [str(n), prose(step.title), "<br>".join(prose(c.describe()) for c in step.changes) or "—"]
+        for n, step in enumerate(the_plan.steps, 1)
+    ]
     lines += table(["#", "step", "changes"], rows)
     lines += ["", *(f"> **Blocked:** {prose(b)}" for b in the_plan.blockers)]
     return "\n".join(lines) + "\n"
@@ -69,7 +72,8 @@ PLAN_FORMATS = {"text": plan_text, "json": plan_json, "markdown": plan_markdown}
 def status_text(doc: dict[str, Any]) -> str:
     running, desired, trading = doc["running"], doc["desired"], doc["trading"]
     lines = [
-        f"{doc['environment']} ({doc['mode']}): " + ("in sync" if doc["in_sync"] else f"OUT OF SYNC ({len(doc['drift'])} difference(s))"),
+        f"{doc['environment']} ({doc['mode']}): "
+        + ("in sync" if doc["in_sync"] else f"OUT OF SYNC ({len(doc['drift'])} difference(s))"),
         f"  desired  release {desired['release']}  config {str(desired['config_version'])[:12]}",
         f"  running  release {running['release'] or '(none)'}  config {str(running['config_version'] or '(none)')[:12]}",
     ]
@@ -77,10 +81,14 @@ def status_text(doc: dict[str, Any]) -> str:
         lines.append(f"    {name:<8} {component['version'] or '-':<12} {component['health']}")
     lines.append(f"  trading  {trading['state'] or 'UNKNOWN (not trading)'}  {trading['reason']}")
     for change in doc["drift"]:
-        lines.append(f"  drift    {change.get('note') or change['subject'] + ': ' + (change['before'] or '(none)') + ' → ' + change['after']}")
+        lines.append(
+            f"  drift    {change.get('note') or change['subject'] + ': ' + (change['before'] or '(none)') + ' → ' + change['after']}"
+        )
     last = doc["last_deployment"]
     if last:
-        lines.append(f"  last deployment {last['id']} {last['status']} started {last['started_at']} finished {last['finished_at'] or '-'}")
+        lines.append(
+            f"  last deployment {last['id']} {last['status']} started {last['started_at']} finished {last['finished_at'] or '-'}"
+        )
     if doc.get("monitoring_until"):
         lines.append(f"  monitoring window until {doc['monitoring_until']}")
     return "\n".join(inert_text(line) for line in lines) + "\n"

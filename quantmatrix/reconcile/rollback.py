@@ -26,7 +26,11 @@ def rollback_target(state: DesiredState, name: str, pinned: Release, running: st
         leaving = state.releases.get(running or "") or pinned
         to = leaving.spec.rollback.previous
         if to is None:
-            raise Refused(Problem(where, message=f"release {leaving.metadata.name} declares no rollback.previous: name one with --to"))
+            raise Refused(
+                Problem(
+                    where, message=f"release {leaving.metadata.name} declares no rollback.previous: name one with --to"
+                )
+            )
     target = state.releases.get(to)
     if target is None:
         known = ", ".join(sorted(state.releases)) or "none"
@@ -36,7 +40,9 @@ def rollback_target(state: DesiredState, name: str, pinned: Release, running: st
     return target
 
 
-def migration_refusal(state: DesiredState, running: str | None, target: Release, schema: str | None, chain: tuple[str, ...]) -> str | None:
+def migration_refusal(
+    state: DesiredState, running: str | None, target: Release, schema: str | None, chain: tuple[str, ...]
+) -> str | None:
     """Why the schema forbids returning to `target` (None: it allows it)."""
     wanted = target.spec.database.revision
     if schema is None or schema == wanted:
@@ -50,7 +56,13 @@ def migration_refusal(state: DesiredState, running: str | None, target: Release,
     leaving = state.releases.get(running or "")
     if leaving is not None:
         declarers.append(leaving)
-    not_reversible = sorted({r.metadata.name for r in declarers if not (r.spec.database.reversible and r.spec.rollback.migrations_reversible)})
+    not_reversible = sorted(
+        {
+            r.metadata.name
+            for r in declarers
+            if not (r.spec.database.reversible and r.spec.rollback.migrations_reversible)
+        }
+    )
     head = f"{target.metadata.name} needs schema {wanted} but it is at {schema} (migrations {', '.join(between)} would be reversed)"
     if not_reversible or not declarers:
         who = ", ".join(not_reversible) or "no release"

@@ -23,7 +23,15 @@ def status_document(desired: Desired, observed: Observed) -> dict[str, Any]:
     pinned = desired.release.metadata.name
     if last is not None and last.status == "succeeded" and last.rollback_of is not None and last.release != pinned:
         # `qm rollback` left git pinning the newer release on purpose: say so first
-        found.insert(0, {"subject": "release", "before": last.release, "after": pinned, "note": f"rolled back to {last.release}; git pins {pinned}"})
+        found.insert(
+            0,
+            {
+                "subject": "release",
+                "before": last.release,
+                "after": pinned,
+                "note": f"rolled back to {last.release}; git pins {pinned}",
+            },
+        )
     return {
         "environment": desired.name,
         "mode": spec.mode.value,
@@ -41,7 +49,14 @@ def status_document(desired: Desired, observed: Observed) -> dict[str, Any]:
         },
         "in_sync": the_plan.in_sync and not found,
         "drift": found,
-        "last_deployment": None if last is None else {"id": last.id, "status": last.status, "started_at": _when(last.started_at), "finished_at": _when(last.finished_at)},
+        "last_deployment": None
+        if last is None
+        else {
+            "id": last.id,
+            "status": last.status,
+            "started_at": _when(last.started_at),
+            "finished_at": _when(last.finished_at),
+        },
         "monitoring_until": _when(last.monitoring_until) if last else None,
     }
 

@@ -43,7 +43,9 @@ def enable_notifications(client: object) -> bool:
             client.config_set("notify-keyspace-events", wanted)  # type: ignore[attr-defined]
         return True
     except ResponseError as error:  # refused (managed Redis, ACL); a connection error is an outage: raised
-        log.warning("CONFIG SET notify-keyspace-events refused (%s): polling the control keys instead", type(error).__name__)
+        log.warning(
+            "CONFIG SET notify-keyspace-events refused (%s): polling the control keys instead", type(error).__name__
+        )
         return False
 
 
@@ -51,7 +53,15 @@ class RedisWatcher(threading.Thread):
     """Subscribes to the keyspace of `prefix` and its notification channel; reconnects with
     a short backoff when Redis goes away (the loop reports the outage, not this thread)."""
 
-    def __init__(self, environment: str, url: SecretValue, prefix: str, wake: Wake, stop: threading.Event, poll_seconds: float = 0.1):
+    def __init__(
+        self,
+        environment: str,
+        url: SecretValue,
+        prefix: str,
+        wake: Wake,
+        stop: threading.Event,
+        poll_seconds: float = 0.1,
+    ):
         super().__init__(name=f"watch-{environment}", daemon=True)
         self.environment, self._url, self.prefix, self.wake, self.stop = environment, url, prefix, wake, stop
         self.poll_seconds = poll_seconds
@@ -108,9 +118,22 @@ class RedisWatcher(threading.Thread):
 class StorePoller(threading.Thread):
     """Without Redis (local): the control state in the store, polled."""
 
-    def __init__(self, environment: str, read: Callable[[], object], wake: Wake, stop: threading.Event, poll_seconds: float = 0.25):
+    def __init__(
+        self,
+        environment: str,
+        read: Callable[[], object],
+        wake: Wake,
+        stop: threading.Event,
+        poll_seconds: float = 0.25,
+    ):
         super().__init__(name=f"poll-{environment}", daemon=True)
-        self.environment, self.read, self.wake, self.stop, self.poll_seconds = environment, read, wake, stop, poll_seconds
+        self.environment, self.read, self.wake, self.stop, self.poll_seconds = (
+            environment,
+            read,
+            wake,
+            stop,
+            poll_seconds,
+        )
         self.mode = "polling"
 
     def run(self) -> None:

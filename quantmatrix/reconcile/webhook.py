@@ -27,7 +27,9 @@ def signature(secret: bytes, body: bytes) -> str:
 
 
 def valid(secret: bytes, body: bytes, header: str | None) -> bool:
-    return header is not None and hmac.compare_digest(signature(secret, body).encode(), header.strip().encode("utf-8", "replace"))
+    return header is not None and hmac.compare_digest(
+        signature(secret, body).encode(), header.strip().encode("utf-8", "replace")
+    )
 
 
 class WebhookServer:
@@ -76,7 +78,9 @@ class WebhookServer:
 
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="webhook", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="webhook", daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -47,7 +47,9 @@ class WindowDecision:
             return f"deploy window open: {self.reason}"
         if self.next_start is None:
             return f"deploy window closed: {self.reason}; no window opens in the next {HORIZON_DAYS} days"
-        return f"deploy window closed: {self.reason}; next window opens {describe_instant(self.next_start, self.timezone)}"
+        return (
+            f"deploy window closed: {self.reason}; next window opens {describe_instant(self.next_start, self.timezone)}"
+        )
 
 
 def describe_instant(instant: datetime, zone: str) -> str:
@@ -90,9 +92,14 @@ def next_window_start(window: DeployWindow, now: datetime) -> datetime | None:
     # an instant dated inside the week is earlier than any candidate of a later week
     for offset in range(0, HORIZON_DAYS, 7):
         first = today + timedelta(days=offset)
-        candidates = sorted({c for day in _days(first - timedelta(days=1), 9) for c in _candidates(window, day, zone) if c > now})
+        candidates = sorted(
+            {c for day in _days(first - timedelta(days=1), 9) for c in _candidates(window, day, zone) if c > now}
+        )
         for candidate in candidates:
-            if first <= candidate.astimezone(zone).date() < first + timedelta(days=7) and _allowed(window, candidate)[0]:
+            if (
+                first <= candidate.astimezone(zone).date() < first + timedelta(days=7)
+                and _allowed(window, candidate)[0]
+            ):
                 return candidate.astimezone(UTC)
     return None
 
@@ -187,4 +194,3 @@ def _describe(window: TimeWindow) -> str:
 
 def _describe_windows(windows: list[TimeWindow]) -> str:
     return "; ".join(_describe(w) for w in windows)
-

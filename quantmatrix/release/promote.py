@@ -45,8 +45,8 @@ from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.model.versions import version_key
 from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
 from quantmatrix.repo.loader import load
-from quantmatrix.state import DesiredState
 from quantmatrix.repo.yamlfile import parse_yaml
+from quantmatrix.state import DesiredState
 
 if TYPE_CHECKING:
     from quantmatrix.runtime.store.engine import Store
@@ -90,7 +90,14 @@ def _evidence_block(reference: str) -> dict[str, Any] | None:
     data = parse_yaml(reference, path.read_bytes()).data
     unknown = set(data) - {"deployment", "release", "environment", "result", "completed", "approved"}
     if unknown or not isinstance(data.get("deployment"), str):
-        raise ConfigError(Problem(reference, 1, 1, message="an evidence block has deployment (the paper deployment record id), release, environment and result"))
+        raise ConfigError(
+            Problem(
+                reference,
+                1,
+                1,
+                message="an evidence block has deployment (the paper deployment record id), release, environment and result",
+            )
+        )
     return data
 
 
@@ -99,18 +106,32 @@ def check_live_evidence(state: DesiredState, release: str, evidence: str | None)
     paper = state.releases[release].spec.validation.paper
     where = ("releases", release, "spec", "validation")
     if paper is None or paper.result != "passed":
-        state_text = "records no paper validation" if paper is None else f"failed paper validation ({paper.deployment or 'no record'})"
+        state_text = (
+            "records no paper validation"
+            if paper is None
+            else f"failed paper validation ({paper.deployment or 'no record'})"
+        )
         raise PromotionRefused(_problem_at(state, where, f"release {release} {state_text}; it cannot go live"))
     paper_env = state.environments.get(paper.environment)
     if paper_env is None or paper_env.spec.mode.value != "paper":
-        raise PromotionRefused(_problem_at(state, (*where, "paper", "environment"), f"'{paper.environment}' is not a paper environment"))
+        raise PromotionRefused(
+            _problem_at(state, (*where, "paper", "environment"), f"'{paper.environment}' is not a paper environment")
+        )
     if not evidence:
-        raise PromotionRefused(_problem_at(state, (*where, "paper"), f"promotion to live needs --evidence: the paper deployment record of {release} ({paper.deployment or 'none recorded'})"))
+        raise PromotionRefused(
+            _problem_at(
+                state,
+                (*where, "paper"),
+                f"promotion to live needs --evidence: the paper deployment record of {release} ({paper.deployment or 'none recorded'})",
+            )
+        )
     block = _evidence_block(evidence)
     claimed = block["deployment"] if block else evidence
     mismatches = []
     if paper.deployment is None or claimed != paper.deployment:
-        mismatches.append(f"evidence names deployment '{shown_id(str(claimed))}', but release {release} records '{paper.deployment}'")
+        mismatches.append(
+            f"evidence names deployment '{shown_id(str(claimed))}', but release {release} records '{paper.deployment}'"
+        )
     if block is not None:
         for key, expected in (("release", release), ("environment", paper.environment), ("result", "passed")):
             if str(block.get(key)) != expected:
@@ -124,7 +145,7 @@ def check_store_live_evidence(
     state: DesiredState,
     release: str,
     evidence: str | None,
-    store: "Store",
+    store: Store,
     *,
     now: datetime | None = None,
     max_age: timedelta = DEFAULT_MAX_AGE,
@@ -136,11 +157,28 @@ def check_store_live_evidence(
     where = ("releases", release, "spec", "validation")
     paper = state.releases[release].spec.validation.paper
     if not evidence:
-        raise PromotionRefused(_problem_at(state, where, f"promotion to live needs --evidence: the id of a paper deployment of {release} in the state store"))
+        raise PromotionRefused(
+            _problem_at(
+                state,
+                where,
+                f"promotion to live needs --evidence: the id of a paper deployment of {release} in the state store",
+            )
+        )
     if _is_file(evidence):
-        raise ConfigError(Problem(subject="--evidence", message="with --store, --evidence is a deployment id from the store, not an evidence file"))
+        raise ConfigError(
+            Problem(
+                subject="--evidence",
+                message="with --store, --evidence is a deployment id from the store, not an evidence file",
+            )
+        )
     if paper is not None and paper.result != "passed":
-        raise PromotionRefused(_problem_at(state, (*where, "paper", "result"), f"release {release} records a failed paper validation ({paper.deployment or 'no record'}); it cannot go live"))
+        raise PromotionRefused(
+            _problem_at(
+                state,
+                (*where, "paper", "result"),
+                f"release {release} records a failed paper validation ({paper.deployment or 'no record'}); it cannot go live",
+            )
+        )
 
     def mode_of(name: str) -> str | None:
         found = state.environments.get(name)
@@ -150,11 +188,18 @@ def check_store_live_evidence(
     if record is None:
         raise PromotionRefused([Problem(subject="--evidence", message=p) for p in problems])
     if problems:
-        raise PromotionRefused([Problem(subject="--evidence", message=f"deployment {record.id} is not paper evidence for {release}: {p}") for p in problems])
+        raise PromotionRefused(
+            [
+                Problem(
+                    subject="--evidence", message=f"deployment {record.id} is not paper evidence for {release}: {p}"
+                )
+                for p in problems
+            ]
+        )
     return record.id
 
 
-def paper_store(state: DesiredState, release: str, evidence: str, root: Path) -> "Store | None":
+def paper_store(state: DesiredState, release: str, evidence: str, root: Path) -> Store | None:
     """The state store of the paper environment `evidence` comes from: the one the release's
     `validation.paper` names, else the paper environment the id names (`dep-<env>-…`), else the
     only paper environment. None when there is none to read from here — no such environment,
@@ -178,7 +223,9 @@ def paper_store(state: DesiredState, release: str, evidence: str, root: Path) ->
         return None
 
 
-def _edit_environment(state: DesiredState, root: Path, name: str, release: str) -> tuple[str, str, list[tuple[str, Any, Any]]]:
+def _edit_environment(
+    state: DesiredState, root: Path, name: str, release: str
+) -> tuple[str, str, list[tuple[str, Any, Any]]]:
     """The environment file's new text and the list of edits made to it."""
     layered = state.effective[name]
     file = layered.layers[0].file
@@ -200,8 +247,13 @@ def _edit_environment(state: DesiredState, root: Path, name: str, release: str) 
     for i, strategy in enumerate(spec.get("strategies") or []):
         version = pinned.strategies.get(strategy.get("name"))
         if version is None:
-            problems.append(_problem_at(state, ("environments", name, "spec", "strategies", i, "name"),
-                                        f"{name} runs strategy '{strategy.get('name')}', which release {release} does not pin; remove it or pin it first"))
+            problems.append(
+                _problem_at(
+                    state,
+                    ("environments", name, "spec", "strategies", i, "name"),
+                    f"{name} runs strategy '{strategy.get('name')}', which release {release} does not pin; remove it or pin it first",
+                )
+            )
         else:
             change(strategy, "version", version, f"spec.strategies[{i}].version ({strategy.get('name')})")
     if problems:
@@ -235,7 +287,9 @@ def _live_evidence(
     if store is None:
         return check_live_evidence(state, release, evidence), f"releases/{release} validation.paper"
     try:
-        return check_store_live_evidence(state, release, evidence, store, now=now, max_age=max_age), f"the state store {store.label}"
+        return check_store_live_evidence(
+            state, release, evidence, store, now=now, max_age=max_age
+        ), f"the state store {store.label}"
     finally:
         store.close()
 

@@ -92,14 +92,24 @@ def new_release(root: str | Path, version: str, previous: str | None = None) -> 
         raise ConfigError(Problem(RELEASES_DIR, message="no release to start from; write the first manifest by hand"))
     if previous not in state.release_docs:
         known = ", ".join(sorted(state.release_docs, key=version_key))
-        raise ConfigError(Problem(subject="--from", message=f"no release {previous} in {RELEASES_DIR}/ (have: {known})"))
+        raise ConfigError(
+            Problem(subject="--from", message=f"no release {previous} in {RELEASES_DIR}/ (have: {known})")
+        )
     if version in state.release_docs:
-        raise ConfigError(Problem(state.release_docs[version].file, message=f"release {version} already exists; refusing to overwrite it"))
+        raise ConfigError(
+            Problem(
+                state.release_docs[version].file, message=f"release {version} already exists; refusing to overwrite it"
+            )
+        )
     if version_key(version) <= version_key(previous):
-        raise ConfigError(Problem(subject="VERSION", message=f"{version} is not newer than {previous}, the release it follows"))
+        raise ConfigError(
+            Problem(subject="VERSION", message=f"{version} is not newer than {previous}, the release it follows")
+        )
     template_file = state.release_docs[previous].file
     suffix = template_file.rsplit(".", 1)[-1]
     target = f"{RELEASES_DIR}/{version}.{suffix}"
     template = read_text(root, template_file)
     write_edits(root, {target: scaffold_text(template, template_file, version, previous)}, create=(target,))
-    return Scaffold(version, previous, target, ("metadata.description", "changes", "spec.checklist", "spec.validation.paper"))
+    return Scaffold(
+        version, previous, target, ("metadata.description", "changes", "spec.checklist", "spec.validation.paper")
+    )

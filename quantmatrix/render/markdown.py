@@ -41,4 +41,8 @@ def prose(value: str) -> str:
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A GFM table of cells already made inert (`code_span`, `prose`, or our own markup)."""
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]

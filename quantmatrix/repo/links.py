@@ -44,7 +44,10 @@ def name_problem(path: str) -> Problem | None:
     at = first_unsafe(path, value=False)
     if at < 0:
         return None
-    return Problem(escape(path), message=f"file name contains {describe(path[at])}; rename the file (control and bidi characters are not allowed in names)")
+    return Problem(
+        escape(path),
+        message=f"file name contains {describe(path[at])}; rename the file (control and bidi characters are not allowed in names)",
+    )
 
 
 def resolve(path: str, entry: Entry, *, want: Kind = Kind.FILE) -> str:
@@ -95,5 +98,8 @@ def resolve(path: str, entry: Entry, *, want: Kind = Kind.FILE) -> str:
             continue
         done.append(part)
     if kind is not want:
-        raise refuse(f"is a {kind.value}, not a {want.value}" + (f" (through a symlink to '{escape(last_target)}')" if links else ""))
+        raise refuse(
+            f"is a {kind.value}, not a {want.value}"
+            + (f" (through a symlink to '{escape(last_target)}')" if links else "")
+        )
     return "/".join(done)

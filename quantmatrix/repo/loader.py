@@ -24,7 +24,16 @@ from quantmatrix.repo.validate import validate_model
 from quantmatrix.repo.yamlfile import Path, YamlDocument
 from quantmatrix.state import DesiredState, Layered, freeze, freeze_model
 
-__all__ = ["CATALOG_DIR", "CATALOG_FILE", "ENVIRONMENTS_DIR", "RELEASES_DIR", "DesiredState", "load", "load_reported", "load_source"]
+__all__ = [
+    "CATALOG_DIR",
+    "CATALOG_FILE",
+    "ENVIRONMENTS_DIR",
+    "RELEASES_DIR",
+    "DesiredState",
+    "load",
+    "load_reported",
+    "load_source",
+]
 
 ENVIRONMENTS_DIR = "environments"
 RELEASES_DIR = "releases"
@@ -58,7 +67,10 @@ def _envelope_problems(doc: YamlDocument, folder: str) -> list[Problem]:
         problems.append(Problem(doc.file, line, col, ".".join(map(str, path)), message))
 
     if data.get("apiVersion") != API_VERSION:
-        at(("apiVersion",), f"must be {API_VERSION}" if "apiVersion" in data else f"required field is missing (expected {API_VERSION})")
+        at(
+            ("apiVersion",),
+            f"must be {API_VERSION}" if "apiVersion" in data else f"required field is missing (expected {API_VERSION})",
+        )
     kind = data.get("kind")
     allowed = _ALLOWED_KINDS[folder]
     if kind not in allowed:
@@ -66,7 +78,10 @@ def _envelope_problems(doc: YamlDocument, folder: str) -> list[Problem]:
         at(("kind",), f"kind {got} is not allowed in {folder}/ (expected {' or '.join(allowed)})")
     name = (data.get("metadata") or {}).get("name") if isinstance(data.get("metadata"), dict) else None
     if not isinstance(name, str):
-        at(("metadata", "name") if isinstance(data.get("metadata"), dict) else ("metadata",), "metadata.name is required")
+        at(
+            ("metadata", "name") if isinstance(data.get("metadata"), dict) else ("metadata",),
+            "metadata.name is required",
+        )
     elif name != _stem(doc.file):
         at(("metadata", "name"), f"name '{name}' does not match the file name '{_stem(doc.file)}'")
     is_base = _stem(doc.file).startswith("_")
@@ -149,7 +164,13 @@ def _parse_all(source: Source, reuse: DesiredState | None) -> _Parsed:
         if key in seen:  # live.yaml and live.yml: which one is live?
             line, col = doc.position(("metadata", "name")) if doc else (1, 1)
             parsed.problems.append(
-                Problem(path, line, col, "metadata.name", f"'{_stem(path)}' is already defined by {seen[key]}; keep one file per name")
+                Problem(
+                    path,
+                    line,
+                    col,
+                    "metadata.name",
+                    f"'{_stem(path)}' is already defined by {seen[key]}; keep one file per name",
+                )
             )
             continue
         seen[key] = path
@@ -177,13 +198,29 @@ def _resolve_bases(
             return chain, [], True
         line, col = current.position(("metadata", "extends"))
         if not isinstance(parent, str):
-            return chain, [Problem(current.file, line, col, "metadata.extends", "must be the name of a base, e.g. _base")], False
+            return (
+                chain,
+                [Problem(current.file, line, col, "metadata.extends", "must be the name of a base, e.g. _base")],
+                False,
+            )
         if parent in unreadable:
             return chain, [], False
         if parent not in bases:
-            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' not found in {ENVIRONMENTS_DIR}/")], False
+            return (
+                chain,
+                [
+                    Problem(
+                        current.file, line, col, "metadata.extends", f"base '{parent}' not found in {ENVIRONMENTS_DIR}/"
+                    )
+                ],
+                False,
+            )
         if bases[parent] in chain:
-            return chain, [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' extends itself in a cycle")], False
+            return (
+                chain,
+                [Problem(current.file, line, col, "metadata.extends", f"base '{parent}' extends itself in a cycle")],
+                False,
+            )
         current = bases[parent]
         chain.append(current)
 
@@ -298,7 +335,11 @@ class _Same:
         """Environments taken from `reuse` whose references need no second look: `reuse` was
         loaded without problems, and the release they pin and the catalog's names are the same."""
         reuse = self.reuse
-        if reuse is None or declared is None or declared != (set(reuse.catalog.spec.secrets) if reuse.catalog else set()):
+        if (
+            reuse is None
+            or declared is None
+            or declared != (set(reuse.catalog.spec.secrets) if reuse.catalog else set())
+        ):
             return set()
         return {
             name
@@ -316,7 +357,9 @@ def _is_catalog_file(doc: YamlDocument, problems: list[Problem]) -> bool:
     if doc.file.rsplit(".", 1)[0] == CATALOG_FILE.rsplit(".", 1)[0]:
         return True
     line, col = doc.position(("kind",))
-    problems.append(Problem(doc.file, line, col, "kind", f"the secret catalog lives in {CATALOG_FILE} or in {CATALOG_DIR}/"))
+    problems.append(
+        Problem(doc.file, line, col, "kind", f"the secret catalog lives in {CATALOG_FILE} or in {CATALOG_DIR}/")
+    )
     return False
 
 
@@ -338,7 +381,15 @@ def _catalog(docs: list[YamlDocument], problems: list[Problem]) -> tuple[SecretC
             if first is not doc:
                 line, col = doc.position(("spec", "secrets", name))
                 where = ":".join(map(str, first.locate(("spec", "secrets", name))[:2]))
-                problems.append(Problem(doc.file, line, col, f"spec.secrets.{name}", f"secret {name} is already declared in {where}; declare each secret once"))
+                problems.append(
+                    Problem(
+                        doc.file,
+                        line,
+                        col,
+                        f"spec.secrets.{name}",
+                        f"secret {name} is already declared in {where}; declare each secret once",
+                    )
+                )
     if not parts or len(parts) != len(docs):
         return None, secret_docs
     merged: dict[str, Any] = {}
@@ -380,4 +431,6 @@ def load_reported(source: Source, ref: str | None = None, reuse: DesiredState | 
     except ConfigError as error:
         # a problem about no file (subject only) has no path to rebase or ref to name
         named = [replace(p, file=from_git_root(p.file, source)) if p.file else p for p in error.problems]
-        raise ConfigError([replace(p, file=f"{ref}:{p.file}") if p.file else p for p in named] if ref else named) from None
+        raise ConfigError(
+            [replace(p, file=f"{ref}:{p.file}") if p.file else p for p in named] if ref else named
+        ) from None

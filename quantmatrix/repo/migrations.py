@@ -23,7 +23,6 @@ from quantmatrix.repo.source import Source
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES, Path, dotted
 from quantmatrix.state import DesiredState
 
-
 MIGRATIONS_DIR = "migrations"
 VERSIONS_DIR = f"{MIGRATIONS_DIR}/versions"
 _NO_OP = (ast.Pass, ast.Raise)
@@ -49,10 +48,16 @@ def _constant(node: ast.expr | None) -> tuple[bool, str | None]:
 
 def _does_something(function: ast.FunctionDef) -> bool:
     body = list(function.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]  # the docstring
     return any(
-        not isinstance(stmt, _NO_OP) and not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis)
+        not isinstance(stmt, _NO_OP)
+        and not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis)
         for stmt in body
     )
 
@@ -82,12 +87,20 @@ def parse_revision(file: str, raw: bytes) -> tuple[Revision | None, list[Problem
         if target in ("revision", "down_revision"):
             plain, text = _constant(value)
             if not plain:
-                problems.append(Problem(file, stmt.lineno, stmt.col_offset + 1, target, "must be a plain string (or None): the chain must be linear and readable without running code"))
+                problems.append(
+                    Problem(
+                        file,
+                        stmt.lineno,
+                        stmt.col_offset + 1,
+                        target,
+                        "must be a plain string (or None): the chain must be linear and readable without running code",
+                    )
+                )
                 continue
             values[target] = (text, stmt.lineno)
     if "revision" not in values or values["revision"][0] is None:
         if not problems:
-            problems.append(Problem(file, message="no `revision = \"...\"` in this migration"))
+            problems.append(Problem(file, message='no `revision = "..."` in this migration'))
         return None, problems
     if "down_revision" not in values and not problems:
         problems.append(Problem(file, message="no `down_revision` in this migration (None for the first)"))
@@ -98,7 +111,9 @@ def parse_revision(file: str, raw: bytes) -> tuple[Revision | None, list[Problem
     revision, line = values["revision"]
     assert revision is not None
     downgrade = functions.get("downgrade")
-    return Revision(revision, values["down_revision"][0], downgrade is not None and _does_something(downgrade), file, line), []
+    return Revision(
+        revision, values["down_revision"][0], downgrade is not None and _does_something(downgrade), file, line
+    ), []
 
 
 def read_chain(source: Source) -> tuple[list[Revision], list[Problem]] | None:
@@ -119,7 +134,11 @@ def read_chain(source: Source) -> tuple[list[Revision], list[Problem]] | None:
             continue
         if revision.revision in by_id:
             first = by_id[revision.revision]
-            problems.append(Problem(file, revision.line, 1, "revision", f"revision {revision.revision} is also defined in {first.file}"))
+            problems.append(
+                Problem(
+                    file, revision.line, 1, "revision", f"revision {revision.revision} is also defined in {first.file}"
+                )
+            )
             continue
         by_id[revision.revision] = revision
     return _linear(by_id, problems), problems
@@ -129,13 +148,27 @@ def _linear(by_id: dict[str, Revision], problems: list[Problem]) -> list[Revisio
     children: dict[str | None, list[Revision]] = {}
     for rev in by_id.values():
         if rev.down_revision is not None and rev.down_revision not in by_id:
-            problems.append(Problem(rev.file, rev.line, 1, "down_revision", f"revises {rev.down_revision}, which is not in {VERSIONS_DIR}/"))
+            problems.append(
+                Problem(
+                    rev.file,
+                    rev.line,
+                    1,
+                    "down_revision",
+                    f"revises {rev.down_revision}, which is not in {VERSIONS_DIR}/",
+                )
+            )
         children.setdefault(rev.down_revision, []).append(rev)
     for revised, kids in children.items():
         kids.sort(key=lambda r: r.file)
         for kid in kids[1:]:
             problems.append(
-                Problem(kid.file, kid.line, 1, "down_revision", f"branches: {revised or 'base'} is already revised by {kids[0].revision}; the chain must be linear")
+                Problem(
+                    kid.file,
+                    kid.line,
+                    1,
+                    "down_revision",
+                    f"branches: {revised or 'base'} is already revised by {kids[0].revision}; the chain must be linear",
+                )
             )
     chain: list[Revision] = []
     parent: str | None = None
@@ -144,12 +177,22 @@ def _linear(by_id: dict[str, Revision], problems: list[Problem]) -> list[Revisio
         parent = chain[-1].revision
     if by_id and not chain:
         first = min(by_id.values(), key=lambda r: r.file)
-        problems.append(Problem(first.file, first.line, 1, "down_revision", "no revision starts the chain (down_revision = None)"))
+        problems.append(
+            Problem(first.file, first.line, 1, "down_revision", "no revision starts the chain (down_revision = None)")
+        )
     unreachable = set(by_id) - {r.revision for r in chain}
     for name in sorted(unreachable):
         rev = by_id[name]
         if rev.down_revision in by_id and not any(p.file == rev.file for p in problems):
-            problems.append(Problem(rev.file, rev.line, 1, "revision", f"{name} is not reachable from the first revision (a cycle or a branch)"))
+            problems.append(
+                Problem(
+                    rev.file,
+                    rev.line,
+                    1,
+                    "revision",
+                    f"{name} is not reachable from the first revision (a cycle or a branch)",
+                )
+            )
     return chain
 
 
@@ -199,7 +242,11 @@ def _reversibility(state: DesiredState, name: str, chain: list[Revision], index:
         return  # no migration between the two releases: nothing to reverse
     missing = [rev.revision for rev in span if not rev.has_downgrade]
     actual = not missing
-    why = f"{', '.join(missing)} has no downgrade()" if missing else f"{', '.join(r.revision for r in span)} {'has' if len(span) == 1 else 'each have'} a downgrade()"
+    why = (
+        f"{', '.join(missing)} has no downgrade()"
+        if missing
+        else f"{', '.join(r.revision for r in span)} {'has' if len(span) == 1 else 'each have'} a downgrade()"
+    )
     for path, declared in (
         (("spec", "database", "reversible"), release.spec.database.reversible),
         (("spec", "rollback", "migrations_reversible"), release.spec.rollback.migrations_reversible),

@@ -13,7 +13,6 @@ from quantmatrix.repo.yamlfile import Path, dotted
 from quantmatrix.state import DesiredState
 
 
-
 def is_secret_ref(value: Any) -> bool:
     """`{secret: NAME}`: a reference to a secret, never its value."""
     return isinstance(value, dict) and set(value) == {"secret"} and isinstance(value["secret"], str)
@@ -56,7 +55,11 @@ def check_references(
             for i, strategy in enumerate(env.spec.strategies):
                 pinned = release.spec.strategies.get(strategy.name)
                 if pinned is None:
-                    at(name, ("spec", "strategies", i, "name"), f"strategy '{strategy.name}' is not pinned by release {release.metadata.name}")
+                    at(
+                        name,
+                        ("spec", "strategies", i, "name"),
+                        f"strategy '{strategy.name}' is not pinned by release {release.metadata.name}",
+                    )
                 elif pinned != strategy.version:
                     at(
                         name,
@@ -74,5 +77,9 @@ def check_references(
             continue
         for path, secret in secret_refs(state.effective[name].data.get("spec"), ("spec",)):
             if secret not in declared:
-                at(name, path, f"secret {secret} is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)")
+                at(
+                    name,
+                    path,
+                    f"secret {secret} is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)",
+                )
     return problems

@@ -61,7 +61,9 @@ def plain(text: str) -> Any:
         return word
     if text[0] in NUMBER_START:
         if _INT.fullmatch(text):
-            return int(text) if len(text) <= 18 and text[1:2] not in ("o", "x") else _int(text)  # 18 characters always fit
+            return (
+                int(text) if len(text) <= 18 and text[1:2] not in ("o", "x") else _int(text)
+            )  # 18 characters always fit
         if _FLOAT.fullmatch(text):
             number = float(text)
             return number if math.isfinite(number) else _FLOAT_OUT_OF_RANGE

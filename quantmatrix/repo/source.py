@@ -170,7 +170,9 @@ class GitSource:
         try:
             self.commit = _git(self.repo, "rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}").decode().strip()
         except ConfigError:
-            raise ConfigError(Problem(str(self.repo), message=f"git ref '{escape(self.ref)}' does not name a commit here")) from None
+            raise ConfigError(
+                Problem(str(self.repo), message=f"git ref '{escape(self.ref)}' does not name a commit here")
+            ) from None
         self.label = self.label or f"{escape(self.ref)}@{self.commit[:12]}"
         # "<mode> SP <type> SP <id> SP <size> TAB <path> NUL": -z, so a name may hold anything
         listing = _git(self.repo, "ls-tree", "-r", "-l", "-z", "--full-tree", self.commit)
@@ -185,7 +187,11 @@ class GitSource:
                 if not path.startswith(self.prefix):
                     continue
                 path = path[len(self.prefix) :]
-            self._entries[path] = _Blob(_GIT_MODES.get(mode, Kind.OTHER) if kind == "blob" else Kind.OTHER, oid, int(size) if size.isdigit() else 0)
+            self._entries[path] = _Blob(
+                _GIT_MODES.get(mode, Kind.OTHER) if kind == "blob" else Kind.OTHER,
+                oid,
+                int(size) if size.isdigit() else 0,
+            )
             parts = path.split("/")
             self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
 
@@ -205,7 +211,11 @@ class GitSource:
         except NotFound:
             return []
         prefix = f"{real}/" if real else ""
-        found = sorted(f"{folder}/{p[len(prefix):]}" for p in self._entries if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(suffixes))
+        found = sorted(
+            f"{folder}/{p[len(prefix) :]}"
+            for p in self._entries
+            if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(suffixes)
+        )
         self._listed.extend(found)
         return found
 
@@ -255,7 +265,12 @@ class GitSource:
                 expected = f"{blob.oid} blob {blob.size}".encode("ascii")
                 end = header_end + 1 + blob.size
                 if header_end < 0 or out[pos:header_end] != expected or out[end : end + 1] != b"\n":
-                    raise ConfigError(Problem(self.label, message=f"git cat-file answered out of step (expected '{expected.decode()}'); nothing was read"))
+                    raise ConfigError(
+                        Problem(
+                            self.label,
+                            message=f"git cat-file answered out of step (expected '{expected.decode()}'); nothing was read",
+                        )
+                    )
                 self._blobs[blob.oid] = out[header_end + 1 : end]
                 pos = end + 1
         return self._blobs
@@ -264,7 +279,9 @@ class GitSource:
 def _head_of_blob(repo: Path, oid: str) -> bytes:
     """The first `MAX_FILE_BYTES + 1` bytes of a blob: enough to refuse it, without holding
     a hostile multi-gigabyte blob in memory."""
-    with subprocess.Popen(["git", "-C", str(repo), "cat-file", "blob", oid], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+    with subprocess.Popen(
+        ["git", "-C", str(repo), "cat-file", "blob", oid], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as git:
         head = git.stdout.read(MAX_FILE_BYTES + 1) if git.stdout else b""
         git.kill()  # the rest is not wanted
     return head

@@ -42,7 +42,14 @@ def describe(char: str) -> str:
     """`U+202E (RIGHT-TO-LEFT OVERRIDE)`: how a refused character is named in a message."""
     name = unicodedata.name(char, "")
     if not name:
-        name = {"\x1b": "ESC", "\x00": "NUL", "\x7f": "DEL", "\r": "CARRIAGE RETURN", "\n": "LINE FEED", "\t": "TAB"}.get(char, "control character")
+        name = {
+            "\x1b": "ESC",
+            "\x00": "NUL",
+            "\x7f": "DEL",
+            "\r": "CARRIAGE RETURN",
+            "\n": "LINE FEED",
+            "\t": "TAB",
+        }.get(char, "control character")
     return f"U+{ord(char):04X} ({name})"
 
 

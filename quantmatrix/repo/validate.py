@@ -37,7 +37,9 @@ def _message(error: ErrorDetails) -> str:
     if kind == "missing":
         return "required field is missing"
     ctx = error.get("ctx") or {}
-    if kind in ("model_type", "dict_type", "model_attributes_type") and ("SecretRef" in str(error["loc"]) or ctx.get("class_name") == "SecretRef"):
+    if kind in ("model_type", "dict_type", "model_attributes_type") and (
+        "SecretRef" in str(error["loc"]) or ctx.get("class_name") == "SecretRef"
+    ):
         return "must be a secret reference {secret: NAME}; never write a secret value in git"
     if kind.startswith(("date_", "datetime_")):
         return "must be a date written YYYY-MM-DD"
@@ -53,7 +55,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path:
     """Drop pydantic's union-member, function and dict-key markers from an error location."""
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and (part in _UNION_MEMBERS or part == "[key]" or part.startswith(("function-", "literal[", "nullable["))):
+        if isinstance(part, str) and (
+            part in _UNION_MEMBERS or part == "[key]" or part.startswith(("function-", "literal[", "nullable["))
+        ):
             continue
         out.append(part)
     return tuple(out)

@@ -88,7 +88,9 @@ class _Builder:
             path = next((f[1] for f in reversed(self.stack) if f[1] is not None), ())
         self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, dotted(path), message))
         if len(self.problems) >= MAX_PROBLEMS_PER_FILE:
-            self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, "", "too many problems; stopped reading this file"))
+            self.problems.append(
+                Problem(self.file, mark.line + 1, mark.column + 1, "", "too many problems; stopped reading this file")
+            )
             raise _Stop
 
     def feed(self, next_event: Callable[[], Any]) -> None:
@@ -250,7 +252,9 @@ def decode(file: str, raw: bytes) -> str:
     """Bytes → text, refusing what is not a small UTF-8 text file."""
     if len(raw) > MAX_FILE_BYTES:
         line = raw.count(b"\n", 0, MAX_FILE_BYTES) + 1  # where the limit is crossed
-        raise ConfigError(Problem(file, line, 1, message=f"file is larger than the {MAX_FILE_BYTES:,}-byte (1 MiB) limit"))
+        raise ConfigError(
+            Problem(file, line, 1, message=f"file is larger than the {MAX_FILE_BYTES:,}-byte (1 MiB) limit")
+        )
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise ConfigError(Problem(file, line, 1, message="binary content (NUL bytes); expected a UTF-8 YAML file"))
@@ -314,9 +318,13 @@ def parse_yaml(file: str, raw: bytes) -> YamlDocument:
         raise ConfigError(builder.problems)
     root = builder.root
     if root is None:
-        raise ConfigError(Problem(file, 1, 1, message="file is empty; expected a mapping with apiVersion, kind, metadata, spec"))
+        raise ConfigError(
+            Problem(file, 1, 1, message="file is empty; expected a mapping with apiVersion, kind, metadata, spec")
+        )
     if not isinstance(root, dict):
         kind = "a list" if isinstance(root, list) else "a scalar"
         mark = builder.root_mark
-        raise ConfigError(Problem(file, mark.line + 1, mark.column + 1, message=f"top level is {kind}; expected a mapping"))
+        raise ConfigError(
+            Problem(file, mark.line + 1, mark.column + 1, message=f"top level is {kind}; expected a mapping")
+        )
     return YamlDocument(file, root, builder.positions)

@@ -32,7 +32,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quantmatrix.errors import Problem, RuntimeUnavailable
 from quantmatrix.model.environment import Environment
-from quantmatrix.runtime.controlstate import ControlConflict, ControlState, ControlUnavailable, StrategyPin, TradingState
+from quantmatrix.runtime.controlstate import (
+    ControlConflict,
+    ControlState,
+    ControlUnavailable,
+    StrategyPin,
+    TradingState,
+)
 from quantmatrix.runtime.store.control_state import load_control, save_control
 from quantmatrix.runtime.store.engine import Store
 
@@ -109,7 +115,9 @@ def control_from_environment(
         changed_at=now,
         risk_limits=limits,
         blocked_symbols=tuple(spec.blocked_symbols),
-        strategies=tuple(StrategyPin(name=s.name, version=s.version, enabled=s.enabled, capital=s.capital) for s in spec.strategies),
+        strategies=tuple(
+            StrategyPin(name=s.name, version=s.version, enabled=s.enabled, capital=s.capital) for s in spec.strategies
+        ),
         config_version=config_version(environment),
     )
 
@@ -124,7 +132,12 @@ def encode(state: ControlState) -> dict[str, str]:
         "environment": state.environment,
         "mode": data["mode"],
         "trading": json.dumps(
-            {"state": data["trading"], "reason": state.reason, "changed_by": state.changed_by, "changed_at": data["changed_at"]}
+            {
+                "state": data["trading"],
+                "reason": state.reason,
+                "changed_by": state.changed_by,
+                "changed_at": data["changed_at"],
+            }
         ),
         "risk_limits": json.dumps(data["risk_limits"], sort_keys=True),
         "blocked_symbols": json.dumps(data["blocked_symbols"]),
@@ -168,14 +181,22 @@ def decode(values: dict[str, Any], where: str) -> ControlState:
 
 
 def _redis_down(prefix: str, error: Exception) -> RuntimeUnavailable:
-    return RuntimeUnavailable(Problem(subject="redis", message=f"control keys {prefix}*: Redis is unavailable: {type(error).__name__}"))
+    return RuntimeUnavailable(
+        Problem(subject="redis", message=f"control keys {prefix}*: Redis is unavailable: {type(error).__name__}")
+    )
 
 
 def _changed(state: ControlState, trading: TradingState, reason: str, changed_by: str) -> ControlState:
-    return state.model_copy(update={"trading": trading, "reason": reason, "changed_by": changed_by, "changed_at": _now()})
+    return state.model_copy(
+        update={"trading": trading, "reason": reason, "changed_by": changed_by, "changed_at": _now()}
+    )
 
 
-def _retry_cas(read: Callable[[], ControlState], write: Callable[[ControlState, int], ControlState], change: Callable[[ControlState], ControlState]) -> ControlState:
+def _retry_cas(
+    read: Callable[[], ControlState],
+    write: Callable[[ControlState, int], ControlState],
+    change: Callable[[ControlState], ControlState],
+) -> ControlState:
     for _ in _attempts():
         current = read()
         try:
@@ -188,7 +209,7 @@ def _retry_cas(read: Callable[[], ControlState], write: Callable[[ControlState, 
 class RedisControl:
     """Control keys in Redis; with a store, the store is written first and Redis mirrors it."""
 
-    def __init__(self, client: "redis.Redis", prefix: str, store: Store | None, environment: str | None):
+    def __init__(self, client: redis.Redis, prefix: str, store: Store | None, environment: str | None):
         self.client, self.prefix, self.store, self.environment = client, prefix, store, environment
 
     def _key(self, name: str) -> str:
@@ -200,7 +221,9 @@ class RedisControl:
         try:
             values = self.client.mget([self._key(k) for k in KEYS])
         except RedisError as error:
-            raise ControlUnavailable(f"control keys {self.prefix}*: Redis is unavailable ({type(error).__name__}): not trading") from None
+            raise ControlUnavailable(
+                f"control keys {self.prefix}*: Redis is unavailable ({type(error).__name__}): not trading"
+            ) from None
         return decode(dict(zip(KEYS, values, strict=True)), self.prefix)
 
     def mirror(self, state: ControlState, *, force: bool = False) -> ControlState:
@@ -281,7 +304,9 @@ def _version(raw: Any) -> int:
 
 
 def _notice(state: ControlState) -> str:
-    return json.dumps({"version": state.version, "trading": state.trading.value, "config_version": state.config_version})
+    return json.dumps(
+        {"version": state.version, "trading": state.trading.value, "config_version": state.config_version}
+    )
 
 
 def _stored(store: Store, environment: str) -> ControlState:
@@ -289,7 +314,9 @@ def _stored(store: Store, environment: str) -> ControlState:
         state = load_control(store, environment)
     except (RuntimeUnavailable, SQLAlchemyError) as error:
         # unreachable store, or one without the control tables: fail closed, like a lost key
-        raise ControlUnavailable(f"control state of {environment}: the store cannot be read ({type(error).__name__}): not trading") from None
+        raise ControlUnavailable(
+            f"control state of {environment}: the store cannot be read ({type(error).__name__}): not trading"
+        ) from None
     if state is None:
         raise ControlUnavailable(f"no control state for {environment} in the store: not trading")
     return state
@@ -313,7 +340,9 @@ class StoreControl:
         return _retry_cas(self.read, self.write, lambda s: _changed(s, trading, reason, changed_by))
 
 
-def redis_control(client: "redis.Redis", prefix: str, store: Store | None = None, environment: str | None = None) -> ControlPlane:
+def redis_control(
+    client: redis.Redis, prefix: str, store: Store | None = None, environment: str | None = None
+) -> ControlPlane:
     """Control keys under `prefix`; pass the store (and the environment) to make it a mirror."""
     if store is not None and environment is None:
         raise ValueError("a store-backed Redis mirror needs the environment name")
@@ -324,7 +353,7 @@ def store_control(store: Store, environment: str) -> ControlPlane:
     return StoreControl(store, environment)
 
 
-def rebuild_mirror(client: "redis.Redis", prefix: str, store: Store, environment: str) -> ControlState | None:
+def rebuild_mirror(client: redis.Redis, prefix: str, store: Store, environment: str) -> ControlState | None:
     """Rewrite the Redis keys from the store. No state in the store → the keys are deleted, so
     that readers fail closed instead of trusting a stale mirror."""
     from redis import RedisError

@@ -91,14 +91,14 @@ class SecretValue:
     def __reduce_ex__(self, protocol: Any) -> NoReturn:
         raise TypeError(f"secret {self._name} cannot be pickled or copied out of this process")
 
-    def __copy__(self) -> "SecretValue":
+    def __copy__(self) -> SecretValue:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "SecretValue":
+    def __deepcopy__(self, memo: dict[int, Any]) -> SecretValue:
         return self
 
 
-_RESOLVED: "weakref.WeakSet[SecretValue]" = weakref.WeakSet()
+_RESOLVED: weakref.WeakSet[SecretValue] = weakref.WeakSet()
 
 
 def resolved_values() -> list[str]:
@@ -127,9 +127,14 @@ def resolve_secret(
         raise SecretRefused(name, f"secret {name} is not declared in the catalog: refused")
     if entry.scope is not mode:
         raise SecretRefused(
-            name, f"secret {name} is scoped to {entry.scope.value}, not {mode.value}: refused (a {mode.value} environment cannot use it)"
+            name,
+            f"secret {name} is scoped to {entry.scope.value}, not {mode.value}: refused (a {mode.value} environment cannot use it)",
         )
-    value = _read_env(name, entry, os.environ if environ is None else environ) if entry.provider.env else _read_file(name, entry)
+    value = (
+        _read_env(name, entry, os.environ if environ is None else environ)
+        if entry.provider.env
+        else _read_file(name, entry)
+    )
     if not value.strip():
         raise SecretMissing(name, f"secret {name} is empty ({_where(entry)})")
     return SecretValue(name, value)
@@ -180,7 +185,7 @@ def _read_file(name: str, entry: SecretEntry) -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
-def connection_url(secret: SecretValue) -> "URL":
+def connection_url(secret: SecretValue) -> URL:
     """A SQLAlchemy URL built from a secret; its str() and repr() hide the password, and a
     malformed URL is reported by the secret's name, never by its text."""
     from sqlalchemy.engine import make_url

@@ -30,7 +30,9 @@ def open_store_url(url: str) -> Store:
         try:
             database = make_url(url).database
         except (ArgumentError, ValueError):
-            raise ConfigError(Problem(subject="--store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
+            raise ConfigError(
+                Problem(subject="--store", message="not a database URL (expected postgresql://… or sqlite:///path)")
+            ) from None
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
             raise ConfigError(Problem(subject="--store", message=f"no state store at {database}"))
     return open_store(url)
@@ -48,7 +50,9 @@ def open_environment_store(state: DesiredState, environment: str, repo_root: str
     settings = env.spec.runtime.store
     if settings.url is not None:
         if state.catalog is None:
-            raise ConfigError(Problem("environments/secrets.yaml", message=f"no secret catalog: cannot resolve {settings.url.secret}"))
+            raise ConfigError(
+                Problem("environments/secrets.yaml", message=f"no secret catalog: cannot resolve {settings.url.secret}")
+            )
         return open_store(resolve_secret(state.catalog, settings.url.secret, mode=env.spec.mode).reveal())
     relative = settings.sqlite_file(environment) or f".qm/{environment}/state.db"
     sqlite_file = Path(repo_root).resolve() / relative

@@ -30,6 +30,8 @@ def banner_words(mode: str, configured: str = "") -> str:
 
 def banner_css() -> str:
     """The stylesheet rules of `.banner` and `.banner-<mode>`."""
-    rules = [".banner{font:bold 1.1rem/1.2 system-ui,sans-serif;letter-spacing:.08em;padding:.5rem 1rem;text-align:center}"]
+    rules = [
+        ".banner{font:bold 1.1rem/1.2 system-ui,sans-serif;letter-spacing:.08em;padding:.5rem 1rem;text-align:center}"
+    ]
     rules += [f".banner-{mode}{{background:{bg};color:{fg}}}" for mode, (bg, fg) in BANNER_COLOURS.items()]
     return "\n".join(rules) + "\n"

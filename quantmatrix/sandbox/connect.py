@@ -14,13 +14,17 @@ from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.sandbox.control import ControlReader
 
 
-def control_reader(redis_url: str | None, prefix: str | None, store_url: str | None, environment: str | None) -> ControlReader | None:
+def control_reader(
+    redis_url: str | None, prefix: str | None, store_url: str | None, environment: str | None
+) -> ControlReader | None:
     """The reader, or None when no source is given (the sandbox then does not trade)."""
     if redis_url and store_url:
         raise ConfigError(Problem(subject="sandbox", message="give either --redis-url or --store-url, not both"))
     if redis_url:
         if not prefix:
-            raise ConfigError(Problem(subject="--prefix", message="--redis-url needs --prefix (the environment's redis.key_prefix)"))
+            raise ConfigError(
+                Problem(subject="--prefix", message="--redis-url needs --prefix (the environment's redis.key_prefix)")
+            )
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -28,13 +32,21 @@ def control_reader(redis_url: str | None, prefix: str | None, store_url: str | N
         from quantmatrix.runtime.control import redis_control
 
         try:  # no retries: an order or /health while Redis is down fails closed at once, not after seconds
-            client = redis.Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
+            client = redis.Redis.from_url(
+                redis_url, socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
+            )
         except ValueError:
-            raise ConfigError(Problem(subject="--redis-url", message="not a Redis URL (redis://, rediss:// or unix://)")) from None
+            raise ConfigError(
+                Problem(subject="--redis-url", message="not a Redis URL (redis://, rediss:// or unix://)")
+            ) from None
         return redis_control(client, prefix).read
     if store_url:
         if not environment:
-            raise ConfigError(Problem(subject="--environment", message="--store-url needs --environment (whose control state to read)"))
+            raise ConfigError(
+                Problem(
+                    subject="--environment", message="--store-url needs --environment (whose control state to read)"
+                )
+            )
         from quantmatrix.runtime.control import store_control
         from quantmatrix.runtime.store import open_store
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from quantmatrix.model.common import Mode
 from quantmatrix.model.runtime import COMPONENTS
+
 SUBSYSTEMS = ("market_data", "broker", "risk_manager", "scanner", "strategy_allocator", "analytics_pipeline")
 SCREENS = ("account", "orders", "positions", "risk", "settings", "radar", "watchlist", "reconciliation")
 MODES = tuple(mode.value for mode in Mode)
@@ -30,17 +31,31 @@ class FaultKind:
 
 
 FAULTS: dict[str, FaultKind] = {
-    "unhealthy": FaultKind(COMPONENTS, "subsystem", "report degraded (the whole component, or one workers subsystem); the UI page answers 503"),
+    "unhealthy": FaultKind(
+        COMPONENTS,
+        "subsystem",
+        "report degraded (the whole component, or one workers subsystem); the UI page answers 503",
+    ),
     "slow": FaultKind(COMPONENTS, "seconds", "delay every answer by SECONDS (default 2)"),
     "crash": FaultKind(COMPONENTS, "seconds", "the process exits with status 1 (after SECONDS, default at once)"),
-    "wrong_mode": FaultKind(COMPONENTS, "mode", "lie about the mode: /health (api, workers) or the banner (ui) shows MODE (default: live, or paper on live)"),
-    "wrong_version": FaultKind(COMPONENTS, "version", "report VERSION in /health instead of the deployed one", optional=False),
+    "wrong_mode": FaultKind(
+        COMPONENTS,
+        "mode",
+        "lie about the mode: /health (api, workers) or the banner (ui) shows MODE (default: live, or paper on live)",
+    ),
+    "wrong_version": FaultKind(
+        COMPONENTS, "version", "report VERSION in /health instead of the deployed one", optional=False
+    ),
     "unexpected_position": FaultKind(("api",), "symbol", "the broker shows a position nobody opened (default ZZUNEXP)"),
     "unexpected_order": FaultKind(("api",), "symbol", "the broker shows an open order nobody placed (default ZZUNEXP)"),
-    "duplicate_order": FaultKind(("api",), "symbol", "the broker shows two orders with one client order id (default ZZUNEXP)"),
+    "duplicate_order": FaultKind(
+        ("api",), "symbol", "the broker shows two orders with one client order id (default ZZUNEXP)"
+    ),
     "ignore_blocked_symbols": FaultKind(("api",), "", "accept orders for blocked symbols"),
     "ignore_risk_limits": FaultKind(("api",), "", "serve built-in risk limits instead of the control state's"),
-    "reconciliation_mismatch": FaultKind(("api",), "symbol", "the broker's positions differ from the ledger's (default AAPL)"),
+    "reconciliation_mismatch": FaultKind(
+        ("api",), "symbol", "the broker's positions differ from the ledger's (default AAPL)"
+    ),
     "broken_screen": FaultKind(("api",), "screen", "one API screen answers 500", optional=False),
     "no_halt_control": FaultKind(("ui",), "", "the UI page loses its emergency halt control"),
     "stale_prices": FaultKind(("workers",), "", "market data stops ticking (last tick minutes old)"),
@@ -59,7 +74,9 @@ def parse_fault(text: str, component: str, mode: str) -> tuple[str, str]:
         raise FaultError(f"unknown fault '{kind}' (known: {', '.join(sorted(FAULTS))})")
     spec = FAULTS[kind]
     if component not in spec.components:
-        raise FaultError(f"fault '{kind}' does not apply to the {component} component (only {', '.join(spec.components)})")
+        raise FaultError(
+            f"fault '{kind}' does not apply to the {component} component (only {', '.join(spec.components)})"
+        )
     if not value and not spec.optional:
         raise FaultError(f"fault '{kind}' needs a value: {kind}=<{spec.value}>")
     if spec.value == "" and value:

@@ -49,7 +49,10 @@ def own_report(sandbox: Sandbox) -> dict[str, Any]:
                 "config_version": control.state.config_version,
             }
             if control.mode != config.mode:
-                status, message = "degraded", f"not trading: control state is for mode '{control.mode}', this process runs '{config.mode}'"
+                status, message = (
+                    "degraded",
+                    f"not trading: control state is for mode '{control.mode}', this process runs '{config.mode}'",
+                )
     unhealthy = faults.get("unhealthy")
     if unhealthy == "":  # the whole component
         status, message = "degraded", "injected fault: unhealthy"
@@ -108,7 +111,11 @@ def health_document(sandbox: Sandbox) -> dict[str, Any]:
             subsystems = peer.get("subsystems")
             for s in SUBSYSTEMS:
                 entry = subsystems.get(s) if isinstance(subsystems, dict) else None
-                components[s] = dict(entry) if isinstance(entry, dict) else {"status": "missing", "message": "not reported by workers"}
+                components[s] = (
+                    dict(entry)
+                    if isinstance(entry, dict)
+                    else {"status": "missing", "message": "not reported by workers"}
+                )
     report["components"] = components
     return report
 
@@ -124,7 +131,9 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def _fetch(base_url: str, timeout: float) -> dict[str, Any] | str:
     """A peer's report, or why there is none."""
     try:
-        with _OPENER.open(base_url.rstrip("/") + "/health", timeout=timeout) as answer:  # loopback only, checked at start
+        with _OPENER.open(
+            base_url.rstrip("/") + "/health", timeout=timeout
+        ) as answer:  # loopback only, checked at start
             body = json.loads(answer.read(65536))
     except urllib.error.HTTPError as error:  # 503 still carries the report
         try:

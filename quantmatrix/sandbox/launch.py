@@ -34,13 +34,37 @@ class Launched:
     process: subprocess.Popen[str]
 
 
-def spawn(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+def spawn(
+    component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
     """Start a component (in its own session) without waiting for it."""
-    argv = [sys.executable, "-m", "quantmatrix", "sandbox", "serve", "--component", component,
-            "--version", version, "--mode", mode, "--port", "0", "--exit-with-stdin", *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "quantmatrix",
+        "sandbox",
+        "serve",
+        "--component",
+        component,
+        "--version",
+        version,
+        "--mode",
+        mode,
+        "--port",
+        "0",
+        "--exit-with-stdin",
+        *extra,
+    ]
     # stdin is a pipe only this process holds: if it dies (even by SIGKILL) the component stops
-    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, start_new_session=True)
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
 
 
 def wait_ready(process: subprocess.Popen[str], timeout: float = 15.0) -> Launched:
@@ -66,10 +90,14 @@ def wait_ready(process: subprocess.Popen[str], timeout: float = 15.0) -> Launche
         pass
     stderr = process.stderr.read() if process.stderr and process.poll() is not None else ""
     stop(process)
-    raise LaunchFailed(f"sandbox process {process.pid} did not start (exit {process.returncode}): {stderr.strip()[-500:]}")
+    raise LaunchFailed(
+        f"sandbox process {process.pid} did not start (exit {process.returncode}): {stderr.strip()[-500:]}"
+    )
 
 
-def launch(component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None, timeout: float = 15.0) -> Launched:
+def launch(
+    component: str, version: str, mode: str, *extra: str, env: Mapping[str, str] | None = None, timeout: float = 15.0
+) -> Launched:
     return wait_ready(spawn(component, version, mode, *extra, env=env), timeout)
 
 
@@ -88,8 +116,13 @@ def stop(process: subprocess.Popen[str], grace: float = 3.0) -> int:
     return process.returncode
 
 
-def launch_platform(version: str | Mapping[str, str], mode: str, *extra: str, env: Mapping[str, str] | None = None,
-                    faults: Mapping[str, Sequence[str]] | None = None) -> dict[str, Launched]:
+def launch_platform(
+    version: str | Mapping[str, str],
+    mode: str,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+    faults: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Launched]:
     """workers, ui, then the api with both as peers (`version`: one, or per component).
     On failure, stops what it started."""
     started: dict[str, Launched] = {}
@@ -103,8 +136,18 @@ def launch_platform(version: str | Mapping[str, str], mode: str, *extra: str, en
         for component, process in spawned.items():
             started[component] = wait_ready(process)
         fault_args = [arg for f in faults.get("api", ()) for arg in ("--fault", f)]
-        started["api"] = launch("api", versions["api"], mode, *extra, *fault_args,
-                                "--peer", f"workers={started['workers'].url}", "--peer", f"ui={started['ui'].url}", env=env)
+        started["api"] = launch(
+            "api",
+            versions["api"],
+            mode,
+            *extra,
+            *fault_args,
+            "--peer",
+            f"workers={started['workers'].url}",
+            "--peer",
+            f"ui={started['ui'].url}",
+            env=env,
+        )
     except BaseException:
         stop_all([*spawned.values(), *(running.process for running in started.values())])
         raise

@@ -75,14 +75,26 @@ class DryRunBroker:
         with self._lock:
             return self.book.positions.get(symbol, 0.0)
 
-    def place(self, symbol: str, side: str, quantity: float, type_: str, limit_price: float | None, client_order_id: str = "") -> Order | None:
+    def place(
+        self, symbol: str, side: str, quantity: float, type_: str, limit_price: float | None, client_order_id: str = ""
+    ) -> Order | None:
         """The new order; None when `client_order_id` was already used (a retried submit must
         never become a second order: guide §13, order duplication)."""
         with self._lock:
             if client_order_id and any(o.client_order_id == client_order_id for o in self.book.orders.values()):
                 return None
             number = next(self._ids)
-            order = Order(f"ord-{number}", symbol, side, quantity, type_, limit_price, "open", None, client_order_id or f"qm-{number}")
+            order = Order(
+                f"ord-{number}",
+                symbol,
+                side,
+                quantity,
+                type_,
+                limit_price,
+                "open",
+                None,
+                client_order_id or f"qm-{number}",
+            )
             if type_ == "market":
                 order.status, order.fill_price = "filled", demo_price(symbol)
                 signed = quantity if side == "buy" else -quantity

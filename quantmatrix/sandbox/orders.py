@@ -48,7 +48,12 @@ def parse_order(body: Any) -> OrderRequest:
         raise BadOrder(f"unknown field(s): {', '.join(sorted(unknown))}")
     symbol, side, quantity = body.get("symbol"), body.get("side"), body.get("quantity")
     type_, limit = body.get("type", "market"), body.get("limit_price")
-    if not isinstance(symbol, str) or not symbol.isascii() or not 1 <= len(symbol) <= 20 or not symbol.replace(".", "").replace("-", "").isalnum():
+    if (
+        not isinstance(symbol, str)
+        or not symbol.isascii()
+        or not 1 <= len(symbol) <= 20
+        or not symbol.replace(".", "").replace("-", "").isalnum()
+    ):
         raise BadOrder("'symbol' must be a ticker such as AAPL")
     if side not in ("buy", "sell"):
         raise BadOrder("'side' must be 'buy' or 'sell'")
@@ -63,15 +68,23 @@ def parse_order(body: Any) -> OrderRequest:
     client_id = body.get("client_order_id", "")
     if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
         raise BadOrder("'client_order_id' must be up to 64 letters, digits, '-', '_' or '.'")
-    return OrderRequest(symbol.upper(), side, float(quantity), type_, None if limit is None else float(limit), client_id)
+    return OrderRequest(
+        symbol.upper(), side, float(quantity), type_, None if limit is None else float(limit), client_id
+    )
 
 
-def admit(order: OrderRequest, control: Control, mode: str, position: float, *, enforce_blocked: bool = True) -> Refusal | None:
+def admit(
+    order: OrderRequest, control: Control, mode: str, position: float, *, enforce_blocked: bool = True
+) -> Refusal | None:
     """Why this order must not go out, or None. `position` is the current signed position."""
     if control.state is None:
         return Refusal(503, "control_unavailable", f"not trading: {control.problem}")
     if control.mode != mode:
-        return Refusal(409, "mode_mismatch", f"not trading: the control state is for mode '{control.mode}', this process runs '{mode}'")
+        return Refusal(
+            409,
+            "mode_mismatch",
+            f"not trading: the control state is for mode '{control.mode}', this process runs '{mode}'",
+        )
     if enforce_blocked and order.symbol in {s.upper() for s in control.state.blocked_symbols}:
         return Refusal(403, "blocked_symbol", f"{order.symbol} is a blocked symbol")
     if control.trading == "HALTED":
@@ -79,7 +92,11 @@ def admit(order: OrderRequest, control: Control, mode: str, position: float, *, 
     if control.trading not in ("ACTIVE", "REDUCING"):
         return Refusal(503, "control_unavailable", f"not trading: unknown trading state '{control.trading}'")
     if control.trading == "REDUCING" and not _reduces(order, position):
-        return Refusal(403, "reducing_only", f"trading is REDUCING: only orders that reduce a position are accepted ({order.symbol} position {position:g})")
+        return Refusal(
+            403,
+            "reducing_only",
+            f"trading is REDUCING: only orders that reduce a position are accepted ({order.symbol} position {position:g})",
+        )
     limit = control.state.risk_limits.get("max_order_notional")
     notional = order.quantity * (order.limit_price or demo_price(order.symbol))
     if limit is None:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from quantmatrix.sandbox.banner import BANNERS, banner_css
 from quantmatrix.sandbox.faults import FaultError
 from quantmatrix.sandbox.health import health_document
 from quantmatrix.sandbox.market import STARTING_CASH, demo_price, radar
 from quantmatrix.sandbox.orders import BadOrder, admit, parse_order
-from quantmatrix.sandbox.banner import BANNERS, banner_css
 from quantmatrix.sandbox.state import Sandbox
 
 
@@ -47,13 +47,17 @@ def ui_page(sb: Sandbox, body: Any, arg: str) -> Reply:
     banner = sb.config.shown_banner if mode == sb.config.mode else BANNERS[mode]
     return Reply(
         200,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>QuantMatrix</title>\n"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>QuantMatrix</title>\n'
         f"<style>{banner_css()}</style></head>\n<body>\n"
-        f"<div id=\"mode-banner\" class=\"banner banner-{html.escape(mode)}\" data-mode=\"{html.escape(mode)}\">{html.escape(banner)}</div>\n"
+        f'<div id="mode-banner" class="banner banner-{html.escape(mode)}" data-mode="{html.escape(mode)}">{html.escape(banner)}</div>\n'
         f"<main><h1>QuantMatrix</h1><p>UI {html.escape(sb.config.version)}</p>\n"
-        "<nav><a href=\"/account\">Account</a> <a href=\"/orders\">Orders</a> <a href=\"/positions\">Positions</a> "
-        "<a href=\"/risk\">Risk</a> <a href=\"/settings\">Settings</a> <a href=\"/radar\">Momentum Radar</a></nav>\n"
-        + ("" if sb.faults.get("no_halt_control") is not None else "<button id=\"emergency-halt\">Emergency halt</button>")
+        '<nav><a href="/account">Account</a> <a href="/orders">Orders</a> <a href="/positions">Positions</a> '
+        '<a href="/risk">Risk</a> <a href="/settings">Settings</a> <a href="/radar">Momentum Radar</a></nav>\n'
+        + (
+            ""
+            if sb.faults.get("no_halt_control") is not None
+            else '<button id="emergency-halt">Emergency halt</button>'
+        )
         + "</main>\n</body></html>\n",
     )
 
@@ -70,13 +74,35 @@ def _orders(sb: Sandbox) -> list[dict[str, Any]]:
     orders = [order.as_json() for order in sb.broker.orders()]
     extra = sb.faults.get("unexpected_order")
     if extra:
-        orders.append({"id": "ord-unknown", "symbol": extra, "side": "buy", "quantity": 50.0, "type": "limit",
-                       "limit_price": demo_price(extra), "status": "open", "fill_price": None, "client_order_id": "unknown-1"})
+        orders.append(
+            {
+                "id": "ord-unknown",
+                "symbol": extra,
+                "side": "buy",
+                "quantity": 50.0,
+                "type": "limit",
+                "limit_price": demo_price(extra),
+                "status": "open",
+                "fill_price": None,
+                "client_order_id": "unknown-1",
+            }
+        )
     twice = sb.faults.get("duplicate_order")
     if twice:
         for n in (1, 2):  # the same client order id sent twice, and both reached the broker
-            orders.append({"id": f"ord-dup-{n}", "symbol": twice, "side": "buy", "quantity": 10.0, "type": "limit",
-                           "limit_price": demo_price(twice), "status": "open", "fill_price": None, "client_order_id": "dup-1"})
+            orders.append(
+                {
+                    "id": f"ord-dup-{n}",
+                    "symbol": twice,
+                    "side": "buy",
+                    "quantity": 10.0,
+                    "type": "limit",
+                    "limit_price": demo_price(twice),
+                    "status": "open",
+                    "fill_price": None,
+                    "client_order_id": "dup-1",
+                }
+            )
     return orders
 
 
@@ -84,10 +110,22 @@ def account(sb: Sandbox, body: Any, arg: str) -> Reply:
     positions = _positions(sb)
     value = sum(q * demo_price(s) for s, q in positions.items())
     cash = STARTING_CASH - sum(
-        (1 if o.side == "buy" else -1) * o.quantity * (o.fill_price or 0) for o in sb.broker.orders() if o.status == "filled"
+        (1 if o.side == "buy" else -1) * o.quantity * (o.fill_price or 0)
+        for o in sb.broker.orders()
+        if o.status == "filled"
     )
-    return Reply(200, {"account": sb.config.account, "mode": sb.config.mode, "currency": "USD", "cash": round(cash, 2),
-                       "equity": round(cash + value, 2), "buying_power": round(cash, 2), "broker": "dry-run"})
+    return Reply(
+        200,
+        {
+            "account": sb.config.account,
+            "mode": sb.config.mode,
+            "currency": "USD",
+            "cash": round(cash, 2),
+            "equity": round(cash + value, 2),
+            "buying_power": round(cash, 2),
+            "broker": "dry-run",
+        },
+    )
 
 
 def list_orders(sb: Sandbox, body: Any, arg: str) -> Reply:
@@ -95,8 +133,15 @@ def list_orders(sb: Sandbox, body: Any, arg: str) -> Reply:
 
 
 def list_positions(sb: Sandbox, body: Any, arg: str) -> Reply:
-    return Reply(200, {"positions": [{"symbol": s, "quantity": q, "price": demo_price(s), "market_value": round(q * demo_price(s), 2)}
-                                     for s, q in sorted(_positions(sb).items())]})
+    return Reply(
+        200,
+        {
+            "positions": [
+                {"symbol": s, "quantity": q, "price": demo_price(s), "market_value": round(q * demo_price(s), 2)}
+                for s, q in sorted(_positions(sb).items())
+            ]
+        },
+    )
 
 
 def _admission(sb: Sandbox, body: Any) -> tuple[Any, Reply | None]:
@@ -104,8 +149,13 @@ def _admission(sb: Sandbox, body: Any) -> tuple[Any, Reply | None]:
         order = parse_order(body)
     except BadOrder as error:
         return None, _error(422, "bad_order", str(error))
-    refusal = admit(order, sb.control(), sb.config.mode, sb.broker.position(order.symbol),
-                    enforce_blocked=sb.faults.get("ignore_blocked_symbols") is None)
+    refusal = admit(
+        order,
+        sb.control(),
+        sb.config.mode,
+        sb.broker.position(order.symbol),
+        enforce_blocked=sb.faults.get("ignore_blocked_symbols") is None,
+    )
     return order, None if refusal is None else _error(refusal.status, refusal.code, refusal.message)
 
 
@@ -113,9 +163,13 @@ def place_order(sb: Sandbox, body: Any, arg: str) -> Reply:
     order, refused = _admission(sb, body)
     if refused is not None:
         return refused
-    placed = sb.broker.place(order.symbol, order.side, order.quantity, order.type, order.limit_price, order.client_order_id)
+    placed = sb.broker.place(
+        order.symbol, order.side, order.quantity, order.type, order.limit_price, order.client_order_id
+    )
     if placed is None:
-        return _error(409, "duplicate_order", f"client_order_id {order.client_order_id!r} was already used: not placed again")
+        return _error(
+            409, "duplicate_order", f"client_order_id {order.client_order_id!r} was already used: not placed again"
+        )
     return Reply(201, {"order": placed.as_json()})
 
 
@@ -139,13 +193,30 @@ def risk(sb: Sandbox, body: Any, arg: str) -> Reply:
     limits = dict(control.state.risk_limits)
     if sb.faults.get("ignore_risk_limits") is not None:
         limits = {"max_order_notional": 1_000_000, "max_position_notional": 5_000_000, "max_daily_loss": 100_000}
-    return Reply(200, {"limits": limits, "blocked_symbols": list(control.state.blocked_symbols), "trading": control.trading,
-                       "reason": control.state.reason, "control_version": control.state.version})
+    return Reply(
+        200,
+        {
+            "limits": limits,
+            "blocked_symbols": list(control.state.blocked_symbols),
+            "trading": control.trading,
+            "reason": control.state.reason,
+            "control_version": control.state.version,
+        },
+    )
 
 
 def settings(sb: Sandbox, body: Any, arg: str) -> Reply:
-    return Reply(200, {"mode": sb.config.mode, "version": sb.config.version, "config_version": sb.config.config_version,
-                       "broker": "dry-run", "market_data": "demo", "account": sb.config.account})
+    return Reply(
+        200,
+        {
+            "mode": sb.config.mode,
+            "version": sb.config.version,
+            "config_version": sb.config.config_version,
+            "broker": "dry-run",
+            "market_data": "demo",
+            "account": sb.config.account,
+        },
+    )
 
 
 def momentum_radar(sb: Sandbox, body: Any, arg: str) -> Reply:
@@ -184,10 +255,20 @@ def reconciliation(sb: Sandbox, body: Any, arg: str) -> Reply:
     drift = sb.faults.get("reconciliation_mismatch")
     if drift:
         broker[drift] = broker.get(drift, 0.0) + 7
-    mismatches = [{"symbol": s, "ledger": ledger.get(s, 0.0), "broker": broker.get(s, 0.0)}
-                  for s in sorted(set(ledger) | set(broker)) if ledger.get(s, 0.0) != broker.get(s, 0.0)]
-    return Reply(200, {"in_sync": not mismatches, "mismatches": mismatches, "positions": len(ledger),
-                       "open_orders": sum(1 for o in _orders(sb) if o["status"] == "open")})
+    mismatches = [
+        {"symbol": s, "ledger": ledger.get(s, 0.0), "broker": broker.get(s, 0.0)}
+        for s in sorted(set(ledger) | set(broker))
+        if ledger.get(s, 0.0) != broker.get(s, 0.0)
+    ]
+    return Reply(
+        200,
+        {
+            "in_sync": not mismatches,
+            "mismatches": mismatches,
+            "positions": len(ledger),
+            "open_orders": sum(1 for o in _orders(sb) if o["status"] == "open"),
+        },
+    )
 
 
 def list_faults(sb: Sandbox, body: Any, arg: str) -> Reply:
@@ -197,13 +278,17 @@ def list_faults(sb: Sandbox, body: Any, arg: str) -> Reply:
 def add_fault(sb: Sandbox, body: Any, arg: str) -> Reply:
     fault = body.get("fault") if isinstance(body, dict) else None
     if not isinstance(fault, str):
-        return _error(422, "bad_fault", "the body must be {\"fault\": \"KIND[=VALUE]\"}")
+        return _error(422, "bad_fault", 'the body must be {"fault": "KIND[=VALUE]"}')
     try:
         kind, value = sb.faults.add(fault)
     except FaultError as error:
         return _error(422, "bad_fault", str(error))
     if kind == "crash":
-        return Reply(202, {"faults": sb.faults.active(), "crashing_in_seconds": float(value)}, after=lambda: crash_after(float(value)))
+        return Reply(
+            202,
+            {"faults": sb.faults.active(), "crashing_in_seconds": float(value)},
+            after=lambda: crash_after(float(value)),
+        )
     return Reply(200, {"component": sb.config.component, "faults": sb.faults.active()})
 
 
@@ -260,6 +345,12 @@ PREFIX_ROUTES: dict[str, dict[tuple[str, str], Route]] = {
 
 # the screen each API path serves (for the broken_screen fault)
 SCREEN_OF = {
-    "/api/account": "account", "/api/orders": "orders", "/api/positions": "positions", "/api/risk": "risk",
-    "/api/settings": "settings", "/api/radar": "radar", "/api/watchlist": "watchlist", "/api/reconciliation": "reconciliation",
+    "/api/account": "account",
+    "/api/orders": "orders",
+    "/api/positions": "positions",
+    "/api/risk": "risk",
+    "/api/settings": "settings",
+    "/api/radar": "radar",
+    "/api/watchlist": "watchlist",
+    "/api/reconciliation": "reconciliation",
 }

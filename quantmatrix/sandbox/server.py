@@ -15,12 +15,12 @@ import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from quantmatrix.errors import ConfigError, Problem, QMError, ExitCode
+from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.sandbox.routes import PREFIX_ROUTES, ROUTES, SCREEN_OF, Reply, crash_after
 from quantmatrix.sandbox.state import LOOPBACK_HOSTS, Sandbox
 
@@ -42,7 +42,7 @@ def host_name(header: str) -> str:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "SandboxServer"
+    server: SandboxServer
     protocol_version = "HTTP/1.1"
     timeout = 15  # seconds an idle or trickling connection may hold its thread
     server_version = "qm-sandbox"
@@ -66,7 +66,15 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as error:  # one bad request never takes the process down or prints a traceback
             self.close_connection = True
             try:
-                self._send(Reply(500, {"error": "internal", "message": f"the sandbox failed on this request ({type(error).__name__})"}))
+                self._send(
+                    Reply(
+                        500,
+                        {
+                            "error": "internal",
+                            "message": f"the sandbox failed on this request ({type(error).__name__})",
+                        },
+                    )
+                )
             except OSError:
                 pass
 
@@ -96,10 +104,15 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             for (m, prefix), candidate in PREFIX_ROUTES[component].items():
                 if m == method and path.startswith(prefix) and len(path) > len(prefix):
-                    route, arg = candidate, path[len(prefix):]
+                    route, arg = candidate, path[len(prefix) :]
         if route is None:
             known = any(p == path for _, p in ROUTES[component])
-            self._send(Reply(405 if known else 404, {"error": "not_found", "message": f"no {method} {path[:100]} on the {component} component"}))
+            self._send(
+                Reply(
+                    405 if known else 404,
+                    {"error": "not_found", "message": f"no {method} {path[:100]} on the {component} component"},
+                )
+            )
             return
         screen = SCREEN_OF.get(path)
         if screen is not None and sandbox.faults.get("broken_screen") == screen:
@@ -170,9 +183,15 @@ def check_start(sandbox: Sandbox) -> str:
     if control.state is None:
         return f"warning: {control.problem}; not trading until it can be read"
     if control.mode != sandbox.config.mode:
-        raise SandboxRefused(Problem(subject="sandbox", message=(
-            f"refusing to start the {sandbox.config.component} in mode '{sandbox.config.mode}': "
-            f"the control state says mode '{control.mode}'")))
+        raise SandboxRefused(
+            Problem(
+                subject="sandbox",
+                message=(
+                    f"refusing to start the {sandbox.config.component} in mode '{sandbox.config.mode}': "
+                    f"the control state says mode '{control.mode}'"
+                ),
+            )
+        )
     return ""
 
 
@@ -188,7 +207,9 @@ def serve(sandbox: Sandbox, port: int, start_faults: list[str], *, exit_with_std
     try:
         server = SandboxServer(sandbox, port)
     except OSError as error:
-        raise ConfigError(Problem(subject="--port", message=f"cannot listen on {BIND}:{port}: {error.strerror or error}")) from None
+        raise ConfigError(
+            Problem(subject="--port", message=f"cannot listen on {BIND}:{port}: {error.strerror or error}")
+        ) from None
     stop = threading.Event()
 
     def _terminate(signum: int, frame: object) -> None:
@@ -203,7 +224,10 @@ def serve(sandbox: Sandbox, port: int, start_faults: list[str], *, exit_with_std
     if notice:
         print(notice, file=sys.stderr, flush=True)
     config = sandbox.config
-    print(f"qm sandbox {config.component} {config.version} ({config.mode}) listening on http://{BIND}:{server.server_address[1]}", flush=True)
+    print(
+        f"qm sandbox {config.component} {config.version} ({config.mode}) listening on http://{BIND}:{server.server_address[1]}",
+        flush=True,
+    )
     crash = sandbox.faults.get("crash")
     if crash is not None:
         crash_after(float(crash))

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from quantmatrix.sandbox.control import Control, ControlReader, read_control
 from quantmatrix.sandbox.banner import BANNERS
+from quantmatrix.sandbox.control import Control, ControlReader, read_control
 from quantmatrix.sandbox.faults import Faults
 from quantmatrix.sandbox.market import DryRunBroker
 

@@ -105,7 +105,9 @@ class DesiredState:
         if len(path) >= 2:
             section, name, rest = path[0], path[1], tuple(path[2:])
             if section == "secrets" and self.catalog_docs:
-                doc = self.secret_docs.get(name, self.catalog_docs[0]) if isinstance(name, str) else self.catalog_docs[0]
+                doc = (
+                    self.secret_docs.get(name, self.catalog_docs[0]) if isinstance(name, str) else self.catalog_docs[0]
+                )
                 line, col = doc.position(("spec", "secrets", *path[1:]))
                 return doc.file, line, col
             if not isinstance(name, str):  # every other section is keyed by document name

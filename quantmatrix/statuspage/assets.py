@@ -10,8 +10,10 @@ from quantmatrix.sandbox.banner import banner_css
 
 REFRESH_MS = 250  # with the poller's 0.25 s, a change shows within ~0.6 s
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -34,7 +36,9 @@ PAGE = """<!doctype html>
 </body></html>
 """
 
-CSS = banner_css() + """
+CSS = (
+    banner_css()
+    + """
 body{margin:0;font:14px/1.4 system-ui,sans-serif;color:#1b1b1b;background:#f4f5f7}
 header,footer{padding:.5rem 1rem}
 h1{font-size:1.2rem;margin:.3rem 0}
@@ -57,10 +61,11 @@ td,th{text-align:left;padding:.15rem .4rem;border-bottom:1px solid #eceef1;verti
 form.halt{display:flex;gap:.3rem;flex-wrap:wrap}
 form.halt input{flex:1 1 8rem}
 """
+)
 
 SCRIPT = """'use strict';
 (function () {
-  var REFRESH_MS = %(refresh)d;
+  var REFRESH_MS = __REFRESH_MS__;
   function el(tag, text, cls) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -171,4 +176,4 @@ SCRIPT = """'use strict';
   setupHalt();
   refresh();
 })();
-""" % {"refresh": REFRESH_MS}
+""".replace("__REFRESH_MS__", str(REFRESH_MS))

@@ -66,11 +66,23 @@ def environment_page(root: str | Path, name: str) -> dict[str, Any]:
         doc["deployments"], doc["incidents"] = [], []
         if connected.store is not None:
             history = deployment_history(connected.store, name, limit=RECENT_DEPLOYMENTS)
-            doc["deployments"] = [{"id": d.id, "release": d.release, "status": d.status, "started_at": _when(d.started_at), "finished_at": _when(d.finished_at)} for d in history]
+            doc["deployments"] = [
+                {
+                    "id": d.id,
+                    "release": d.release,
+                    "status": d.status,
+                    "started_at": _when(d.started_at),
+                    "finished_at": _when(d.finished_at),
+                }
+                for d in history
+            ]
             good = last_deployment(connected.store, name, "succeeded")
             since = good.finished_at if good is not None else None
             opened = [i for i in list_incidents(connected.store, name) if since is None or i.at > since]
-            doc["incidents"] = [{"at": _when(i.at), "severity": i.severity, "kind": i.kind, "summary": i.summary} for i in opened[-MAX_INCIDENTS:]]
+            doc["incidents"] = [
+                {"at": _when(i.at), "severity": i.severity, "kind": i.kind, "summary": i.summary}
+                for i in opened[-MAX_INCIDENTS:]
+            ]
     except QMError as error:
         return unreadable(name, str(error), banner)
     except Exception as error:  # noqa: BLE001 - a page must keep serving the other environments
@@ -83,8 +95,15 @@ def environment_page(root: str | Path, name: str) -> dict[str, Any]:
 
 def unreadable(name: str, why: str, banner: dict[str, str] | None = None) -> dict[str, Any]:
     """Fail closed: not in sync, trading unknown (not trading)."""
-    result: dict[str, Any] = inert({"environment": name, "error": why.splitlines()[0] if why else "unreadable", "in_sync": False, "banner": banner,
-                                    "trading": {"state": None, "reason": "unknown: the running system could not be read"}})
+    result: dict[str, Any] = inert(
+        {
+            "environment": name,
+            "error": why.splitlines()[0] if why else "unreadable",
+            "in_sync": False,
+            "banner": banner,
+            "trading": {"state": None, "reason": "unknown: the running system could not be read"},
+        }
+    )
     return result
 
 

@@ -56,8 +56,15 @@ class StatusApp:
     """The page's state: the latest snapshot (refreshed by a poller thread), the metrics, the
     halt token. Safe to share between request threads."""
 
-    def __init__(self, source: StatusSource, metrics: Metrics | None = None, halt_token: SecretValue | None = None,
-                 poll_interval: float = 0.25, clock: Callable[[], datetime] = lambda: datetime.now(UTC), observe_metrics: bool = True) -> None:
+    def __init__(
+        self,
+        source: StatusSource,
+        metrics: Metrics | None = None,
+        halt_token: SecretValue | None = None,
+        poll_interval: float = 0.25,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observe_metrics: bool = True,
+    ) -> None:
         """`observe_metrics=False` when the reconcile loop owns the metrics (its `MetricsEvents`
         counts drift and moves the gauges): the page then only serves them."""
         if halt_token is not None and len(halt_token.reveal()) < MIN_TOKEN:
@@ -97,7 +104,9 @@ class StatusApp:
         last = document.get("last_deployment") or {}
         if last.get("status") == "succeeded" and isinstance(last.get("finished_at"), str):
             try:
-                self.metrics.apply_finished(name, datetime.fromisoformat(last["finished_at"].replace("Z", "+00:00")).timestamp())
+                self.metrics.apply_finished(
+                    name, datetime.fromisoformat(last["finished_at"].replace("Z", "+00:00")).timestamp()
+                )
             except ValueError:
                 pass
         subjects = {str(c.get("subject")) for c in document.get("drift") or []}
@@ -105,13 +114,17 @@ class StatusApp:
         self._drifting[name] = subjects
         if new:
             self.metrics.drifts(name, sorted(new))
-            log.warning("drift detected", extra={"environment": name, "event": "drift_detected", "subjects": sorted(new)})
+            log.warning(
+                "drift detected", extra={"environment": name, "event": "drift_detected", "subjects": sorted(new)}
+            )
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             documents, generated = list(self._documents), self._generated
         return {
-            "generated_at": None if generated is None else generated.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "generated_at": None
+            if generated is None
+            else generated.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "halt_enabled": self.halt_token is not None,
             "environments": documents,
         }
@@ -139,22 +152,32 @@ class StatusApp:
     def authorised(self, header: str | None) -> bool:
         if self.halt_token is None or not header or not header.startswith("Bearer "):
             return False
-        return hmac.compare_digest(header[len("Bearer "):].strip().encode(), self.halt_token.reveal().encode())
+        return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), self.halt_token.reveal().encode())
 
     def halt(self, body: Any) -> tuple[int, dict[str, Any]]:
         """A halt request that passed authentication: validate, carry out, re-poll at once."""
         if not isinstance(body, dict) or set(body) - {"environment", "reason"}:
-            return 400, {"error": "bad_request", "message": "body must be {\"environment\": ..., \"reason\": ...}"}
+            return 400, {"error": "bad_request", "message": 'body must be {"environment": ..., "reason": ...}'}
         name, reason = body.get("environment"), body.get("reason")
         if not isinstance(name, str) or name not in self.source.environments():
             return 404, {"error": "unknown_environment", "message": "no such environment on this page"}
-        if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or any(ord(c) < 32 for c in reason):
-            return 400, {"error": "bad_reason", "message": f"a halt needs a reason: one line of at most {MAX_REASON} characters"}
+        if (
+            not isinstance(reason, str)
+            or not reason.strip()
+            or len(reason) > MAX_REASON
+            or any(ord(c) < 32 for c in reason)
+        ):
+            return 400, {
+                "error": "bad_reason",
+                "message": f"a halt needs a reason: one line of at most {MAX_REASON} characters",
+            }
         try:
             message = self.source.halt(name, redact(reason.strip()), "status page")  # a pasted secret is never stored
         except QMError as error:
             return 409, {"error": "refused", "message": str(error).splitlines()[0]}
-        log.warning("operator halt from the status page", extra={"environment": name, "event": "halt", "reason": reason})
+        log.warning(
+            "operator halt from the status page", extra={"environment": name, "event": "halt", "reason": reason}
+        )
         self._wake.set()
         return 200, {"message": message}
 
@@ -180,9 +203,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        for key, value in {"Content-Type": content_type, "Content-Length": str(len(body)), "Content-Security-Policy": CSP,
-                           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
-                           "X-Frame-Options": "DENY", **(extra or {})}.items():
+        for key, value in {
+            "Content-Type": content_type,
+            "Content-Length": str(len(body)),
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            **(extra or {}),
+        }.items():
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
@@ -220,12 +250,18 @@ class Handler(BaseHTTPRequestHandler):
         if urlsplit(self.path).path != "/api/halt":
             return self._json(405, {"error": "read_only", "message": "this page is read-only"}, {"Allow": "GET"})
         if app.halt_token is None:
-            return self._json(403, {"error": "halt_disabled", "message": "halt is not enabled on this server (no token configured)"})
+            return self._json(
+                403, {"error": "halt_disabled", "message": "halt is not enabled on this server (no token configured)"}
+            )
         origin = self.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc != self.headers.get("Host"):
             return self._json(403, {"error": "origin", "message": "cross-origin requests are refused"})
         if not app.authorised(self.headers.get("Authorization")):
-            return self._json(401, {"error": "unauthorised", "message": "a valid bearer token is required"}, {"WWW-Authenticate": "Bearer"})
+            return self._json(
+                401,
+                {"error": "unauthorised", "message": "a valid bearer token is required"},
+                {"WWW-Authenticate": "Bearer"},
+            )
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             return self._json(415, {"error": "content_type", "message": "send application/json"})
         try:
@@ -253,7 +289,9 @@ def make_status_server(app: StatusApp, bind: str = "127.0.0.1", port: int = 0) -
     return StatusServer((bind, port), app)
 
 
-def serve_in_background(app: StatusApp, bind: str = "127.0.0.1", port: int = 0) -> tuple[StatusServer, threading.Thread]:
+def serve_in_background(
+    app: StatusApp, bind: str = "127.0.0.1", port: int = 0
+) -> tuple[StatusServer, threading.Thread]:
     """Start the poller and the server in daemon threads (the reconcile loop's entry point)."""
     app.start()
     server = make_status_server(app, bind, port)
@@ -266,5 +304,3 @@ def stop_serving(app: StatusApp, server: StatusServer) -> None:
     server.shutdown()
     server.server_close()
     app.stop()
-
-

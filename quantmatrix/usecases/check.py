@@ -47,7 +47,14 @@ def check(
         if freeze_loaded:
             gc.freeze()
         result = check_change(
-            comparison, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn, base_pack=base_pack, base_label=base_ref
+            comparison,
+            engine=engine,
+            opa_url=opa_url,
+            waivers=waivers,
+            today=today,
+            fail_on_warn=fail_on_warn,
+            base_pack=base_pack,
+            base_label=base_ref,
         )
         return from_root(result, comparison.head_source)
     from quantmatrix.repo.loader import load_reported
@@ -57,4 +64,15 @@ def check(
     state = load_reported(source, ref)
     if freeze_loaded:
         gc.freeze()
-    return from_root(run_check(state, source=source, engine=engine, opa_url=opa_url, waivers=waivers, today=today, fail_on_warn=fail_on_warn), source)
+    return from_root(
+        run_check(
+            state,
+            source=source,
+            engine=engine,
+            opa_url=opa_url,
+            waivers=waivers,
+            today=today,
+            fail_on_warn=fail_on_warn,
+        ),
+        source,
+    )

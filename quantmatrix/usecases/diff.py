@@ -36,7 +36,9 @@ def compare(path: str | Path, base_ref: str, head_ref: str | None = None) -> Com
     return compare_refs(path, base_ref, head_ref)
 
 
-def judge_change(comparison: Comparison, *, engine: str = "embedded", opa_url: str | None = None, today: dt.date | None = None) -> Judged:
+def judge_change(
+    comparison: Comparison, *, engine: str = "embedded", opa_url: str | None = None, today: dt.date | None = None
+) -> Judged:
     """The gate of the PR summary: the head judged by its own pack and by the base's (`qm check
     --base --base-pack`). A broken pack or an unreachable engine is reported, not raised: the
     summary says why there is no verdict."""

@@ -8,8 +8,7 @@ from quantmatrix.redaction import redact_any
 from quantmatrix.repo.lookup import unknown_environment
 
 if TYPE_CHECKING:
-    from quantmatrix.state import Layered
-    from quantmatrix.state import DesiredState
+    from quantmatrix.state import DesiredState, Layered
 
 
 def effective_document(state: DesiredState, name: str) -> tuple[Any, Layered]:

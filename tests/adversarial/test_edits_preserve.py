@@ -120,7 +120,9 @@ def orphans(repo: gitrepo.GitRepo) -> list[str]:
 
 def test_a_run_killed_before_the_rename_leaves_a_tmp_the_next_run_removes(qm: Qm, repo: gitrepo.GitRepo) -> None:
     before = (repo.root / FILE).read_bytes()
-    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(repo.root)], capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(repo.root)], capture_output=True, text=True, timeout=120
+    )
     assert killed.returncode == 9, killed.stderr
     left = orphans(repo)
     assert len(left) == 1 and re.fullmatch(r"\.paper\.yaml\.qm-\d+\.[^.]+\.tmp", left[0])
@@ -140,7 +142,9 @@ def test_a_run_killed_before_the_rename_leaves_a_tmp_the_next_run_removes(qm: Qm
 def test_only_orphans_of_finished_processes_are_removed(qm: Qm, repo: gitrepo.GitRepo) -> None:
     folder = repo.root / "environments"
     mine = f".paper.yaml.qm-{os.getpid()}.abc123.tmp"  # a run in progress (this process)
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     dead = f".live.yaml.qm-{finished.stdout.strip()}.zz9.tmp"
     foreign = ["notes.tmp", ".paper.yaml.abc.tmp"]  # not named as ours: not ours to remove
     for name in (mine, dead, *foreign):

@@ -63,7 +63,9 @@ def test_a_symlink_to_etc_passwd_is_refused_not_read(qm: Qm, repo: gitrepo.GitRe
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_an_environment_outside_the_repository_is_never_loaded(qm: Qm, repo: gitrepo.GitRepo, outside: Path, mode: str) -> None:
+def test_an_environment_outside_the_repository_is_never_loaded(
+    qm: Qm, repo: gitrepo.GitRepo, outside: Path, mode: str
+) -> None:
     link(repo, "environments/evil.yaml", os.path.relpath(outside / "evil.yaml", repo.root / "environments"))
     assert run(qm, repo, mode)[0] == 2
     code, output = run(qm, repo, mode, "render", "evil")
@@ -73,7 +75,9 @@ def test_an_environment_outside_the_repository_is_never_loaded(qm: Qm, repo: git
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("target", ["../../../../../../etc/hostname", "../environments/../../x.yaml", "/dev/null"])
-def test_climbing_or_absolute_targets_leave_the_repository(qm: Qm, repo: gitrepo.GitRepo, mode: str, target: str) -> None:
+def test_climbing_or_absolute_targets_leave_the_repository(
+    qm: Qm, repo: gitrepo.GitRepo, mode: str, target: str
+) -> None:
     link(repo, "environments/x.yaml", target)
     code, output = run(qm, repo, mode)
     assert code == 2 and f"environments/x.yaml: symlink to '{target}' leaves the repository" in output
@@ -98,7 +102,10 @@ def test_a_dangling_live_is_an_error_not_three_environments(qm: Qm, repo: gitrep
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("links", [{"environments/live.yaml": "live.yaml"}, {"environments/live.yaml": "b.yaml", "environments/b.yaml": "live.yaml"}])
+@pytest.mark.parametrize(
+    "links",
+    [{"environments/live.yaml": "live.yaml"}, {"environments/live.yaml": "b.yaml", "environments/b.yaml": "live.yaml"}],
+)
 def test_a_symlink_loop_is_an_error(qm: Qm, repo: gitrepo.GitRepo, mode: str, links: dict[str, str]) -> None:
     for path, target in links.items():
         link(repo, path, target)
@@ -110,7 +117,9 @@ def test_a_symlink_loop_is_an_error(qm: Qm, repo: gitrepo.GitRepo, mode: str, li
 def test_a_symlink_to_a_directory_is_not_a_file(qm: Qm, repo: gitrepo.GitRepo, mode: str) -> None:
     link(repo, "environments/d.yaml", "../releases")
     code, output = run(qm, repo, mode)
-    assert code == 2 and "environments/d.yaml: is a directory, not a file (through a symlink to '../releases')" in output
+    assert (
+        code == 2 and "environments/d.yaml: is a directory, not a file (through a symlink to '../releases')" in output
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -129,7 +138,9 @@ def test_symlinks_inside_the_repository_are_read(qm: Qm, repo: gitrepo.GitRepo, 
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_symlinked_folder_is_followed_inside_and_refused_outside(qm: Qm, repo: gitrepo.GitRepo, tmp_path: Path, mode: str) -> None:
+def test_a_symlinked_folder_is_followed_inside_and_refused_outside(
+    qm: Qm, repo: gitrepo.GitRepo, tmp_path: Path, mode: str
+) -> None:
     shutil.move(repo.root / "releases", repo.root / "release-manifests")
     link(repo, "releases", "release-manifests")
     code, output = run(qm, repo, mode)
@@ -142,10 +153,14 @@ def test_a_symlinked_folder_is_followed_inside_and_refused_outside(qm: Qm, repo:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_rego_file_linked_from_outside_cannot_replace_a_rule(qm: Qm, repo: gitrepo.GitRepo, outside: Path, mode: str) -> None:
+def test_a_rego_file_linked_from_outside_cannot_replace_a_rule(
+    qm: Qm, repo: gitrepo.GitRepo, outside: Path, mode: str
+) -> None:
     link(repo, "policies/separation.rego", outside / "allow.rego")
     code, output = run(qm, repo, mode, "check")
-    assert code == 2 and f"policies/separation.rego: symlink to '{outside / 'allow.rego'}' leaves the repository" in output
+    assert (
+        code == 2 and f"policies/separation.rego: symlink to '{outside / 'allow.rego'}' leaves the repository" in output
+    )
 
 
 # A repository rule that always fires (one finding, at the paper environment).
@@ -207,7 +222,9 @@ HOSTILE_NAMES = {
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", sorted(HOSTILE_NAMES))
-def test_a_file_name_with_control_characters_is_refused_and_shown_escaped(qm: Qm, repo: gitrepo.GitRepo, mode: str, case: str) -> None:
+def test_a_file_name_with_control_characters_is_refused_and_shown_escaped(
+    qm: Qm, repo: gitrepo.GitRepo, mode: str, case: str
+) -> None:
     name, shown = HOSTILE_NAMES[case]
     (repo.root / "environments" / name).write_text("whatever: 1\n")
     code, output = run(qm, repo, mode)

@@ -106,7 +106,9 @@ def test_a_number_as_a_mapping_key_is_refused_with_its_location(qm: Qm, repo: gi
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_the_extremes_of_the_range_load_and_flow_through_every_command(qm: Qm, repo: gitrepo.GitRepo, command: str) -> None:
+def test_the_extremes_of_the_range_load_and_flow_through_every_command(
+    qm: Qm, repo: gitrepo.GitRepo, command: str
+) -> None:
     plant(repo, "params", f"{2**63 - 1}, lowest: {-(2**63)}, largest: 1.7976931348623157e308, tiny: 5e-324")
     code, out, err = qm(*COMMANDS[command], str(repo.root))
     assert code == 0, out + err

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -77,7 +76,9 @@ def test_a_code_span_renders_as_code_only(value: str) -> None:
 def test_a_code_span_in_a_table_stays_in_its_cell(value: str) -> None:
     html = _html("\n".join(table(["Field", "Value"], [[code_span(value), prose(value)]])))
     assert html.count("<td>") == 2 and html.count("<tr>") == 2, html
-    assert "<img" not in html and "<strong>" not in html and "<em>" not in html and "<a " not in html and "<s>" not in html
+    assert (
+        "<img" not in html and "<strong>" not in html and "<em>" not in html and "<a " not in html and "<s>" not in html
+    )
     assert "<!-- qm-pr-summary" not in html
 
 
@@ -120,11 +121,21 @@ FORGED_FILE = "environments/a\n::error file=x::forged\u202e.yaml"
 
 @pytest.fixture
 def hostile_result() -> CheckResult:
-    rule = RuleMeta("QM-CFG-002", "No secret-looking strings" + HOSTILE, "deny", "§6", HOSTILE, "policies/configuration.rego", 3)
+    rule = RuleMeta(
+        "QM-CFG-002", "No secret-looking strings" + HOSTILE, "deny", "§6", HOSTILE, "policies/configuration.rego", 3
+    )
     warn = RuleMeta("QM-CFG-005", "Ceilings", "warn", "§6")
     waiver = WaiverRef(HOSTILE, HOSTILE, "2026-12-31", FORGED_FILE, 4)
     findings = (
-        Finding(rule, HOSTILE, ("environments", "live\x1b[2J", "spec", HOSTILE), FORGED_FILE, 3, 5, "environment/live" + HOSTILE),
+        Finding(
+            rule,
+            HOSTILE,
+            ("environments", "live\x1b[2J", "spec", HOSTILE),
+            FORGED_FILE,
+            3,
+            5,
+            "environment/live" + HOSTILE,
+        ),
         Finding(warn, HOSTILE, ("environments", "paper"), "environments/paper.yaml", 1, 1, "environment/paper"),
     )
     waived = (Finding(warn, HOSTILE, ("environments", "local"), FORGED_FILE, 2, 1, "environment/local", waiver),)
@@ -169,11 +180,16 @@ def test_markdown_report_renders_no_markup_from_values(hostile_result: CheckResu
 
 # Through the CLI: file names, arguments, and the loader's refusal ------------------------------
 
+
 def test_file_names_with_controls_are_escaped_everywhere(sample_repo: Path, qm) -> None:
     source = (sample_repo / "environments" / "local.yaml").read_text()
     (sample_repo / "environments" / "evil\x1b]0;pwned\x07.yaml").write_text(source)
     (sample_repo / "environments" / "a\n::error file=x::forged.yaml").write_text(source)
-    for args in (["validate", sample_repo], ["check", sample_repo, "--format", "github"], ["render", "local", sample_repo]):
+    for args in (
+        ["validate", sample_repo],
+        ["check", sample_repo, "--format", "github"],
+        ["render", "local", sample_repo],
+    ):
         code, out, err = qm(*args)
         assert code == 2, (args, err)
         both = out + err

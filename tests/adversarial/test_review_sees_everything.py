@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -130,7 +131,10 @@ def test_a_secret_pasted_into_a_catalog_description_is_never_printed(run_qm: QmR
 
 # --- policy changes are visible ------------------------------------------------------------
 
-WEAKENED = ('	env.spec.mode != "live"\n	env.spec.execution.routes_live_orders == true', '	env.spec.mode == "backtest"\n	env.spec.execution.routes_live_orders == true')
+WEAKENED = (
+    '	env.spec.mode != "live"\n	env.spec.execution.routes_live_orders == true',
+    '	env.spec.mode == "backtest"\n	env.spec.execution.routes_live_orders == true',
+)
 
 
 def _sep004_block(text: str) -> str:
@@ -149,19 +153,32 @@ def test_summary_lists_changed_policy_files_and_rules_by_id(run_qm: QmRun, repo:
     text = repo.read(LIVE)
     block = text[text.index("# METADATA\n# title: Live is watched") :]
     repo.write(LIVE, text.replace(block, ""))  # QM-LIVE-011 removed
-    repo.write("policies/extra.rego", "package qm.rules.extra\n\nimport rego.v1\n\n# METADATA\n# title: Extra\n# custom:\n#   id: ACME-EXT-001\n#   severity: warn\n#   guide: x\nwarn contains f if {\n\tfalse\n\tf := {}\n}\n")
+    repo.write(
+        "policies/extra.rego",
+        "package qm.rules.extra\n\nimport rego.v1\n\n# METADATA\n# title: Extra\n# custom:\n#   id: ACME-EXT-001\n#   severity: warn\n#   guide: x\nwarn contains f if {\n\tfalse\n\tf := {}\n}\n",
+    )
     repo.edit("quantmatrix/policies/settings.yaml", "min_observation_days: 14", "min_observation_days: 1")
     repo.edit("policies/settings.yaml", "max_days: 90", "max_days: 30")
     repo.commit("policy edits")
     result = _diff(run_qm, repo, fmt)
-    files = {SEPARATION: "changed", LIVE: "changed", "policies/extra.rego": "added", "quantmatrix/policies/settings.yaml": "changed", "policies/settings.yaml": "changed"}
+    files = {
+        SEPARATION: "changed",
+        LIVE: "changed",
+        "policies/extra.rego": "added",
+        "quantmatrix/policies/settings.yaml": "changed",
+        "policies/settings.yaml": "changed",
+    }
     if fmt != "json":
         for name in (*files, "QM-SEP-004", "QM-LIVE-011", "ACME-EXT-001"):
             assert name in result.out, name
         return
     policies = json.loads(result.out)["policies"]
     assert {f["name"]: f["status"] for f in policies["files"]} == files
-    assert {r["name"]: r["status"] for r in policies["rules"]} == {"QM-SEP-004": "changed", "QM-LIVE-011": "removed", "ACME-EXT-001": "added"}
+    assert {r["name"]: r["status"] for r in policies["rules"]} == {
+        "QM-SEP-004": "changed",
+        "QM-LIVE-011": "removed",
+        "ACME-EXT-001": "added",
+    }
 
 
 def test_a_test_only_policy_change_lists_the_file_and_no_rule(run_qm: QmRun, repo: Any) -> None:

@@ -23,15 +23,21 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "QM Test", "GIT_AUTHOR_EMAIL": "qm-test@example.invalid",
-    "GIT_COMMITTER_NAME": "QM Test", "GIT_COMMITTER_EMAIL": "qm-test@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "QM Test",
+    "GIT_AUTHOR_EMAIL": "qm-test@example.invalid",
+    "GIT_COMMITTER_NAME": "QM Test",
+    "GIT_COMMITTER_EMAIL": "qm-test@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
 }
 
 # Secret shapes (QM-CFG-002's detectors): the string pasted, and the part that must not leak.
 SHAPES: dict[str, tuple[str, str]] = {
     "aws-key-id": ("AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
-    "pem": ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq9Zbm\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAq9Zbm"),
+    "pem": (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq9Zbm\n-----END RSA PRIVATE KEY-----",
+        "MIIEowIBAAKCAQEAq9Zbm",
+    ),
     "jwt": ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJxbS1hZG1pbiJ9.qk3Sg7Ywc9Xn1RZ8m2h0", "eyJzdWIiOiJxbS1hZG1pbiJ9"),
     "url-password": ("https://trader:S3cretPass@api.alpaca.markets", "S3cretPass"),
     "bearer": ("Authorization: Bearer hK2jd8Zx0Lq7wPa9mN3vB5cR", "hK2jd8Zx0Lq7wPa9mN3vB5cR"),
@@ -107,10 +113,19 @@ def _hostile_head(repo: Path) -> None:
         _set(d["spec"]["secrets"]["QM_LIVE_REDIS_URL"], "description", "was " + SHAPES["url-password"][0])
 
     def waivers(d: Any) -> None:
-        _set(d, "waivers", [
-            {"rule": "QM-CFG-002", "target": "secrets.QM_LIVE_REDIS_URL.description", "reason": "RISK-1 " + SHAPES["url-password"][0],
-             "approver": SHAPES["github-token"][0], "expires": "2026-12-31"}
-        ])
+        _set(
+            d,
+            "waivers",
+            [
+                {
+                    "rule": "QM-CFG-002",
+                    "target": "secrets.QM_LIVE_REDIS_URL.description",
+                    "reason": "RISK-1 " + SHAPES["url-password"][0],
+                    "approver": SHAPES["github-token"][0],
+                    "expires": "2026-12-31",
+                }
+            ],
+        )
 
     _edit(repo / "environments/live.yaml", live)
     _edit(repo / "environments/paper.yaml", paper)
@@ -155,7 +170,12 @@ def _runs(repo: Path) -> list[tuple[str, list[str]]]:
     for fmt in ("text", "json", "junit", "sarif", "github", "markdown"):
         runs.append((f"check-{fmt}", ["check", repo, "--format", fmt, "--today", "2026-12-01"]))
         runs.append((f"check-{fmt}-base", ["check", repo, "--format", fmt, "--base", "main", "--today", "2026-12-01"]))
-        runs.append((f"check-{fmt}-base-pack", ["check", repo, "--format", fmt, "--base", "main", "--base-pack", "--today", "2026-12-01"]))
+        runs.append(
+            (
+                f"check-{fmt}-base-pack",
+                ["check", repo, "--format", fmt, "--base", "main", "--base-pack", "--today", "2026-12-01"],
+            )
+        )
     for fmt in ("text", "markdown", "json"):
         runs.append((f"diff-{fmt}", ["diff", repo, "--base", "main", "--format", fmt, "--today", "2026-12-01"]))
     return runs
@@ -177,7 +197,9 @@ def test_no_command_or_format_prints_a_secret(name: str, hostile_repo: Path, qm)
 @pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif", "github", "markdown"])
 def test_written_reports_hold_no_secret(fmt: str, hostile_repo: Path, tmp_path: Path, qm) -> None:
     report = tmp_path / f"report.{fmt}"
-    code, out, err = qm("check", hostile_repo, "--format", fmt, "--base", "main", "--output", report, "--today", "2026-12-01")
+    code, out, err = qm(
+        "check", hostile_repo, "--format", fmt, "--base", "main", "--output", report, "--today", "2026-12-01"
+    )
     assert code == 1, err
     _assert_never_printed(out, err, report.read_text(encoding="utf-8"))
 
@@ -192,7 +214,9 @@ def test_the_gate_denies_what_output_redacts(hostile_repo: Path, qm) -> None:
     findings = json.loads(out)["findings"]
     paths = {(f["id"], ".".join(str(p) for p in f["path"])) for f in findings}
     assert ("QM-CFG-001", "declared.paper.spec.strategies.0.params.db_password") in paths
-    keyed = [f for f in findings if f["id"] == "QM-CFG-002" and f["path"][-1] == "<redacted>" and "has a key" in f["message"]]
+    keyed = [
+        f for f in findings if f["id"] == "QM-CFG-002" and f["path"][-1] == "<redacted>" and "has a key" in f["message"]
+    ]
     assert len(keyed) >= len(KEY_SHAPES), keyed  # one per key at least (a key may match two detectors)
 
 
@@ -207,6 +231,7 @@ def test_ordinary_values_are_still_printed(hostile_repo: Path, qm) -> None:
 
 
 # Invalid input: the messages name the field, never the value -----------------------------------
+
 
 def _broken(repo: Path, shape: str) -> None:
     secret = SHAPES[shape][0]
@@ -228,7 +253,11 @@ def _broken(repo: Path, shape: str) -> None:
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_invalid_input_messages_never_echo_the_secret(shape: str, sample_repo: Path, qm) -> None:
     _broken(sample_repo, shape)
-    for args in (["validate", sample_repo], ["validate", sample_repo, "--format", "json"], ["render", "paper", sample_repo]):
+    for args in (
+        ["validate", sample_repo],
+        ["validate", sample_repo, "--format", "json"],
+        ["render", "paper", sample_repo],
+    ):
         code, out, err = qm(*args)
         assert code == 2, (args, err)
         _assert_never_printed(out, err)
@@ -258,7 +287,9 @@ def test_a_secret_in_a_waiver_fails_the_gate_at_its_line(hostile_repo: Path, qm)
 
     code, out, _ = qm("check", hostile_repo, "--format", "json", "--today", "2026-12-01")
     assert code == 1
-    in_waivers = [f for f in json.loads(out)["findings"] if f["id"] == "QM-CFG-002" and f["file"].endswith("waivers.yaml")]
+    in_waivers = [
+        f for f in json.loads(out)["findings"] if f["id"] == "QM-CFG-002" and f["file"].endswith("waivers.yaml")
+    ]
     messages = " ".join(f["message"] for f in in_waivers)
     assert "reason looks like a URL with an embedded password" in messages, messages
     assert "approver looks like a GitHub token" in messages, messages

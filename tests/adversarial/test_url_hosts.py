@@ -130,21 +130,35 @@ def test_live_endpoint_must_be_a_live_host(tmp_path: Path) -> None:
         ("https://api.alpaca.markets@paper-api.alpaca.markets", "is not a plain URL"),
         ("https://\u0430pi.alpaca.markets", "xn--pi-6kc.alpaca.markets"),
     ]:
-        live.write_text((ROOT / "environments" / "live.yaml").read_text().replace("endpoint: https://api.alpaca.markets\n", f"endpoint: {_yaml_string(endpoint)}\n"))
+        live.write_text(
+            (ROOT / "environments" / "live.yaml")
+            .read_text()
+            .replace("endpoint: https://api.alpaca.markets\n", f"endpoint: {_yaml_string(endpoint)}\n")
+        )
         messages = [f.message for f in _check(repo).findings if f.rule.id == "QM-LIVE-012"]
         assert any(expected in m for m in messages), (endpoint, messages)
-    live.write_text((ROOT / "environments" / "live.yaml").read_text().replace("endpoint: https://api.alpaca.markets\n", "endpoint: https://API.Alpaca.Markets./v2\n"))
+    live.write_text(
+        (ROOT / "environments" / "live.yaml")
+        .read_text()
+        .replace("endpoint: https://api.alpaca.markets\n", "endpoint: https://API.Alpaca.Markets./v2\n")
+    )
     assert not {f.rule.id for f in _check(repo).findings} & URL_RULES
 
 
 def test_local_and_backtest_never_point_at_a_live_host(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     local = repo / "environments" / "local.yaml"
-    local.write_text(local.read_text().replace("base_url: http://127.0.0.1:8000", "base_url: https://api.alpaca.markets:9000/local"))
+    local.write_text(
+        local.read_text().replace("base_url: http://127.0.0.1:8000", "base_url: https://api.alpaca.markets:9000/local")
+    )
     backtest = repo / "environments" / "backtest.yaml"
-    backtest.write_text(backtest.read_text().replace("url: http://backtest.qm.internal\n", "url: https://API.alpaca.markets.#sim\n"))
+    backtest.write_text(
+        backtest.read_text().replace("url: http://backtest.qm.internal\n", "url: https://API.alpaca.markets.#sim\n")
+    )
     result = _check(repo)
-    assert {("local", "api"), ("backtest", "ui")} <= {(f.path[1], f.path[3]) for f in result.findings if f.rule.id == "QM-SEP-009"}
+    assert {("local", "api"), ("backtest", "ui")} <= {
+        (f.path[1], f.path[3]) for f in result.findings if f.rule.id == "QM-SEP-009"
+    }
 
 
 def test_market_data_host_must_match_provider_and_feed(tmp_path: Path) -> None:
@@ -159,7 +173,11 @@ def test_market_data_host_must_match_provider_and_feed(tmp_path: Path) -> None:
 def test_whitespace_in_a_url_is_refused_by_the_loader(tmp_path: Path, run_qm) -> None:  # type: ignore[no-untyped-def]
     repo = _repo(tmp_path)
     paper = repo / "environments" / "paper.yaml"
-    paper.write_text(paper.read_text().replace("endpoint: https://paper-api.alpaca.markets", 'endpoint: "https://api.alpaca.markets paper"'))
+    paper.write_text(
+        paper.read_text().replace(
+            "endpoint: https://paper-api.alpaca.markets", 'endpoint: "https://api.alpaca.markets paper"'
+        )
+    )
     result = run_qm("check", repo)
     assert result.code == 2 and "environments/paper.yaml" in result.err
 
@@ -167,9 +185,25 @@ def test_whitespace_in_a_url_is_refused_by_the_loader(tmp_path: Path, run_qm) ->
 @pytest.mark.parametrize(
     "raw",
     [
-        "https://a\tb", "https://a\u202eb", "https://a\u200bb", "https://a\x00b", "https://a b",
-        "https://x:0", "https://x:65536", "https://x:1:2", "https://[::1", "https://[zz]/",
-        "https://a\u00a0b", "https://2130706433", "https://api..alpaca.markets", "https://.x.example", "https://-bad.example", "https://" + "a" * 64 + ".example", "noscheme.example", "https://", "https:///path",
+        "https://a\tb",
+        "https://a\u202eb",
+        "https://a\u200bb",
+        "https://a\x00b",
+        "https://a b",
+        "https://x:0",
+        "https://x:65536",
+        "https://x:1:2",
+        "https://[::1",
+        "https://[zz]/",
+        "https://a\u00a0b",
+        "https://2130706433",
+        "https://api..alpaca.markets",
+        "https://.x.example",
+        "https://-bad.example",
+        "https://" + "a" * 64 + ".example",
+        "noscheme.example",
+        "https://",
+        "https:///path",
     ],
 )
 def test_parser_refuses_ambiguous_urls(raw: str) -> None:

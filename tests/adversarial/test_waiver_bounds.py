@@ -24,7 +24,12 @@ WAIVERS = "policies/waivers.yaml"
 HEADER = "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
 
 
-def entry(target: str = "environment/paper", approver: str = "sam.cto", expires: str = "2027-01-30", reason: str = "Paper observation paused, OPS-99") -> str:
+def entry(
+    target: str = "environment/paper",
+    approver: str = "sam.cto",
+    expires: str = "2027-01-30",
+    reason: str = "Paper observation paused, OPS-99",
+) -> str:
     return f"  - rule: QM-PAP-007\n    target: {target}\n    reason: {reason}\n    approver: {approver}\n    expires: {expires}\n"
 
 
@@ -45,7 +50,9 @@ def check(repo: Path, *entries: str) -> CheckResult:
 
 
 def waiver_findings(result: CheckResult) -> list[tuple[str, int]]:
-    return sorted((f.rule.id, f.line) for f in result.findings if f.rule.id.startswith("QM-WAIVER") and f.file == WAIVERS)
+    return sorted(
+        (f.rule.id, f.line) for f in result.findings if f.rule.id.startswith("QM-WAIVER") and f.file == WAIVERS
+    )
 
 
 def assert_refused(result: CheckResult, rule: str) -> None:
@@ -88,7 +95,14 @@ def test_no_approvers_list_no_valid_waiver(repo: Path) -> None:
     assert any("there is no approvers list" in f.message for f in result.findings)
 
 
-@pytest.mark.parametrize("text", ["approvers: [sam.cto]\n", "apiVersion: quantmatrix.io/v1\nkind: Approvers\napprovers:\n  - {name: sam.cto, role: CTO, extra: 1}\n", "approvers: [\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approvers: [sam.cto]\n",
+        "apiVersion: quantmatrix.io/v1\nkind: Approvers\napprovers:\n  - {name: sam.cto, role: CTO, extra: 1}\n",
+        "approvers: [\n",
+    ],
+)
 def test_a_broken_approvers_list_approves_nobody(repo: Path, text: str) -> None:
     (repo / "policies" / "approvers.yaml").write_text(text)
     assert_refused(check(repo, entry()), "QM-WAIVER-005")
@@ -97,22 +111,44 @@ def test_a_broken_approvers_list_approves_nobody(repo: Path, text: str) -> None:
 @pytest.mark.parametrize(
     "target",
     [
-        "environment/*", "environment/pap?r", "environments.*", "environments.[a-z]*", "environment/staging",
-        "environments/_base.yaml", "bases._base", "base/_base", "environments", "environments.", "secret/QM_PAPER_REDIS_URL",
-        "environments.paperx", "environment/paper/extra", "'*'",
+        "environment/*",
+        "environment/pap?r",
+        "environments.*",
+        "environments.[a-z]*",
+        "environment/staging",
+        "environments/_base.yaml",
+        "bases._base",
+        "base/_base",
+        "environments",
+        "environments.",
+        "secret/QM_PAPER_REDIS_URL",
+        "environments.paperx",
+        "environment/paper/extra",
+        "'*'",
     ],
 )
 def test_the_target_names_exactly_one_existing_environment_or_release(repo: Path, target: str) -> None:
     assert_refused(check(repo, entry(target=target)), "QM-WAIVER-006")
 
 
-@pytest.mark.parametrize("target", ["environment/paper", "environments/paper.yaml", "environments.paper", "environments.paper.spec.monitoring", "declared.paper.spec"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "environment/paper",
+        "environments/paper.yaml",
+        "environments.paper",
+        "environments.paper.spec.monitoring",
+        "declared.paper.spec",
+    ],
+)
 def test_every_way_to_name_one_environment_is_accepted(repo: Path, target: str) -> None:
     result = check(repo, entry(target=target))
     assert "QM-WAIVER-006" not in {f.rule.id for f in result.findings}
 
 
-@pytest.mark.parametrize("target", ["release/2026.11.1", "releases/2026.11.1.yaml", "releases.2026.11.1.spec.checklist"])
+@pytest.mark.parametrize(
+    "target", ["release/2026.11.1", "releases/2026.11.1.yaml", "releases.2026.11.1.spec.checklist"]
+)
 def test_a_release_target_with_dots_in_its_version_is_accepted(repo: Path, target: str) -> None:
     result = check(repo, entry(target=target))
     assert "QM-WAIVER-006" not in {f.rule.id for f in result.findings}
@@ -121,7 +157,9 @@ def test_a_release_target_with_dots_in_its_version_is_accepted(repo: Path, targe
 def test_every_broken_bound_is_reported_at_the_waivers_line(repo: Path) -> None:
     result = check(repo, entry(), entry(target="environment/*", approver="mallory", expires="2099-01-01"))
     second = 9  # header (3 lines) + first entry (5 lines) + 1
-    assert {("QM-WAIVER-004", second), ("QM-WAIVER-005", second), ("QM-WAIVER-006", second)} <= set(waiver_findings(result))
+    assert {("QM-WAIVER-004", second), ("QM-WAIVER-005", second), ("QM-WAIVER-006", second)} <= set(
+        waiver_findings(result)
+    )
     assert [f.rule.id for f in result.waived] == ["QM-PAP-007"]  # the first, valid waiver still works
 
 

@@ -32,7 +32,9 @@ def test_environment_names_not_bases_nor_the_catalog(in_repo: Path) -> None:
     assert complete(["promote", "2026.11.1", "--to"], "pa") == ["paper"]
 
 
-def test_names_come_from_the_path_argument_when_it_is_given(sample_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_names_come_from_the_path_argument_when_it_is_given(
+    sample_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no environments/ here
     assert complete(["render"], "") == []
     assert complete(["promote", "2026.11.1", str(sample_repo), "--to"], "") == ["backtest", "live", "local", "paper"]
@@ -51,7 +53,14 @@ def test_git_refs_for_every_ref_option(in_repo: Path, git) -> None:
     git(in_repo, "branch", "release/2026.12")
     git(in_repo, "tag", "v0.1.0")
     refs = ["HEAD", "main", "release/2026.12", "v0.1.0"]
-    for args in (["check", "--base"], ["check", "--ref"], ["diff", "--base"], ["diff", "--base", "main", "--head"], ["validate", "--ref"], ["render", "live", "--ref"]):
+    for args in (
+        ["check", "--base"],
+        ["check", "--ref"],
+        ["diff", "--base"],
+        ["diff", "--base", "main", "--head"],
+        ["validate", "--ref"],
+        ["render", "live", "--ref"],
+    ):
         assert complete(args, "") == refs, args
     assert complete(["diff", "--base"], "rel") == ["release/2026.12"]
 
@@ -77,6 +86,13 @@ def test_both_commands_print_a_completion_script_for_themselves(name: str, sampl
     done = subprocess.run([_script(name)], env=env, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0 and f"_{name.upper()}_COMPLETE=bash_complete" in done.stdout
     assert done.stdout.rstrip().endswith(f"_{name}_completion_setup;")
-    env = {**os.environ, f"_{name.upper()}_COMPLETE": "bash_complete", "COMP_WORDS": f"{name} render l", "COMP_CWORD": "2"}
-    done = subprocess.run([_script(name)], env=env, cwd=sample_repo, capture_output=True, text=True, timeout=30, check=False)
+    env = {
+        **os.environ,
+        f"_{name.upper()}_COMPLETE": "bash_complete",
+        "COMP_WORDS": f"{name} render l",
+        "COMP_CWORD": "2",
+    }
+    done = subprocess.run(
+        [_script(name)], env=env, cwd=sample_repo, capture_output=True, text=True, timeout=30, check=False
+    )
     assert done.stdout.split() == ["plain,live", "plain,local"]

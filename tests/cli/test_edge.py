@@ -16,7 +16,11 @@ ANSI = "\x1b["
 
 def qm_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "quantmatrix", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
+        [sys.executable, "-m", "quantmatrix", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -110,9 +114,12 @@ def test_colour_on_a_terminal_unless_no_color(broken_repo: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("module", "extra", "code"), [("sqlalchemy", "runtime", 2), ("redis.asyncio", "runtime", 2), ("opa_client", "opa", 2), ("not_an_extra", "", 70)]
+    ("module", "extra", "code"),
+    [("sqlalchemy", "runtime", 2), ("redis.asyncio", "runtime", 2), ("opa_client", "opa", 2), ("not_an_extra", "", 70)],
 )
-def test_a_missing_optional_library_says_which_extra_to_install(run_qm, monkeypatch, module: str, extra: str, code: int) -> None:
+def test_a_missing_optional_library_says_which_extra_to_install(
+    run_qm, monkeypatch, module: str, extra: str, code: int
+) -> None:
     # The gate installs without the `runtime` and `opa` extras: a command that needs one must say so, not
     # crash. Its absence is simulated (sys.modules[name] = None makes the import fail).
     import importlib
@@ -124,7 +131,10 @@ def test_a_missing_optional_library_says_which_extra_to_install(run_qm, monkeypa
     result = run_qm("validate", ROOT)
     assert result.code == code and "Traceback" not in result.output
     if code == 2:
-        assert result.err.strip() == f"this needs the {extra} extra ({module} is not installed): pip install 'quantmatrix-deploy[{extra}]'"
+        assert (
+            result.err.strip()
+            == f"this needs the {extra} extra ({module} is not installed): pip install 'quantmatrix-deploy[{extra}]'"
+        )
     else:
         Path(result.err.strip().rsplit(" ", 1)[1]).unlink()  # the crash log
 

@@ -28,4 +28,6 @@ def test_the_docs_describe_every_report_format() -> None:
     assert rows == set(FORMATS)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"the {NUMBERS[len(FORMATS)]} report formats of `qm check`" in readme
-    assert not re.search(r"\b(five|six|seven) (report )?formats\b", readme.replace(NUMBERS[len(FORMATS)] + " report formats", ""))
+    assert not re.search(
+        r"\b(five|six|seven) (report )?formats\b", readme.replace(NUMBERS[len(FORMATS)] + " report formats", "")
+    )

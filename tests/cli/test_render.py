@@ -42,7 +42,10 @@ def test_secret_references_stay_references(run_qm, monkeypatch) -> None:
         assert "hunter2" not in result.out
         assert "QM_LIVE_BROKER_SECRET" in result.out
     spec = json.loads(run_qm("render", "live", ROOT, "--format", "json").out)["spec"]
-    assert spec["execution"]["credentials"] == {"key_id": {"secret": "QM_LIVE_BROKER_KEY_ID"}, "secret_key": {"secret": "QM_LIVE_BROKER_SECRET"}}
+    assert spec["execution"]["credentials"] == {
+        "key_id": {"secret": "QM_LIVE_BROKER_KEY_ID"},
+        "secret_key": {"secret": "QM_LIVE_BROKER_SECRET"},
+    }
     assert spec["redis"]["url"] == {"secret": "QM_LIVE_REDIS_URL"}
 
 
@@ -70,6 +73,10 @@ def test_render_refuses_an_invalid_repository(sample_repo: Path, run_qm) -> None
 
 def test_render_shows_a_removed_default_as_absent(sample_repo: Path, run_qm) -> None:
     local = sample_repo / "environments/local.yaml"
-    local.write_text(local.read_text().replace("  alerts:\n    enabled: false\n", "  alerts:\n    enabled: false\n    channels: null\n"))
+    local.write_text(
+        local.read_text().replace(
+            "  alerts:\n    enabled: false\n", "  alerts:\n    enabled: false\n    channels: null\n"
+        )
+    )
     spec = json.loads(run_qm("render", "local", sample_repo, "--format", "json").out)["spec"]
     assert spec["alerts"] == {"enabled": False}

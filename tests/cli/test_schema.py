@@ -34,7 +34,9 @@ def test_qm_schema_writes_exactly_the_committed_schemas(tmp_path: Path, run_qm) 
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == sorted(p.name for p in (ROOT / "schemas").iterdir()) == sorted(f"{k}.schema.json" for k in KINDS)
     for name in written:
-        assert (tmp_path / "out" / name).read_bytes() == (ROOT / "schemas" / name).read_bytes(), f"schemas/{name} is stale: run qm schema"
+        assert (tmp_path / "out" / name).read_bytes() == (ROOT / "schemas" / name).read_bytes(), (
+            f"schemas/{name} is stale: run qm schema"
+        )
 
 
 def test_there_are_samples_of_every_kind() -> None:

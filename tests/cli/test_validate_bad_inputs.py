@@ -118,7 +118,9 @@ def _billion_laughs(repo: Path) -> tuple[str, str, str]:
     levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, name in zip("abcdefgh", "bcdefghi"):
         levels.append(f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
-    (repo / RELEASE).write_text("apiVersion: quantmatrix.io/v1\nkind: Release\n" + "\n".join(levels) + "\n", encoding="utf-8")
+    (repo / RELEASE).write_text(
+        "apiVersion: quantmatrix.io/v1\nkind: Release\n" + "\n".join(levels) + "\n", encoding="utf-8"
+    )
     return RELEASE, "a: &a", "anchors and aliases are not allowed"
 
 
@@ -155,7 +157,9 @@ def _deep_nesting(repo: Path) -> tuple[str, str, str]:
 
 
 def _float_version(repo: Path) -> tuple[str, str, str]:
-    replace(repo, PAPER, "- name: mean_reversion\n      version: 2.0.1\n", "- name: mean_reversion\n      version: 2.0\n")
+    replace(
+        repo, PAPER, "- name: mean_reversion\n      version: 2.0.1\n", "- name: mean_reversion\n      version: 2.0\n"
+    )
     return PAPER, "version: 2.0\n", "spec.strategies[1].version: 2.0 is a number, not an exact version"
 
 
@@ -185,13 +189,23 @@ def _missing_release(repo: Path) -> tuple[str, str, str]:
 
 
 def _strategy_version_mismatch(repo: Path) -> tuple[str, str, str]:
-    replace(repo, PAPER, "- name: pairs_stat_arb\n      version: 0.9.1\n", "- name: pairs_stat_arb\n      version: 0.9.0\n")
-    return PAPER, "version: 0.9.0", "spec.strategies[2].version: version 0.9.0 differs from 0.9.1, the version release 2026.11.1 pins"
+    replace(
+        repo, PAPER, "- name: pairs_stat_arb\n      version: 0.9.1\n", "- name: pairs_stat_arb\n      version: 0.9.0\n"
+    )
+    return (
+        PAPER,
+        "version: 0.9.0",
+        "spec.strategies[2].version: version 0.9.0 differs from 0.9.1, the version release 2026.11.1 pins",
+    )
 
 
 def _undeclared_secret(repo: Path) -> tuple[str, str, str]:
     replace(repo, PAPER, "{secret: QM_PAPER_REDIS_URL}", "{secret: QM_PAPER_REDIS_URL_V2}")
-    return PAPER, "QM_PAPER_REDIS_URL_V2", "spec.redis.url: secret QM_PAPER_REDIS_URL_V2 is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)"
+    return (
+        PAPER,
+        "QM_PAPER_REDIS_URL_V2",
+        "spec.redis.url: secret QM_PAPER_REDIS_URL_V2 is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)",
+    )
 
 
 def _bad_base_value(repo: Path) -> tuple[str, str, str]:
@@ -328,7 +342,12 @@ def test_a_broken_release_file_does_not_also_report_it_missing(sample_repo: Path
 
 def test_a_broken_catalog_does_not_flag_every_secret_reference(sample_repo: Path, run_qm, line_in: LineIn) -> None:
     catalog = "environments/secrets.yaml"
-    replace(sample_repo, catalog, "      scope: live\n      description: Alpaca LIVE account API key id.", "      scope: prod\n      description: Alpaca LIVE account API key id.")
+    replace(
+        sample_repo,
+        catalog,
+        "      scope: live\n      description: Alpaca LIVE account API key id.",
+        "      scope: prod\n      description: Alpaca LIVE account API key id.",
+    )
 
     result = run_qm("validate", sample_repo)
 

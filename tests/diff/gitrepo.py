@@ -50,7 +50,9 @@ class GitRepo:
         self.root = root
 
     def git(self, *args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=self.root, env={**os.environ, **_GIT_ENV}, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, env={**os.environ, **_GIT_ENV}, capture_output=True, text=True, check=True
+        )
         return done.stdout
 
     def commit(self, message: str) -> str:

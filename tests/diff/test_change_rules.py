@@ -15,8 +15,13 @@ from quantmatrix.repo.source import DirectorySource
 LIVE = "environments/live.yaml"
 R1100 = "releases/2026.11.0.yaml"
 R1101 = "releases/2026.11.1.yaml"
-RISK_REVIEW = ("    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-02}", "    risk_changes_reviewed: {by: omar.risk, at: 2026-11-30}")
-PAIRS_IN_LIVE = "    - name: pairs_stat_arb\n      version: 0.9.0\n      capital: 0\n      enabled: true\n  blocked_symbols"
+RISK_REVIEW = (
+    "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-02}",
+    "    risk_changes_reviewed: {by: omar.risk, at: 2026-11-30}",
+)
+PAIRS_IN_LIVE = (
+    "    - name: pairs_stat_arb\n      version: 0.9.0\n      capital: 0\n      enabled: true\n  blocked_symbols"
+)
 
 
 def risk_reviewed() -> tuple[str, str, str]:
@@ -31,7 +36,9 @@ def delta_findings(repo, *edits):  # type: ignore[no-untyped-def]
         repo.edit(file, old, new)
     repo.commit("feature")
     result = check_change(compare(repo.root, "main", "feature"), today=dt.date(2026, 12, 1))
-    return sorted((f.rule.id, f.file, f.line) for f in (*result.findings, *result.waived) if f.rule.id.startswith("QM-CHG"))
+    return sorted(
+        (f.rule.id, f.file, f.line) for f in (*result.findings, *result.waived) if f.rule.id.startswith("QM-CHG")
+    )
 
 
 def at(repo, file, text):  # type: ignore[no-untyped-def]
@@ -61,11 +68,13 @@ def test_live_capital_raise_checks_review_observation_and_previous_limit(repo):
     repo.commit("observation restarted")
     found = delta_findings(repo, (LIVE, "limit: 50000", "limit: 60000"))
     line = at(repo, LIVE, "limit: 60000")
-    assert found == sorted([
-        ("QM-CHG-002", *line),
-        ("QM-CHG-004", *line),  # 6 days of observation < 14
-        ("QM-CHG-005", *at(repo, LIVE, "capital:")),  # last_increase.previous_limit missing
-    ])
+    assert found == sorted(
+        [
+            ("QM-CHG-002", *line),
+            ("QM-CHG-004", *line),  # 6 days of observation < 14
+            ("QM-CHG-005", *at(repo, LIVE, "capital:")),  # last_increase.previous_limit missing
+        ]
+    )
 
 
 def test_unblocking_a_symbol_needs_a_risk_review(repo):
@@ -107,7 +116,11 @@ def test_strategy_switched_on_with_renewed_approval_passes(repo):
     found = delta_findings(
         repo,
         (LIVE, "  blocked_symbols", PAIRS_IN_LIVE),
-        (LIVE, "strategy_set: {by: maria.head-of-trading, at: 2026-11-11", "strategy_set: {by: maria.head-of-trading, at: 2026-11-30"),
+        (
+            LIVE,
+            "strategy_set: {by: maria.head-of-trading, at: 2026-11-11",
+            "strategy_set: {by: maria.head-of-trading, at: 2026-11-30",
+        ),
     )
     assert found == []
 
@@ -128,7 +141,9 @@ def test_large_live_step_is_a_warning(repo):
 
 
 def test_the_rego_unit_tests_of_the_delta_rules_pass(repo):
-    shutil.copy(Path(__file__).resolve().parents[2] / "quantmatrix" / "policies" / "change_test.rego", repo.root / "policies")
+    shutil.copy(
+        Path(__file__).resolve().parents[2] / "quantmatrix" / "policies" / "change_test.rego", repo.root / "policies"
+    )
     report = run_tests(DirectorySource(repo.root))
     assert len(report.results) >= 30
     assert [r.name for r in report.results if not r.passed] == []

@@ -114,7 +114,9 @@ def test_commands_do_not_import_database_redis_or_http_clients(repo):
 def test_a_fleet_of_unchanged_environments_is_counted_per_mode_not_listed(repo, qm):
     text = repo.read("environments/backtest.yaml")
     for i in range(12):
-        repo.write(f"environments/backtest-{i:02}.yaml", text.replace("name: backtest\n", f"name: backtest-{i:02}\n", 1))
+        repo.write(
+            f"environments/backtest-{i:02}.yaml", text.replace("name: backtest\n", f"name: backtest-{i:02}\n", 1)
+        )
     repo.commit("a fleet of backtests")
     raise_live_loss(repo)
     _, out, _ = qm("diff", str(repo.root), "--base", "main")

@@ -66,19 +66,32 @@ def test_release_pin_brings_component_versions_and_analytics(repo):
     )
     live = env(diff, "live")
     assert (live.release.old, live.release.new) == ("2026.11.0", "2026.11.1")
-    assert {c.key: (c.old, c.new) for c in live.components} == {"api": ("3.3.0", "3.3.1"), "workers": ("3.3.0", "3.3.2")}
+    assert {c.key: (c.old, c.new) for c in live.components} == {
+        "api": ("3.3.0", "3.3.1"),
+        "workers": ("3.3.0", "3.3.2"),
+    }
     assert (live.analytics_logic_version.old, live.analytics_logic_version.new) == ("1.3.0", "1.3.1")
     assert live.migration_revision is None  # both releases are at 0002
     (strategy,) = live.strategies
-    assert (strategy.name, strategy.status, strategy.version.old, strategy.version.new) == ("momentum_breakout", "changed", "1.4.0", "1.4.2")
+    assert (strategy.name, strategy.status, strategy.version.old, strategy.version.new) == (
+        "momentum_breakout",
+        "changed",
+        "1.4.0",
+        "1.4.2",
+    )
     pins = next(p for p in diff.pins if p.environment == "live")
     assert pins.release == ("2026.11.0", "2026.11.1")
 
 
 def test_migration_revision_of_the_pinned_release(repo):
-    diff = feature(repo, ("releases/2026.11.0.yaml", "revision: 0002_fills_exec_time_idx", "revision: 0003_orders_client_id"))
+    diff = feature(
+        repo, ("releases/2026.11.0.yaml", "revision: 0002_fills_exec_time_idx", "revision: 0003_orders_client_id")
+    )
     live = env(diff, "live")
-    assert (live.migration_revision.old, live.migration_revision.new) == ("0002_fills_exec_time_idx", "0003_orders_client_id")
+    assert (live.migration_revision.old, live.migration_revision.new) == (
+        "0002_fills_exec_time_idx",
+        "0003_orders_client_id",
+    )
     (release,) = diff.releases
     assert release.name == "2026.11.0" and release.status == "changed" and release.migrations_added
 
@@ -104,7 +117,14 @@ def test_strategies_added_removed_and_changed(repo):
 
 
 def test_strategy_enabled_toggled(repo):
-    diff = feature(repo, ("environments/paper.yaml", "      capital: 60000\n      enabled: true\n      params: {pairs", "      capital: 60000\n      enabled: false\n      params: {pairs"))
+    diff = feature(
+        repo,
+        (
+            "environments/paper.yaml",
+            "      capital: 60000\n      enabled: true\n      params: {pairs",
+            "      capital: 60000\n      enabled: false\n      params: {pairs",
+        ),
+    )
     (strategy,) = env(diff, "paper").strategies
     assert (strategy.name, strategy.enabled.old, strategy.enabled.new) == ("pairs_stat_arb", True, False)
     assert not strategy.newly_enabled and not strategy.increases_risk
@@ -128,7 +148,11 @@ def test_credentials_show_secret_names_and_connections_their_fields(repo):
     )
     live = env(diff, "live")
     assert [(c.path[3:], c.old, c.new) for c in live.credentials] == [
-        (("market_data", "credentials", "api_key"), {"secret": "QM_LIVE_MARKET_DATA_KEY"}, {"secret": "QM_LIVE_BROKER_KEY_ID"})
+        (
+            ("market_data", "credentials", "api_key"),
+            {"secret": "QM_LIVE_MARKET_DATA_KEY"},
+            {"secret": "QM_LIVE_BROKER_KEY_ID"},
+        )
     ]
     assert {c.path[3:]: (c.old, c.new) for c in live.connections} == {
         ("redis", "key_prefix"): ("qm:live:", "qm:live2:"),
@@ -173,11 +197,20 @@ def test_environment_added_and_removed(repo):
 
 def test_release_added_is_compared_with_the_release_it_follows(repo):
     repo.branch("feature")
-    text = repo.read("releases/2026.11.1.yaml").replace("name: 2026.11.1", "name: 2026.12.0").replace("previous: 2026.11.0", "previous: 2026.11.1")
+    text = (
+        repo.read("releases/2026.11.1.yaml")
+        .replace("name: 2026.11.1", "name: 2026.12.0")
+        .replace("previous: 2026.11.0", "previous: 2026.11.1")
+    )
     repo.write("releases/2026.12.0.yaml", text.replace("api: 3.3.1", "api: 3.4.0"))
     repo.commit("propose 2026.12.0")
     (release,) = compare(repo.root, "main", "feature").diff.releases
-    assert (release.name, release.status, release.compared_to, release.migrations_added) == ("2026.12.0", "added", "2026.11.1", False)
+    assert (release.name, release.status, release.compared_to, release.migrations_added) == (
+        "2026.12.0",
+        "added",
+        "2026.11.1",
+        False,
+    )
     changes = {c.path[2:]: (c.old, c.new) for c in release.changes}
     assert changes[("spec", "components", "api")] == ("3.3.1", "3.4.0")
     assert changes[("spec", "rollback", "previous")] == (None, "2026.11.1")
@@ -186,7 +219,11 @@ def test_release_added_is_compared_with_the_release_it_follows(repo):
 def test_release_fields_changed(repo):
     diff = feature(
         repo,
-        ("releases/2026.11.1.yaml", "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-16}", "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-16}\n    risk_changes_reviewed: {by: omar.risk, at: 2026-11-20}"),
+        (
+            "releases/2026.11.1.yaml",
+            "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-16}",
+            "    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-16}\n    risk_changes_reviewed: {by: omar.risk, at: 2026-11-20}",
+        ),
         ("releases/2026.11.1.yaml", "    migrations: []", "    migrations: [0003 adds orders.client_id]"),
     )
     (release,) = diff.releases

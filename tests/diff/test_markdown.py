@@ -27,18 +27,34 @@ def realistic_change(repo) -> None:  # type: ignore[no-untyped-def]
     release = "releases/2026.12.0.yaml"
     repo.edit(release, "api: 3.3.1", "api: 3.4.0")
     repo.edit(release, "workers: 3.3.2", "workers: 3.4.0")
-    repo.edit(release, "revision: 0002_fills_exec_time_idx", "revision: 0003_orders_client_id\n    backward_compatible: true\n    reversible: true")
+    repo.edit(
+        release,
+        "revision: 0002_fills_exec_time_idx",
+        "revision: 0003_orders_client_id\n    backward_compatible: true\n    reversible: true",
+    )
     repo.edit(release, "migrations: []", "migrations: [0003_orders_client_id adds orders.client_id (nullable)]")
     repo.edit(release, "config: []", "config: [Paper max daily loss 5000 → 6000]")
-    repo.edit(release, "checklist: {}", "checklist:\n    release_change_checklist: {by: li.eng, at: 2026-11-28, reference: RCC-2026.12.0}\n    migrations_reviewed: {by: ana.dba, at: 2026-11-27, reference: DB-333}\n    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-28}")
-    repo.edit(release, "kind: Release\nmetadata:\n  name: 2026.12.0\n", "kind: Release\nmetadata:\n  name: 2026.12.0\n  description: Orders client id, api/workers 3.4.\n")
+    repo.edit(
+        release,
+        "checklist: {}",
+        "checklist:\n    release_change_checklist: {by: li.eng, at: 2026-11-28, reference: RCC-2026.12.0}\n    migrations_reviewed: {by: ana.dba, at: 2026-11-27, reference: DB-333}\n    rollback_plan_reviewed: {by: dana.ops, at: 2026-11-28}",
+    )
+    repo.edit(
+        release,
+        "kind: Release\nmetadata:\n  name: 2026.12.0\n",
+        "kind: Release\nmetadata:\n  name: 2026.12.0\n  description: Orders client id, api/workers 3.4.\n",
+    )
     promote(repo.root, "2026.12.0", "paper")
     promote(repo.root, "2026.12.0", "local")
     repo.edit("environments/paper.yaml", "max_daily_loss: 5000", "max_daily_loss: 6000")
     repo.edit("environments/local.yaml", "interval_seconds: 15", "interval_seconds: 10")
     repo.edit(LIVE, "max_order_notional: 5000", "max_order_notional: 6000")
     repo.edit(LIVE, "limit: 50000", "limit: 60000")
-    repo.edit(LIVE, "observed_since: 2026-11-12", "observed_since: 2026-11-12\n    last_increase: {at: 2026-11-30, previous_limit: 50000}")
+    repo.edit(
+        LIVE,
+        "observed_since: 2026-11-12",
+        "observed_since: 2026-11-12\n    last_increase: {at: 2026-11-30, previous_limit: 50000}",
+    )
     repo.edit(LIVE, "[GME, AMC, BBBYQ, MULN, FFIE]", "[GME, AMC, BBBYQ, MULN, NKLA]")
     repo.edit(LIVE, "breakout_threshold: 0.02", "breakout_threshold: 0.025")
     repo.commit("Propose 2026.12.0; paper and local run it; live limits up")
@@ -50,7 +66,9 @@ def normalise(markdown: str) -> str:
 
 def test_pr_summary_snapshot(repo, qm):
     realistic_change(repo)
-    code, out, err = qm("diff", str(repo.root), "--base", "main", "--head", "feature", "--format", "markdown", "--today", "2026-12-01")
+    code, out, err = qm(
+        "diff", str(repo.root), "--base", "main", "--head", "feature", "--format", "markdown", "--today", "2026-12-01"
+    )
     assert code == 0, err
     actual = normalise(out)
     if os.environ.get("QM_UPDATE_SNAPSHOTS"):
@@ -61,7 +79,9 @@ def test_pr_summary_snapshot(repo, qm):
 
 def test_pr_summary_is_grouped_live_first_with_risk_highlighted_and_the_gate(repo, qm):
     realistic_change(repo)
-    _, out, _ = qm("diff", str(repo.root), "--base", "main", "--head", "feature", "--format", "markdown", "--today", "2026-12-01")
+    _, out, _ = qm(
+        "diff", str(repo.root), "--base", "main", "--head", "feature", "--format", "markdown", "--today", "2026-12-01"
+    )
     assert out.startswith("<!-- qm-pr-summary -->\n")
     assert out.count("<!-- qm-pr-summary -->") == 1
     headings = [line for line in out.splitlines() if line.startswith("### ")]

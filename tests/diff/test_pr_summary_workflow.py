@@ -26,4 +26,6 @@ def test_pr_summary_workflow_posts_one_updatable_comment():
     script = comment["with"]["script"]
     assert f"const marker = '{MARKER}';" in script
     assert "updateComment" in script and "createComment" in script
-    assert all("@" in s["uses"] and not s["uses"].endswith(("@main", "@master", "@latest")) for s in steps if "uses" in s)
+    assert all(
+        "@" in s["uses"] and not s["uses"].endswith(("@main", "@master", "@latest")) for s in steps if "uses" in s
+    )

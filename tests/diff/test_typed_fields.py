@@ -22,8 +22,12 @@ def _field(model: type[BaseModel], *path: str) -> Any:
     """The annotation at `path` through nested models; AssertionError naming the missing part."""
     current: Any = model
     for part in path:
-        assert isinstance(current, type) and issubclass(current, BaseModel), f"{'.'.join(path)}: {current} is not a model"
-        assert part in current.model_fields, f"the diff reads '{'.'.join(path)}', but {current.__name__} has no field '{part}'"
+        assert isinstance(current, type) and issubclass(current, BaseModel), (
+            f"{'.'.join(path)}: {current} is not a model"
+        )
+        assert part in current.model_fields, (
+            f"the diff reads '{'.'.join(path)}', but {current.__name__} has no field '{part}'"
+        )
         current = current.model_fields[part].annotation
     return current
 

@@ -8,7 +8,17 @@ import re
 from pathlib import Path
 from typing import get_args
 
-from quantmatrix.model import API_VERSION, KINDS, Environment, EnvironmentBase, Mode, Release, SecretCatalog, kind_of, mode_rank
+from quantmatrix.model import (
+    API_VERSION,
+    KINDS,
+    Environment,
+    EnvironmentBase,
+    Mode,
+    Release,
+    SecretCatalog,
+    kind_of,
+    mode_rank,
+)
 from quantmatrix.model.release import Components
 from quantmatrix.model.runtime import COMPONENTS, Component
 from quantmatrix.policy.formats.common import target_key
@@ -52,7 +62,12 @@ def _code() -> list[tuple[Path, str]]:
 
 
 def test_the_api_version_is_written_once_in_the_code():
-    found = [str(path.relative_to(PACKAGE)) for path, text in _code() for line in text.splitlines() if '"quantmatrix.io/v1"' in line]
+    found = [
+        str(path.relative_to(PACKAGE))
+        for path, text in _code()
+        for line in text.splitlines()
+        if '"quantmatrix.io/v1"' in line
+    ]
     assert found == ["model/common.py"]
 
 

@@ -51,7 +51,23 @@ def test_exact_versions_are_accepted(version: str) -> None:
 
 @pytest.mark.parametrize(
     "version",
-    ["latest", "LATEST", "*", "1.*", "1.4.x", "^1.4.2", "~1.4.2", ">=1.4.2", "1.4.2 - 1.5.0", "1.4", "1", "v1.4.2", "01.4.2", "1.4.2\n", ""],
+    [
+        "latest",
+        "LATEST",
+        "*",
+        "1.*",
+        "1.4.x",
+        "^1.4.2",
+        "~1.4.2",
+        ">=1.4.2",
+        "1.4.2 - 1.5.0",
+        "1.4",
+        "1",
+        "v1.4.2",
+        "01.4.2",
+        "1.4.2\n",
+        "",
+    ],
 )
 def test_floating_versions_are_rejected(version: str) -> None:
     data = live()
@@ -74,7 +90,10 @@ def test_the_release_name_is_an_exact_version() -> None:
     assert errors(Release, data) == [(("metadata", "name"), "value_error")]
 
 
-@pytest.mark.parametrize("limit", ["max_order_notional", "max_position_notional", "max_gross_exposure", "max_daily_loss", "max_orders_per_minute"])
+@pytest.mark.parametrize(
+    "limit",
+    ["max_order_notional", "max_position_notional", "max_gross_exposure", "max_daily_loss", "max_orders_per_minute"],
+)
 @pytest.mark.parametrize("value", [0, -1])
 def test_risk_limits_are_positive(limit: str, value: int) -> None:
     data = live()
@@ -114,7 +133,9 @@ def test_an_unknown_mode_is_an_error() -> None:
 def test_unknown_fields_are_errors(path: tuple[str, ...], model: type[BaseModel]) -> None:
     data = live() if model is Environment else release()
     if model is Release:
-        data["spec"]["validation"] = {"paper": {"environment": "paper", "started": "2026-11-17", "completed": "2026-11-24", "result": "passed"}}
+        data["spec"]["validation"] = {
+            "paper": {"environment": "paper", "started": "2026-11-17", "completed": "2026-11-24", "result": "passed"}
+        }
     node = data
     for part in path:
         node = node[part]

@@ -51,18 +51,39 @@ def test_the_samples_say_how_each_environment_runs() -> None:
         ({"driver": "command"}, "driver 'command' needs the 'command' settings"),
         ({"checks": {"timeout_seconds": 0}}, "checks.timeout_seconds: Input should be greater than 0"),
         ({"checks": {"retries": "3"}}, "checks.retries: Input should be a valid integer"),
-        ({"store": {"url": {"secret": "QM_X"}, "sqlite_path": ".qm/x.db"}}, "set either 'url' or 'sqlite_path', not both"),
-        ({"store": {"sqlite_path": "/etc/passwd"}}, "store.sqlite_path: Value error, must be a relative path under .qm/"),
+        (
+            {"store": {"url": {"secret": "QM_X"}, "sqlite_path": ".qm/x.db"}},
+            "set either 'url' or 'sqlite_path', not both",
+        ),
+        (
+            {"store": {"sqlite_path": "/etc/passwd"}},
+            "store.sqlite_path: Value error, must be a relative path under .qm/",
+        ),
         ({"store": {"sqlite_path": ".qm/../../x.db"}}, "must be a relative path under .qm/"),
-        ({"store": {"url": "postgresql://u:pw@db/x"}}, "store.url: Input should be a valid dictionary or instance of SecretRef"),
+        (
+            {"store": {"url": "postgresql://u:pw@db/x"}},
+            "store.url: Input should be a valid dictionary or instance of SecretRef",
+        ),
         ({"process": {"host": "0.0.0.0"}}, "process.host: Input should be '127.0.0.1', '::1' or 'localhost'"),
-        ({"process": {"components": {"scheduler": {}}}}, "process.components.scheduler.[key]: Input should be 'api', 'workers' or 'ui'"),
+        (
+            {"process": {"components": {"scheduler": {}}}},
+            "process.components.scheduler.[key]: Input should be 'api', 'workers' or 'ui'",
+        ),
         ({"process": {"components": {"api": {"command": "python -m http.server"}}}}, "Input should be a valid list"),
-        ({"process": {"components": {"api": {"command": ["{version}", "x"]}}}}, "the program (first argument) cannot be a placeholder"),
-        ({"process": {"components": {"api": {"command": ["svc", "--token={secret}"]}}}}, "unknown placeholder {secret}"),
+        (
+            {"process": {"components": {"api": {"command": ["{version}", "x"]}}}},
+            "the program (first argument) cannot be a placeholder",
+        ),
+        (
+            {"process": {"components": {"api": {"command": ["svc", "--token={secret}"]}}}},
+            "unknown placeholder {secret}",
+        ),
         ({"process": {"components": {"api": {"command": ["svc", "{version.__class__}"]}}}}, None),
         ({"process": {"components": {"api": {"command": ["svc", "a\nb"]}}}}, "may not hold NUL or newline"),
-        ({"process": {"components": {"api": {"health_path": "http://evil/health"}}}}, "health_path: String should match pattern"),
+        (
+            {"process": {"components": {"api": {"health_path": "http://evil/health"}}}},
+            "health_path: String should match pattern",
+        ),
     ],
 )
 def test_bad_runtime_settings_are_refused_with_the_field(data: dict[str, Any], expected: str | None) -> None:
@@ -98,8 +119,16 @@ def test_the_base_runtime_layers_under_each_environment_and_null_removes_it(samp
     base = sample_repo / "environments/_base.yaml"
     base.write_text(base.read_text().replace("      backoff_seconds: 0.2\n", "      backoff_seconds: 0.7\n"))
     path = sample_repo / "environments/backtest.yaml"
-    path.write_text(path.read_text().replace("    driver: process                 # the sandbox replays on the research host\n", "    checks: null\n"))
+    path.write_text(
+        path.read_text().replace(
+            "    driver: process                 # the sandbox replays on the research host\n", "    checks: null\n"
+        )
+    )
     state = load(sample_repo)
-    assert state.environments["local"].spec.runtime.checks.backoff_seconds == 0.7  # inherited, beside local's own timeouts
+    assert (
+        state.environments["local"].spec.runtime.checks.backoff_seconds == 0.7
+    )  # inherited, beside local's own timeouts
     assert state.environments["local"].spec.runtime.checks.deadline_seconds == 5
-    assert state.environments["backtest"].spec.runtime.checks.backoff_seconds == 0.2  # base removed: the model's default
+    assert (
+        state.environments["backtest"].spec.runtime.checks.backoff_seconds == 0.2
+    )  # base removed: the model's default

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from quantmatrix.model.common import Mode
-from quantmatrix.repo.loader import load
 from quantmatrix.reconcile.window import resolve
+from quantmatrix.repo.loader import load
 
 PAPER = "environments/paper.yaml"
 LIVE = "environments/live.yaml"
@@ -37,7 +37,12 @@ def test_samples_layer_the_base_calendar_under_each_mode(sample_repo: Path) -> N
 
 
 def test_an_environment_may_move_to_another_exchange(sample_repo: Path) -> None:
-    replace(sample_repo, PAPER, "    allow: market_closed\n", "    calendar: XLON\n    timezone: null\n    allow: market_closed\n")
+    replace(
+        sample_repo,
+        PAPER,
+        "    allow: market_closed\n",
+        "    calendar: XLON\n    timezone: null\n    allow: market_closed\n",
+    )
     paper = load(sample_repo).environments["paper"].spec.deploy_window
     assert (paper.calendar, paper.timezone, paper.zone) == ("XLON", None, "Europe/London")
 
@@ -80,32 +85,62 @@ def _unknown_key(repo: Path) -> tuple[str, str, str]:
 
 
 def _bad_time(repo: Path) -> tuple[str, str, str]:
-    replace(repo, LIVE, "    allow: market_closed\n", '    allow: windows\n    windows:\n      - {days: [sat], start: "25:00", end: "03:00"}\n')
+    replace(
+        repo,
+        LIVE,
+        "    allow: market_closed\n",
+        '    allow: windows\n    windows:\n      - {days: [sat], start: "25:00", end: "03:00"}\n',
+    )
     return LIVE, 'start: "25:00"', "spec.deploy_window.windows[0].start: must be a time HH:MM from 00:00 to 23:59"
 
 
 def _unquoted_time(repo: Path) -> tuple[str, str, str]:
-    replace(repo, LIVE, "    allow: market_closed\n", "    allow: windows\n    windows:\n      - {days: [sat], start: 1000, end: \"12:00\"}\n")
+    replace(
+        repo,
+        LIVE,
+        "    allow: market_closed\n",
+        '    allow: windows\n    windows:\n      - {days: [sat], start: 1000, end: "12:00"}\n',
+    )
     return LIVE, "start: 1000", "spec.deploy_window.windows[0].start: must be a string"
 
 
 def _bad_day(repo: Path) -> tuple[str, str, str]:
-    replace(repo, LIVE, "    allow: market_closed\n", '    allow: windows\n    windows:\n      - {days: [sat, Sunday], start: "10:00", end: "12:00"}\n')
+    replace(
+        repo,
+        LIVE,
+        "    allow: market_closed\n",
+        '    allow: windows\n    windows:\n      - {days: [sat, Sunday], start: "10:00", end: "12:00"}\n',
+    )
     return LIVE, "days: [sat, Sunday]", "spec.deploy_window.windows[0].days[1]: must be 'mon', 'tue'"
 
 
 def _empty_window(repo: Path) -> tuple[str, str, str]:
-    replace(repo, LIVE, "    allow: market_closed\n", '    allow: windows\n    windows:\n      - days: [sat]\n        start: "10:00"\n        end: "10:00"\n')
+    replace(
+        repo,
+        LIVE,
+        "    allow: market_closed\n",
+        '    allow: windows\n    windows:\n      - days: [sat]\n        start: "10:00"\n        end: "10:00"\n',
+    )
     return LIVE, 'end: "10:00"', "start and end are the same time"
 
 
 def _windows_without_allow_windows(repo: Path) -> tuple[str, str, str]:
-    replace(repo, LIVE, "    allow: market_closed\n", '    allow: market_closed\n    windows:\n      - {days: [sat], start: "10:00", end: "12:00"}\n')
+    replace(
+        repo,
+        LIVE,
+        "    allow: market_closed\n",
+        '    allow: market_closed\n    windows:\n      - {days: [sat], start: "10:00", end: "12:00"}\n',
+    )
     return LIVE, "    windows:", "windows are only used with allow: windows"
 
 
 def _freeze_backwards(repo: Path) -> tuple[str, str, str]:
-    replace(repo, LIVE, "    allow: market_closed\n", "    allow: market_closed\n    freeze:\n      - start: 2026-12-20\n        end: 2026-12-01\n        reason: year end\n")
+    replace(
+        repo,
+        LIVE,
+        "    allow: market_closed\n",
+        "    allow: market_closed\n    freeze:\n      - start: 2026-12-20\n        end: 2026-12-01\n        reason: year end\n",
+    )
     return LIVE, "end: 2026-12-01", "end is before start"
 
 

@@ -21,7 +21,13 @@ def _rules() -> dict[str, dict[str, object]]:
 
 def test_the_expected_alerts_exist_with_severity_and_summary() -> None:
     rules = _rules()
-    assert {"QMReconcilerDown", "QMEnvironmentOutOfSync", "QMTradingHalted", "QMDriftStorm", "QMDeploymentsFailing"} <= set(rules)
+    assert {
+        "QMReconcilerDown",
+        "QMEnvironmentOutOfSync",
+        "QMTradingHalted",
+        "QMDriftStorm",
+        "QMDeploymentsFailing",
+    } <= set(rules)
     for name, rule in rules.items():
         assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, name
         assert rule["labels"]["severity"] in ("warning", "critical"), name  # type: ignore[index]
@@ -39,8 +45,12 @@ def test_expressions_use_the_exported_series_and_labels() -> None:
     assert names, "no qm_ series referenced"
     for name in names:
         assert name in exported or name.removesuffix("_total") in exported, f"{name} is not exported"
-    assert "up{job=\"qm\"} == 0" in str(rules["QMReconcilerDown"]["expr"]) and "absent(" in str(rules["QMReconcilerDown"]["expr"])
+    assert 'up{job="qm"} == 0' in str(rules["QMReconcilerDown"]["expr"]) and "absent(" in str(
+        rules["QMReconcilerDown"]["expr"]
+    )
     assert str(rules["QMEnvironmentOutOfSync"]["expr"]).strip() == "qm_environment_in_sync == 0"
     assert 'state="HALTED"' in str(rules["QMTradingHalted"]["expr"])
     assert "qm_drift_detected_total" in str(rules["QMDriftStorm"]["expr"])
-    assert "qm_deployments_total" in str(rules["QMDeploymentsFailing"]["expr"]) and "failed" in str(rules["QMDeploymentsFailing"]["expr"])
+    assert "qm_deployments_total" in str(rules["QMDeploymentsFailing"]["expr"]) and "failed" in str(
+        rules["QMDeploymentsFailing"]["expr"]
+    )

@@ -47,7 +47,9 @@ def test_a_pass_a_drift_a_halt_and_a_deployment_move_their_series() -> None:
     assert _value(metrics, "qm_trading_state", environment="paper", state="ACTIVE") == 0
 
     events.deployment("paper", None, "failed")
-    assert _value(metrics, "qm_last_apply_timestamp_seconds", environment="paper") is None  # only a successful apply sets it
+    assert (
+        _value(metrics, "qm_last_apply_timestamp_seconds", environment="paper") is None
+    )  # only a successful apply sets it
     events.deployment("paper", "dep-paper-1", "succeeded")
     events.pass_finished("paper", "applied", 42.0, "dep-paper-1")
     assert _value(metrics, "qm_deployments_total", environment="paper", result="failed") == 1

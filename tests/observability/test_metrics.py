@@ -55,7 +55,9 @@ def test_trading_state_is_one_hot_and_unknown_when_unreadable() -> None:
 def test_status_documents_move_the_gauges_and_an_error_is_out_of_sync_unknown() -> None:
     m = Metrics()
     m.observe_status({"environment": "paper", "in_sync": True, "trading": {"state": "ACTIVE"}})
-    m.observe_status({"environment": "live", "error": "store unreachable", "in_sync": True, "trading": {"state": "ACTIVE"}})
+    m.observe_status(
+        {"environment": "live", "error": "store unreachable", "in_sync": True, "trading": {"state": "ACTIVE"}}
+    )
     s = samples(m)
     assert s[("qm_environment_in_sync", (("environment", "paper"),))] == 1
     assert s[("qm_environment_in_sync", (("environment", "live"),))] == 0
@@ -63,7 +65,9 @@ def test_status_documents_move_the_gauges_and_an_error_is_out_of_sync_unknown() 
     assert s[("qm_trading_state", (("environment", "live"), ("state", "ACTIVE")))] == 0
 
 
-@pytest.mark.parametrize("name", ['paper"} 1\nqm_fake 1', "Paper", "paper\n", "", "a" * 64, "../live", "paper live", "é", "1paper"])
+@pytest.mark.parametrize(
+    "name", ['paper"} 1\nqm_fake 1', "Paper", "paper\n", "", "a" * 64, "../live", "paper live", "é", "1paper"]
+)
 def test_a_hostile_environment_name_never_becomes_a_label(name: str) -> None:
     m = Metrics()
     with pytest.raises(LabelRefused):
@@ -93,7 +97,12 @@ def test_environments_are_capped_and_fixed_sets_fall_back() -> None:
 
 def test_drift_subjects_map_to_kinds() -> None:
     assert [drift_kind(s) for s in ("configuration", "migrations", "component.api", "trading", "mystery")] == [
-        "config", "services", "services", "safety", "other"]
+        "config",
+        "services",
+        "services",
+        "safety",
+        "other",
+    ]
 
 
 def test_each_metrics_has_its_own_registry_not_the_global_one() -> None:

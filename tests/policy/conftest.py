@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

@@ -65,18 +65,28 @@ class FakeOpa:
     def policy(self, method: str, policy_id: str, body: bytes) -> tuple[int, Any]:
         if method == "GET":
             if policy_id not in self.policies:
-                return 404, {"code": "resource_not_found", "message": f"storage_not_found_error: policy id {policy_id!r}"}
+                return 404, {
+                    "code": "resource_not_found",
+                    "message": f"storage_not_found_error: policy id {policy_id!r}",
+                }
             return 200, {"result": {"id": policy_id, "raw": self.policies[policy_id]}}
         if method == "DELETE":
             if self.policies.pop(policy_id, None) is None:
-                return 404, {"code": "resource_not_found", "message": f"storage_not_found_error: policy id {policy_id!r}"}
+                return 404, {
+                    "code": "resource_not_found",
+                    "message": f"storage_not_found_error: policy id {policy_id!r}",
+                }
             return 200, {}
         if method == "PUT":
             candidate = {**self.policies, policy_id: body.decode("utf-8")}
             try:
                 self.compile({policy_id: candidate[policy_id]})
             except RuntimeError as error:
-                return 400, {"code": "invalid_parameter", "message": "error(s) occurred while compiling module(s)", "errors": [_opa_error(str(error))]}
+                return 400, {
+                    "code": "invalid_parameter",
+                    "message": "error(s) occurred while compiling module(s)",
+                    "errors": [_opa_error(str(error))],
+                }
             self.policies = candidate
             return 200, {}
         return 405, {"code": "method_not_allowed", "message": method}
@@ -134,7 +144,7 @@ class FakeOpaServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "FakeOpaServer":
+    def __enter__(self) -> FakeOpaServer:
         self.thread.start()
         return self
 

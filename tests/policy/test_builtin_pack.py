@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -93,7 +93,13 @@ def test_a_repository_without_policies_is_judged_by_the_whole_built_in_pack(qm: 
     code, report, err = check(qm, consumer)
     assert code == 0, err
     assert report["summary"]["rules"] >= 60
-    write(consumer, "environments/paper.yaml", (consumer / "environments/paper.yaml").read_text().replace("routes_live_orders: false", "routes_live_orders: true"))
+    write(
+        consumer,
+        "environments/paper.yaml",
+        (consumer / "environments/paper.yaml")
+        .read_text()
+        .replace("routes_live_orders: false", "routes_live_orders: true"),
+    )
     code, report, _ = check(qm, consumer)
     assert code == 1
     (sep,) = [f for f in report["findings"] if f["id"] == "QM-SEP-004"]
@@ -101,12 +107,22 @@ def test_a_repository_without_policies_is_judged_by_the_whole_built_in_pack(qm: 
 
 
 def test_a_built_in_finding_is_accepted_only_by_a_bounded_waiver(qm: Qm, consumer: Path) -> None:
-    write(consumer, "environments/paper.yaml", (consumer / "environments/paper.yaml").read_text().replace("routes_live_orders: false", "routes_live_orders: true"))
+    write(
+        consumer,
+        "environments/paper.yaml",
+        (consumer / "environments/paper.yaml")
+        .read_text()
+        .replace("routes_live_orders: false", "routes_live_orders: true"),
+    )
     waiver = "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n  - rule: QM-SEP-004\n    target: environment/paper\n    reason: drill, OPS-1\n    approver: sam.cto\n    expires: {}\n"
     write(consumer, "policies/waivers.yaml", waiver.format("2026-12-20"))
     code, report, _ = check(qm, consumer)
     assert code == 1 and "QM-WAIVER-005" in ids(report)  # no approvers list in the repository: nobody approves
-    write(consumer, "policies/approvers.yaml", "apiVersion: quantmatrix.io/v1\nkind: Approvers\napprovers:\n  - name: sam.cto\n    role: CTO\n")
+    write(
+        consumer,
+        "policies/approvers.yaml",
+        "apiVersion: quantmatrix.io/v1\nkind: Approvers\napprovers:\n  - name: sam.cto\n    role: CTO\n",
+    )
     code, report, _ = check(qm, consumer)
     assert code == 0 and [f["id"] for f in report["waived"]] == ["QM-SEP-004"]
     write(consumer, "policies/waivers.yaml", waiver.format("2027-06-01"))  # past the 90 days
@@ -161,14 +177,22 @@ HELPER_OVERRIDES = {
 def test_a_module_in_a_built_in_package_fails_closed(qm: Qm, consumer: Path, text: str) -> None:
     write(consumer, "policies/zz_override.rego", "# looks harmless\n" + text)
     code, out, err = qm("check", consumer, "--today", TODAY)
-    assert code == 2 and "policies/zz_override.rego:2:1: package: package " in err and "is reserved for the built-in pack" in err, err
+    assert (
+        code == 2
+        and "policies/zz_override.rego:2:1: package: package " in err
+        and "is reserved for the built-in pack" in err
+    ), err
     code, out, err = qm("policy", "test", consumer)  # the tests too: a test module could extend a helper as well
     assert code == 2 and "is reserved for the built-in pack" in err
 
 
 def test_helpers_in_a_package_of_the_repository_are_fine(qm: Qm, consumer: Path) -> None:
     write(consumer, "policies/helpers.rego", "package acme.lib\n\nimport rego.v1\n\ncap := 1\n")
-    write(consumer, "policies/desk.rego", DESK_RULE.replace("data.qm.settings.repository.max_paper_strategies", "data.acme.lib.cap"))
+    write(
+        consumer,
+        "policies/desk.rego",
+        DESK_RULE.replace("data.qm.settings.repository.max_paper_strategies", "data.acme.lib.cap"),
+    )
     code, report, err = check(qm, consumer)
     assert code == 1 and "ACME-DESK-001" in ids(report), err
 
@@ -214,7 +238,9 @@ def test_the_pack_knows_which_modules_are_built_in(consumer: Path) -> None:
     write(consumer, "policies/desk.rego", DESK_RULE)
     pack = load_pack(DirectorySource(consumer))
     assert "policies/desk.rego" not in pack.builtin_files and f"{BUILTIN_DIR}/lib.rego" in pack.builtin_files
-    assert pack.rules["ACME-DESK-001"].file == "policies/desk.rego" and pack.rules["QM-SEP-004"].file.startswith(BUILTIN_DIR)
+    assert pack.rules["ACME-DESK-001"].file == "policies/desk.rego" and pack.rules["QM-SEP-004"].file.startswith(
+        BUILTIN_DIR
+    )
 
 
 def test_a_missing_built_in_pack_fails_closed(consumer: Path, tmp_path: Path) -> None:

@@ -31,15 +31,28 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if entry.is_file() and not entry.name.startswith("."):
             shutil.copy(entry, source / entry.name)
     shutil.copytree(ROOT / "quantmatrix", source / "quantmatrix", ignore=shutil.ignore_patterns("__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)], capture_output=True, text=True)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = (work / "dist").glob("quantmatrix_deploy-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     (Path(site) / "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv / "bin"
 
@@ -57,7 +70,12 @@ def run(bin_dir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str
 
 
 def test_the_installed_wheel_judges_a_repository_without_policies(installed: Path, consumer: Path) -> None:
-    where = subprocess.run([str(installed / "python"), "-c", "import quantmatrix; print(quantmatrix.__file__)"], cwd=consumer, capture_output=True, text=True)
+    where = subprocess.run(
+        [str(installed / "python"), "-c", "import quantmatrix; print(quantmatrix.__file__)"],
+        cwd=consumer,
+        capture_output=True,
+        text=True,
+    )
     assert where.stdout.startswith(str(installed.parent)), where  # the wheel's copy, not this checkout
     done = run(installed, consumer, "check", "--today", "2026-11-28")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 
 def _ceiling(repo: Path, value: int) -> None:
     (repo / "policies" / "settings.yaml").write_text(f"max_daily_loss: {value}\n")
@@ -32,7 +30,9 @@ def test_warnings_alone_pass_unless_fail_on_warn(repo: Path, qm):
 
 def test_no_findings_exit_0(repo: Path, qm):
     _ceiling(repo, 100000)
-    (repo / "policies" / "limits.rego").write_text((repo / "policies" / "limits.rego").read_text().replace("not env.spec.safety", "false\n\tnot env.spec.safety"))
+    (repo / "policies" / "limits.rego").write_text(
+        (repo / "policies" / "limits.rego").read_text().replace("not env.spec.safety", "false\n\tnot env.spec.safety")
+    )
     code, out, _ = qm("check", str(repo), "--fail-on-warn")
     assert code == 0, out
 
@@ -45,7 +45,9 @@ def test_invalid_desired_state_exits_2_with_its_location(repo: Path, qm):
 
 
 def test_a_broken_policy_exits_2_with_its_location_and_no_backtrace(repo: Path, qm):
-    (repo / "policies" / "broken.rego").write_text("package qm.rules.broken\n\nimport rego.v1\n\ndeny contains f if { 1 = }\n")
+    (repo / "policies" / "broken.rego").write_text(
+        "package qm.rules.broken\n\nimport rego.v1\n\ndeny contains f if { 1 = }\n"
+    )
     code, out, err = qm("check", str(repo))
     assert code == 2 and out == ""
     assert err.startswith("policies/broken.rego:5:24: ")
@@ -59,7 +61,9 @@ def test_an_unreachable_opa_server_exits_3(repo: Path, qm):
 
 def test_the_opa_engine_through_the_cli(repo: Path, qm, fake_opa):
     code, out, _ = qm("check", str(repo), "--today", "2026-12-01", "--format", "json")
-    code_opa, out_opa, _ = qm("check", str(repo), "--engine", "opa", "--opa-url", fake_opa.url, "--today", "2026-12-01", "--format", "json")
+    code_opa, out_opa, _ = qm(
+        "check", str(repo), "--engine", "opa", "--opa-url", fake_opa.url, "--today", "2026-12-01", "--format", "json"
+    )
     embedded, opa = json.loads(out), json.loads(out_opa)
     assert (embedded.pop("engine"), opa.pop("engine")) == ("embedded", "opa")
     assert (code, embedded) == (code_opa, opa) and code == 1
@@ -92,13 +96,21 @@ def test_an_unwritable_output_file_exits_2(repo: Path, qm, tmp_path: Path):
 
 def test_an_explicit_waivers_file(repo: Path, qm, tmp_path: Path):
     waivers = tmp_path / "w.yaml"
-    waivers.write_text("waivers:\n  - {rule: QM-FIX-001, target: environment/live, reason: RISK-1, approver: sam.cto, expires: 2027-01-01}\n")
+    waivers.write_text(
+        "waivers:\n  - {rule: QM-FIX-001, target: environment/live, reason: RISK-1, approver: sam.cto, expires: 2027-01-01}\n"
+    )
     code, out, _ = qm("check", str(repo), "--waivers", str(waivers), "--today", "2026-12-01")
     assert code == 0 and "QM-FIX-001" in out  # still reported, as waived
 
 
 def _git(root: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+    }
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
 
 
@@ -128,6 +140,12 @@ def test_the_installed_command_and_its_imports(repo: Path):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1 []"
     qm_bin = Path(sys.executable).with_name("qm")
-    if qm_bin.exists():  # the installed command judges with the built-in pack too, whose package qm.rules.change the fixture pack reuses
+    if (
+        qm_bin.exists()
+    ):  # the installed command judges with the built-in pack too, whose package qm.rules.change the fixture pack reuses
         done = subprocess.run([str(qm_bin), "check", str(repo)], capture_output=True, text=True)
-        assert done.returncode == 2 and "policies/change.rego:1:1: package: package qm.rules.change is reserved for the built-in pack" in done.stderr
+        assert (
+            done.returncode == 2
+            and "policies/change.rego:1:1: package: package qm.rules.change is reserved for the built-in pack"
+            in done.stderr
+        )

@@ -59,8 +59,12 @@ def _variant(root: Path, file: str, old: str, new: str) -> None:
 VARIANTS = {
     "sample": [],
     "live-loss-raised": [("environments/live.yaml", "max_daily_loss: 1500", "max_daily_loss: 250000")],
-    "paper-uses-live-secret": [("environments/paper.yaml", "{secret: QM_PAPER_REDIS_URL}", "{secret: QM_LIVE_REDIS_URL}")],
-    "live-unblocked": [("environments/live.yaml", "blocked_symbols: [GME, AMC, BBBYQ, MULN, FFIE]", "blocked_symbols: []")],
+    "paper-uses-live-secret": [
+        ("environments/paper.yaml", "{secret: QM_PAPER_REDIS_URL}", "{secret: QM_LIVE_REDIS_URL}")
+    ],
+    "live-unblocked": [
+        ("environments/live.yaml", "blocked_symbols: [GME, AMC, BBBYQ, MULN, FFIE]", "blocked_symbols: []")
+    ],
     "base-goes-live": [("environments/_base.yaml", "routes_live_orders: false", "routes_live_orders: true")],
     "ui-banner-lies": [("environments/paper.yaml", "banner:", "banner: LIVE TRADING #")],
 }
@@ -82,7 +86,7 @@ def test_identical_findings_on_the_real_pack_and_broken_samples(real_repo: Path,
 
 def test_findings_of_a_removed_policy_file_do_not_linger_on_the_server(repo: Path, fake_opa):
     (repo / "policies" / "extra.rego").write_text(
-        '# METADATA\n# title: T\n# custom:\n#   id: QM-EXTRA-001\n#   severity: deny\n#   guide: x\n'
+        "# METADATA\n# title: T\n# custom:\n#   id: QM-EXTRA-001\n#   severity: deny\n#   guide: x\n"
         'package qm.rules.extra\n\ndeny contains {"id": "QM-EXTRA-001", "msg": "extra", "path": []}\n'
     )
     embedded, opa = both(repo, fake_opa.url)
@@ -95,7 +99,9 @@ def test_findings_of_a_removed_policy_file_do_not_linger_on_the_server(repo: Pat
 
 
 def test_a_policy_the_server_refuses_is_reported_at_its_file_and_line(repo: Path, fake_opa):
-    (repo / "policies" / "broken.rego").write_text("package qm.rules.broken\n\nimport rego.v1\n\ndeny contains f if { 1 = }\n")
+    (repo / "policies" / "broken.rego").write_text(
+        "package qm.rules.broken\n\nimport rego.v1\n\ndeny contains f if { 1 = }\n"
+    )
     source = open_source(repo)
     with pytest.raises(PolicyError) as caught:
         run_check(load_source(source), source=source, engine="opa", opa_url=fake_opa.url)

@@ -24,7 +24,11 @@ def test_findings_point_at_the_line_that_wrote_the_value(repo: Path, line_of):
     result = check(repo)
     deny = {(f.rule.id, f.target): f for f in result.denials}
     live = deny[("QM-FIX-001", "environment/live")]
-    assert (live.file, live.line, live.col) == ("environments/live.yaml", line_of(repo / "environments/live.yaml", "max_daily_loss:"), 5)
+    assert (live.file, live.line, live.col) == (
+        "environments/live.yaml",
+        line_of(repo / "environments/live.yaml", "max_daily_loss:"),
+        5,
+    )
     assert live.message == "live: max_daily_loss 1500 is above the ceiling 1000"
     assert (live.rule.title, live.rule.guide, live.severity) == ("Live daily loss under the ceiling", "§9 live", "deny")
     assert live.path == ("environments", "live", "spec", "risk", "max_daily_loss")
@@ -34,7 +38,11 @@ def test_a_value_inherited_from_the_base_points_at_the_base_file(repo: Path, lin
     result = check(repo)
     local = next(f for f in result.warnings if f.target == "environment/local")
     base = repo / "environments/_base.yaml"
-    assert (local.file, local.line, local.col) == ("environments/_base.yaml", line_of(base, "enabled:", line_of(base, "emergency_halt:")), 7)
+    assert (local.file, local.line, local.col) == (
+        "environments/_base.yaml",
+        line_of(base, "enabled:", line_of(base, "emergency_halt:")),
+        7,
+    )
     # live sets its own emergency halt, verified: no finding for it
     assert "environment/live" not in {f.target for f in result.warnings}
 
@@ -94,10 +102,17 @@ META = "# METADATA\n# title: T\n# custom:\n#   id: {id}\n#   severity: {severity
     ("rule", "message"),
     [
         ('deny contains {"id": "QM-NOPE-001", "msg": "m", "path": []}', "rule QM-NOPE-001 has no METADATA block"),
-        (META.format(id="QM-W-001", severity="warn") + 'deny contains {"id": "QM-W-001", "msg": "m", "path": []}', "QM-W-001 is declared warn but reported in deny"),
+        (
+            META.format(id="QM-W-001", severity="warn") + 'deny contains {"id": "QM-W-001", "msg": "m", "path": []}',
+            "QM-W-001 is declared warn but reported in deny",
+        ),
         ('deny contains "just a string"', "a finding must be an object with id, msg and path"),
         ("deny if { true }", "data.qm.rules.odd.deny must be a set of findings"),
-        (META.format(id="QM-P-001", severity="deny") + 'deny contains {"id": "QM-P-001", "msg": "m", "path": "environments.live"}', "a finding needs msg (string) and path"),
+        (
+            META.format(id="QM-P-001", severity="deny")
+            + 'deny contains {"id": "QM-P-001", "msg": "m", "path": "environments.live"}',
+            "a finding needs msg (string) and path",
+        ),
     ],
 )
 def test_a_finding_the_pack_cannot_explain_fails_closed(repo: Path, rule: str, message: str):
@@ -117,7 +132,11 @@ def test_a_broken_policy_file_is_reported_at_its_line_and_column(repo: Path):
 
 
 def test_an_evaluation_error_is_reported_at_its_location(repo: Path):
-    _write(repo, "crash.rego", 'package qm.rules.crash\n\nimport rego.v1\n\ndeny contains f if {\n\tx := 1 / 0\n\tf := {"id": "QM-X", "msg": "", "path": [x]}\n}\n')
+    _write(
+        repo,
+        "crash.rego",
+        'package qm.rules.crash\n\nimport rego.v1\n\ndeny contains f if {\n\tx := 1 / 0\n\tf := {"id": "QM-X", "msg": "", "path": [x]}\n}\n',
+    )
     with pytest.raises(PolicyError) as caught:
         check(repo)
     (problem,) = caught.value.problems
@@ -141,11 +160,19 @@ def test_a_pack_without_policies_fails_closed(repo: Path):
     ("module", "message"),
     [
         # a typo in the package: the rule would never be part of data.qm.rules
-        ("package qm.rule.limits2\n\nimport rego.v1\n\n" + META.format(id="QM-T-001", severity="deny") + 'deny contains {"id": "QM-T-001", "msg": "m", "path": []} if { false }\n',
-         "rule is in package 'qm.rule.limits2'; rules live in package qm.rules.<area>"),
+        (
+            "package qm.rule.limits2\n\nimport rego.v1\n\n"
+            + META.format(id="QM-T-001", severity="deny")
+            + 'deny contains {"id": "QM-T-001", "msg": "m", "path": []} if { false }\n',
+            "rule is in package 'qm.rule.limits2'; rules live in package qm.rules.<area>",
+        ),
         # declared warn, but the package has no `warn` set at all: the rule was never written as one
-        ("package qm.rules.quiet\n\nimport rego.v1\n\n" + META.format(id="QM-T-002", severity="warn") + 'deny contains {"id": "QM-T-002", "msg": "m", "path": []} if { false }\n',
-         "the engine returned no 'warn' set for package qm.rules.quiet"),
+        (
+            "package qm.rules.quiet\n\nimport rego.v1\n\n"
+            + META.format(id="QM-T-002", severity="warn")
+            + 'deny contains {"id": "QM-T-002", "msg": "m", "path": []} if { false }\n',
+            "the engine returned no 'warn' set for package qm.rules.quiet",
+        ),
     ],
 )
 def test_a_rule_the_engine_never_evaluated_fails_closed_instead_of_passing(repo: Path, module: str, message: str):

@@ -30,7 +30,12 @@ def test_a_block_becomes_rule_metadata_with_its_file_and_line():
     rules, problems = parse_metadata("policies/x.rego", RULE)
     assert problems == []
     (meta,) = rules
-    assert (meta.id, meta.title, meta.severity, meta.guide) == ("QM-LIVE-004", "Live needs blocked symbols", "deny", "§9 live")
+    assert (meta.id, meta.title, meta.severity, meta.guide) == (
+        "QM-LIVE-004",
+        "Live needs blocked symbols",
+        "deny",
+        "§9 live",
+    )
     assert meta.description == "The live environment carries a non-empty blocked-symbols list."
     assert (meta.file, meta.line) == ("policies/x.rego", 5)
 
@@ -44,8 +49,14 @@ def test_package_scoped_blocks_are_not_rules():
     ("block", "message"),
     [
         ("# title: [unclosed\n", "not valid YAML"),
-        ("# title: T\n# custom:\n#   id: QM-X-001\n#   severity: fatal\n#   guide: x\n", "custom.severity: must be deny or warn"),
-        ("# title: T\n# custom:\n#   id: lowercase\n#   severity: deny\n#   guide: x\n", "custom.id: must be an id like QM-SEP-001"),
+        (
+            "# title: T\n# custom:\n#   id: QM-X-001\n#   severity: fatal\n#   guide: x\n",
+            "custom.severity: must be deny or warn",
+        ),
+        (
+            "# title: T\n# custom:\n#   id: lowercase\n#   severity: deny\n#   guide: x\n",
+            "custom.id: must be an id like QM-SEP-001",
+        ),
         ("# title: T\n# custom:\n#   id: QM-X-001\n#   severity: deny\n", "custom.guide: required"),
         ("# custom:\n#   id: QM-X-001\n#   severity: deny\n#   guide: x\n", "title: required"),
         ("# title: T\n", "custom: required mapping"),

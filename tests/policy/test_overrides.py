@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -58,10 +59,18 @@ def test_a_threshold_override_takes_effect(qm: Qm, consumer: Path) -> None:
 
 def test_a_secret_format_the_repository_adds_is_found_by_the_gate(qm: Qm, consumer: Path) -> None:
     paper = consumer / "environments" / "paper.yaml"
-    paper.write_text(paper.read_text().replace("description: Production-like validation without real capital.", "description: acme_abcdefghij0123456789"))
+    paper.write_text(
+        paper.read_text().replace(
+            "description: Production-like validation without real capital.", "description: acme_abcdefghij0123456789"
+        )
+    )
     code, out, _ = check(qm, consumer, "waivers:\n  max_days: 90\n")
-    assert code == 0 and "QM-CFG-002" not in {f["id"] for f in json.loads(out)["findings"]}  # not a secret to the built-in detectors
-    code, out, err = check(qm, consumer, "secret_scan:\n  formats:\n    an ACME deploy key: '\\bacme_[a-z0-9]{20}\\b'\n")
+    assert code == 0 and "QM-CFG-002" not in {
+        f["id"] for f in json.loads(out)["findings"]
+    }  # not a secret to the built-in detectors
+    code, out, err = check(
+        qm, consumer, "secret_scan:\n  formats:\n    an ACME deploy key: '\\bacme_[a-z0-9]{20}\\b'\n"
+    )
     assert code == 1, err
     (found,) = [f for f in json.loads(out)["findings"] if f["id"] == "QM-CFG-002"]
     assert found["file"] == "environments/paper.yaml" and "an ACME deploy key" in found["message"]
@@ -73,16 +82,30 @@ def test_a_secret_format_the_repository_adds_is_found_by_the_gate(qm: Qm, consum
     [
         ("waivers:\n  max_days: 3650\n", "2:3: waivers.max_days", "may only be lowered"),
         ("change:\n  min_observation_days: 1\n", "2:3: change.min_observation_days", "may only be raised"),
-        ("first_live_release:\n  max_capital: 10000000\n", "2:3: first_live_release.max_capital", "may only be lowered"),
+        (
+            "first_live_release:\n  max_capital: 10000000\n",
+            "2:3: first_live_release.max_capital",
+            "may only be lowered",
+        ),
         ("secret_scan:\n  min_token_length: 64\n", "2:3: secret_scan.min_token_length", "may only be lowered"),
-        ("secret_scan:\n  credential_key: 'nothing$'\n", "2:3: secret_scan.credential_key", "is locked: a repository may not change it"),
+        (
+            "secret_scan:\n  credential_key: 'nothing$'\n",
+            "2:3: secret_scan.credential_key",
+            "is locked: a repository may not change it",
+        ),
         ("waivers:\n  max_dayz: 10\n", "2:3: waivers.max_dayz", "not a setting of the built-in pack"),
-        ("hosts:\n  brokers:\n    alpaca:\n      live: api.alpaca.markets\n", "4:7: hosts.brokers.alpaca.live", "must be a list"),
+        (
+            "hosts:\n  brokers:\n    alpaca:\n      live: api.alpaca.markets\n",
+            "4:7: hosts.brokers.alpaca.live",
+            "must be a list",
+        ),
         ("waivers:\n  max_days: '30'\n", "2:3: waivers.max_days", "must be a number"),
         ("waivers:\n  max_days: true\n", "2:3: waivers.max_days", "must be a number"),
     ],
 )
-def test_weakening_or_unknown_settings_are_refused_at_their_line(qm: Qm, consumer: Path, settings: str, where: str, message: str) -> None:
+def test_weakening_or_unknown_settings_are_refused_at_their_line(
+    qm: Qm, consumer: Path, settings: str, where: str, message: str
+) -> None:
     code, out, err = check(qm, consumer, settings)
     assert code == 2 and f"policies/settings.yaml:{where}: " in err and message in err, err
 
@@ -105,7 +128,9 @@ def test_a_live_host_cannot_be_removed_so_paper_still_may_not_use_it(qm: Qm, con
     text = paper.read_text()
     assert "paper-api.alpaca.markets" in text
     paper.write_text(text.replace("paper-api.alpaca.markets", "api.alpaca.markets"))
-    code, out, err = check(qm, consumer, "hosts:\n  brokers:\n    alpaca:\n      live: []\n      paper: [api.alpaca.markets]\n")
+    code, out, err = check(
+        qm, consumer, "hosts:\n  brokers:\n    alpaca:\n      live: []\n      paper: [api.alpaca.markets]\n"
+    )
     assert code == 1, err
     assert {"QM-SEP-009"} <= {f["id"] for f in json.loads(out)["findings"]}
 
@@ -124,7 +149,10 @@ def test_lists_and_detectors_are_added_to_the_built_in_ones() -> None:
     assert merged["hosts"]["brokers"]["alpaca"]["paper"] == ["paper-api.alpaca.markets"]
     assert merged["hosts"]["brokers"]["ibkr"] == {"paper": ["paper.ibkr.example"]}
     assert merged["brokers"]["dry_run"] == ["dry-run", "acme-dry-run"]
-    assert "an ACME key" in merged["secret_scan"]["formats"] and len(merged["secret_scan"]["formats"]) == len(builtin_settings()["secret_scan"]["formats"]) + 1
+    assert (
+        "an ACME key" in merged["secret_scan"]["formats"]
+        and len(merged["secret_scan"]["formats"]) == len(builtin_settings()["secret_scan"]["formats"]) + 1
+    )
 
 
 def test_a_built_in_detector_cannot_be_changed() -> None:
@@ -135,7 +163,9 @@ def test_a_built_in_detector_cannot_be_changed() -> None:
 
 def test_the_repository_section_is_free_form_and_merging_leaves_the_built_in_settings_alone() -> None:
     before = builtin_settings()
-    merged, problems = merge("repository:\n  desk: equities\n  caps: {paper: 3}\nrisk_ceilings:\n  live:\n    max_daily_loss: 1000\n")
+    merged, problems = merge(
+        "repository:\n  desk: equities\n  caps: {paper: 3}\nrisk_ceilings:\n  live:\n    max_daily_loss: 1000\n"
+    )
     assert problems == []
     assert merged["repository"] == {"desk": "equities", "caps": {"paper": 3}}
     assert merged["risk_ceilings"]["live"]["max_daily_loss"] == 1000

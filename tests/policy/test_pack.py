@@ -36,6 +36,7 @@ def ours(result: CheckResult):
 
 # 1. Rego unit tests ------------------------------------------------------------------------
 
+
 def test_every_rego_unit_test_of_the_pack_passes():
     report = run_tests(open_source(ROOT), pattern=rf"^data\.qm\.rules\.({'|'.join(AREAS)})\.test_")
     failed = [f"{r.name}: {r.message}" for r in report.failed]
@@ -45,6 +46,7 @@ def test_every_rego_unit_test_of_the_pack_passes():
 
 
 # 2. The sample repository is clean ----------------------------------------------------------
+
 
 def test_the_sample_repository_has_no_findings():
     result = check(ROOT)
@@ -65,6 +67,7 @@ def test_stale_live_evidence_is_the_only_thing_time_changes_on_the_sample():
 
 # 3. Every rule documented and tested ---------------------------------------------------------
 
+
 def _rule_files() -> list[Path]:
     return [POLICIES / f"{area}.rego" for area in AREAS]
 
@@ -75,11 +78,14 @@ _FINDING_ID = re.compile(r'"id": "(QM-[A-Z]+-\d{3})"')
 
 def _bodies(text: str):
     """(kind, id reported, METADATA id in force) for every rule body of a file."""
-    metas = [(m.start(), re.search(r"id: (\S+)", text[m.start():]).group(1)) for m in re.finditer(r"^# METADATA$", text, re.MULTILINE)]
+    metas = [
+        (m.start(), re.search(r"id: (\S+)", text[m.start() :]).group(1))
+        for m in re.finditer(r"^# METADATA$", text, re.MULTILINE)
+    ]
     heads = list(_RULE_HEAD.finditer(text))
     for index, head in enumerate(heads):
         end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
-        reported = set(_FINDING_ID.findall(text[head.start():end]))
+        reported = set(_FINDING_ID.findall(text[head.start() : end]))
         in_force = [rule_id for start, rule_id in metas if start < head.start()]
         yield head.group(1), reported, in_force[-1] if in_force else None
 
@@ -105,7 +111,7 @@ def test_every_rule_has_a_unit_test_asserting_it_fires(file: Path):
     tests = file.with_name(file.stem + "_test.rego").read_text()
     test_bodies = re.split(r"^(?=test_)", tests, flags=re.MULTILINE)
     for rule in rules:
-        firing = [body for body in test_bodies if f'fired(' in body and f'"{rule.id}"' in body]
+        firing = [body for body in test_bodies if "fired(" in body and f'"{rule.id}"' in body]
         assert firing, f"{rule.id} has no test asserting that it fires"
 
 
@@ -118,8 +124,8 @@ def _settings_paths(value, prefix=()):
 
 
 def test_settings_used_by_the_rules_exist_and_the_tests_copy_matches():
-    from ruamel.yaml import YAML
     import regorus
+    from ruamel.yaml import YAML
 
     settings = YAML(typ="safe").load((POLICIES / "settings.yaml").read_text())
     text = "\n".join(f.read_text() for f in _rule_files())
@@ -140,6 +146,7 @@ def test_settings_used_by_the_rules_exist_and_the_tests_copy_matches():
 
 # 4. End to end: break the YAML, find the rule at the line ------------------------------------
 
+
 def edit(file: Path, old: str, new: str, after: str | None = None) -> None:
     text = file.read_text()
     start = text.index(after) if after else 0
@@ -153,25 +160,69 @@ def located(result: CheckResult, rule_id: str) -> list[tuple[str, int, str]]:
 
 # (what breaks, file, old text, new text, rule, text on the line the finding must point at, target)
 BREAKAGE = [
-    ("live secret in paper", "environments/paper.yaml", "key_id: {secret: QM_PAPER_BROKER_KEY_ID}",
-     "key_id: {secret: QM_LIVE_BROKER_KEY_ID}", "QM-SEP-001", "QM_LIVE_BROKER_KEY_ID", "environment/paper"),
-    ("base defaults to the live feed", "environments/_base.yaml", "feed: demo", "feed: live",
-     "QM-SEP-008", "feed: live", "base/_base"),
-    ("live runs a release that failed paper", "releases/2026.11.0.yaml", "result: passed", "result: failed",
-     "QM-LIVE-009", "result: failed", "release/2026.11.0"),
-    ("go-live approval missing", "environments/live.yaml",
-     "    strategy_set: {by: maria.head-of-trading, at: 2026-11-11, reference: RISK-88}\n", "",
-     "QM-LIVE-001", "approvals:", "environment/live"),
-    ("paper inherits a risk limit", "environments/paper.yaml", "    max_daily_loss: 5000\n", "",
-     "QM-PAP-003", "risk:", "environment/paper"),
-    ("strategy change not documented", "releases/2026.11.1.yaml",
-     "  strategies: [momentum_breakout 1.4.0 → 1.4.2 (trailing stop rounding fix), pairs_stat_arb 0.9.0 → 0.9.1]",
-     "  strategies: [pairs_stat_arb 0.9.0 → 0.9.1]", "QM-REL-006", "strategies: [pairs_stat_arb", "release/2026.11.1"),
+    (
+        "live secret in paper",
+        "environments/paper.yaml",
+        "key_id: {secret: QM_PAPER_BROKER_KEY_ID}",
+        "key_id: {secret: QM_LIVE_BROKER_KEY_ID}",
+        "QM-SEP-001",
+        "QM_LIVE_BROKER_KEY_ID",
+        "environment/paper",
+    ),
+    (
+        "base defaults to the live feed",
+        "environments/_base.yaml",
+        "feed: demo",
+        "feed: live",
+        "QM-SEP-008",
+        "feed: live",
+        "base/_base",
+    ),
+    (
+        "live runs a release that failed paper",
+        "releases/2026.11.0.yaml",
+        "result: passed",
+        "result: failed",
+        "QM-LIVE-009",
+        "result: failed",
+        "release/2026.11.0",
+    ),
+    (
+        "go-live approval missing",
+        "environments/live.yaml",
+        "    strategy_set: {by: maria.head-of-trading, at: 2026-11-11, reference: RISK-88}\n",
+        "",
+        "QM-LIVE-001",
+        "approvals:",
+        "environment/live",
+    ),
+    (
+        "paper inherits a risk limit",
+        "environments/paper.yaml",
+        "    max_daily_loss: 5000\n",
+        "",
+        "QM-PAP-003",
+        "risk:",
+        "environment/paper",
+    ),
+    (
+        "strategy change not documented",
+        "releases/2026.11.1.yaml",
+        "  strategies: [momentum_breakout 1.4.0 → 1.4.2 (trailing stop rounding fix), pairs_stat_arb 0.9.0 → 0.9.1]",
+        "  strategies: [pairs_stat_arb 0.9.0 → 0.9.1]",
+        "QM-REL-006",
+        "strategies: [pairs_stat_arb",
+        "release/2026.11.1",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("what", "file", "old", "new", "rule", "marker", "target"), BREAKAGE, ids=[b[0] for b in BREAKAGE])
-def test_realistic_breakage_is_denied_at_the_line_that_wrote_it(real_repo: Path, line_of, what, file, old, new, rule, marker, target):
+@pytest.mark.parametrize(
+    ("what", "file", "old", "new", "rule", "marker", "target"), BREAKAGE, ids=[b[0] for b in BREAKAGE]
+)
+def test_realistic_breakage_is_denied_at_the_line_that_wrote_it(
+    real_repo: Path, line_of, what, file, old, new, rule, marker, target
+):
     edit(real_repo / file, old, new)
     result = check(real_repo)
     assert located(result, rule) == [(file, line_of(real_repo / file, marker), target)]
@@ -183,7 +234,9 @@ def test_backtest_routing_live_orders_is_denied_at_its_lines(real_repo: Path, li
     edit(backtest, "routes_live_orders: false", "routes_live_orders: true")
     edit(backtest, "endpoint: sim://simulator", "endpoint: https://api.alpaca.markets")
     result = check(real_repo)
-    assert located(result, "QM-SEP-004") == [("environments/backtest.yaml", line_of(backtest, "routes_live_orders:"), "environment/backtest")]
+    assert located(result, "QM-SEP-004") == [
+        ("environments/backtest.yaml", line_of(backtest, "routes_live_orders:"), "environment/backtest")
+    ]
     line = line_of(backtest, "endpoint: https://api.alpaca.markets")
     assert ("environments/backtest.yaml", line, "environment/backtest") in located(result, "QM-SEP-002")
     assert ("environments/backtest.yaml", line, "environment/backtest") in located(result, "QM-SEP-005")
@@ -207,7 +260,9 @@ def test_a_risky_live_limit_warns_without_failing_the_gate(real_repo: Path, line
     live = real_repo / "environments/live.yaml"
     edit(live, "max_order_notional: 5000", "max_order_notional: 12000")
     result = check(real_repo)
-    assert located(result, "QM-CFG-005") == [("environments/live.yaml", line_of(live, "max_order_notional:"), "environment/live")]
+    assert located(result, "QM-CFG-005") == [
+        ("environments/live.yaml", line_of(live, "max_order_notional:"), "environment/live")
+    ]
     assert [f.rule.id for f in ours(result)] == ["QM-CFG-005"] and result.passed
 
 
@@ -232,7 +287,11 @@ def test_a_pack_without_the_secret_detectors_fails_closed(tool_repo: Path, remov
     text = settings.read_text()
     lines = text.splitlines(keepends=True)
     # the key's line, and for `formats` its entries (the only 4-space lines holding a pattern)
-    kept = [line for line in lines if not line.startswith(f"  {remove}:") and not (remove == "formats" and line.startswith("    ") and "'" in line)]
+    kept = [
+        line
+        for line in lines
+        if not line.startswith(f"  {remove}:") and not (remove == "formats" and line.startswith("    ") and "'" in line)
+    ]
     assert len(kept) < len(lines)
     settings.write_text("".join(kept))
     code, out, err = qm("check", tool_repo)
@@ -254,12 +313,20 @@ def test_an_older_base_pack_with_its_detectors_in_rego_still_judges(tool_repo: P
     formats = ", ".join(f'"{name}": `{rx}`' for name, rx in scan["formats"].items())
     old = rego.read_text()
     old = old.replace("secret_formats := data.qm.settings.secret_scan.formats", f"secret_formats := {{{formats}}}")
-    old = old.replace("credential_key := data.qm.settings.secret_scan.credential_key", f"credential_key := `{scan['credential_key']}`")
-    assert "data.qm.settings.secret_scan.formats" not in old and "data.qm.settings.secret_scan.credential_key" not in old
+    old = old.replace(
+        "credential_key := data.qm.settings.secret_scan.credential_key", f"credential_key := `{scan['credential_key']}`"
+    )
+    assert (
+        "data.qm.settings.secret_scan.formats" not in old and "data.qm.settings.secret_scan.credential_key" not in old
+    )
     text = settings_file.read_text()
     rego_now = rego.read_text()
     rego.write_text(old)
-    kept = [line for line in text.splitlines(keepends=True) if not (line.startswith(("  formats:", "  credential_key:")) or (line.startswith("    ") and "'" in line))]
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if not (line.startswith(("  formats:", "  credential_key:")) or (line.startswith("    ") and "'" in line))
+    ]
     settings_file.write_text("".join(kept))
     git(real_repo, "init", "-q", "-b", "main")
     git(real_repo, "add", ".")

@@ -21,7 +21,10 @@ def test_live_without_a_runtime_section_is_denied_where_the_inherited_runtime_is
     assert code == 1
     base_line = line_of(real_repo / "environments" / "_base.yaml", "  runtime:")
     found = {(f["id"], f["file"], f["line"]) for f in findings}
-    assert found == {("QM-RUN-001", "environments/_base.yaml", base_line), ("QM-RUN-002", "environments/_base.yaml", base_line)}
+    assert found == {
+        ("QM-RUN-001", "environments/_base.yaml", base_line),
+        ("QM-RUN-002", "environments/_base.yaml", base_line),
+    }
     assert sum(f["id"] == "QM-RUN-002" for f in findings) == 3  # api, workers and ui would each be the sandbox
 
 

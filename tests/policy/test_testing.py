@@ -41,7 +41,10 @@ def test_failures_say_where_and_why(repo: Path):
     report = run_tests(open_source(repo))
     failed = {r.name.rsplit(".", 1)[1]: r for r in report.failed}
     assert set(failed) == {"test_expects_a_denial_for_paper", "test_crashes", "test_is_false"}
-    assert (failed["test_expects_a_denial_for_paper"].file, failed["test_expects_a_denial_for_paper"].line) == ("policies/more_test.rego", 5)
+    assert (failed["test_expects_a_denial_for_paper"].file, failed["test_expects_a_denial_for_paper"].line) == (
+        "policies/more_test.rego",
+        5,
+    )
     assert failed["test_expects_a_denial_for_paper"].message == "undefined"
     assert failed["test_crashes"].message.startswith("policies/more_test.rego:10:")
     assert failed["test_crashes"].message.endswith(": divide by zero")
@@ -71,7 +74,9 @@ def test_coverage_reports_policy_files_only_with_uncovered_lines(repo: Path):
 
 
 def test_test_rules_are_found_once_per_package(repo: Path):
-    modules = (("a_test.rego", "package p.q\n\ntest_x if { true }\ntest_x if { false }\n  test_indented_is_not_a_rule_head\n"),)
+    modules = (
+        ("a_test.rego", "package p.q\n\ntest_x if { true }\ntest_x if { false }\n  test_indented_is_not_a_rule_head\n"),
+    )
     assert discover_tests(modules) == [("data.p.q.test_x", "a_test.rego", 3)]
 
 
@@ -90,7 +95,9 @@ def test_cli_exits_1_on_a_failing_test(repo: Path, qm):
     code, out, _ = qm("policy", "test", str(repo), "--run", "crash")
     assert code == 1
     first, summary = out.splitlines()
-    assert first.startswith("FAIL data.qm.rules.limits.test_crashes (policies/more_test.rego:9): policies/more_test.rego:10:")
+    assert first.startswith(
+        "FAIL data.qm.rules.limits.test_crashes (policies/more_test.rego:9): policies/more_test.rego:10:"
+    )
     assert first.endswith("divide by zero") and summary == "1 tests: 0 passed, 1 failed"
 
 

@@ -38,7 +38,11 @@ def test_a_valid_waiver_moves_its_finding_to_waived(repo: Path):
     (waived,) = result.waived
     assert (waived.rule.id, waived.target, waived.file) == ("QM-FIX-001", "environment/live", "environments/live.yaml")
     assert waived.waiver is not None
-    assert (waived.waiver.reason, waived.waiver.approver, waived.waiver.expires) == ("Q4 volatility plan, RISK-812", "sam.cto", "2027-01-31")
+    assert (waived.waiver.reason, waived.waiver.approver, waived.waiver.expires) == (
+        "Q4 volatility plan, RISK-812",
+        "sam.cto",
+        "2027-01-31",
+    )
     assert (waived.waiver.file, waived.waiver.line) == ("policies/waivers.yaml", 4)
     assert result.passed  # only warnings left
 
@@ -59,7 +63,11 @@ def test_an_expired_waiver_is_a_denial_at_its_line_and_waives_nothing(repo: Path
 @pytest.mark.parametrize(
     ("entry", "line", "message"),
     [
-        (LIVE_LOSS.format(expires="2027-01-31").replace("    approver: sam.cto\n", ""), 4, "approver: required field is missing"),
+        (
+            LIVE_LOSS.format(expires="2027-01-31").replace("    approver: sam.cto\n", ""),
+            4,
+            "approver: required field is missing",
+        ),
         (LIVE_LOSS.format(expires="next week"), 8, "expires:"),
         (LIVE_LOSS.format(expires="2027-01-31") + "    ticket: RISK-812\n", 9, "ticket: unknown field"),
         ("  - just a string\n", 4, "waivers.0"),
@@ -86,14 +94,18 @@ def test_a_waiver_for_an_unknown_rule_is_a_denial(repo: Path):
 
 
 def test_waiver_findings_cannot_be_waived(repo: Path):
-    entry = LIVE_LOSS.format(expires="2026-01-01") + LIVE_LOSS.format(expires="2027-01-01").replace("QM-FIX-001", "QM-WAIVER-002")
+    entry = LIVE_LOSS.format(expires="2026-01-01") + LIVE_LOSS.format(expires="2027-01-01").replace(
+        "QM-FIX-001", "QM-WAIVER-002"
+    )
     result = check(repo, HEADER + entry)
     assert ids(result.denials) == ["QM-FIX-001", "QM-WAIVER-001", "QM-WAIVER-002"]
     assert not result.waived
 
 
 def test_a_waiver_that_matches_nothing_is_a_warning(repo: Path):
-    result = check(repo, HEADER + LIVE_LOSS.format(expires="2027-01-31").replace("environment/live", "environment/paper"))
+    result = check(
+        repo, HEADER + LIVE_LOSS.format(expires="2027-01-31").replace("environment/live", "environment/paper")
+    )
     (unmatched,) = [f for f in result.warnings if f.rule.id == "QM-WAIVER-003"]
     assert (unmatched.line, unmatched.severity) == (4, "warn")
 
@@ -104,10 +116,31 @@ def test_a_waiver_matching_several_findings_is_refused():
     from quantmatrix.policy.waivers import apply_waivers, parse_waivers
 
     rule = RuleMeta("QM-FIX-002", "t", "warn", "g")
-    found = [Finding(rule, f"m{i}", ("environments", "local", "spec", "x", i), "environments/local.yaml", i + 1, 1, "environment/local") for i in range(2)]
-    entry = LIVE_LOSS.format(expires="2027-01-31").replace("QM-FIX-001", "QM-FIX-002").replace("environment/live", "environment/local")
+    found = [
+        Finding(
+            rule,
+            f"m{i}",
+            ("environments", "local", "spec", "x", i),
+            "environments/local.yaml",
+            i + 1,
+            1,
+            "environment/local",
+        )
+        for i in range(2)
+    ]
+    entry = (
+        LIVE_LOSS.format(expires="2027-01-31")
+        .replace("QM-FIX-001", "QM-FIX-002")
+        .replace("environment/live", "environment/local")
+    )
     bounds = Bounds(dt.date(2026, 12, 1), 90, frozenset({"sam.cto"}), "", frozenset({"environment/local"}))
-    active, waived, _ = apply_waivers(found, parse_waivers("policies/waivers.yaml", (HEADER + entry).encode()), {"QM-FIX-002": rule}, dt.date(2026, 12, 1), bounds)
+    active, waived, _ = apply_waivers(
+        found,
+        parse_waivers("policies/waivers.yaml", (HEADER + entry).encode()),
+        {"QM-FIX-002": rule},
+        dt.date(2026, 12, 1),
+        bounds,
+    )
     (invalid,) = [f for f in active if f.rule.id == "QM-WAIVER-001"]
     assert "matches 2 findings" in invalid.message
     assert not waived
@@ -115,7 +148,9 @@ def test_a_waiver_matching_several_findings_is_refused():
 
 @pytest.mark.parametrize("target", ["environment/local", "environments.local.spec.safety", "environments.local"])
 def test_targets_name_the_subject_or_a_path_prefix(repo: Path, target: str):
-    entry = LIVE_LOSS.format(expires="2027-01-31").replace("QM-FIX-001", "QM-FIX-002").replace("environment/live", target)
+    entry = (
+        LIVE_LOSS.format(expires="2027-01-31").replace("QM-FIX-001", "QM-FIX-002").replace("environment/live", target)
+    )
     (waived,) = check(repo, HEADER + entry).waived
     assert waived.target == "environment/local"
 

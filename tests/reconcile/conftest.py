@@ -171,8 +171,13 @@ def copy_local_repo(repo: Path) -> Path:
     api, workers, ui = _free_ports(3)
     local = repo / "environments" / "local.yaml"
     text = local.read_text()
-    for old, new in (("api: {port: 8000}", f"api: {{port: {api}}}"), ("workers: {port: 8001}", f"workers: {{port: {workers}}}"),
-                     ("ui: {port: 5173}", f"ui: {{port: {ui}}}"), ("127.0.0.1:8000", f"127.0.0.1:{api}"), ("127.0.0.1:5173", f"127.0.0.1:{ui}")):
+    for old, new in (
+        ("api: {port: 8000}", f"api: {{port: {api}}}"),
+        ("workers: {port: 8001}", f"workers: {{port: {workers}}}"),
+        ("ui: {port: 5173}", f"ui: {{port: {ui}}}"),
+        ("127.0.0.1:8000", f"127.0.0.1:{api}"),
+        ("127.0.0.1:5173", f"127.0.0.1:{ui}"),
+    ):
         assert old in text, old
         text = text.replace(old, new)
     local.write_text(text)
@@ -196,7 +201,9 @@ def run_qm(repo: Path, *args: str, failpoints: str = "", timeout: float = 120) -
     """`qm ARGS` as its own process in `repo` (a crash must kill a real process, not pytest);
     it inherits os.environ, where tests put the secrets the environment resolves."""
     env = {**os.environ, "QM_FAILPOINTS": failpoints, "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "quantmatrix", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "quantmatrix", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture

@@ -34,4 +34,3 @@ def url_for(backend: str, tmp_path: object, request: object) -> Iterator[str]:
     pg_admin = request.getfixturevalue("pg_admin")  # type: ignore[attr-defined]
     with fresh_database(pg_admin) as url:
         yield url
-

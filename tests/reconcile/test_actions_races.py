@@ -53,8 +53,14 @@ def test_a_halt_between_the_configuration_read_and_write_is_kept(tmp_path: Path)
     other = connect(load(repo), "local", repo)
     try:
         assert connected.control is not None
-        connected.control.write(control_from_environment(connected.environment, trading=TradingState.REDUCING, reason="deploying", changed_by="qm apply", now=NOW))
-        connected.control = HaltAfterFirstRead(connected.control, lambda: halt(other, "fat finger on the desk", NOW, by="ops.maria"))
+        connected.control.write(
+            control_from_environment(
+                connected.environment, trading=TradingState.REDUCING, reason="deploying", changed_by="qm apply", now=NOW
+            )
+        )
+        connected.control = HaltAfterFirstRead(
+            connected.control, lambda: halt(other, "fat finger on the desk", NOW, by="ops.maria")
+        )
         assert connected.store is not None
         deployment = start_deployment(connected.store, "local", "2026.11.1")
         detail = actions.configure(connected, deployment, None, NOW)
@@ -73,9 +79,15 @@ def test_a_halt_while_trading_is_enabled_ends_halted(tmp_path: Path) -> None:
     other = connect(load(repo), "local", repo)
     try:
         assert connected.control is not None
-        connected.control.write(control_from_environment(connected.environment, trading=TradingState.REDUCING, reason="deploying", changed_by="qm apply", now=NOW))
+        connected.control.write(
+            control_from_environment(
+                connected.environment, trading=TradingState.REDUCING, reason="deploying", changed_by="qm apply", now=NOW
+            )
+        )
         # the halt lands after enable's first look at the audit log, before its ACTIVE write
-        connected.control = HaltAfterFirstRead(connected.control, lambda: halt(other, "broker disconnects", NOW, by="ops.maria"))
+        connected.control = HaltAfterFirstRead(
+            connected.control, lambda: halt(other, "broker disconnects", NOW, by="ops.maria")
+        )
         detail = actions.enable(connected, "dep-x", NOW)
         assert connected.control.read().trading is TradingState.HALTED
         assert "operator halt arrived while enabling" in detail

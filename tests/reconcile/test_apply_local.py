@@ -9,19 +9,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
+from quantmatrix.errors import ExitCode
 from quantmatrix.reconcile.apply import apply, compute_plan
 from quantmatrix.reconcile.connect import connect
 from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
 from quantmatrix.reconcile.operate import halt, resume
-from quantmatrix.errors import ExitCode, Refused
 from quantmatrix.repo.loader import load
 from quantmatrix.repo.source import open_source
+from quantmatrix.runtime.controlstate import TradingState
 from quantmatrix.runtime.store.deployments import deployment_history
 from quantmatrix.runtime.store.events import list_check_results, list_incidents
 from quantmatrix.runtime.store.journal import journal_steps
-from quantmatrix.runtime.controlstate import TradingState
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -67,14 +65,29 @@ def test_apply_from_scratch_then_status_then_a_no_op(local_repo: Path, qm_run: R
     }
     assert doc["trading"]["state"] == "ACTIVE" and "validated" in doc["trading"]["reason"]
     last = doc["last_deployment"]
-    assert last["id"] == "dep-local-2026.11.1-1" and last["status"] == "succeeded" and last["finished_at"] >= last["started_at"]
+    assert (
+        last["id"] == "dep-local-2026.11.1-1"
+        and last["status"] == "succeeded"
+        and last["finished_at"] >= last["started_at"]
+    )
     assert doc["monitoring_until"] > last["finished_at"]
 
     history, connected = _records(local_repo)
     try:
         steps = journal_steps(connected.store, "dep-local-2026.11.1-1")  # type: ignore[attr-defined]
-        assert [s.step for s in steps] == ["readiness", "pause_trading", "configuration", "migrations", "deploy.api", "deploy.workers",
-                                           "deploy.ui", "checks", "reconciliation", "enable_trading", "monitoring"]
+        assert [s.step for s in steps] == [
+            "readiness",
+            "pause_trading",
+            "configuration",
+            "migrations",
+            "deploy.api",
+            "deploy.workers",
+            "deploy.ui",
+            "checks",
+            "reconciliation",
+            "enable_trading",
+            "monitoring",
+        ]
         assert all(s.state == "finished" and s.duration_seconds is not None for s in steps)
         assert len(history) == 1
     finally:
@@ -96,7 +109,9 @@ def test_a_second_apply_exits_3_naming_the_holder(local_repo: Path, qm_run: Run)
     with acquire_apply_lock(local_repo.resolve(), "local", this_process("apply", datetime.now(UTC))):
         blocked = qm_run(local_repo, "apply", "local", "--yes")
     assert blocked.returncode == ExitCode.UNAVAILABLE
-    assert "another apply of environment 'local' is running" in blocked.stderr and "qm apply local pid=" in blocked.stderr
+    assert (
+        "another apply of environment 'local' is running" in blocked.stderr and "qm apply local pid=" in blocked.stderr
+    )
     assert not (local_repo / ".qm" / "local" / "api.json").exists()  # nothing was started
 
 
@@ -118,9 +133,13 @@ def test_an_operator_halt_outlives_an_apply_and_only_resume_clears_it(local_repo
     local = local_repo / "environments" / "local.yaml"
     local.write_text(local.read_text().replace("max_daily_loss: 250", "max_daily_loss: 200"))
     result = _apply(local_repo)
-    assert "configuration" in [s.id for s in result.plan.steps] and "enable_trading" not in [s.id for s in result.plan.steps]  # type: ignore[attr-defined]
+    assert "configuration" in [s.id for s in result.plan.steps] and "enable_trading" not in [
+        s.id for s in result.plan.steps
+    ]  # type: ignore[attr-defined]
     assert _trading(local_repo) is TradingState.HALTED
-    assert compute_plan(load(local_repo), connect(load(local_repo), "local", local_repo)).in_sync  # halted is what is desired now
+    assert compute_plan(
+        load(local_repo), connect(load(local_repo), "local", local_repo)
+    ).in_sync  # halted is what is desired now
     connected = connect(load(local_repo), "local", local_repo)
     try:
         lines = resume(connected, datetime.now(UTC), by="ops.maria").lines
@@ -161,11 +180,20 @@ def test_a_failed_step_halts_restores_and_records_an_incident(local_repo: Path, 
     assert _trading(local_repo) is TradingState.ACTIVE
 
 
-def test_outside_a_configured_window_the_apply_is_refused_and_break_glass_is_recorded(local_repo: Path, qm_run: Run) -> None:
+def test_outside_a_configured_window_the_apply_is_refused_and_break_glass_is_recorded(
+    local_repo: Path, qm_run: Run
+) -> None:
     local = local_repo / "environments" / "local.yaml"
-    local.write_text(local.read_text() + "  deploy_window:\n    calendar: XNYS\n    freeze:\n      - {start: 2000-01-01, end: 2099-12-31, reason: test freeze}\n")
+    local.write_text(
+        local.read_text()
+        + "  deploy_window:\n    calendar: XNYS\n    freeze:\n      - {start: 2000-01-01, end: 2099-12-31, reason: test freeze}\n"
+    )
     refused = qm_run(local_repo, "apply", "local", "--yes")
-    assert refused.returncode == ExitCode.VIOLATIONS and "deploy window closed" in refused.stderr and "--break-glass" in refused.stderr
+    assert (
+        refused.returncode == ExitCode.VIOLATIONS
+        and "deploy window closed" in refused.stderr
+        and "--break-glass" in refused.stderr
+    )
     assert not (local_repo / ".qm" / "local" / "api.json").exists()
     forced = qm_run(local_repo, "apply", "local", "--yes", "--break-glass", "hotfix INC-42")
     assert forced.returncode == 0, forced.stderr
@@ -188,12 +216,18 @@ def test_a_failed_upgrade_restores_the_previous_release_services(local_repo: Pat
     assert failed.returncode == ExitCode.DEPLOY_FAILED, failed.stderr
     lines = failed.stderr.splitlines()
     assert "step deploy.workers failed" in lines[0] and "trading REDUCING → HALTED" in lines[1]
-    assert any("restored workers 3.3.0 healthy" in line for line in lines) and any("restored api 3.3.0 healthy" in line for line in lines)
+    assert any("restored workers 3.3.0 healthy" in line for line in lines) and any(
+        "restored api 3.3.0 healthy" in line for line in lines
+    )
     assert any("state left: rolled back to 2026.11.0 services, trading HALTED" in line for line in lines)
     assert any(line.endswith("checks pass") and "after restoring" in line for line in lines)  # judged against 2026.11.0
     connected = connect(load(local_repo), "local", local_repo, create=False)
     try:
-        assert {c: connected.driver.observe(c).version for c in ("api", "workers", "ui")} == {"api": "3.3.0", "workers": "3.3.0", "ui": "2.8.0"}
+        assert {c: connected.driver.observe(c).version for c in ("api", "workers", "ui")} == {
+            "api": "3.3.0",
+            "workers": "3.3.0",
+            "ui": "2.8.0",
+        }
         latest = deployment_history(connected.store, "local")[0]  # type: ignore[arg-type]
         assert latest.release == "2026.11.1" and latest.status == "rolled_back" and latest.rollback_used
         assert latest.previous_release == "2026.11.0"
@@ -219,6 +253,8 @@ def test_a_lying_service_fails_the_checks_fires_a_rollback_trigger_and_halts(loc
     history, connected2 = _records(local_repo)
     try:
         latest = history[0]  # type: ignore[index]
-        assert latest.status == "failed" and any(not c.passed and c.name == "safety.mode_displayed" for c in latest.validation)
+        assert latest.status == "failed" and any(
+            not c.passed and c.name == "safety.mode_displayed" for c in latest.validation
+        )
     finally:
         connected2.close()  # type: ignore[attr-defined]

@@ -29,7 +29,9 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def paper_repo(local_repo: Path, pg_admin: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, str]]:
+def paper_repo(
+    local_repo: Path, pg_admin: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, str, str]]:
     from sqlalchemy.engine import make_url
 
     name = f"qm_test_{secrets.token_hex(6)}"
@@ -40,16 +42,20 @@ def paper_repo(local_repo: Path, pg_admin: Any, redis_server: Any, monkeypatch: 
     monkeypatch.setenv("QM_PAPER_POSTGRES_URL", url)
     monkeypatch.setenv("QM_PAPER_REDIS_URL", "redis://127.0.0.1:6379/0")
     local = (local_repo / "environments" / "local.yaml").read_text()
-    process = local[local.index("  runtime:"):local.index("    checks:")]  # local's process driver on its free ports
+    process = local[local.index("  runtime:") : local.index("    checks:")]  # local's process driver on its free ports
     paper = local_repo / "environments" / "paper.yaml"
     text_ = paper.read_text()
     start = text_.index("  runtime:")
     end = text_.index("    checks:", start)
     text_ = text_[:start] + process + text_[end:]
     text_ = text_.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"')
-    text_ = text_.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace("url: https://paper.qm.internal", "url: http://127.0.0.1:9")
+    text_ = text_.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
+        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
+    )
     assert "    allow: market_closed\n    margin_minutes: 15\n" in text_
-    paper.write_text(text_.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n"))  # tests run at any hour
+    paper.write_text(
+        text_.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n")
+    )  # tests run at any hour
     expires = (date.today() + timedelta(days=30)).isoformat()
     (local_repo / "policies" / "waivers.yaml").write_text(
         "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
@@ -74,7 +80,9 @@ def _redis_trading(redis_server: Any, prefix: str) -> dict[str, Any]:
     return dict(json.loads(raw))
 
 
-def test_paper_applies_on_postgresql_and_redis(paper_repo: tuple[Path, str, str], redis_server: Any, qm_run: Run) -> None:
+def test_paper_applies_on_postgresql_and_redis(
+    paper_repo: tuple[Path, str, str], redis_server: Any, qm_run: Run
+) -> None:
     repo, url, prefix = paper_repo
     done = qm_run(repo, "apply", "paper", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -86,11 +94,24 @@ def test_paper_applies_on_postgresql_and_redis(paper_repo: tuple[Path, str, str]
         assert connected.store is not None and connected.store.dialect == "postgresql"
         (record,) = deployment_history(connected.store, "paper")
         assert record.status == "succeeded" and record.operator == "dana.ops" or record.operator is None
-        assert {c.name for c in record.validation} >= {"health.redis", "health.postgres", "safety.mode_displayed", "safety.reconciliation"}
+        assert {c.name for c in record.validation} >= {
+            "health.redis",
+            "health.postgres",
+            "safety.mode_displayed",
+            "safety.reconciliation",
+        }
         assert all(c.passed for c in record.validation)
         with connected.store.begin() as conn:
-            assert conn.execute(text("SELECT version_num FROM public.alembic_version")).scalar_one() == "0002_fills_exec_time_idx"
-            assert conn.execute(text("SELECT count(*) FROM qm_control.qm_trading_state_history WHERE environment = 'paper'")).scalar_one() >= 2
+            assert (
+                conn.execute(text("SELECT version_num FROM public.alembic_version")).scalar_one()
+                == "0002_fills_exec_time_idx"
+            )
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM qm_control.qm_trading_state_history WHERE environment = 'paper'")
+                ).scalar_one()
+                >= 2
+            )
         # paper paused to REDUCING (not HALTED) before the first service changed
         from quantmatrix.runtime.store.events import trading_history
 
@@ -102,7 +123,9 @@ def test_paper_applies_on_postgresql_and_redis(paper_repo: tuple[Path, str, str]
     assert status["in_sync"] is True and status["trading"]["state"] == "ACTIVE" and status["mode"] == "paper"
 
 
-def test_a_second_paper_apply_exits_3_naming_the_postgresql_holder(paper_repo: tuple[Path, str, str], qm_run: Run) -> None:
+def test_a_second_paper_apply_exits_3_naming_the_postgresql_holder(
+    paper_repo: tuple[Path, str, str], qm_run: Run
+) -> None:
     repo, url, _prefix = paper_repo
     with acquire_apply_lock(url, "paper", this_process("apply", datetime.now(UTC))):
         blocked = qm_run(repo, "apply", "paper", "--yes")
@@ -111,7 +134,9 @@ def test_a_second_paper_apply_exits_3_naming_the_postgresql_holder(paper_repo: t
     assert url.split("@")[0] not in blocked.stderr or "postgres@" in url  # no password to leak in the test URL
 
 
-def test_redis_lost_keys_are_not_trading_and_the_next_apply_rewrites_them(paper_repo: tuple[Path, str, str], redis_server: Any, qm_run: Run) -> None:
+def test_redis_lost_keys_are_not_trading_and_the_next_apply_rewrites_them(
+    paper_repo: tuple[Path, str, str], redis_server: Any, qm_run: Run
+) -> None:
     repo, _url, prefix = paper_repo
     assert qm_run(repo, "apply", "paper", "--yes").returncode == 0
     redis_server.delete(f"{prefix}trading")  # a wiped mirror: readers fail closed

@@ -55,7 +55,10 @@ def test_ordinary_trading_days_are_open(code: str, day: date) -> None:
 def test_regular_hours_in_the_exchange_zone() -> None:
     nyse = session("XNYS", date(2026, 11, 25))
     assert nyse is not None and nyse.early_close is None
-    assert (nyse.open.astimezone(NY).time().isoformat(), nyse.close.astimezone(NY).time().isoformat()) == ("09:30:00", "16:00:00")
+    assert (nyse.open.astimezone(NY).time().isoformat(), nyse.close.astimezone(NY).time().isoformat()) == (
+        "09:30:00",
+        "16:00:00",
+    )
     lse = session("XLON", date(2026, 11, 25))
     assert lse is not None
     assert (lse.open.astimezone(UTC).hour, lse.close.astimezone(UTC).strftime("%H:%M")) == (8, "16:30")

@@ -49,8 +49,14 @@ def _observe(repo: Path) -> tuple[list[object], TradingState | None, list[object
             trading = None
         journal = journal_steps(connected.store, history[0].id) if history else []
         with connected.store.begin() as conn:
-            migrated = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'")).scalar_one()
-            versions = [tuple(row) for row in conn.execute(text("SELECT version_num FROM alembic_version"))] if migrated else []
+            migrated = conn.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'")
+            ).scalar_one()
+            versions = (
+                [tuple(row) for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+                if migrated
+                else []
+            )
         return list(history), trading, list(journal), versions
     finally:
         connected.close()
@@ -84,7 +90,9 @@ def test_a_crash_at_every_step_boundary_resumes_and_converges(local_repo: Path, 
     assert [s for s in steps if s[0].startswith("migrations")] == [("migrations", "failed")]
     assert any(s.detail.startswith("interrupted") for s in journal if s.step == "migrations")  # type: ignore[attr-defined]
     for component in ("deploy.api", "deploy.workers", "deploy.ui"):
-        assert [s for s in steps if s[0].startswith(component)] == [(component, "failed")]  # deployed once, crash after: closed
+        assert [s for s in steps if s[0].startswith(component)] == [
+            (component, "failed")
+        ]  # deployed once, crash after: closed
     assert ("monitoring", "failed") in steps, steps
     assert any(s[0].startswith("monitoring#") and s[1] == "finished" for s in steps)
     assert qm_run(local_repo, "plan", "local", "--detailed-exitcode").returncode == 0

@@ -34,19 +34,57 @@ def url(request: pytest.FixtureRequest, tmp_path: Path):
     yield from url_for(request.param, tmp_path, request)
 
 
-def deploy(store, release: str, at: datetime, *, status: str = "succeeded", hostile: bool = False, environment: str = "paper") -> str:
+def deploy(
+    store, release: str, at: datetime, *, status: str = "succeeded", hostile: bool = False, environment: str = "paper"
+) -> str:
     text = HOSTILE if hostile else "ok"
     dep = start_deployment(
-        store, environment, release, previous_release="2026.11.0", operator="dana.ops", engineer="li.eng", commit="c0ffee" * 6 + "abcd",
-        config_version="cfg-1", config_changes=[f"Risk limits max_daily_loss: 5,000 → 7,500 {text}"], migration_changes=[],
-        strategy_changes=["Strategies momentum_breakout version: 1.4.0 → 1.4.2"], mode="paper", break_glass_reason=text if hostile else None, now=at,
+        store,
+        environment,
+        release,
+        previous_release="2026.11.0",
+        operator="dana.ops",
+        engineer="li.eng",
+        commit="c0ffee" * 6 + "abcd",
+        config_version="cfg-1",
+        config_changes=[f"Risk limits max_daily_loss: 5,000 → 7,500 {text}"],
+        migration_changes=[],
+        strategy_changes=["Strategies momentum_breakout version: 1.4.0 → 1.4.2"],
+        mode="paper",
+        break_glass_reason=text if hostile else None,
+        now=at,
     )
-    record_check_results(store, environment, [Check("health.api", "health", True, 0.012, "healthy", "healthy"), Check("safety.mode_displayed", "safety", status == "succeeded", 0.2, text)], dep, now=at)
+    record_check_results(
+        store,
+        environment,
+        [
+            Check("health.api", "health", True, 0.012, "healthy", "healthy"),
+            Check("safety.mode_displayed", "safety", status == "succeeded", 0.2, text),
+        ],
+        dep,
+        now=at,
+    )
     if hostile or status != "succeeded":
-        record_incident(store, environment, "deploy_failed", f"step failed: {text}", detail=text, deployment_id=dep, recorded_by="qm", now=at)
+        record_incident(
+            store,
+            environment,
+            "deploy_failed",
+            f"step failed: {text}",
+            detail=text,
+            deployment_id=dep,
+            recorded_by="qm",
+            now=at,
+        )
     finish_deployment(
-        store, dep, status, summary=f"applied {release}: {text}", rollback_used=status == "rolled_back", monitoring_until=at + timedelta(hours=20),
-        monitoring_intensity="active", monitoring_basis="end of the next XNYS session", now=at + timedelta(minutes=4, seconds=30),
+        store,
+        dep,
+        status,
+        summary=f"applied {release}: {text}",
+        rollback_used=status == "rolled_back",
+        monitoring_until=at + timedelta(hours=20),
+        monitoring_intensity="active",
+        monitoring_basis="end of the next XNYS session",
+        now=at + timedelta(minutes=4, seconds=30),
     )
     return dep
 
@@ -56,9 +94,22 @@ def test_text_shows_every_field_of_guide_16(url: str, qm) -> None:
     dep = deploy(store, "2026.11.1", T0)
     code, out, err = qm("history", "paper", "--store", url)
     assert code == 0, err
-    for fact in (dep, "succeeded", "2026.11.0 → 2026.11.1 [paper]", "started     2026-11-20 21:00:00 UTC", "finished 2026-11-20 21:04:30 UTC (4m 30s)",
-                 "operator    dana.ops   engineer li.eng", "c0ffee", "cfg-1", "max_daily_loss: 5,000 → 7,500", "momentum_breakout version: 1.4.0 → 1.4.2",
-                 "validation  2 passed, 0 failed", "incidents   none", "rollback    no", "monitoring  active until 2026-11-21 17:00:00 UTC (end of the next XNYS session)"):
+    for fact in (
+        dep,
+        "succeeded",
+        "2026.11.0 → 2026.11.1 [paper]",
+        "started     2026-11-20 21:00:00 UTC",
+        "finished 2026-11-20 21:04:30 UTC (4m 30s)",
+        "operator    dana.ops   engineer li.eng",
+        "c0ffee",
+        "cfg-1",
+        "max_daily_loss: 5,000 → 7,500",
+        "momentum_breakout version: 1.4.0 → 1.4.2",
+        "validation  2 passed, 0 failed",
+        "incidents   none",
+        "rollback    no",
+        "monitoring  active until 2026-11-21 17:00:00 UTC (end of the next XNYS session)",
+    ):
         assert fact in out, fact
     store.close()
 
@@ -84,7 +135,9 @@ def test_markdown_is_a_record_to_file_and_stays_inert(url: str, qm) -> None:
     store = open_store(url)
     deploy(store, "2026.11.0", T0)
     deploy(store, "2026.11.1", T0 + timedelta(days=2), status="failed", hostile=True)
-    forged = start_deployment(store, "paper", "2026.11.1", config_changes=["- nested", "1. ordered"], now=T0 + timedelta(days=3))
+    forged = start_deployment(
+        store, "paper", "2026.11.1", config_changes=["- nested", "1. ordered"], now=T0 + timedelta(days=3)
+    )
     finish_deployment(store, forged, "failed", summary="# forged heading\n---", now=T0 + timedelta(days=3))
     code, out, err = qm("history", "paper", "--store", url, "--format", "markdown")
     assert code == 0, err
@@ -93,13 +146,31 @@ def test_markdown_is_a_record_to_file_and_stays_inert(url: str, qm) -> None:
     assert not UNSAFE.search(out), "a control or bidi character reached the markdown"
     tokens = MarkdownIt("commonmark").enable("table").parse(out)
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in (t.children or [])}
-    assert not kinds & {"html_inline", "html_block", "link_open", "image", "em_open", "strong_open", "hr", "ordered_list_open"}
+    assert not kinds & {
+        "html_inline",
+        "html_block",
+        "link_open",
+        "image",
+        "em_open",
+        "strong_open",
+        "hr",
+        "ordered_list_open",
+    }
     assert [t.tag for t in tokens if t.type == "heading_open"].count("h1") == 1  # the title only: no forged heading
     assert max(t.level for t in tokens if t.type == "bullet_list_open") == 0  # no list nested by a value
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
-    assert len(headings) == 3 and forged in headings[0] and "dep-paper-2026.11.1-1" in headings[1] and "dep-paper-2026.11.0-1" in headings[2]
+    assert (
+        len(headings) == 3
+        and forged in headings[0]
+        and "dep-paper-2026.11.1-1" in headings[1]
+        and "dep-paper-2026.11.0-1" in headings[2]
+    )
     sections = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"]
-    assert sections.count("Changes") == 3 and sections.count("Validation results") == 3 and sections.count("Incidents") == 3
+    assert (
+        sections.count("Changes") == 3
+        and sections.count("Validation results") == 3
+        and sections.count("Incidents") == 3
+    )
     # every table row has the header's number of cells: no value broke a table
     rows = [t for t in tokens if t.type == "tr_open"]
     assert len(rows) >= 2 * 13
@@ -146,7 +217,9 @@ def test_text_and_json_carry_no_secret_and_no_raw_control_character(sqlite_url: 
 
 def test_every_record_is_kept_and_limit_offset_since_narrow_the_query(sqlite_url: str, qm) -> None:
     store = open_store(sqlite_url)
-    ids = [start_deployment(store, "paper", "2026.11.1", mode="paper", now=T0 + timedelta(minutes=i)) for i in range(520)]
+    ids = [
+        start_deployment(store, "paper", "2026.11.1", mode="paper", now=T0 + timedelta(minutes=i)) for i in range(520)
+    ]
     # checks and incidents are read per page in chunks of 500 ids: one on each side of the cut
     record_check_results(store, "paper", [Check("health.api", "health", True, 0.01, "first")], ids[0], now=T0)
     record_check_results(store, "paper", [Check("health.api", "health", False, 0.01, "last")], ids[-1], now=T0)
@@ -155,14 +228,29 @@ def test_every_record_is_kept_and_limit_offset_since_narrow_the_query(sqlite_url
     doc = json.loads(out)
     assert code == 0 and doc["total"] == 520 and [d["id"] for d in doc["deployments"]] == ids[::-1]
     by_id = {d["id"]: d for d in doc["deployments"]}
-    assert [c["message"] for c in by_id[ids[0]]["validation"]] == ["first"] and [c["message"] for c in by_id[ids[-1]]["validation"]] == ["last"]
+    assert [c["message"] for c in by_id[ids[0]]["validation"]] == ["first"] and [
+        c["message"] for c in by_id[ids[-1]]["validation"]
+    ] == ["last"]
     assert [i["summary"] for i in by_id[ids[260]]["incidents"]] == ["middle"]
     assert sum(len(d["validation"]) + len(d["incidents"]) for d in doc["deployments"]) == 3
     doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--limit", "10")[1])
     assert doc["total"] == 520 and [d["id"] for d in doc["deployments"]] == ids[:-11:-1]
-    doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--limit", "5", "--offset", "515")[1])
+    doc = json.loads(
+        qm("history", "paper", "--store", sqlite_url, "--format", "json", "--limit", "5", "--offset", "515")[1]
+    )
     assert [d["id"] for d in doc["deployments"]] == ids[4::-1]
-    doc = json.loads(qm("history", "paper", "--store", sqlite_url, "--format", "json", "--since", (T0 + timedelta(minutes=470)).isoformat())[1])
+    doc = json.loads(
+        qm(
+            "history",
+            "paper",
+            "--store",
+            sqlite_url,
+            "--format",
+            "json",
+            "--since",
+            (T0 + timedelta(minutes=470)).isoformat(),
+        )[1]
+    )
     assert doc["total"] == 50 and len(doc["deployments"]) == 50
     code, out, _ = qm("history", "paper", "--store", sqlite_url, "--limit", "3")
     assert code == 0 and "520 deployments; showing 1-3, newest first" in out
@@ -175,7 +263,10 @@ def test_many_records_on_each_backend(url: str, qm) -> None:
         start_deployment(store, "paper", "2026.11.1", mode="paper", now=T0 + timedelta(minutes=i))
     doc = json.loads(qm("history", "paper", "--store", url, "--format", "json")[1])
     assert doc["total"] == 120 and len(doc["deployments"]) == 120
-    assert len(json.loads(qm("history", "paper", "--store", url, "--format", "json", "--limit", "7")[1])["deployments"]) == 7
+    assert (
+        len(json.loads(qm("history", "paper", "--store", url, "--format", "json", "--limit", "7")[1])["deployments"])
+        == 7
+    )
     store.close()
 
 
@@ -205,14 +296,18 @@ def test_local_reads_its_embedded_store_and_never_creates_one(sample_repo: Path,
         (["local", "--format", "html"], "Invalid value for '--format'"),
     ],
 )
-def test_bad_input_is_exit_2_with_one_line(sample_repo: Path, qm, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
+def test_bad_input_is_exit_2_with_one_line(
+    sample_repo: Path, qm, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
     monkeypatch.delenv("QM_PAPER_POSTGRES_URL", raising=False)
     code, out, err = qm("history", *args[:1], str(sample_repo), *args[1:])
     assert code == 2 and message in err, err
     assert "Traceback" not in err and out == ""
 
 
-def test_paper_reads_the_store_its_runtime_section_names(url: str, sample_repo: Path, qm, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paper_reads_the_store_its_runtime_section_names(
+    url: str, sample_repo: Path, qm, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """paper's runtime.store.url is {secret: QM_PAPER_POSTGRES_URL}: resolved in paper's scope."""
     store = open_store(url)
     dep = deploy(store, "2026.11.1", T0)

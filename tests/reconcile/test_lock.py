@@ -10,7 +10,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -165,9 +165,13 @@ def test_the_holder_is_visible_in_pg_stat_activity(pg_url: str, env: str) -> Non
     try:
         with acquire_apply_lock(pg_url, env, this_process("apply", NOW)):
             with engine.connect() as connection:
-                names = connection.execute(
-                    text("SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")
-                ).scalars().all()
+                names = (
+                    connection.execute(
+                        text("SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")
+                    )
+                    .scalars()
+                    .all()
+                )
             assert f"qm apply {env} pid={os.getpid()} host=" in " ".join(names)
     finally:
         engine.dispose()
@@ -190,7 +194,9 @@ def test_an_engine_is_accepted_and_its_pool_never_keeps_the_lock(pg_url: str, en
             assert lock.kind == "postgresql"
         # the pool's only connection is usable and holds no advisory lock
         with engine.connect() as connection:
-            held = connection.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")).scalar_one()
+            held = connection.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            ).scalar_one()
         assert held == 0
         assert can_take(pg_url, env)
     finally:
@@ -277,7 +283,9 @@ def test_a_symlink_at_the_lock_name_is_not_followed(tmp_path: Path, env: str, lo
     "content",
     [b"", b"\xff\xfe garbage", b'{"holder": 5}', b'{"holder": "evil\\u001b[2J\\nfake line", "since": "2026\\r"}'],
 )
-def test_a_hostile_or_unreadable_holder_file_is_reported_safely(tmp_path: Path, env: str, lock_file: Path, content: bytes) -> None:
+def test_a_hostile_or_unreadable_holder_file_is_reported_safely(
+    tmp_path: Path, env: str, lock_file: Path, content: bytes
+) -> None:
     lock_file.parent.mkdir(parents=True)
     lock_file.write_bytes(content)
     fd = os.open(lock_file, os.O_RDWR)
@@ -293,7 +301,9 @@ def test_a_hostile_or_unreadable_holder_file_is_reported_safely(tmp_path: Path, 
     assert f"environment '{env}'" in message
 
 
-def test_the_cli_edge_reports_a_held_lock_as_exit_3(tmp_path: Path, env: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_edge_reports_a_held_lock_as_exit_3(
+    tmp_path: Path, env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     import click
 
     from quantmatrix.cli.edge import run
@@ -311,7 +321,9 @@ def test_the_cli_edge_reports_a_held_lock_as_exit_3(tmp_path: Path, env: str, ca
         code = run(cli, ["apply"])
     err = capsys.readouterr().err
     assert code == 3
-    assert f"another apply of environment '{env}' is running: the lock is held by qm apply {env} pid={os.getpid()}" in err
+    assert (
+        f"another apply of environment '{env}' is running: the lock is held by qm apply {env} pid={os.getpid()}" in err
+    )
     assert "since 2026-11-25T22:00:00Z" in err and "Traceback" not in err
 
 

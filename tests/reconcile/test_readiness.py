@@ -13,10 +13,10 @@ from quantmatrix.errors import ExitCode, Refused
 from quantmatrix.reconcile.readiness import check_readiness
 from quantmatrix.repo.loader import load
 from quantmatrix.repo.source import open_source
+from quantmatrix.runtime.checks import CheckResult
 from quantmatrix.runtime.store import open_store
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
 from quantmatrix.runtime.store.events import record_check_results
-from quantmatrix.runtime.checks import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # XNYS closed all day
@@ -41,9 +41,13 @@ def _paper_record(store, release: str, status: str = "succeeded", passed: bool =
     """A paper deployment two days before the live apply, validated, its observation over."""
     started = SATURDAY - timedelta(days=2)
     deployment_id = start_deployment(store, "paper", release, mode="paper", now=started)
-    check = CheckResult(name="health.api", category="health", status="healthy", passed=passed, duration_seconds=0.01, message="ok")
+    check = CheckResult(
+        name="health.api", category="health", status="healthy", passed=passed, duration_seconds=0.01, message="ok"
+    )
     record_check_results(store, "paper", [check], deployment_id, now=started)
-    finish_deployment(store, deployment_id, status, monitoring_until=started + timedelta(hours=8), now=started + timedelta(minutes=5))  # type: ignore[arg-type]
+    finish_deployment(
+        store, deployment_id, status, monitoring_until=started + timedelta(hours=8), now=started + timedelta(minutes=5)
+    )  # type: ignore[arg-type]
     return deployment_id
 
 
@@ -86,8 +90,14 @@ def test_the_policy_gate_is_rerun_on_the_tree_being_applied(tmp_path: Path, stor
     for folder in ("environments", "releases", "policies"):
         shutil.copytree(ROOT / folder, repo / folder)
     local = repo / "environments" / "local.yaml"
-    local.write_text(local.read_text().replace("    account_type: dry_run\n", "    account_type: dry_run\n    routes_live_orders: true\n"))
+    local.write_text(
+        local.read_text().replace(
+            "    account_type: dry_run\n", "    account_type: dry_run\n    routes_live_orders: true\n"
+        )
+    )
     state = load(repo)
     environment = state.environments["local"]
     with pytest.raises(Refused, match="the policy gate fails on the tree being applied"):
-        check_readiness(state, open_source(repo), environment, state.releases[environment.spec.release], store, now=SATURDAY)
+        check_readiness(
+            state, open_source(repo), environment, state.releases[environment.spec.release], store, now=SATURDAY
+        )

@@ -43,7 +43,9 @@ def two_states(sample_repo: Path, tmp_path: Path):
     params = "params: {lookback_minutes: 30, breakout_threshold: 0.015}"
     assert "max_daily_loss: 5000" in body and "blocked_symbols: [GME, AMC]" in body and params in body
     body = body.replace("max_daily_loss: 5000", "max_daily_loss: 7500").replace("[GME, AMC]", "[GME, AMC, BBBY]")
-    body = body.replace(params, f"params: {{lookback_minutes: 30, breakout_threshold: 0.015, webhook_token: {TOKEN}}}", 1)
+    body = body.replace(
+        params, f"params: {{lookback_minutes: 30, breakout_threshold: 0.015, webhook_token: {TOKEN}}}", 1
+    )
     paper.write_text(body)
     return load(old_root), load(sample_repo)
 
@@ -57,7 +59,11 @@ def test_changes_are_sorted_into_config_migrations_and_strategies(two_states) ->
     assert "Blocked symbols added: — → BBBY" in config
     assert any(line.startswith("Strategies momentum_breakout version: 1.4.0 → 1.4.2") for line in changes.strategies)
     assert changes.migrations == ()  # both releases pin 0002_fills_exec_time_idx
-    assert changes.as_record() == {"config_changes": changes.config, "migration_changes": (), "strategy_changes": changes.strategies}
+    assert changes.as_record() == {
+        "config_changes": changes.config,
+        "migration_changes": (),
+        "strategy_changes": changes.strategies,
+    }
 
 
 def test_a_secret_pasted_in_the_desired_state_never_reaches_the_changes(two_states) -> None:
@@ -131,7 +137,10 @@ def test_an_environment_may_watch_harder_than_its_mode_never_softer() -> None:
 def test_an_environment_brings_its_mode_settings_and_calendar(sample_repo: Path) -> None:
     state = load(sample_repo)
     live = monitoring_for(state.environments["live"], THURSDAY_NOON_ET)  # heightened, 24 h, XNYS
-    assert (live.intensity, live.ends_at) == ("heightened", datetime(2026, 12, 4, 21, 0, tzinfo=UTC))  # Friday's close, after 24 h
+    assert (live.intensity, live.ends_at) == (
+        "heightened",
+        datetime(2026, 12, 4, 21, 0, tzinfo=UTC),
+    )  # Friday's close, after 24 h
     paper = monitoring_for(state.environments["paper"], FRIDAY_EVENING_ET)  # active, 8 h: Monday's session is later
     assert (paper.intensity, paper.ends_at) == ("active", datetime(2026, 12, 7, 21, 0, tzinfo=UTC))
     assert monitoring_for(state.environments["local"], THURSDAY_NOON_ET).intensity == "normal"
@@ -151,10 +160,23 @@ def test_the_record_keeps_changes_mode_and_monitoring_window(url: str, two_state
     store = open_store(url)
     changes = changes_between(*two_states, "paper")
     window = monitoring_window(Mode.paper, THURSDAY_NOON_ET + timedelta(minutes=7))
-    dep = start_deployment(store, "paper", "2026.11.1", previous_release="2026.11.0", mode=Mode.paper, now=THURSDAY_NOON_ET, **changes.as_record())
+    dep = start_deployment(
+        store,
+        "paper",
+        "2026.11.1",
+        previous_release="2026.11.0",
+        mode=Mode.paper,
+        now=THURSDAY_NOON_ET,
+        **changes.as_record(),
+    )
     finish_deployment(
-        store, dep, "succeeded", monitoring_until=window.ends_at, monitoring_intensity=window.intensity,
-        monitoring_basis=window.basis, now=window.starts_at,
+        store,
+        dep,
+        "succeeded",
+        monitoring_until=window.ends_at,
+        monitoring_intensity=window.intensity,
+        monitoring_basis=window.basis,
+        now=window.starts_at,
     )
     record = get_deployment(store, dep)
     assert record is not None

@@ -41,18 +41,37 @@ def test_rollback_to_the_previous_release_then_apply_refuses_until_forced(local_
     assert versions == {"api": "3.3.0", "workers": "3.3.0", "ui": "2.8.0"}  # 2026.11.0's (its rollback.previous)
     assert trading is TradingState.ACTIVE
     record, steps = history[0]
-    assert record.release == "2026.11.0" and record.status == "succeeded" and record.rollback_used and record.rollback_of == "2026.11.1"
+    assert (
+        record.release == "2026.11.0"
+        and record.status == "succeeded"
+        and record.rollback_used
+        and record.rollback_of == "2026.11.1"
+    )
     assert record.previous_release == "2026.11.1" and "stop rounding bug INC-7" in record.summary
     # trading paused first, enabled only after the checks and the reconciliation passed
-    assert steps.index("pause_trading") < steps.index("deploy.api") < steps.index("checks") < steps.index("reconciliation") < steps.index("enable_trading")
+    assert (
+        steps.index("pause_trading")
+        < steps.index("deploy.api")
+        < steps.index("checks")
+        < steps.index("reconciliation")
+        < steps.index("enable_trading")
+    )
 
     status = json.loads(qm_run(local_repo, "status", "local", "--format", "json").stdout)
-    assert status["in_sync"] is False and status["running"]["release"] == "2026.11.0" and status["desired"]["release"] == "2026.11.1"
+    assert (
+        status["in_sync"] is False
+        and status["running"]["release"] == "2026.11.0"
+        and status["desired"]["release"] == "2026.11.1"
+    )
     assert status["drift"][0]["note"] == "rolled back to 2026.11.0; git pins 2026.11.1"
     assert "rolled back to 2026.11.0; git pins 2026.11.1" in qm_run(local_repo, "status", "local").stdout
 
     refused = qm_run(local_repo, "apply", "local", "--yes")  # must not silently re-deploy what was rolled back
-    assert refused.returncode == ExitCode.VIOLATIONS and "git still pins 2026.11.1" in refused.stderr and "--force-forward" in refused.stderr
+    assert (
+        refused.returncode == ExitCode.VIOLATIONS
+        and "git still pins 2026.11.1" in refused.stderr
+        and "--force-forward" in refused.stderr
+    )
     assert _running(local_repo)[0]["api"] == "3.3.0" and len(_running(local_repo)[2]) == 2
 
     forward = qm_run(local_repo, "apply", "local", "--yes", "--force-forward")
@@ -65,8 +84,12 @@ def test_rollback_to_the_previous_release_then_apply_refuses_until_forced(local_
 def test_after_a_rollback_changing_the_pin_in_git_is_a_plain_apply(local_repo: Path, qm_run: Run) -> None:
     assert qm_run(local_repo, "apply", "local", "--yes").returncode == 0
     assert qm_run(local_repo, "rollback", "local", "--to", "2026.11.0", "--yes").returncode == 0
-    assert qm_run(local_repo, "promote", "2026.11.0", "--to", "local", ".").returncode == 0  # the pin follows the rollback
-    again = qm_run(local_repo, "apply", "local", "--yes")  # not refused: the pin changed (only the configuration version moves)
+    assert (
+        qm_run(local_repo, "promote", "2026.11.0", "--to", "local", ".").returncode == 0
+    )  # the pin follows the rollback
+    again = qm_run(
+        local_repo, "apply", "local", "--yes"
+    )  # not refused: the pin changed (only the configuration version moves)
     assert again.returncode == 0 and "applied 2026.11.0" in again.stdout, again.stdout + again.stderr
     assert "deploy." not in again.stdout  # the services already run 2026.11.0
     assert json.loads(qm_run(local_repo, "status", "local", "--format", "json").stdout)["in_sync"] is True
@@ -80,7 +103,9 @@ def test_rollback_over_irreversible_migrations_is_refused_and_changes_nothing(lo
     assert "needs schema 0001_baseline but it is at 0002_fills_exec_time_idx" in refused.stderr
     assert "does not declare them reversible" in refused.stderr and "do not roll back blindly" in refused.stderr
     after = _running(local_repo)
-    assert after[0] == before[0] and after[1] is TradingState.ACTIVE and len(after[2]) == len(before[2])  # left as it is
+    assert (
+        after[0] == before[0] and after[1] is TradingState.ACTIVE and len(after[2]) == len(before[2])
+    )  # left as it is
 
 
 def test_rollback_refuses_an_unknown_or_the_running_release(local_repo: Path, qm_run: Run) -> None:
@@ -110,9 +135,13 @@ def test_a_schema_behind_the_target_is_allowed_and_reversal_is_judged_per_releas
     assert migration_refusal(state, "2026.11.0", r10, "0001_baseline", chain) is None  # same schema
     # 2026.11.0 introduced 0002 and declares it reversible: allowed in principle, but not automated
     only_11_0 = dataclasses.replace(state, releases={k: v for k, v in state.releases.items() if k != "2026.11.1"})
-    assert "not automated yet" in (migration_refusal(only_11_0, "2026.11.0", r10, "0002_fills_exec_time_idx", chain) or "")
+    assert "not automated yet" in (
+        migration_refusal(only_11_0, "2026.11.0", r10, "0002_fills_exec_time_idx", chain) or ""
+    )
     # 2026.11.1 (also at 0002) does not declare it reversible: refused
-    assert "2026.11.1 does not declare them reversible" in (migration_refusal(state, "2026.11.1", r10, "0002_fills_exec_time_idx", chain) or "")
+    assert "2026.11.1 does not declare them reversible" in (
+        migration_refusal(state, "2026.11.1", r10, "0002_fills_exec_time_idx", chain) or ""
+    )
     assert "does not order them" in (migration_refusal(state, None, r10, "9999_unknown", chain) or "")
 
 
@@ -130,4 +159,9 @@ def test_a_crashed_rollback_is_finished_by_rollback_not_by_apply(local_repo: Pat
     versions, trading, history = _running(local_repo)
     assert versions == {"api": "3.3.0", "workers": "3.3.0", "ui": "2.8.0"} and trading is TradingState.ACTIVE
     record = history[0][0]
-    assert record.id == "dep-local-2026.11.0-1" and record.status == "succeeded" and record.rollback_of == "2026.11.1" and len(history) == 2
+    assert (
+        record.id == "dep-local-2026.11.0-1"
+        and record.status == "succeeded"
+        and record.rollback_of == "2026.11.1"
+        and len(history) == 2
+    )

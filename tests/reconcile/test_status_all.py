@@ -13,7 +13,6 @@ from quantmatrix.errors import ExitCode
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-
 def test_all_environments_text_and_json(local_repo: Path, qm_run: Run, monkeypatch: object) -> None:
     for name in ("QM_PAPER_POSTGRES_URL", "QM_BACKTEST_POSTGRES_URL", "QM_LIVE_POSTGRES_URL"):
         monkeypatch.delenv(name, raising=False)  # type: ignore[attr-defined]
@@ -22,14 +21,20 @@ def test_all_environments_text_and_json(local_repo: Path, qm_run: Run, monkeypat
     assert text.returncode == 0, text.stderr
     lines = {line.split()[0]: line for line in text.stdout.splitlines()}
     assert sorted(lines) == ["backtest", "live", "local", "paper"]
-    assert "in sync" in lines["local"] and "trading ACTIVE" in lines["local"] and "dep-local-2026.11.1-1 succeeded" in lines["local"]
+    assert (
+        "in sync" in lines["local"]
+        and "trading ACTIVE" in lines["local"]
+        and "dep-local-2026.11.1-1 succeeded" in lines["local"]
+    )
     assert "unavailable: secret QM_PAPER_POSTGRES_URL is not set" in lines["paper"]
 
     docs = json.loads(qm_run(local_repo, "status", "--format", "json").stdout)
     by_name = {d["environment"]: d for d in docs}
     assert [d["environment"] for d in docs] == ["backtest", "live", "local", "paper"]
     assert by_name["local"]["in_sync"] is True and by_name["local"]["trading"]["state"] == "ACTIVE"
-    assert by_name["local"] == json.loads(qm_run(local_repo, "status", "local", "--format", "json").stdout) | {"monitoring_until": by_name["local"]["monitoring_until"]}
+    assert by_name["local"] == json.loads(qm_run(local_repo, "status", "local", "--format", "json").stdout) | {
+        "monitoring_until": by_name["local"]["monitoring_until"]
+    }
     assert by_name["paper"]["mode"] == "paper" and "unavailable" in by_name["paper"]
 
 

@@ -30,7 +30,9 @@ WEEKDAYS_EVENING = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "18:00
 
 
 def test_defaults_per_mode() -> None:
-    assert [window(mode).allow for mode in Mode] == ["any_time" if m in (Mode.local, Mode.backtest) else "market_closed" for m in Mode]
+    assert [window(mode).allow for mode in Mode] == [
+        "any_time" if m in (Mode.local, Mode.backtest) else "market_closed" for m in Mode
+    ]
     # written settings win over the mode; windows alone imply allow: windows
     assert window(Mode.live, allow="any_time").allow == "any_time"
     assert window(Mode.local, windows=[WEEKDAYS_EVENING]).allow == "windows"
@@ -160,12 +162,16 @@ def test_windows_overlapping_the_session_need_during_session() -> None:
     assert not refused.allowed and "in session" in refused.reason
     # on a half day the session is over by 13:00: the rest of the window is usable
     assert in_window(closed_only, ny(2026, 11, 27, 13, 10))
-    assert next_window_start(closed_only, ny(2026, 11, 25, 12, 30)) == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)  # Thanksgiving
+    assert next_window_start(closed_only, ny(2026, 11, 25, 12, 30)) == datetime(
+        2026, 11, 26, 17, 0, tzinfo=UTC
+    )  # Thanksgiving
     assert in_window(window(Mode.paper, windows=[lunch], during_session=True), ny(2026, 11, 25, 12, 30))
 
 
 def test_a_freeze_refuses_whatever_allow_says() -> None:
-    frozen = window(Mode.local, allow="any_time", freeze=[{"start": "2026-12-21", "end": "2027-01-04", "reason": "year-end freeze"}])
+    frozen = window(
+        Mode.local, allow="any_time", freeze=[{"start": "2026-12-21", "end": "2027-01-04", "reason": "year-end freeze"}]
+    )
     decision = decide(frozen, ny(2026, 12, 26, 12, 0))
     assert not decision.allowed
     assert decision.reason == "deploy freeze 2026-12-21 to 2027-01-04: year-end freeze"
@@ -188,7 +194,9 @@ def test_london_exchange_reads_london_time() -> None:
     assert not decision.allowed
     assert "next window opens 2026-11-25 16:30 GMT (Europe/London) = 2026-11-25 16:30 UTC" in decision.message()
     # British Summer Time: 16:30 BST is 15:30 UTC
-    assert next_window_start(lse, datetime(2026, 6, 10, 12, 0, tzinfo=LONDON)) == datetime(2026, 6, 10, 15, 30, tzinfo=UTC)
+    assert next_window_start(lse, datetime(2026, 6, 10, 12, 0, tzinfo=LONDON)) == datetime(
+        2026, 6, 10, 15, 30, tzinfo=UTC
+    )
     # Christmas Eve closes at 12:30; Thanksgiving is an ordinary day in London
     assert in_window(lse, datetime(2026, 12, 24, 12, 31, tzinfo=LONDON))
     assert not in_window(lse, datetime(2026, 11, 26, 12, 0, tzinfo=LONDON))
@@ -210,12 +218,18 @@ def test_decisions_do_not_depend_on_the_zone_the_clock_uses() -> None:
         assert (here.allowed, here.reason, here.next_start) == (there.allowed, there.reason, there.next_start)
 
 
-@pytest.mark.parametrize("week", ["2026-11-23", "2026-03-05", "2026-10-29"], ids=["thanksgiving", "spring-dst", "autumn-dst"])
+@pytest.mark.parametrize(
+    "week", ["2026-11-23", "2026-03-05", "2026-10-29"], ids=["thanksgiving", "spring-dst", "autumn-dst"]
+)
 @pytest.mark.parametrize("allow", ["market_closed", "windows"])
 def test_next_start_is_the_first_allowed_minute(allow: str, week: str) -> None:
     """Brute force over a week (a holiday and a half day, or a DST switch), every 20 minutes:
     each refusal's next start is allowed, the minute before it is not, nor is anything between."""
-    windows = [WEEKDAYS_EVENING, {"days": ["sat"], "start": "10:00", "end": "12:00"}, {"days": ["sun"], "start": "01:15", "end": "03:00"}]
+    windows = [
+        WEEKDAYS_EVENING,
+        {"days": ["sat"], "start": "10:00", "end": "12:00"},
+        {"days": ["sun"], "start": "01:15", "end": "03:00"},
+    ]
     extra: dict[str, Any] = {"windows": windows} if allow == "windows" else {}
     tested = window(allow=allow, margin_minutes=15, **extra)
     minute = timedelta(minutes=1)

@@ -43,5 +43,9 @@ def test_check_edits_sees_new_files_without_writing_them(repo):
 def test_creating_a_file_never_overwrites(repo):
     text = repo.read("releases/2026.11.1.yaml")
     with pytest.raises(ConfigError, match="refusing to overwrite"):
-        write_edits(repo.root, {"releases/2026.11.1.yaml": text.replace("ui: 2.8.0", "ui: 2.9.0")}, create=("releases/2026.11.1.yaml",))
+        write_edits(
+            repo.root,
+            {"releases/2026.11.1.yaml": text.replace("ui: 2.8.0", "ui: 2.9.0")},
+            create=("releases/2026.11.1.yaml",),
+        )
     assert repo.read("releases/2026.11.1.yaml") == text and leftovers(repo.root) == []

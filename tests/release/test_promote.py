@@ -9,8 +9,13 @@ LIVE = "environments/live.yaml"
 PAPER = "environments/paper.yaml"
 R1101 = "releases/2026.11.1.yaml"
 
+
 def changes(before: str, after: str) -> list[str]:
-    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0) if line[:1] in "-+" and line[:3] not in ("---", "+++")]
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "-+" and line[:3] not in ("---", "+++")
+    ]
 
 
 def test_promote_to_paper_moves_pin_strategies_and_analytics_and_nothing_else(repo, qm):

@@ -5,7 +5,6 @@ Every refusal exits 1 (2 for input that is no id, 3 for the store) and writes no
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,10 +42,32 @@ def paper_deployment(
     rollback: bool = False,
 ) -> str:
     started = datetime.now(UTC) - age
-    dep = start_deployment(store, environment, release, previous_release="2026.11.0", operator="dana.ops", engineer="li.eng", mode=mode, now=started)
+    dep = start_deployment(
+        store,
+        environment,
+        release,
+        previous_release="2026.11.0",
+        operator="dana.ops",
+        engineer="li.eng",
+        mode=mode,
+        now=started,
+    )
     names = ("health.api", "smoke.account_summary", "safety.mode_displayed")
-    record_check_results(store, environment, [Check(names[i % 3] + f".{i}", "health", ok) for i, ok in enumerate(checks)], dep, now=started)
-    finish_deployment(store, dep, status, rollback_used=rollback, monitoring_until=started + observed_for, now=started + timedelta(minutes=5))
+    record_check_results(
+        store,
+        environment,
+        [Check(names[i % 3] + f".{i}", "health", ok) for i, ok in enumerate(checks)],
+        dep,
+        now=started,
+    )
+    finish_deployment(
+        store,
+        dep,
+        status,
+        rollback_used=rollback,
+        monitoring_until=started + observed_for,
+        now=started + timedelta(minutes=5),
+    )
     return dep
 
 
@@ -70,7 +91,9 @@ def test_a_good_paper_record_in_the_store_promotes_to_live(repo, qm, store, stor
     assert qm("validate", str(repo.root))[0] == 0
 
 
-def test_without_store_the_paper_environments_own_store_is_read(repo, qm, store, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_store_the_paper_environments_own_store_is_read(
+    repo, qm, store, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """paper's runtime.store.url is {secret: QM_PAPER_POSTGRES_URL}: set, the id is looked up there."""
     failed = paper_deployment(store, status="failed")
     good = paper_deployment(store)
@@ -81,7 +104,9 @@ def test_without_store_the_paper_environments_own_store_is_read(repo, qm, store,
     assert code == 0 and f"evidence: paper deployment {good} in the state store" in out, err
 
 
-def test_where_the_store_cannot_be_read_here_the_manifest_is_the_record(repo, qm, store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_where_the_store_cannot_be_read_here_the_manifest_is_the_record(
+    repo, qm, store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("QM_PAPER_POSTGRES_URL", raising=False)
     dep = paper_deployment(store)
     code, _, err = qm("promote", RELEASE, str(repo.root), "--to", "live", "--evidence", dep)
@@ -98,7 +123,10 @@ NOT_EVIDENCE = [
     ({"checks": (True, False, True)}, "1 validation result(s) failed: smoke.account_summary.1"),
     ({"checks": ()}, "it recorded no validation results"),
     ({"environment": "local", "mode": "local"}, "whose mode is local, not paper"),
-    ({"environment": "live", "mode": None}, "whose mode is live, not paper"),  # an older record: judged by the desired state
+    (
+        {"environment": "live", "mode": None},
+        "whose mode is live, not paper",
+    ),  # an older record: judged by the desired state
     ({"environment": "staging", "mode": None}, "whose mode is unknown, not paper"),
     ({"age": timedelta(days=45)}, "older than 30 days"),
     ({"age": timedelta(hours=3)}, "its paper observation window runs until"),
@@ -172,7 +200,9 @@ def test_hostile_ids_are_refused_cleanly(repo, qm, store, store_url: str) -> Non
         assert "Traceback" not in err and "unexpected error" not in err
         assert "\x1b" not in err and "\x00" not in err and "\u202e" not in err and len(err) < 2000
         assert repo.read(LIVE) == before
-    assert "qm_deployments" in inspect(store.engine).get_table_names(schema="qm_control" if store.dialect == "postgresql" else None)
+    assert "qm_deployments" in inspect(store.engine).get_table_names(
+        schema="qm_control" if store.dialect == "postgresql" else None
+    )
 
 
 def test_hostile_ids_on_the_manifest_path_are_refused_cleanly(repo, qm) -> None:

@@ -10,7 +10,9 @@ import pytest
 from quantmatrix.edit.roundtrip import Indent, detect_indent, load_document, set_value
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted(p.relative_to(ROOT).as_posix() for folder in ("environments", "releases") for p in (ROOT / folder).glob("*.yaml"))
+SAMPLES = sorted(
+    p.relative_to(ROOT).as_posix() for folder in ("environments", "releases") for p in (ROOT / folder).glob("*.yaml")
+)
 
 
 def changed_lines(before: str, after: str) -> list[tuple[str, str]]:

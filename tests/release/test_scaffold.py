@@ -31,7 +31,11 @@ def test_new_release_carries_versions_forward_and_leaves_evidence_open(repo, qm)
 
 
 def test_new_release_keeps_the_templates_formatting_and_comments(repo, qm):
-    repo.edit(TEMPLATE, "  strategies:\n    momentum", "  # strategy versions: bump with the research sign-off\n  strategies:\n    momentum")
+    repo.edit(
+        TEMPLATE,
+        "  strategies:\n    momentum",
+        "  # strategy versions: bump with the research sign-off\n  strategies:\n    momentum",
+    )
     repo.commit("comment the template")
     assert qm("release", "new", "2026.12.0", str(repo.root), "--from", "2026.11.1")[0] == 0
     before, after = repo.read(TEMPLATE).splitlines(), repo.read(NEW).splitlines()
@@ -52,7 +56,9 @@ def test_new_release_keeps_the_templates_formatting_and_comments(repo, qm):
     ]
     assert "  description: Momentum breakout stop fix, pairs 0.9.1, analytics logic 1.3.1." in removed
     assert "    release_change_checklist: {by: li.eng, at: 2026-11-16, reference: RCC-2026.11.1}" in removed
-    assert len(removed) == 11  # header comment, name, description, config_version, 2 lists, previous, plan, checklist (3 lines)
+    assert (
+        len(removed) == 11
+    )  # header comment, name, description, config_version, 2 lists, previous, plan, checklist (3 lines)
 
 
 def test_new_release_refuses_to_overwrite(repo, qm):
@@ -70,7 +76,11 @@ def test_new_release_refuses_bad_versions_and_unknown_templates(repo, qm):
     assert code == 2 and "no release 2025.1.0" in err
     code, _, err = qm("release", "new", "2026.10.5", str(repo.root), "--from", "2026.11.0")
     assert code == 2 and "not newer than 2026.11.0" in err
-    assert sorted(p.name for p in (repo.root / "releases").iterdir()) == ["2026.10.0.yaml", "2026.11.0.yaml", "2026.11.1.yaml"]
+    assert sorted(p.name for p in (repo.root / "releases").iterdir()) == [
+        "2026.10.0.yaml",
+        "2026.11.0.yaml",
+        "2026.11.1.yaml",
+    ]
 
 
 def test_the_gate_flags_a_scaffolded_release_as_not_ready(real_pack_repo, qm):
@@ -79,6 +89,8 @@ def test_the_gate_flags_a_scaffolded_release_as_not_ready(real_pack_repo, qm):
     assert qm("promote", "2026.12.0", str(repo.root), "--to", "paper")[0] == 0
     code, out, _ = qm("check", str(repo.root), "--today", "2026-12-01", "--format", "json")
     assert code == 1
-    open_items = [f for f in json.loads(out)["findings"] if f["target"] == "release/2026.12.0" and f["severity"] == "deny"]
+    open_items = [
+        f for f in json.loads(out)["findings"] if f["target"] == "release/2026.12.0" and f["severity"] == "deny"
+    ]
     assert open_items and all(f["file"] == NEW for f in open_items)
     assert any("checklist" in f["message"] for f in open_items)

@@ -18,7 +18,13 @@ GIT = ["git", "-c", "user.name=QM Test", "-c", "user.email=qm-test@example.inval
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True, env={"GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [*GIT, *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={"GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"},
+    )
 
 
 @pytest.fixture
@@ -42,7 +48,11 @@ def test_sarif_and_github_annotations_name_files_from_the_git_root(repo: Path, q
         code, out, _ = qm("check", path, "--format", "github", "--today", TODAY)
         assert code == 1 and "::error file=deploy/environments/backtest.yaml,line=18," in out
         code, out, _ = qm("check", path, "--format", "sarif", "--today", TODAY)
-        uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in json.loads(out)["runs"][0]["results"] for loc in r["locations"]}
+        uris = {
+            loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(out)["runs"][0]["results"]
+            for loc in r["locations"]
+        }
         assert uris == {"deploy/environments/backtest.yaml"}
 
 

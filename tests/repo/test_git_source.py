@@ -14,7 +14,11 @@ from quantmatrix.repo.loader import load
 
 def _snapshot(repo: Path) -> dict[str, str]:
     """Content hash of every file, .git included (index, HEAD, refs)."""
-    return {str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(repo.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_ref_reads_the_committed_tree_not_the_work_tree(git_repo: Path) -> None:
@@ -64,7 +68,9 @@ def test_problems_at_a_ref_name_the_file_and_line_in_that_commit(git_repo: Path,
 
     with pytest.raises(ConfigError) as caught:
         load(git_repo, "main")
-    assert [str(p) for p in caught.value.problems] == [f"environments/live.yaml:{line}:3: spec.mode: duplicate key 'mode' (first defined at line {line - 1})"]
+    assert [str(p) for p in caught.value.problems] == [
+        f"environments/live.yaml:{line}:3: spec.mode: duplicate key 'mode' (first defined at line {line - 1})"
+    ]
     load(git_repo)  # the work tree is fine
 
 

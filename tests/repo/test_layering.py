@@ -80,7 +80,10 @@ def test_a_value_error_in_the_base_points_at_the_base_file(sample_repo: Path, ru
     result = run_qm("validate", sample_repo)
     assert result.code == 2
     line = line_in(base, 'channels: "#qm-ops"')
-    assert result.err.splitlines() == [f"environments/_base.yaml:{line}:5: spec.alerts.channels: must be a list", "1 problem"]
+    assert result.err.splitlines() == [
+        f"environments/_base.yaml:{line}:5: spec.alerts.channels: must be a list",
+        "1 problem",
+    ]
 
 
 def test_an_environment_value_overrides_a_broken_base_value(sample_repo: Path) -> None:
@@ -97,7 +100,11 @@ def test_an_environment_value_overrides_a_broken_base_value(sample_repo: Path) -
 
 def test_null_in_an_environment_removes_a_base_default(sample_repo: Path) -> None:
     local = sample_repo / "environments/local.yaml"
-    local.write_text(local.read_text().replace("  alerts:\n    enabled: false\n", "  alerts:\n    enabled: false\n    channels: null\n"))
+    local.write_text(
+        local.read_text().replace(
+            "  alerts:\n    enabled: false\n", "  alerts:\n    enabled: false\n    channels: null\n"
+        )
+    )
     state = load(sample_repo)
     assert "channels" not in state.effective["local"].data["spec"]["alerts"]
     assert state.environments["local"].spec.alerts.channels == []

@@ -111,32 +111,48 @@ def test_cross_file_references(case: tuple[str, str, str, str, str], sample_repo
 
 
 def test_secrets_inside_strategy_params_are_checked_too(sample_repo: Path) -> None:
-    edit(sample_repo, "environments/paper.yaml", "half_life_days: 5}", "half_life_days: 5, token: {secret: QM_NOT_DECLARED}}")
-    assert problems_of(sample_repo)[0].endswith("spec.strategies[2].params.token: secret QM_NOT_DECLARED is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)")
+    edit(
+        sample_repo,
+        "environments/paper.yaml",
+        "half_life_days: 5}",
+        "half_life_days: 5, token: {secret: QM_NOT_DECLARED}}",
+    )
+    assert problems_of(sample_repo)[0].endswith(
+        "spec.strategies[2].params.token: secret QM_NOT_DECLARED is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)"
+    )
 
 
 def test_without_a_catalog_every_reference_is_undeclared(sample_repo: Path) -> None:
     (sample_repo / "environments/secrets.yaml").unlink()
     found = problems_of(sample_repo)
     assert len(found) == 17  # each reference, at its own line (14 connections and credentials, 3 runtime stores)
-    assert all("is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)" in p for p in found)
+    assert all(
+        "is not declared in the secret catalog (environments/secrets.yaml or environments/secrets/)" in p for p in found
+    )
 
 
 def test_the_catalog_file_must_be_a_secret_catalog(sample_repo: Path, line_in) -> None:
     path = edit(sample_repo, "environments/secrets.yaml", "kind: SecretCatalog", "kind: Environment")
-    assert f"environments/secrets.yaml:{line_in(path, 'kind: Environment')}:1: kind: environments/secrets.yaml is the secret catalog: use kind SecretCatalog" in problems_of(sample_repo)
+    assert (
+        f"environments/secrets.yaml:{line_in(path, 'kind: Environment')}:1: kind: environments/secrets.yaml is the secret catalog: use kind SecretCatalog"
+        in problems_of(sample_repo)
+    )
 
 
 def test_a_catalog_elsewhere_is_refused(sample_repo: Path) -> None:
     catalog = sample_repo / "environments/secrets.yaml"
-    (sample_repo / "environments/more-secrets.yaml").write_text(catalog.read_text().replace("name: secrets", "name: more-secrets"))
+    (sample_repo / "environments/more-secrets.yaml").write_text(
+        catalog.read_text().replace("name: secrets", "name: more-secrets")
+    )
     assert any("the secret catalog lives in environments/secrets.yaml" in p for p in problems_of(sample_repo))
 
 
 def test_unknown_base(sample_repo: Path, line_in) -> None:
     path = edit(sample_repo, "environments/paper.yaml", "extends: _base", "extends: _shared")
     # only that: the fields the base would supply are not reported missing as well
-    assert problems_of(sample_repo) == [f"environments/paper.yaml:{line_in(path, 'extends: _shared')}:3: metadata.extends: base '_shared' not found in environments/"]
+    assert problems_of(sample_repo) == [
+        f"environments/paper.yaml:{line_in(path, 'extends: _shared')}:3: metadata.extends: base '_shared' not found in environments/"
+    ]
 
 
 def test_bases_can_extend_bases_but_not_in_a_cycle(sample_repo: Path, line_in) -> None:
@@ -148,7 +164,11 @@ def test_bases_can_extend_bases_but_not_in_a_cycle(sample_repo: Path, line_in) -
     edit(sample_repo, "environments/paper.yaml", "  monitoring:\n    intensity: active\n", "  monitoring:\n")
     state = load(sample_repo)
     assert state.environments["paper"].spec.monitoring.intensity == "active"  # from _paper
-    assert [layer.file for layer in state.effective["paper"].layers] == ["environments/paper.yaml", "environments/_paper.yaml", "environments/_base.yaml"]
+    assert [layer.file for layer in state.effective["paper"].layers] == [
+        "environments/paper.yaml",
+        "environments/_paper.yaml",
+        "environments/_base.yaml",
+    ]
 
     edit(sample_repo, "environments/_base.yaml", "  name: _base\n", "  name: _base\n  extends: _paper\n")
     assert any("base '_paper' extends itself in a cycle" in p for p in problems_of(sample_repo))
@@ -156,7 +176,9 @@ def test_bases_can_extend_bases_but_not_in_a_cycle(sample_repo: Path, line_in) -
 
 def test_an_environment_named_like_a_base_is_refused(sample_repo: Path) -> None:
     base = sample_repo / "environments/_base.yaml"
-    (sample_repo / "environments/_other.yaml").write_text(base.read_text().replace("EnvironmentBase", "Environment").replace("_base", "_other"))
+    (sample_repo / "environments/_other.yaml").write_text(
+        base.read_text().replace("EnvironmentBase", "Environment").replace("_base", "_other")
+    )
     assert any("files starting with '_' are bases: use kind EnvironmentBase" in p for p in problems_of(sample_repo))
 
 

@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 FILES = [
-    ("environments/a.yaml", b"apiVersion: quantmatrix.io/v1\nkind: Environment\nmetadata: {name: a}\nspec:\n  risk: {max: 5}\n  list: [1, 2.5, true, null, x]\n"),
+    (
+        "environments/a.yaml",
+        b"apiVersion: quantmatrix.io/v1\nkind: Environment\nmetadata: {name: a}\nspec:\n  risk: {max: 5}\n  list: [1, 2.5, true, null, x]\n",
+    ),
     ("environments/b.yaml", b"a: 1\na: 2\n"),  # duplicate key
     ("environments/c.yaml", b"a: [1, 2\n"),  # syntax error
     ("environments/d.yaml", b"\xff\xfe not utf-8"),
@@ -32,7 +35,9 @@ FILES = [
 
 def as_comparable(results):
     return [
-        ("doc", r.file, r.data, r.positions) if isinstance(r, YamlDocument) else ("problems", [(p.file, p.line, p.col, p.path, p.message) for p in r])
+        ("doc", r.file, r.data, r.positions)
+        if isinstance(r, YamlDocument)
+        else ("problems", [(p.file, p.line, p.col, p.path, p.message) for p in r])
         for r in results
     ]
 
@@ -91,7 +96,9 @@ def test_small_batches_and_threaded_processes_are_parsed_here(monkeypatch: pytes
         thread.join()
 
 
-def test_a_large_repository_loads_the_same_either_way(tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch):
+def test_a_large_repository_loads_the_same_either_way(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")

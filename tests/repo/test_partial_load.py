@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ def _catalog_part(repo: Any, secret: str) -> None:
 
 
 CHANGES: dict[str, Callable[[Any], None]] = {
-    "value in one environment": lambda r: r.edit("environments/paper.yaml", "max_daily_loss: 5000", "max_daily_loss: 5001"),
+    "value in one environment": lambda r: r.edit(
+        "environments/paper.yaml", "max_daily_loss: 5000", "max_daily_loss: 5001"
+    ),
     "value in _base.yaml": lambda r: r.edit("environments/_base.yaml", "min_price: 5", "min_price: 6"),
     "limit removed from _base.yaml": lambda r: r.edit("environments/_base.yaml", "    max_daily_loss: 250\n", ""),
     "environment added": lambda r: r.write(
@@ -49,7 +52,8 @@ CHANGES: dict[str, Callable[[Any], None]] = {
     "environment removed": lambda r: (r.root / "environments/backtest.yaml").unlink(),
     "environment renamed": lambda r: _rename(r, "backtest", "backtest2"),
     "release added": lambda r: r.write(
-        "releases/2026.11.2.yaml", r.read("releases/2026.11.1.yaml").replace("name: 2026.11.1\n", "name: 2026.11.2\n", 1)
+        "releases/2026.11.2.yaml",
+        r.read("releases/2026.11.1.yaml").replace("name: 2026.11.1\n", "name: 2026.11.2\n", 1),
     ),
     "catalog description changed": lambda r: r.edit(
         "environments/secrets.yaml", "Redis URL (with password) of the paper control plane.", "Redis URL of paper."
@@ -62,7 +66,9 @@ CHANGES: dict[str, Callable[[Any], None]] = {
         "    QM_PAPER_REDIS_URL:\n      scope: paper\n      description: Redis URL (with password) of the paper control plane.\n      provider: {env: QM_PAPER_REDIS_URL}\n",
         "",
     ),
-    "release pins another strategy version": lambda r: r.edit("releases/2026.11.1.yaml", "momentum_breakout: 1.4.2", "momentum_breakout: 1.4.3"),
+    "release pins another strategy version": lambda r: r.edit(
+        "releases/2026.11.1.yaml", "momentum_breakout: 1.4.2", "momentum_breakout: 1.4.3"
+    ),
     "environment references an undeclared secret": lambda r: r.edit(
         "environments/paper.yaml", "url: {secret: QM_PAPER_REDIS_URL}", "url: {secret: QM_PAPER_REDIS_URL_2}"
     ),
@@ -70,8 +76,12 @@ CHANGES: dict[str, Callable[[Any], None]] = {
         "environments/paper.yaml", "version: 1.4.2", "version: 1.4.3"
     ),
     "environment file made invalid": lambda r: r.edit("environments/live.yaml", "mode: live", "mode: liev"),
-    "_base.yaml made unparsable": lambda r: r.write("environments/_base.yaml", r.read("environments/_base.yaml") + "  risk: [\n"),
-    "base file made invalid": lambda r: r.edit("environments/_base.yaml", "max_daily_loss: 250", "max_daily_loss: -250"),
+    "_base.yaml made unparsable": lambda r: r.write(
+        "environments/_base.yaml", r.read("environments/_base.yaml") + "  risk: [\n"
+    ),
+    "base file made invalid": lambda r: r.edit(
+        "environments/_base.yaml", "max_daily_loss: 250", "max_daily_loss: -250"
+    ),
 }
 
 
@@ -80,6 +90,11 @@ def _outcome(load: Callable[[], DesiredState]) -> DesiredState | list[Any]:
         return load()
     except ConfigError as error:
         return sorted(error.problems, key=repr)
+
+
+def _load(root: Path, ref: str | None, reuse: DesiredState | None = None) -> DesiredState:
+    """Open and load the state at `ref` (None: the work tree), lazily: `_outcome` sees the error."""
+    return load_source(open_source(root, ref), reuse=reuse)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
@@ -91,17 +106,17 @@ def test_a_partial_load_equals_a_full_load(tmp_path: Path, change: str) -> None:
     compared = 0
     for base_name, reuse_name in (("main", "changed"), ("changed", "main")):
         base_ref = sides[base_name]
-        full = _outcome(lambda: load_source(open_source(repo.root, base_ref)))
+        full = _outcome(partial(_load, repo.root, base_ref))
         # the state to reuse: from the work tree (holds `changed`) or from a ref
-        reuses = [lambda: load_source(open_source(repo.root, sides[reuse_name]))]
+        reuses = [partial(_load, repo.root, sides[reuse_name])]
         if reuse_name == "changed":
-            reuses.append(lambda: load_source(open_source(repo.root)))
+            reuses.append(partial(_load, repo.root, None))
         for loaded in reuses:
             reuse = _outcome(loaded)
             if not isinstance(reuse, DesiredState):
                 continue  # an invalid state has nothing to lend
-            partial = _outcome(lambda: load_source(open_source(repo.root, base_ref), reuse=reuse))
-            assert partial == full, f"{change}: base {base_name} reusing {reuse_name}"
+            reloaded = _outcome(partial(_load, repo.root, base_ref, reuse))
+            assert reloaded == full, f"{change}: base {base_name} reusing {reuse_name}"
             compared += 1
     assert compared >= 1
 

@@ -105,7 +105,11 @@ def test_only_catalogs_in_the_folder(sample_repo: Path) -> None:
     (sample_repo / "environments/secrets").mkdir()
     shutil.copy(sample_repo / "environments/local.yaml", sample_repo / "environments/secrets/local.yaml")
     found = problems_of(sample_repo)
-    assert any(p.startswith("environments/secrets/local.yaml:") and "kind 'Environment' is not allowed in environments/secrets/" in p for p in found)
+    assert any(
+        p.startswith("environments/secrets/local.yaml:")
+        and "kind 'Environment' is not allowed in environments/secrets/" in p
+        for p in found
+    )
 
 
 def test_an_invalid_part_is_reported_in_its_file(sample_repo: Path) -> None:

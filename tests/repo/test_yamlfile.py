@@ -74,11 +74,20 @@ def test_a_byte_order_mark_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        (b"a: 1\nb: [1, 2\nc: 3\n", "f.yaml:3:2: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence started at line 2)"),
+        (
+            b"a: 1\nb: [1, 2\nc: 3\n",
+            "f.yaml:3:2: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence started at line 2)",
+        ),
         (b"a: 1\nb: 2\na: 3\n", "f.yaml:3:1: a: duplicate key 'a' (first defined at line 1)"),
         (b"a:\n\tb: 1\n", "f.yaml:2:1: YAML syntax error: tab character: YAML indentation must use spaces"),
-        (b"a: &x [1]\nb: *x\n", "f.yaml:1:4: a: anchors and aliases are not allowed (share values through the _base layer)"),
-        (b"a: {x: 1}\nb:\n  <<: {x: 2}\n", "f.yaml:3:3: b: merge keys (<<) are not allowed (share values through the _base layer)"),
+        (
+            b"a: &x [1]\nb: *x\n",
+            "f.yaml:1:4: a: anchors and aliases are not allowed (share values through the _base layer)",
+        ),
+        (
+            b"a: {x: 1}\nb:\n  <<: {x: 2}\n",
+            "f.yaml:3:3: b: merge keys (<<) are not allowed (share values through the _base layer)",
+        ),
         (b"a: 1\n? [k]\n: v\n", "f.yaml:2:3: keys must be strings"),
         (b"a: !!binary aGVsbG8=\n", "f.yaml:1:4: a: unsupported YAML tag !!binary"),
         (b"a: !local {b: 1}\n", "f.yaml:1:4: a: unsupported YAML tag !local"),
@@ -93,7 +102,10 @@ def test_a_byte_order_mark_is_accepted() -> None:
         (b"just text\n", "f.yaml:1:1: top level is a scalar; expected a mapping"),
         (b"a: 1\nb: caf\xe9\n", "f.yaml:2:7: not valid UTF-8 (byte 0xe9)"),
         (b"a: 1\n\x00\x01\x02", "f.yaml:2:1: binary content (NUL bytes); expected a UTF-8 YAML file"),
-        (b"a: 1\nb: \xc3\xa9\x1b[31m\n", "f.yaml:2:5: unacceptable character #x001b: control characters are not allowed"),
+        (
+            b"a: 1\nb: \xc3\xa9\x1b[31m\n",
+            "f.yaml:2:5: unacceptable character #x001b: control characters are not allowed",
+        ),
     ],
 )
 def test_refused_input_is_located(raw: bytes, expected: str) -> None:
@@ -103,7 +115,9 @@ def test_refused_input_is_located(raw: bytes, expected: str) -> None:
 def test_nesting_is_refused_before_the_parser_goes_deep() -> None:
     # 500,000 levels would crash a recursive composer (segfault) and take minutes in libyaml
     raw = b"a: " + b"[" * 500_000 + b"]" * 500_000
-    assert problems(raw) == [f"f.yaml:1:{4 + MAX_DEPTH - 1}: a" + "[0]" * (MAX_DEPTH - 2) + f": nesting deeper than {MAX_DEPTH} levels"]
+    assert problems(raw) == [
+        f"f.yaml:1:{4 + MAX_DEPTH - 1}: a" + "[0]" * (MAX_DEPTH - 2) + f": nesting deeper than {MAX_DEPTH} levels"
+    ]
 
 
 def test_nesting_up_to_the_limit_is_fine() -> None:

@@ -34,12 +34,16 @@ from quantmatrix.runtime.secrets import SecretValue, resolve_secret
 class Canary:
     name: str
     value: str = field(repr=False)  # a failing assertion or a traceback's locals must not print it either
-    needles: tuple[str, ...] = field(repr=False)  # the forms a leak could take: raw, %-encoded, base64, the password alone
+    needles: tuple[str, ...] = field(
+        repr=False
+    )  # the forms a leak could take: raw, %-encoded, base64, the password alone
     catalog: SecretCatalog = field(repr=False)
     mode: str = "local"
 
     @classmethod
-    def create(cls, monkeypatch: pytest.MonkeyPatch, *, mode: str = "local", url: bool = False, name: str = "QM_CANARY_SECRET") -> "Canary":
+    def create(
+        cls, monkeypatch: pytest.MonkeyPatch, *, mode: str = "local", url: bool = False, name: str = "QM_CANARY_SECRET"
+    ) -> Canary:
         """A catalog declaring `name` (scope `mode`, provided by the environment variable of the
         same name, set here). With `url=True` the value is a database URL whose password is the canary."""
         token = "cAnArY" + secrets.token_hex(12)
@@ -53,7 +57,13 @@ class Canary:
                 "spec": {"secrets": {name: {"scope": mode, "description": "Test canary.", "provider": {"env": name}}}},
             }
         )
-        needles = {value, token, quote(value, safe=""), base64.b64encode(value.encode()).decode(), base64.b64encode(token.encode()).decode()}
+        needles = {
+            value,
+            token,
+            quote(value, safe=""),
+            base64.b64encode(value.encode()).decode(),
+            base64.b64encode(token.encode()).decode(),
+        }
         return cls(name, value, tuple(sorted(needles)), catalog, mode)
 
     def resolve(self) -> SecretValue:
@@ -92,7 +102,10 @@ class Canary:
         for schema in inspector.get_schema_names():
             if schema not in ("information_schema", "pg_catalog", "pg_toast"):
                 metadata.reflect(connection, schema=schema)
-        return sum(self.assert_absent_in_rows(connection.execute(select(table)), where=table.fullname) for table in metadata.sorted_tables)
+        return sum(
+            self.assert_absent_in_rows(connection.execute(select(table)), where=table.fullname)
+            for table in metadata.sorted_tables
+        )
 
     def assert_absent_in_redis(self, client: Any, prefix: str) -> int:
         """Every key under `prefix` and its value, whatever its type; returns how many keys."""
@@ -104,10 +117,10 @@ class Canary:
             b"zset": lambda key: client.zrange(key, 0, -1, withscores=True),
             b"stream": lambda key: client.xrange(key),
         }
-        count = 0
-        for count, key in enumerate(client.scan_iter(match=prefix.replace("*", "[*]") + "*"), 1):
+        keys = list(client.scan_iter(match=prefix.replace("*", "[*]") + "*"))
+        for key in keys:
             kind = client.type(key)
             kind = kind.encode() if isinstance(kind, str) else kind
             value = readers.get(kind, lambda _key: None)(key)
             assert not self.leaks(repr(key) + repr(value)), f"the canary secret leaked into Redis key {key!r}"
-        return count
+        return len(keys)

@@ -1,6 +1,7 @@
 """Fixtures of the runtime tests: the canary secret (tests/runtime/canary.py).
 
-Tests under tests/runtime/ get the `canary` and `make_canary` fixtures, and may
+Tests under tests/runtime/ get the `canary` and `make_canary` fixtures, the sandbox
+platform fixtures (`local_platform`, `paper_platform`), and may
 `from canary import Canary` (this folder is put on sys.path: tests use importlib mode)."""
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox"))
 
 from canary import Canary  # noqa: E402
+from sandbox_platform import local_platform, paper_platform  # noqa: E402,F401  (fixtures)
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from canary import Canary
+
 from quantmatrix.model.common import Mode
 from quantmatrix.model.runtime import Runtime
 from quantmatrix.runtime.drivers import DeploySpec, DriverContext, DriverError, driver_for
@@ -38,8 +38,17 @@ def logged_to_file(tmp_path: Path) -> Iterator[Path]:
             "version": 1,
             "disable_existing_loggers": False,
             "filters": {"redact": {"()": "quantmatrix.runtime.secrets.RedactingFilter"}},
-            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s %(dsn)s", "defaults": {"dsn": "-"}}},
-            "handlers": {"file": {"class": "logging.FileHandler", "filename": str(path), "filters": ["redact"], "formatter": "plain"}},
+            "formatters": {
+                "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s %(dsn)s", "defaults": {"dsn": "-"}}
+            },
+            "handlers": {
+                "file": {
+                    "class": "logging.FileHandler",
+                    "filename": str(path),
+                    "filters": ["redact"],
+                    "formatter": "plain",
+                }
+            },
             "root": {"level": "DEBUG", "handlers": ["file"]},
         }
     )
@@ -73,7 +82,24 @@ def test_the_canary_appears_in_no_output(
 
     # 2. the process driver: secret in the child's environment, state and log files, observe
     runtime = Runtime.model_validate(
-        {"process": {"components": {"api": {"command": [sys.executable, STANDIN, "--version", "{version}", "--port", "{port}", "--secret-env", "QM_DB_URL"]}}}}
+        {
+            "process": {
+                "components": {
+                    "api": {
+                        "command": [
+                            sys.executable,
+                            STANDIN,
+                            "--version",
+                            "{version}",
+                            "--port",
+                            "{port}",
+                            "--secret-env",
+                            "QM_DB_URL",
+                        ]
+                    }
+                }
+            }
+        }
     )
     driver = driver_for(DriverContext("local", Mode.local, runtime, tmp_path / ".qm"))
     spec = DeploySpec(secrets={"QM_DB_URL": secret})
@@ -81,7 +107,11 @@ def test_the_canary_appears_in_no_output(
         driver.deploy("api", "1.0.0", spec)
         seen = driver.observe("api")
         outputs.append(Path(f"/proc/{seen.pid}/cmdline").read_bytes())
-        outputs.append(Path(f"/proc/{seen.pid}/environ").read_bytes().replace(secret.reveal().encode(), b"<in the child's environment, as designed>"))
+        outputs.append(
+            Path(f"/proc/{seen.pid}/environ")
+            .read_bytes()
+            .replace(secret.reveal().encode(), b"<in the child's environment, as designed>")
+        )
         outputs.append(seen.model_dump_json())
         driver.deploy("api", "1.1.0", spec)  # an upgrade: a second state file write and log
         outputs.append(driver.observe("api").model_dump_json())
@@ -94,7 +124,12 @@ def test_the_canary_appears_in_no_output(
 
     # 3. the command driver: a careless command that prints it and fails
     careless = Runtime.model_validate(
-        {"driver": "command", "command": {"deploy": [sys.executable, "-c", "import os, sys; print(os.environ['QM_DB_URL']); sys.exit(2)"]}}
+        {
+            "driver": "command",
+            "command": {
+                "deploy": [sys.executable, "-c", "import os, sys; print(os.environ['QM_DB_URL']); sys.exit(2)"]
+            },
+        }
     )
     with pytest.raises(DriverError) as caught:
         driver_for(DriverContext("local", Mode.local, careless, tmp_path / ".qm")).deploy("api", "1.0.0", spec)
@@ -107,7 +142,12 @@ def test_the_canary_appears_in_no_output(
     outputs.append(str(refused.value))
 
     # 5. the CLI commands of this branch, with the canary in their environment
-    for args in (("validate", ROOT), ("render", "local", ROOT, "--format", "json"), ("check", ROOT), ("schema", "--out", tmp_path / "schemas")):
+    for args in (
+        ("validate", ROOT),
+        ("render", "local", ROOT, "--format", "json"),
+        ("check", ROOT),
+        ("schema", "--out", tmp_path / "schemas"),
+    ):
         result = run_qm(*args)
         assert result.code == 0, result.output
         outputs.append(result.output)

@@ -8,7 +8,6 @@ import secrets
 from pathlib import Path
 
 import pytest
-
 from canary import Canary
 
 

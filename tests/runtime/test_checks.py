@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox"))
 
-from sandbox_platform import REDIS_URL, ROOT, Platform, local_platform, paper_platform, sample_environment  # noqa: E402,F401
+from sandbox_platform import REDIS_URL, ROOT, Platform  # noqa: E402
 
 from quantmatrix.runtime.checks import CHECKS, CheckResult, CheckSettings, Target, probes, run_checks  # noqa: E402
 from quantmatrix.runtime.control import TradingState  # noqa: E402
@@ -30,8 +30,13 @@ def free_port() -> int:
 
 
 def target(platform: Platform, **changes: object) -> Target:
-    options: dict[str, object] = {"api_url": platform.api, "ui_url": platform.ui, "redis": redis_probe, "postgres": postgres_probe,
-                                  "expected_versions": platform.versions}
+    options: dict[str, object] = {
+        "api_url": platform.api,
+        "ui_url": platform.ui,
+        "redis": redis_probe,
+        "postgres": postgres_probe,
+        "expected_versions": platform.versions,
+    }
     return Target(**{**options, **changes})  # type: ignore[arg-type]
 
 
@@ -77,9 +82,19 @@ def test_required_services_without_a_probe_or_unreachable_are_missing(paper: Pla
         with socket.create_connection(("127.0.0.1", free_port()), timeout=1):
             pass
 
-    results = by_name(run_checks(target(paper, redis=None, postgres=refused), paper.environment, FAST, names=["health.redis", "health.postgres"]))
+    results = by_name(
+        run_checks(
+            target(paper, redis=None, postgres=refused),
+            paper.environment,
+            FAST,
+            names=["health.redis", "health.postgres"],
+        )
+    )
     assert results["health.redis"].status == "missing" and "no connection" in results["health.redis"].message
-    assert results["health.postgres"].status == "missing" and "unreachable (ConnectionRefusedError)" in results["health.postgres"].message
+    assert (
+        results["health.postgres"].status == "missing"
+        and "unreachable (ConnectionRefusedError)" in results["health.postgres"].message
+    )
 
 
 def test_an_api_that_is_not_there_is_missing_everywhere_never_healthy(paper: Platform) -> None:
@@ -100,27 +115,43 @@ def test_unreadable_control_state_fails_health_and_safety(paper: Platform) -> No
 
 
 def test_risk_limits_differing_from_the_desired_state_fail(paper: Platform) -> None:
-    paper.control.publish(paper.environment, risk_limits={**paper.control.plane.read().risk_limits, "max_daily_loss": 9999})
-    result = by_name(run_checks(target(paper), paper.environment, FAST, names=["safety.risk_limits_loaded"]))["safety.risk_limits_loaded"]
+    paper.control.publish(
+        paper.environment, risk_limits={**paper.control.plane.read().risk_limits, "max_daily_loss": 9999}
+    )
+    result = by_name(run_checks(target(paper), paper.environment, FAST, names=["safety.risk_limits_loaded"]))[
+        "safety.risk_limits_loaded"
+    ]
     assert not result.passed and "max_daily_loss is 9999" in result.message and "configured 5000" in result.message
 
 
 def test_a_blocked_symbol_missing_from_the_loaded_list_fails(paper: Platform) -> None:
     paper.control.publish(paper.environment, blocked_symbols=("GME",))
     result = run_checks(target(paper), paper.environment, FAST, names=["safety.blocked_symbols_enforced"])[0]
-    assert not result.passed and "not loaded: AMC" in result.message and "a probe order for blocked symbol AMC was accepted" in result.message
+    assert (
+        not result.passed
+        and "not loaded: AMC" in result.message
+        and "a probe order for blocked symbol AMC was accepted" in result.message
+    )
 
 
 def test_positions_and_orders_the_caller_expects_pass_others_fail(paper: Platform) -> None:
     import httpx
 
     httpx.post(f"{paper.api}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 2}).raise_for_status()
-    opened = httpx.post(f"{paper.api}/api/orders", json={"symbol": "MSFT", "side": "buy", "quantity": 1, "type": "limit", "limit_price": 1}).json()["order"]
+    opened = httpx.post(
+        f"{paper.api}/api/orders",
+        json={"symbol": "MSFT", "side": "buy", "quantity": 1, "type": "limit", "limit_price": 1},
+    ).json()["order"]
     names = ["safety.no_unexpected_positions", "safety.no_unexpected_orders"]
     unexpected = by_name(run_checks(target(paper), paper.environment, FAST, names=names))
     assert "unexpected positions: AAPL 2.0" in unexpected["safety.no_unexpected_positions"].message
     assert f"unexpected open orders: {opened['id']} (MSFT)" in unexpected["safety.no_unexpected_orders"].message
-    expected = run_checks(target(paper, expected_positions={"AAPL": 2}, expected_orders=frozenset({opened["id"]})), paper.environment, FAST, names=names)
+    expected = run_checks(
+        target(paper, expected_positions={"AAPL": 2}, expected_orders=frozenset({opened["id"]})),
+        paper.environment,
+        FAST,
+        names=names,
+    )
     assert all(r.passed for r in expected), expected
 
 
@@ -154,27 +185,72 @@ def test_unknown_check_names_are_refused(paper: Platform) -> None:
 
 def test_every_guide_section_12_item_is_a_named_check() -> None:
     guide = {
-        "health": ["api", "redis", "postgres", "market_data", "broker", "risk_manager", "scanner", "strategy_allocator", "analytics_pipeline"],
-        "smoke": ["ui_loads", "account_summary", "orders", "positions", "risk", "settings", "momentum_radar", "watchlist"],
-        "safety": ["mode_displayed", "no_unexpected_positions", "no_unexpected_orders", "blocked_symbols_enforced", "risk_limits_loaded",
-                   "reconciliation", "no_duplicate_orders", "operator_controls"],  # the last three: §13 triggers
+        "health": [
+            "api",
+            "redis",
+            "postgres",
+            "market_data",
+            "broker",
+            "risk_manager",
+            "scanner",
+            "strategy_allocator",
+            "analytics_pipeline",
+        ],
+        "smoke": [
+            "ui_loads",
+            "account_summary",
+            "orders",
+            "positions",
+            "risk",
+            "settings",
+            "momentum_radar",
+            "watchlist",
+        ],
+        "safety": [
+            "mode_displayed",
+            "no_unexpected_positions",
+            "no_unexpected_orders",
+            "blocked_symbols_enforced",
+            "risk_limits_loaded",
+            "reconciliation",
+            "no_duplicate_orders",
+            "operator_controls",
+        ],  # the last three: §13 triggers
     }
     for category, names in guide.items():
         for name in names:
             assert CHECKS[f"{category}.{name}"].category == category
 
 
-def test_qm_checks_cli(paper: Platform, qm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_qm_checks_cli(
+    paper: Platform, qm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QM_CHECKS_REDIS_URL", REDIS_URL)
     monkeypatch.setenv("QM_CHECKS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     code, out, err = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui)
     assert code == 0, out + err
-    assert "PASS health.redis [healthy]" in out and "PASS safety.mode_displayed" in out and out.rstrip().endswith("24 passed, 0 failed")
+    assert (
+        "PASS health.redis [healthy]" in out
+        and "PASS safety.mode_displayed" in out
+        and out.rstrip().endswith("24 passed, 0 failed")
+    )
     assert "PASS health.versions [healthy]" in out and "api 3.3.1" in out
     import httpx
 
     httpx.post(f"{paper.ui}/_sandbox/faults", json={"fault": "wrong_mode"}).raise_for_status()
-    code, out, _ = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui, "--format", "json", "--check", "safety.mode_displayed")
+    code, out, _ = qm(
+        "checks",
+        "paper",
+        ROOT,
+        "--api-url",
+        paper.api,
+        "--ui-url",
+        paper.ui,
+        "--format",
+        "json",
+        "--check",
+        "safety.mode_displayed",
+    )
     assert code == 1 and '"passed": false' in out and "the UI banner says" in out
 
 
@@ -187,13 +263,28 @@ def test_qm_checks_cli_exit_codes(paper: Platform, qm: Callable[..., tuple[int, 
     assert code == 2 and "unknown check(s) health.nope" in err
 
 
-def test_qm_checks_records_the_results_in_the_store(paper: Platform, qm: Callable[..., tuple[int, str, str]], tmp_path: Path) -> None:
+def test_qm_checks_records_the_results_in_the_store(
+    paper: Platform, qm: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
     from quantmatrix.runtime.store import open_store
     from quantmatrix.runtime.store.events import list_check_results
 
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    code, out, err = qm("checks", "paper", ROOT, "--api-url", paper.api, "--ui-url", paper.ui, "--store-url", url,
-                        "--check", "health.api", "--check", "safety.mode_displayed")
+    code, out, err = qm(
+        "checks",
+        "paper",
+        ROOT,
+        "--api-url",
+        paper.api,
+        "--ui-url",
+        paper.ui,
+        "--store-url",
+        url,
+        "--check",
+        "health.api",
+        "--check",
+        "safety.mode_displayed",
+    )
     assert code == 0, out + err
     store = open_store(url)
     try:
@@ -201,7 +292,9 @@ def test_qm_checks_records_the_results_in_the_store(paper: Platform, qm: Callabl
     finally:
         store.close()
     assert [(r.name, r.category, r.status, r.passed) for r in rows] == [
-        ("health.api", "health", "healthy", True), ("safety.mode_displayed", "safety", None, True)]
+        ("health.api", "health", "healthy", True),
+        ("safety.mode_displayed", "safety", None, True),
+    ]
 
 
 def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Platform) -> None:
@@ -221,9 +314,16 @@ def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Plat
 
         def do_GET(self) -> None:
             entry = {"status": "degraded", "message": evil, "mode": evil, "version": evil}
-            body = {"status": "healthy", "mode": evil, "components": {name: entry for name in ("api", "workers", "ui", "broker", evil)},
-                    "positions": [{"symbol": evil, "quantity": evil}], "orders": [{"id": evil, "symbol": evil, "status": "open"}],
-                    "limits": {"max_order_notional": evil}, "in_sync": False, "mismatches": [{"symbol": evil}]}
+            body = {
+                "status": "healthy",
+                "mode": evil,
+                "components": {name: entry for name in ("api", "workers", "ui", "broker", evil)},
+                "positions": [{"symbol": evil, "quantity": evil}],
+                "orders": [{"id": evil, "symbol": evil, "status": "open"}],
+                "limits": {"max_order_notional": evil},
+                "in_sync": False,
+                "mismatches": [{"symbol": evil}],
+            }
             if self.path == "/":
                 data, kind = f'<div id="mode-banner" data-mode="{evil}">{evil}</div>'.encode(), "text/html"
             else:
@@ -251,14 +351,22 @@ def test_a_hostile_service_cannot_put_control_characters_in_messages(paper: Plat
     finally:
         server.shutdown()
         server.server_close()
-    lied_to = {"health.api", "health.broker", "safety.mode_displayed", "safety.no_unexpected_positions", "safety.no_unexpected_orders",
-               "safety.blocked_symbols_enforced", "safety.risk_limits_loaded", "safety.reconciliation", "safety.operator_controls"}
+    lied_to = {
+        "health.api",
+        "health.broker",
+        "safety.mode_displayed",
+        "safety.no_unexpected_positions",
+        "safety.no_unexpected_orders",
+        "safety.blocked_symbols_enforced",
+        "safety.risk_limits_loaded",
+        "safety.reconciliation",
+        "safety.operator_controls",
+    }
     assert not [r.name for r in results if r.name in lied_to and r.passed]
     for result in results:
         assert all(ch.isprintable() for ch in result.message), (result.name, result.message)
         assert key not in result.message
     assert any("\\x1b[2J" in r.message for r in results)  # shown as a visible escape, not run
-
 
 
 def test_probes_from_the_objects_the_caller_holds(paper: Platform, tmp_path: Path) -> None:
@@ -267,9 +375,19 @@ def test_probes_from_the_objects_the_caller_holds(paper: Platform, tmp_path: Pat
     store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
     names = ["health.redis", "health.postgres"]
     try:
-        healthy = run_checks(target(paper, redis=paper.control.client.ping, postgres=probes.store_probe(store)), paper.environment, FAST, names=names)
+        healthy = run_checks(
+            target(paper, redis=paper.control.client.ping, postgres=probes.store_probe(store)),
+            paper.environment,
+            FAST,
+            names=names,
+        )
         assert [(r.name, r.status) for r in healthy] == [("health.redis", "healthy"), ("health.postgres", "healthy")]
     finally:
         store.close()
-    result = run_checks(target(paper, redis=probes.redis_probe(f"redis://127.0.0.1:{free_port()}/0")), paper.environment, FAST, names=["health.redis"])[0]
+    result = run_checks(
+        target(paper, redis=probes.redis_probe(f"redis://127.0.0.1:{free_port()}/0")),
+        paper.environment,
+        FAST,
+        names=["health.redis"],
+    )[0]
     assert result.status == "missing" and "unreachable (ConnectionError)" in result.message

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox"))
 
-from sandbox_platform import RELEASE, Platform, paper_platform  # noqa: E402,F401
+from sandbox_platform import RELEASE, Platform  # noqa: E402
 
 from quantmatrix.runtime.checks import CheckSettings, Target, run_checks  # noqa: E402
 from quantmatrix.sandbox.faults import FAULTS  # noqa: E402
@@ -46,11 +46,21 @@ CASES = [
     ("api", "broken_screen=reconciliation", "safety.reconciliation", "HTTP 500"),
     ("api", "wrong_mode", "safety.mode_displayed", "API /health reports mode 'live', expected 'paper'"),
     ("workers", "wrong_mode", "safety.mode_displayed", "workers reports mode 'live'"),
-    ("ui", "wrong_mode", "safety.mode_displayed", "the UI banner says 'LIVE TRADING · REAL CAPITAL', expected 'PAPER TRADING'"),
+    (
+        "ui",
+        "wrong_mode",
+        "safety.mode_displayed",
+        "the UI banner says 'LIVE TRADING · REAL CAPITAL', expected 'PAPER TRADING'",
+    ),
     ("ui", "wrong_mode=backtest", "safety.mode_displayed", "marked mode 'backtest'"),
     ("api", "unexpected_position=TSLA", "safety.no_unexpected_positions", "unexpected positions: TSLA 100"),
     ("api", "unexpected_order=NVDA", "safety.no_unexpected_orders", "unexpected open orders: ord-unknown (NVDA)"),
-    ("api", "ignore_blocked_symbols", "safety.blocked_symbols_enforced", "a probe order for blocked symbol GME was accepted"),
+    (
+        "api",
+        "ignore_blocked_symbols",
+        "safety.blocked_symbols_enforced",
+        "a probe order for blocked symbol GME was accepted",
+    ),
     ("api", "ignore_risk_limits", "safety.risk_limits_loaded", "max_order_notional is 1000000, configured 10000"),
     ("api", "reconciliation_mismatch", "safety.reconciliation", "AAPL ledger 0.0 broker 7.0"),
     ("api", "duplicate_order=AAPL", "safety.no_duplicate_orders", "client order ids sent more than once: dup-1"),
@@ -84,7 +94,9 @@ def test_a_crashed_workers_process_is_missing() -> None:
     try:
         httpx.post(f"{platform['workers'].url}/_sandbox/faults", json={"fault": "crash"}).raise_for_status()
         assert platform["workers"].process.wait(5) == 1
-        result = run_checks(Target(platform["api"].url, platform["ui"].url), environment, SETTINGS, names=["health.broker"])[0]
+        result = run_checks(
+            Target(platform["api"].url, platform["ui"].url), environment, SETTINGS, names=["health.broker"]
+        )[0]
         assert result.status == "missing" and "did not answer" in result.message
     finally:
         stop_all([launched.process for launched in platform.values()])

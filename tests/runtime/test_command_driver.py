@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from canary import Canary
+
 from quantmatrix.model.common import Mode
 from quantmatrix.model.runtime import Runtime
-from quantmatrix.runtime.drivers import DRIVERS, DeploySpec, DriverContext, DriverError, DriverRefused
-from quantmatrix.runtime.drivers import procs
+from quantmatrix.runtime.drivers import DRIVERS, DeploySpec, DriverContext, DriverError, DriverRefused, procs
 from quantmatrix.runtime.drivers.command import CommandDriver
 
 # A real program that records its argv and the environment variable names it received.
@@ -24,7 +23,9 @@ RECORD = "import json, os, sys; json.dump({'argv': sys.argv[1:], 'env': sorted(o
 
 
 def driver(tmp_path: Path, **command: Any) -> CommandDriver:
-    runtime = Runtime.model_validate({"driver": "command", "command": {"deploy": ["true"], "timeout_seconds": 5, **command}})
+    runtime = Runtime.model_validate(
+        {"driver": "command", "command": {"deploy": ["true"], "timeout_seconds": 5, **command}}
+    )
     made = DRIVERS["command"](DriverContext("paper", Mode.paper, runtime, tmp_path / ".qm"))
     assert isinstance(made, CommandDriver)
     return made
@@ -38,13 +39,36 @@ def test_deploy_substitutes_validated_values_inside_single_arguments(tmp_path: P
     out = tmp_path / "deploy.json"
     d = driver(
         tmp_path,
-        deploy=[sys.executable, "-c", RECORD, str(out), "set", "image", "deployment/qm-{component}", "{component}=registry/{component}:{version}", "{mode}", "{environment}", "{config_version}"],
+        deploy=[
+            sys.executable,
+            "-c",
+            RECORD,
+            str(out),
+            "set",
+            "image",
+            "deployment/qm-{component}",
+            "{component}=registry/{component}:{version}",
+            "{mode}",
+            "{environment}",
+            "{config_version}",
+        ],
     )
     d.deploy("api", "3.3.1", DeploySpec(config_version="2026.11.1"))
-    assert recorded(out)["argv"][1:] == ["set", "image", "deployment/qm-api", "api=registry/api:3.3.1", "paper", "paper", "2026.11.1"]
+    assert recorded(out)["argv"][1:] == [
+        "set",
+        "image",
+        "deployment/qm-api",
+        "api=registry/api:3.3.1",
+        "paper",
+        "paper",
+        "2026.11.1",
+    ]
 
 
-@pytest.mark.parametrize("version", ["1.0.0; rm -rf /", "$(id)", "`id`", "1.0.0\nid", "1.0.0 --force", "-rf", "1.0.0|id", "1.0.0&&id", "../../etc", ""])
+@pytest.mark.parametrize(
+    "version",
+    ["1.0.0; rm -rf /", "$(id)", "`id`", "1.0.0\nid", "1.0.0 --force", "-rf", "1.0.0|id", "1.0.0&&id", "../../etc", ""],
+)
 def test_hostile_versions_never_reach_a_command(tmp_path: Path, version: str) -> None:
     out = tmp_path / "ran.json"
     d = driver(tmp_path, deploy=[sys.executable, "-c", RECORD, str(out), "{version}"])
@@ -67,7 +91,12 @@ def test_a_placeholder_the_action_does_not_know_is_refused(tmp_path: Path) -> No
     with pytest.raises(DriverRefused, match=r"placeholder \{config_version\} has no value"):
         d.deploy("api", "1.0.0", DeploySpec())
     with pytest.raises(ValueError, match=r"stop cannot use \{version\}"):
-        Runtime.model_validate({"driver": "command", "command": {"deploy": ["true"], "stop": ["systemctl", "stop", "qm-{component}@{version}"]}})
+        Runtime.model_validate(
+            {
+                "driver": "command",
+                "command": {"deploy": ["true"], "stop": ["systemctl", "stop", "qm-{component}@{version}"]},
+            }
+        )
 
 
 def test_a_command_that_overruns_is_killed_with_its_children(tmp_path: Path) -> None:
@@ -102,14 +131,23 @@ def test_failures_say_which_action_and_exit_code_and_show_output_redacted(tmp_pa
 
 
 def test_rollout_status_decides_whether_a_deploy_is_done(tmp_path: Path) -> None:
-    d = driver(tmp_path, deploy=["true"], rollout_status=[sys.executable, "-c", "import sys; print('waiting for rollout'); sys.exit(1)"])
-    with pytest.raises(DriverError, match=r"deploy api 1.0.0: rollout not complete .*exited with 1.*waiting for rollout"):
+    d = driver(
+        tmp_path,
+        deploy=["true"],
+        rollout_status=[sys.executable, "-c", "import sys; print('waiting for rollout'); sys.exit(1)"],
+    )
+    with pytest.raises(
+        DriverError, match=r"deploy api 1.0.0: rollout not complete .*exited with 1.*waiting for rollout"
+    ):
         d.deploy("api", "1.0.0", DeploySpec())
 
 
 def test_observe_reads_the_version_and_the_rollout(tmp_path: Path) -> None:
     image = [sys.executable, "-c", "print('registry.qm.internal/quantmatrix/api:3.3.1')"]
-    assert driver(tmp_path, observe=image).observe("api").model_dump(include={"version", "health"}) == {"version": "3.3.1", "health": "healthy"}
+    assert driver(tmp_path, observe=image).observe("api").model_dump(include={"version", "health"}) == {
+        "version": "3.3.1",
+        "health": "healthy",
+    }
     rolling = driver(tmp_path, observe=image, rollout_status=["false"]).observe("api")
     assert (rolling.version, rolling.health) == ("3.3.1", "progressing")
     assert driver(tmp_path, observe=["false"]).observe("api").health == "missing"
@@ -134,7 +172,9 @@ def test_secrets_reach_the_child_environment_only_and_nothing_else_of_ours_does(
     monkeypatch.setenv("QM_LIVE_BROKER_SECRET", "operator-shell-secret")
     out = tmp_path / "env.json"
     check = f"import hashlib, os, sys; open({str(out)!r}, 'w').write(hashlib.sha256(os.environ['QM_STORE_URL'].encode()).hexdigest() + ' ' + ' '.join(sorted(os.environ)))"
-    driver(tmp_path, deploy=[sys.executable, "-c", check]).deploy("api", "1.0.0", DeploySpec(secrets={"QM_STORE_URL": canary.resolve()}))
+    driver(tmp_path, deploy=[sys.executable, "-c", check]).deploy(
+        "api", "1.0.0", DeploySpec(secrets={"QM_STORE_URL": canary.resolve()})
+    )
     digest, *names = out.read_text().split()
     assert digest == hashlib.sha256(canary.value.encode()).hexdigest()
     assert "QM_LIVE_BROKER_SECRET" not in names and "QM_CANARY_SECRET" not in names
@@ -143,13 +183,17 @@ def test_secrets_reach_the_child_environment_only_and_nothing_else_of_ours_does(
 
 def test_a_secret_pasted_into_a_template_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DriverRefused, match="holds a secret"):
-        driver(tmp_path, deploy=["psql", "postgresql://qm:Sup3rS3cretPassw0rd@db/qm"]).deploy("api", "1.0.0", DeploySpec())
+        driver(tmp_path, deploy=["psql", "postgresql://qm:Sup3rS3cretPassw0rd@db/qm"]).deploy(
+            "api", "1.0.0", DeploySpec()
+        )
 
 
 def test_inherit_env_passes_only_the_named_variables_of_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUBECONFIG", "/etc/qm/kubeconfig")
     monkeypatch.setenv("QM_OTHER", "not passed")
     out = tmp_path / "env.json"
-    driver(tmp_path, deploy=[sys.executable, "-c", RECORD, str(out)], inherit_env=["KUBECONFIG"]).deploy("api", "1.0.0", DeploySpec())
+    driver(tmp_path, deploy=[sys.executable, "-c", RECORD, str(out)], inherit_env=["KUBECONFIG"]).deploy(
+        "api", "1.0.0", DeploySpec()
+    )
     names = recorded(out)["env"]
     assert "KUBECONFIG" in names and "QM_OTHER" not in names

@@ -41,7 +41,9 @@ def state():
 
 
 def paper_state(state, trading: TradingState = TradingState.HALTED, reason: str = "deploying") -> ControlState:
-    return control_from_environment(state.environments["paper"], trading=trading, reason=reason, changed_by="qm", now=NOW)
+    return control_from_environment(
+        state.environments["paper"], trading=trading, reason=reason, changed_by="qm", now=NOW
+    )
 
 
 def test_write_then_read_round_trips_every_key(state, redis_prefix) -> None:
@@ -54,9 +56,16 @@ def test_write_then_read_round_trips_every_key(state, redis_prefix) -> None:
     assert read.risk_limits["max_daily_loss"] == 5000 and "currency" not in read.risk_limits
     assert [s.name for s in read.strategies] == ["momentum_breakout", "mean_reversion", "pairs_stat_arb"]
     raw = redis_prefix.client.get(f"{redis_prefix.prefix}trading")
-    assert json.loads(raw) == {"state": "HALTED", "reason": "deploying", "changed_by": "qm", "changed_at": "2026-11-20T14:00:00Z"}
+    assert json.loads(raw) == {
+        "state": "HALTED",
+        "reason": "deploying",
+        "changed_by": "qm",
+        "changed_at": "2026-11-20T14:00:00Z",
+    }
     assert redis_prefix.client.get(f"{redis_prefix.prefix}version") == b"1"
-    assert redis_prefix.client.get(f"{redis_prefix.prefix}config_version").decode() == config_version(state.environments["paper"])
+    assert redis_prefix.client.get(f"{redis_prefix.prefix}config_version").decode() == config_version(
+        state.environments["paper"]
+    )
 
 
 def test_every_write_bumps_the_version_and_is_published(state, redis_prefix) -> None:
@@ -87,13 +96,17 @@ def test_writes_are_atomic_under_concurrency(state, redis_prefix) -> None:
         control = redis_control(redis.Redis.from_url(redis_prefix.url), prefix)
         for i in range(25):
             n = f"{worker}-{i}"
-            control.write(base.model_copy(update={"reason": n, "config_version": n, "risk_limits": {"n": i, "worker": worker}}))
+            control.write(
+                base.model_copy(update={"reason": n, "config_version": n, "risk_limits": {"n": i, "worker": worker}})
+            )
 
     def read() -> None:
         control = redis_control(redis.Redis.from_url(redis_prefix.url), prefix)
         while not stop.is_set():
             s = control.read()
-            if s.version > 1 and (s.reason != s.config_version or s.reason != f"{s.risk_limits['worker']}-{s.risk_limits['n']}"):
+            if s.version > 1 and (
+                s.reason != s.config_version or s.reason != f"{s.risk_limits['worker']}-{s.risk_limits['n']}"
+            ):
                 mixed.append(s)
 
     reader = threading.Thread(target=read)
@@ -131,7 +144,12 @@ def test_a_missing_key_means_not_trading(state, redis_prefix, missing: str) -> N
     ("key", "value"),
     [
         ("trading", b"{not json"),
-        ("trading", json.dumps({"state": "SORT_OF_ACTIVE", "reason": "x", "changed_by": "x", "changed_at": "2026-11-20T14:00:00Z"})),
+        (
+            "trading",
+            json.dumps(
+                {"state": "SORT_OF_ACTIVE", "reason": "x", "changed_by": "x", "changed_at": "2026-11-20T14:00:00Z"}
+            ),
+        ),
         ("trading", json.dumps(["ACTIVE"])),
         ("mode", b"production"),
         ("risk_limits", json.dumps({"max_daily_loss": "a lot"})),
@@ -187,8 +205,16 @@ def test_the_store_is_the_source_of_truth_and_rebuilds_the_mirror(state, redis_p
     again = open_store(store_url)
     fresh = redis_control(redis.Redis.from_url(redis_prefix.url), prefix, again, "paper")
     after = fresh.read()
-    assert (after.trading, after.reason, after.changed_by, after.version) == (TradingState.HALTED, "operator halt: broker unstable", "dana.ops", 2)
-    assert [(h["previous"], h["trading"], h["changed_by"]) for h in trading_history(again, "paper")] == [(None, "HALTED", "qm"), ("HALTED", "HALTED", "dana.ops")]
+    assert (after.trading, after.reason, after.changed_by, after.version) == (
+        TradingState.HALTED,
+        "operator halt: broker unstable",
+        "dana.ops",
+        2,
+    )
+    assert [(h["previous"], h["trading"], h["changed_by"]) for h in trading_history(again, "paper")] == [
+        (None, "HALTED", "qm"),
+        ("HALTED", "HALTED", "dana.ops"),
+    ]
     again.close()
 
 
@@ -266,7 +292,9 @@ def test_concurrent_trading_changes_through_the_store_lose_nothing(state, store_
         try:
             control = store_control(open_store(store_url, migrate=False), "paper")
             for i in range(5):
-                control.set_trading(TradingState.HALTED if i % 2 else TradingState.REDUCING, f"w{worker}-{i}", f"op{worker}")
+                control.set_trading(
+                    TradingState.HALTED if i % 2 else TradingState.REDUCING, f"w{worker}-{i}", f"op{worker}"
+                )
         except BaseException as error:  # noqa: BLE001 - asserted below
             errors.append(error)
 
@@ -293,5 +321,9 @@ def test_config_version_is_a_stable_content_hash(state, tmp_path) -> None:
     text = (repo / "environments/paper.yaml").read_text()
     (repo / "environments/paper.yaml").write_text(text.replace("    max_daily_loss: 5000", "    max_daily_loss: 4000"))
     assert config_version(load(repo).environments["paper"]) != config_version(paper)
-    (repo / "environments/paper.yaml").write_text(text.replace("Production-like validation", "Production-like rehearsal"))
-    assert config_version(load(repo).environments["paper"]) == config_version(paper)  # a description is not configuration
+    (repo / "environments/paper.yaml").write_text(
+        text.replace("Production-like validation", "Production-like rehearsal")
+    )
+    assert config_version(load(repo).environments["paper"]) == config_version(
+        paper
+    )  # a description is not configuration

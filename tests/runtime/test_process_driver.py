@@ -20,8 +20,7 @@ import pytest
 
 from quantmatrix.model.common import Mode
 from quantmatrix.model.runtime import Runtime
-from quantmatrix.runtime.drivers import DRIVERS, DeploySpec, DriverContext, DriverError, DriverRefused
-from quantmatrix.runtime.drivers import procs
+from quantmatrix.runtime.drivers import DRIVERS, DeploySpec, DriverContext, DriverError, DriverRefused, procs
 from quantmatrix.runtime.drivers.process import ProcessDriver
 
 STANDIN = str(Path(__file__).parent / "standin_service.py")
@@ -37,7 +36,12 @@ def make_driver(tmp_path: Path) -> Iterator[Callable[..., ProcessDriver]]:
     processes are stopped afterwards, whatever the outcome."""
     made: list[ProcessDriver] = []
 
-    def make(command: list[str] | None = None, health_path: str | None = "/health", components_port: int | None = None, **settings: Any) -> ProcessDriver:
+    def make(
+        command: list[str] | None = None,
+        health_path: str | None = "/health",
+        components_port: int | None = None,
+        **settings: Any,
+    ) -> ProcessDriver:
         component = {"command": command or standin(), "health_path": health_path}
         runtime = Runtime.model_validate(
             {
@@ -149,9 +153,13 @@ def _children_of_session_leaders() -> list[int]:
     return found
 
 
-def test_stop_terminates_gracefully_and_kills_what_ignores_it_with_its_children(make_driver: Callable[..., ProcessDriver], tmp_path: Path) -> None:
+def test_stop_terminates_gracefully_and_kills_what_ignores_it_with_its_children(
+    make_driver: Callable[..., ProcessDriver], tmp_path: Path
+) -> None:
     grandchild_file = tmp_path / "grandchild.pid"
-    driver = make_driver(command=standin("--ignore-term", "--spawn-child", str(grandchild_file)), stop_timeout_seconds=0.5)
+    driver = make_driver(
+        command=standin("--ignore-term", "--spawn-child", str(grandchild_file)), stop_timeout_seconds=0.5
+    )
     driver.deploy("api", "1.0.0", DeploySpec())
     pid = driver.observe("api").pid or 0
     grandchild = int(grandchild_file.read_text())
@@ -192,7 +200,9 @@ def test_a_stale_state_file_is_never_signalled(make_driver: Callable[..., Proces
         bystander.wait()
 
 
-def test_a_dead_process_is_missing_and_a_broken_state_file_is_a_clear_error(make_driver: Callable[..., ProcessDriver]) -> None:
+def test_a_dead_process_is_missing_and_a_broken_state_file_is_a_clear_error(
+    make_driver: Callable[..., ProcessDriver],
+) -> None:
     driver = make_driver()
     driver.deploy("api", "1.0.0", DeploySpec())
     pid = driver.observe("api").pid or 0
@@ -222,7 +232,9 @@ def test_hostile_versions_start_nothing(make_driver: Callable[..., ProcessDriver
         driver.deploy("api;id", "1.0.0", DeploySpec())  # type: ignore[arg-type]
 
 
-def test_on_a_fixed_port_an_upgrade_replaces_the_process_on_that_port(make_driver: Callable[..., ProcessDriver]) -> None:
+def test_on_a_fixed_port_an_upgrade_replaces_the_process_on_that_port(
+    make_driver: Callable[..., ProcessDriver],
+) -> None:
     port = procs.free_port("127.0.0.1")
     driver = make_driver(components_port=port)
     driver.deploy("api", "1.0.0", DeploySpec())
@@ -230,15 +242,23 @@ def test_on_a_fixed_port_an_upgrade_replaces_the_process_on_that_port(make_drive
     driver.deploy("api", "1.1.0", DeploySpec())
     new = driver.observe("api")
     assert old.endpoint == new.endpoint == f"http://127.0.0.1:{port}"
-    assert (new.version, new.health) == ("1.1.0", "healthy") and new.pid != old.pid and procs.start_time(old.pid or 0) is None
+    assert (
+        (new.version, new.health) == ("1.1.0", "healthy")
+        and new.pid != old.pid
+        and procs.start_time(old.pid or 0) is None
+    )
 
 
-def test_on_a_fixed_port_a_failed_upgrade_restores_the_previous_version(make_driver: Callable[..., ProcessDriver]) -> None:
+def test_on_a_fixed_port_a_failed_upgrade_restores_the_previous_version(
+    make_driver: Callable[..., ProcessDriver],
+) -> None:
     port = procs.free_port("127.0.0.1")
     driver = make_driver(components_port=port)
     driver.deploy("api", "1.0.0", DeploySpec(config_version="cfg-1"))
     liar = make_driver(command=standin("--report-version", "6.6.6"), components_port=port)
-    with pytest.raises(DriverError, match=r"reports version '6.6.6', not 1.1.0; the previous version 1.0.0 was restored \(pid \d+\)"):
+    with pytest.raises(
+        DriverError, match=r"reports version '6.6.6', not 1.1.0; the previous version 1.0.0 was restored \(pid \d+\)"
+    ):
         liar.deploy("api", "1.1.0", DeploySpec(config_version="cfg-2"))
     seen = driver.observe("api")
     assert (seen.version, seen.health, seen.endpoint) == ("1.0.0", "healthy", f"http://127.0.0.1:{port}")
@@ -265,7 +285,9 @@ def test_an_environment_name_that_could_leave_qm_is_refused(tmp_path: Path, name
         DriverContext(name, Mode.local, Runtime(), tmp_path / ".qm")
 
 
-def test_what_a_careless_service_says_about_a_secret_is_redacted(make_driver: Callable[..., ProcessDriver], canary: Any) -> None:
+def test_what_a_careless_service_says_about_a_secret_is_redacted(
+    make_driver: Callable[..., ProcessDriver], canary: Any
+) -> None:
     driver = make_driver(command=standin("--message-env", "QM_DB_URL"))
     driver.deploy("api", "1.0.0", DeploySpec(secrets={"QM_DB_URL": canary.resolve()}))
     seen = driver.observe("api")

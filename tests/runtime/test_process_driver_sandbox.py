@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -14,10 +15,10 @@ import pytest
 
 from quantmatrix.model.common import Mode
 from quantmatrix.model.runtime import COMPONENTS, Runtime
-from quantmatrix.runtime.drivers import DeploySpec, DriverContext, DriverError, driver_for
-from quantmatrix.runtime.drivers import procs
+from quantmatrix.runtime.drivers import DeploySpec, DriverContext, DriverError, driver_for, procs
 from quantmatrix.runtime.drivers.process import ProcessDriver
 from quantmatrix.runtime.drivers.sandbox import sandbox_spec
+
 
 def _present(module: str) -> bool:
     try:
@@ -28,7 +29,10 @@ def _present(module: str) -> bool:
 
 if not (_present("quantmatrix.sandbox.server") and _present("quantmatrix.runtime.store.engine")):
     # Code, not a service: until branch runtime-sandbox is merged there is nothing to run (CI included).
-    pytest.skip("SKIPPED LOUDLY: the sandbox platform (branch runtime-sandbox) is not merged into this tree yet", allow_module_level=True)
+    pytest.skip(
+        "SKIPPED LOUDLY: the sandbox platform (branch runtime-sandbox) is not merged into this tree yet",
+        allow_module_level=True,
+    )
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +43,7 @@ def store_spec(tmp_path: Path) -> DeploySpec:
     """Local on the embedded default: its control state in `.qm/local/state.db` of a copy of the
     repository, written as the reconciler's configuration step will, and the sandbox told
     where it is by `sandbox_spec`."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from quantmatrix.repo.loader import load
     from quantmatrix.runtime.control import control_from_environment, store_control
@@ -48,7 +52,9 @@ def store_spec(tmp_path: Path) -> DeploySpec:
 
     state = load(ROOT)
     environment = state.environments["local"]
-    control = control_from_environment(environment, trading=TradingState.ACTIVE, reason="test", changed_by="test", now=datetime.now(timezone.utc))
+    control = control_from_environment(
+        environment, trading=TradingState.ACTIVE, reason="test", changed_by="test", now=datetime.now(UTC)
+    )
     spec = sandbox_spec(environment, state.catalog, config_version=control.config_version, repo=tmp_path, environ={})
     store_control(open_store(spec.env["QM_SANDBOX_STORE_URL"]), "local").write(control)
     return spec
@@ -62,7 +68,13 @@ def local(tmp_path: Path) -> Iterator[ProcessDriver]:
             pass
         ports[component] = port
     runtime = Runtime.model_validate(
-        {"process": {"components": {c: {"port": p} for c, p in ports.items()}, "start_timeout_seconds": 15, "stop_timeout_seconds": 3}}
+        {
+            "process": {
+                "components": {c: {"port": p} for c, p in ports.items()},
+                "start_timeout_seconds": 15,
+                "stop_timeout_seconds": 3,
+            }
+        }
     )
     driver = driver_for(DriverContext("local", Mode.local, runtime, tmp_path / ".qm"))
     assert isinstance(driver, ProcessDriver)
@@ -87,7 +99,9 @@ def test_the_sandbox_platform_runs_upgrades_and_stops(local: ProcessDriver, stor
 
 
 def test_a_sandbox_that_reports_the_wrong_version_is_not_deployed(local: ProcessDriver, store_spec: DeploySpec) -> None:
-    spec = DeploySpec(store_spec.config_version, env=store_spec.env, args=(*store_spec.args, "--fault", "wrong_version=9.9.9"))
+    spec = DeploySpec(
+        store_spec.config_version, env=store_spec.env, args=(*store_spec.args, "--fault", "wrong_version=9.9.9")
+    )
     with pytest.raises(DriverError, match=r"reports version '9.9.9', not 3.3.1"):
         local.deploy("workers", "3.3.1", spec)
     assert local.observe("workers").health == "missing"

@@ -35,14 +35,36 @@ def test_a_store_url_of_another_scope_is_refused_at_run_time(tmp_path: Path) -> 
     # the gate would deny it (QM-SEP-001); the resolver refuses it anyway
     backtest = STATE.environments["backtest"]
     stolen = backtest.model_copy(
-        update={"spec": backtest.spec.model_copy(update={"runtime": backtest.spec.runtime.model_copy(update={"store": backtest.spec.runtime.store.model_copy(update={"url": STATE.environments["live"].spec.runtime.store.url})})})}
+        update={
+            "spec": backtest.spec.model_copy(
+                update={
+                    "runtime": backtest.spec.runtime.model_copy(
+                        update={
+                            "store": backtest.spec.runtime.store.model_copy(
+                                update={"url": STATE.environments["live"].spec.runtime.store.url}
+                            )
+                        }
+                    )
+                }
+            )
+        }
     )
     with pytest.raises(SecretRefused, match="QM_LIVE_POSTGRES_URL is scoped to live, not backtest"):
-        sandbox_spec(stolen, STATE.catalog, config_version="h", repo=tmp_path, environ={"QM_LIVE_POSTGRES_URL": "postgresql://x:y@db/live"})
+        sandbox_spec(
+            stolen,
+            STATE.catalog,
+            config_version="h",
+            repo=tmp_path,
+            environ={"QM_LIVE_POSTGRES_URL": "postgresql://x:y@db/live"},
+        )
 
 
 def test_redis_required_without_a_prefix_is_refused(tmp_path: Path) -> None:
     paper = STATE.environments["paper"]
-    no_prefix = paper.model_copy(update={"spec": paper.spec.model_copy(update={"redis": paper.spec.redis.model_copy(update={"key_prefix": None})})})
+    no_prefix = paper.model_copy(
+        update={
+            "spec": paper.spec.model_copy(update={"redis": paper.spec.redis.model_copy(update={"key_prefix": None})})
+        }
+    )
     with pytest.raises(DriverRefused, match="needs redis.url and redis.key_prefix"):
         sandbox_spec(no_prefix, STATE.catalog, config_version="h", repo=tmp_path, environ={})

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from canary import Canary
+
 from quantmatrix.errors import ExitCode
 from quantmatrix.model.secrets import SecretCatalog
 from quantmatrix.runtime.secrets import (
@@ -32,7 +32,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def catalog(**entries: dict[str, Any]) -> SecretCatalog:
     return SecretCatalog.model_validate(
-        {"apiVersion": "quantmatrix.io/v1", "kind": "SecretCatalog", "metadata": {"name": "secrets"}, "spec": {"secrets": entries}}
+        {
+            "apiVersion": "quantmatrix.io/v1",
+            "kind": "SecretCatalog",
+            "metadata": {"name": "secrets"},
+            "spec": {"secrets": entries},
+        }
     )
 
 
@@ -48,7 +53,9 @@ def file_entry(path: Path | str, scope: str = "live") -> dict[str, Any]:
 
 
 def test_an_environment_variable_in_scope_resolves() -> None:
-    secret = resolve_secret(catalog(QM_A=env_entry("QM_A_VAR")), "QM_A", mode="paper", environ={"QM_A_VAR": "s3cr3t-value"})
+    secret = resolve_secret(
+        catalog(QM_A=env_entry("QM_A_VAR")), "QM_A", mode="paper", environ={"QM_A_VAR": "s3cr3t-value"}
+    )
     assert secret.reveal() == "s3cr3t-value" and secret.name == "QM_A"
 
 
@@ -75,7 +82,10 @@ def test_a_secret_out_of_scope_is_refused_even_when_its_value_is_there() -> None
     assert caught.value.exit_code == ExitCode.VIOLATIONS
     [problem] = caught.value.problems
     assert problem.path == "spec.secrets.QM_LIVE_KEY"
-    assert problem.message == "secret QM_LIVE_KEY is scoped to live, not local: refused (a local environment cannot use it)"
+    assert (
+        problem.message
+        == "secret QM_LIVE_KEY is scoped to live, not local: refused (a local environment cannot use it)"
+    )
     assert "live-key-value" not in str(caught.value)
 
 
@@ -102,7 +112,14 @@ def test_an_unknown_mode_is_refused() -> None:
         resolve_secret(catalog(QM_A=env_entry("QM_A")), "QM_A", mode="production", environ={"QM_A": "x"})
 
 
-@pytest.mark.parametrize(("environ", "message"), [({}, "secret QM_A is not set: export QM_A_VAR"), ({"QM_A_VAR": ""}, "is empty"), ({"QM_A_VAR": " \n"}, "is empty")])
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "secret QM_A is not set: export QM_A_VAR"),
+        ({"QM_A_VAR": ""}, "is empty"),
+        ({"QM_A_VAR": " \n"}, "is empty"),
+    ],
+)
 def test_missing_or_empty_values_are_refused(environ: dict[str, str], message: str) -> None:
     with pytest.raises(SecretMissing, match=message) as caught:
         resolve_secret(catalog(QM_A=env_entry("QM_A_VAR")), "QM_A", mode="paper", environ=environ)
@@ -145,7 +162,15 @@ def test_hostile_secret_files_are_refused(tmp_path: Path) -> None:
 
 def test_a_secret_value_never_prints(canary: Canary) -> None:
     secret = canary.resolve()
-    shown = [repr(secret), str(secret), f"{secret}", f"{secret!r}", f"{secret:>40}", "%s %r" % (secret, secret), format(secret, "")]
+    shown = [
+        repr(secret),
+        str(secret),
+        f"{secret}",
+        f"{secret!r}",
+        f"{secret:>40}",
+        "%s %r" % (secret, secret),  # noqa: UP031  (one way a value prints)
+        format(secret, ""),
+    ]
     shown += [repr([secret]), repr({"k": secret}), str(ValueError(secret)), str(ValueError("x", secret))]
     canary.assert_absent(*shown, where="printing")
     assert str(secret) == "<secret QM_CANARY_SECRET>"
@@ -186,7 +211,9 @@ def test_connection_url_hides_the_password_and_never_quotes_a_bad_url(canary: Ca
 # --- redaction --------------------------------------------------------------------------
 
 
-def test_redact_replaces_every_resolved_value_even_a_short_one(make_canary: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redact_replaces_every_resolved_value_even_a_short_one(
+    make_canary: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QM_SHORT", "pw42")
     short = resolve_secret(catalog(QM_SHORT=env_entry("QM_SHORT")), "QM_SHORT", mode="paper")
     url = make_canary(mode="paper", url=True).resolve()
@@ -207,7 +234,9 @@ def test_a_value_no_longer_held_is_no_longer_redacted(monkeypatch: pytest.Monkey
     assert redact("ephemeral-value-7") == "ephemeral-value-7"  # weakly held: the registry does not keep values alive
 
 
-def test_the_filter_redacts_messages_arguments_tracebacks_and_extras(canary: Canary, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_filter_redacts_messages_arguments_tracebacks_and_extras(
+    canary: Canary, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = canary.resolve()
     logger = logging.getLogger("qm.test.redaction")
     caplog.handler.addFilter(RedactingFilter())
@@ -227,4 +256,6 @@ def test_the_filter_redacts_messages_arguments_tracebacks_and_extras(canary: Can
 def test_the_filter_redacts_what_the_detectors_flag_even_if_never_resolved(caplog: pytest.LogCaptureFixture) -> None:
     caplog.handler.addFilter(RedactingFilter())
     logging.getLogger("qm.test.redaction").warning("dsn is postgresql://qm:hunter2-never-resolved@db.internal/qm")
-    assert "hunter2-never-resolved" not in caplog.text and "<redacted>" in caplog.text  # how much of the URL goes is the detectors' call
+    assert (
+        "hunter2-never-resolved" not in caplog.text and "<redacted>" in caplog.text
+    )  # how much of the URL goes is the detectors' call

@@ -12,13 +12,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NEEDS_SERVICES = '''
+NEEDS_SERVICES = """
 def test_pg(pg_url):
     pass
 
 def test_redis(redis_prefix):
     pass
-'''
+"""
 
 
 def _closed_port() -> int:
@@ -40,7 +40,11 @@ def test_a_missing_service(tmp_path: Path, ci: str, outcome: str, code: int) -> 
     }
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rsE", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert outcome in done.stdout and done.returncode == code, done.stdout + done.stderr
     assert "SERVICE MISSING: PostgreSQL is not reachable" in done.stdout

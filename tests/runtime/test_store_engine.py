@@ -10,7 +10,12 @@ from sqlalchemy import inspect, text
 
 from quantmatrix.errors import ConfigError, ExitCode, RuntimeUnavailable
 from quantmatrix.runtime.store import open_store
-from quantmatrix.runtime.store.schema import CONTROL_VERSION_TABLE, control_head, control_revision, downgrade_control_schema
+from quantmatrix.runtime.store.schema import (
+    CONTROL_VERSION_TABLE,
+    control_head,
+    control_revision,
+    downgrade_control_schema,
+)
 
 CONTROL_TABLES = {
     "qm_audit_log",
@@ -135,8 +140,14 @@ def test_sqlite_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
 
     store = open_store(sqlite_url)
     state = ControlState(
-        environment="local", mode="local", trading=TradingState.ACTIVE, reason="r", changed_by="t",
-        changed_at=datetime(2026, 11, 20, tzinfo=UTC), risk_limits={"max_daily_loss": 250}, config_version="c",
+        environment="local",
+        mode="local",
+        trading=TradingState.ACTIVE,
+        reason="r",
+        changed_by="t",
+        changed_at=datetime(2026, 11, 20, tzinfo=UTC),
+        risk_limits={"max_daily_loss": 250},
+        config_version="c",
     )
     save_control(store, state)
     other = open_store(sqlite_url, migrate=False)

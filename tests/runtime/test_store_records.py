@@ -48,20 +48,72 @@ def store(store_url: str):
 
 def test_a_deployment_record_has_every_field_of_guide_16(store) -> None:
     dep = start_deployment(
-        store, "paper", "2026.11.1", previous_release="2026.11.0", operator="dana.ops", engineer="li.eng", commit="a" * 40,
-        config_version="cfg1", config_changes=["scanner 60s -> 30s"], migration_changes=[], strategy_changes=["momentum 1.4.0 -> 1.4.2"], now=T0,
+        store,
+        "paper",
+        "2026.11.1",
+        previous_release="2026.11.0",
+        operator="dana.ops",
+        engineer="li.eng",
+        commit="a" * 40,
+        config_version="cfg1",
+        config_changes=["scanner 60s -> 30s"],
+        migration_changes=[],
+        strategy_changes=["momentum 1.4.0 -> 1.4.2"],
+        now=T0,
     )
     assert dep == "dep-paper-2026.11.1-1"
-    record_check_results(store, "paper", [Result("health.api", "health", True, 0.01, "ok", "healthy"), Result("safety.mode_displayed", "safety", False, 0.02, "UI shows LIVE")], dep, now=T0)
-    record_incident(store, "paper", "safety_check_failed", "UI banner shows the wrong mode", deployment_id=dep, recorded_by="qm", now=T0)
-    finish_deployment(store, dep, "rolled_back", summary="safety check failed; rolled back to 2026.11.0", rollback_used=True, monitoring_until=T0 + timedelta(hours=8), now=T0 + timedelta(minutes=3))
+    record_check_results(
+        store,
+        "paper",
+        [
+            Result("health.api", "health", True, 0.01, "ok", "healthy"),
+            Result("safety.mode_displayed", "safety", False, 0.02, "UI shows LIVE"),
+        ],
+        dep,
+        now=T0,
+    )
+    record_incident(
+        store,
+        "paper",
+        "safety_check_failed",
+        "UI banner shows the wrong mode",
+        deployment_id=dep,
+        recorded_by="qm",
+        now=T0,
+    )
+    finish_deployment(
+        store,
+        dep,
+        "rolled_back",
+        summary="safety check failed; rolled back to 2026.11.0",
+        rollback_used=True,
+        monitoring_until=T0 + timedelta(hours=8),
+        now=T0 + timedelta(minutes=3),
+    )
     record = get_deployment(store, dep)
     assert record is not None
-    assert (record.release, record.previous_release, record.operator, record.engineer, record.commit) == ("2026.11.1", "2026.11.0", "dana.ops", "li.eng", "a" * 40)
-    assert (record.started_at, record.finished_at, record.monitoring_until) == (T0, T0 + timedelta(minutes=3), T0 + timedelta(hours=8))
-    assert record.config_changes == ("scanner 60s -> 30s",) and record.migration_changes == () and record.strategy_changes == ("momentum 1.4.0 -> 1.4.2",)
+    assert (record.release, record.previous_release, record.operator, record.engineer, record.commit) == (
+        "2026.11.1",
+        "2026.11.0",
+        "dana.ops",
+        "li.eng",
+        "a" * 40,
+    )
+    assert (record.started_at, record.finished_at, record.monitoring_until) == (
+        T0,
+        T0 + timedelta(minutes=3),
+        T0 + timedelta(hours=8),
+    )
+    assert (
+        record.config_changes == ("scanner 60s -> 30s",)
+        and record.migration_changes == ()
+        and record.strategy_changes == ("momentum 1.4.0 -> 1.4.2",)
+    )
     assert record.status == "rolled_back" and record.rollback_used
-    assert [(c.name, c.passed, c.status) for c in record.validation] == [("health.api", True, "healthy"), ("safety.mode_displayed", False, None)]
+    assert [(c.name, c.passed, c.status) for c in record.validation] == [
+        ("health.api", True, "healthy"),
+        ("safety.mode_displayed", False, None),
+    ]
     assert [i.summary for i in record.incidents] == ["UI banner shows the wrong mode"]
     assert start_deployment(store, "paper", "2026.11.1", now=T0 + timedelta(hours=1)) == "dep-paper-2026.11.1-2"
 
@@ -101,7 +153,10 @@ def test_the_journal_is_written_before_and_after_each_step(store) -> None:
     journal_fail(store, dep, "migrations", detail="lock timeout", now=T0 + timedelta(seconds=5))
     journal_start(store, dep, "migrations", now=T0 + timedelta(seconds=9))  # a resumed run retries it
     journal_finish(store, dep, "migrations", now=T0 + timedelta(seconds=10))
-    assert [(s.step, s.state, s.duration_seconds) for s in journal_steps(store, dep)] == [("configuration", "finished", 2.0), ("migrations", "finished", 1.0)]
+    assert [(s.step, s.state, s.duration_seconds) for s in journal_steps(store, dep)] == [
+        ("configuration", "finished", 2.0),
+        ("migrations", "finished", 1.0),
+    ]
     with pytest.raises(ValueError, match="already finished"):
         journal_start(store, dep, "migrations")  # a finished step never runs twice
     with pytest.raises(ValueError, match="not in progress"):
@@ -112,10 +167,14 @@ def test_the_journal_is_written_before_and_after_each_step(store) -> None:
 
 def test_events_are_recorded_and_queryable(store) -> None:
     record_drift(store, "paper", "components.api.version", "3.3.1", "3.3.0", now=T0)
-    assert drift_events(store, "paper") == [{"at": T0, "subject": "components.api.version", "desired": "3.3.1", "observed": "3.3.0", "detail": ""}]
+    assert drift_events(store, "paper") == [
+        {"at": T0, "subject": "components.api.version", "desired": "3.3.1", "observed": "3.3.0", "detail": ""}
+    ]
     assert drift_events(store, "live") == []
     record_incident(store, "live", "break_glass", "deploy outside the window", severity="warning", now=T0)
-    assert [(i.kind, i.severity, i.deployment_id) for i in list_incidents(store, "live")] == [("break_glass", "warning", None)]
+    assert [(i.kind, i.severity, i.deployment_id) for i in list_incidents(store, "live")] == [
+        ("break_glass", "warning", None)
+    ]
     from enum import StrEnum
 
     class Category(StrEnum):  # a checks registry may type its categories as an enum
@@ -126,7 +185,12 @@ def test_events_are_recorded_and_queryable(store) -> None:
     append_audit(store, "dana.ops", "halt", environment="live", detail={"reason": "broker unstable"}, now=T0)
     append_audit(store, "li.eng", "apply", environment="paper", now=T0)
     (entry,) = audit_log(store, "live")
-    assert (entry["actor"], entry["action"], entry["detail"], entry["at"]) == ("dana.ops", "halt", {"reason": "broker unstable"}, T0)
+    assert (entry["actor"], entry["action"], entry["detail"], entry["at"]) == (
+        "dana.ops",
+        "halt",
+        {"reason": "broker unstable"},
+        T0,
+    )
     assert "@" in entry["origin"] and "pid" in entry["origin"]  # from where: user@host pid N
     assert len(audit_log(store)) == 2
 
@@ -135,9 +199,16 @@ def test_applied_configuration_versions(store) -> None:
     assert applied_config_version(store, "paper") is None
     record_config_applied(store, "paper", "cfg-a", "2026.11.0", now=T0)
     dep = start_deployment(store, "paper", "2026.11.1")
-    record_config_applied(store, "paper", "cfg-b", "2026.11.1", commit="b" * 40, deployment_id=dep, now=T0 + timedelta(days=1))
+    record_config_applied(
+        store, "paper", "cfg-b", "2026.11.1", commit="b" * 40, deployment_id=dep, now=T0 + timedelta(days=1)
+    )
     latest = applied_config_version(store, "paper")
-    assert latest is not None and (latest.config_version, latest.release, latest.deployment_id, latest.applied_at) == ("cfg-b", "2026.11.1", dep, T0 + timedelta(days=1))
+    assert latest is not None and (latest.config_version, latest.release, latest.deployment_id, latest.applied_at) == (
+        "cfg-b",
+        "2026.11.1",
+        dep,
+        T0 + timedelta(days=1),
+    )
 
 
 class Sneaky:
@@ -160,7 +231,7 @@ def test_objects_are_refused_not_stringified(store) -> None:
 def dump_all(store) -> list[tuple[object, ...]]:
     """Every row of every table in the store (trading and control)."""
     rows: list[tuple[object, ...]] = []
-    for schema in (["qm_control", "public"] if store.dialect == "postgresql" else [None]):
+    for schema in ["qm_control", "public"] if store.dialect == "postgresql" else [None]:
         meta = MetaData()
         meta.reflect(store.engine, schema=schema)
         with store.begin() as conn:
@@ -179,13 +250,25 @@ def test_no_secret_value_reaches_any_table(store, monkeypatch) -> None:
     from quantmatrix.runtime.control import TradingState, control_from_environment, store_control
 
     canary = "CANARY-qm-7f3a9c-DO-NOT-STORE"
-    for name in ("QM_PAPER_BROKER_KEY_ID", "QM_PAPER_BROKER_SECRET", "QM_PAPER_POSTGRES_URL", "QM_PAPER_REDIS_URL", "QM_PAPER_MARKET_DATA_KEY"):
+    for name in (
+        "QM_PAPER_BROKER_KEY_ID",
+        "QM_PAPER_BROKER_SECRET",
+        "QM_PAPER_POSTGRES_URL",
+        "QM_PAPER_REDIS_URL",
+        "QM_PAPER_MARKET_DATA_KEY",
+    ):
         monkeypatch.setenv(name, canary)
     paper = load(Path(__file__).resolve().parents[2]).environments["paper"]
     control = store_control(store, "paper")
-    control.write(control_from_environment(paper, trading=TradingState.HALTED, reason="deploying", changed_by="qm", now=dt.now(UTC)))
+    control.write(
+        control_from_environment(
+            paper, trading=TradingState.HALTED, reason="deploying", changed_by="qm", now=dt.now(UTC)
+        )
+    )
     control.set_trading(TradingState.ACTIVE, "checks passed", "dana.ops")
-    dep = start_deployment(store, "paper", "2026.11.1", operator="dana.ops", config_changes=["credentials: QM_PAPER_BROKER_SECRET rotated"])
+    dep = start_deployment(
+        store, "paper", "2026.11.1", operator="dana.ops", config_changes=["credentials: QM_PAPER_BROKER_SECRET rotated"]
+    )
     journal_start(store, dep, "configuration")
     journal_finish(store, dep, "configuration")
     record_check_results(store, "paper", [Result("health.broker", "health", True, 0.2, "broker reachable")], dep)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from quantmatrix.errors import ConfigError
 from quantmatrix.runtime.store import open_store
 from quantmatrix.runtime.store.trading_schema import (
     MigrationFailed,
@@ -20,7 +21,6 @@ from quantmatrix.runtime.store.trading_schema import (
     schema_revision,
     upgrade_schema,
 )
-from quantmatrix.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = migrations_dir(ROOT)
@@ -90,7 +90,7 @@ def test_a_migration_that_fails_halfway_leaves_nothing_behind(store_url: str, tm
         "    op.execute('SELECT * FROM no_such_table')\n"
     )
     store = open_store(store_url)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017  (whatever the driver raises: the point is the rollback)
         upgrade_schema(store, broken, "0001_half")
     assert "half" not in inspect(store.engine).get_table_names()
     assert schema_revision(store) is None
@@ -102,11 +102,33 @@ def test_the_trading_tables_are_real(store_url: str) -> None:
     upgrade_schema(store, MIGRATIONS, "0002_fills_exec_time_idx")
     now = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
     with store.begin() as conn:
-        conn.execute(text("INSERT INTO accounts (id, broker, account_ref, account_type, currency, cash_balance) VALUES (1, 'dry-run', 'local', 'dry_run', 'USD', 100000.1234)"))
-        conn.execute(text("INSERT INTO orders (id, account_id, client_order_id, symbol, side, order_type, quantity, limit_price, status) VALUES (1, 1, 'c-1', 'AAPL', 'buy', 'limit', 10.5, 190.12345678, 'filled')"))
-        conn.execute(text("INSERT INTO fills (order_id, broker_fill_id, quantity, price, exec_time) VALUES (1, 'f-1', 10.5, 190.12345678, :t)"), {"t": now})
-        conn.execute(text("INSERT INTO positions (account_id, symbol, quantity, avg_price) VALUES (1, 'AAPL', 10.5, 190.12345678)"))
-        conn.execute(text("INSERT INTO reconciliation_runs (account_id, kind, started_at, status) VALUES (1, 'post_deploy', :t, 'matched')"), {"t": now})
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, broker, account_ref, account_type, currency, cash_balance) VALUES (1, 'dry-run', 'local', 'dry_run', 'USD', 100000.1234)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO orders (id, account_id, client_order_id, symbol, side, order_type, quantity, limit_price, status) VALUES (1, 1, 'c-1', 'AAPL', 'buy', 'limit', 10.5, 190.12345678, 'filled')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO fills (order_id, broker_fill_id, quantity, price, exec_time) VALUES (1, 'f-1', 10.5, 190.12345678, :t)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO positions (account_id, symbol, quantity, avg_price) VALUES (1, 'AAPL', 10.5, 190.12345678)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reconciliation_runs (account_id, kind, started_at, status) VALUES (1, 'post_deploy', :t, 'matched')"
+            ),
+            {"t": now},
+        )
     with store.begin() as conn:
         price = conn.execute(text("SELECT price FROM fills")).scalar()
         assert Decimal(str(price)) == Decimal("190.12345678")  # numeric, not float

@@ -21,9 +21,15 @@ import pytest
 import redis
 
 from quantmatrix.model import Environment
-from quantmatrix.state import DesiredState
-from quantmatrix.runtime.control import ControlPlane, ControlState, TradingState, control_from_environment, redis_control
+from quantmatrix.runtime.control import (
+    ControlPlane,
+    ControlState,
+    TradingState,
+    control_from_environment,
+    redis_control,
+)
 from quantmatrix.sandbox.launch import Launched, launch_platform, stop_all
+from quantmatrix.state import DesiredState
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("QM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -68,8 +74,12 @@ class Control:
     prefix: str
     plane: ControlPlane
 
-    def publish(self, environment: Environment, trading: TradingState = TradingState.ACTIVE, **changes: object) -> ControlState:
-        state = control_from_environment(environment, trading=trading, reason="test", changed_by="tests", now=datetime.now(UTC))
+    def publish(
+        self, environment: Environment, trading: TradingState = TradingState.ACTIVE, **changes: object
+    ) -> ControlState:
+        state = control_from_environment(
+            environment, trading=trading, reason="test", changed_by="tests", now=datetime.now(UTC)
+        )
         if changes:  # validated, as a real writer's would be
             state = ControlState.model_validate({**state.model_dump(), **changes})
         return self.plane.write(state)
@@ -124,8 +134,15 @@ def start_platform(environment_name: str) -> Iterator[Platform]:
     control.publish(environment)
     processes: dict[str, Launched] = {}
     try:
-        processes = launch_platform(versions, environment.spec.mode.value, "--prefix", control.prefix,
-                                    "--banner", environment.spec.ui.banner, env={"QM_SANDBOX_REDIS_URL": REDIS_URL})
+        processes = launch_platform(
+            versions,
+            environment.spec.mode.value,
+            "--prefix",
+            control.prefix,
+            "--banner",
+            environment.spec.ui.banner,
+            env={"QM_SANDBOX_REDIS_URL": REDIS_URL},
+        )
         yield Platform(environment, control, processes, versions)
     finally:
         stop_all([launched.process for launched in processes.values()])

@@ -18,7 +18,9 @@ def platform(paper_platform: Platform) -> Platform:
     return paper_platform
 
 
-def test_faults_are_set_listed_and_cleared_at_run_time(platform: Platform, qm: Callable[..., tuple[int, str, str]]) -> None:
+def test_faults_are_set_listed_and_cleared_at_run_time(
+    platform: Platform, qm: Callable[..., tuple[int, str, str]]
+) -> None:
     code, out, err = qm("sandbox", "fault", platform.workers, "stale_prices")
     assert code == 0, err
     assert '"stale_prices": ""' in out
@@ -38,7 +40,9 @@ def test_faults_are_set_listed_and_cleared_at_run_time(platform: Platform, qm: C
         ("api", "broken_screen", 2, "needs a value"),
     ],
 )
-def test_bad_faults_are_refused_by_the_cli(platform: Platform, qm: Callable[..., tuple[int, str, str]], target: str, fault: str, code: int, message: str) -> None:
+def test_bad_faults_are_refused_by_the_cli(
+    platform: Platform, qm: Callable[..., tuple[int, str, str]], target: str, fault: str, code: int, message: str
+) -> None:
     url = platform.workers if target == "workers" else platform.api
     got, _, err = qm("sandbox", "fault", url, fault)
     assert got == code and message in err and "Traceback" not in err
@@ -55,24 +59,37 @@ def test_fault_cli_refuses_non_loopback_and_reports_unreachable(qm: Callable[...
 
 
 def test_reset_empties_the_book(platform: Platform, qm: Callable[..., tuple[int, str, str]]) -> None:
-    assert httpx.post(f"{platform.api}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1}).status_code == 201
+    assert (
+        httpx.post(f"{platform.api}/api/orders", json={"symbol": "AAPL", "side": "buy", "quantity": 1}).status_code
+        == 201
+    )
     assert qm("sandbox", "fault", platform.api, "--reset")[0] == 0
     assert httpx.get(f"{platform.api}/api/positions").json()["positions"] == []
 
 
 def test_a_foreign_host_header_is_refused(platform: Platform) -> None:
     """DNS rebinding: a web page whose name resolves to 127.0.0.1 cannot drive the admin routes."""
-    answer = httpx.post(f"{platform.api}/_sandbox/faults", json={"fault": "crash"}, headers={"Host": "attacker.example:80"})
+    answer = httpx.post(
+        f"{platform.api}/_sandbox/faults", json={"fault": "crash"}, headers={"Host": "attacker.example:80"}
+    )
     assert answer.status_code == 421
     assert httpx.get(f"{platform.api}/_sandbox/faults").json()["faults"] == {}
 
 
 def test_post_bodies_must_be_json_and_small(platform: Platform) -> None:
-    form = httpx.post(f"{platform.api}/_sandbox/faults", content=b"fault=crash", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    form = httpx.post(
+        f"{platform.api}/_sandbox/faults",
+        content=b"fault=crash",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert form.status_code == 415
-    huge = httpx.post(f"{platform.api}/api/orders", content=b"[" + b"1," * 40000 + b"1]", headers={"Content-Type": "application/json"})
+    huge = httpx.post(
+        f"{platform.api}/api/orders", content=b"[" + b"1," * 40000 + b"1]", headers={"Content-Type": "application/json"}
+    )
     assert huge.status_code == 413
-    broken = httpx.post(f"{platform.api}/api/orders", content=b"{not json", headers={"Content-Type": "application/json"})
+    broken = httpx.post(
+        f"{platform.api}/api/orders", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert broken.status_code == 400
     assert httpx.get(f"{platform.api}/health").status_code == 200  # still serving
 
@@ -111,9 +128,11 @@ def test_wrong_mode_defaults_to_a_dangerous_lie() -> None:
 
 def test_broken_headers_get_an_answer_and_leave_no_traceback(platform: Platform) -> None:
     port = int(platform.api.rsplit(":", 1)[1])
-    for request in (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: lots\r\n\r\n",
-                    b"POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n",
-                    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"):
+    for request in (
+        b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: lots\r\n\r\n",
+        b"POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
             connection.sendall(request)
             status = connection.recv(4096).split(b"\r\n", 1)[0]

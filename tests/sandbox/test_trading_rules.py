@@ -20,7 +20,14 @@ def api(paper_platform: Platform) -> Iterator[httpx.Client]:
         yield client
 
 
-def order(client: httpx.Client, symbol: str = "AAPL", side: str = "buy", quantity: float = 1, path: str = "/api/orders", **extra: object) -> httpx.Response:
+def order(
+    client: httpx.Client,
+    symbol: str = "AAPL",
+    side: str = "buy",
+    quantity: float = 1,
+    path: str = "/api/orders",
+    **extra: object,
+) -> httpx.Response:
     return client.post(path, json={"symbol": symbol, "side": side, "quantity": quantity, **extra})
 
 

@@ -94,7 +94,9 @@ def test_mutation_is_refused_at_every_depth(state: DesiredState) -> None:
     for label, tree in every_tree(state):
         for path, node in containers(tree):
             kind = dict if isinstance(node, dict) else list
-            assert type(node) is (FrozenDict if kind is dict else FrozenList), f"{label} {path} is a plain {kind.__name__}"
+            assert type(node) is (FrozenDict if kind is dict else FrozenList), (
+                f"{label} {path} is a plain {kind.__name__}"
+            )
             before = json.dumps(node, sort_keys=True)
             for mutate in MUTATIONS[kind]:
                 with pytest.raises(TypeError, match="read-only"):
@@ -165,7 +167,7 @@ def test_the_models_lists_and_dicts_are_frozen_too(state: DesiredState) -> None:
         models.append(("catalog", state.catalog))
     found = 0
     for label, model in models:
-        for path, node in model_containers(model, label):
+        for _path, node in model_containers(model, label):
             kind = dict if isinstance(node, dict) else list
             for mutate in MUTATIONS[kind]:
                 with pytest.raises(TypeError):

@@ -52,8 +52,16 @@ def browser() -> Iterator[Any]:
         _missing_browser("selenium is not installed")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-proxy-server",
-                     "--window-size=1500,1300", "--disable-extensions", "--no-first-run"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-proxy-server",
+        "--window-size=1500,1300",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         options.add_argument(argument)
     service = Service(executable_path=str(CHROMEDRIVER))
     driver = webdriver.Chrome(service=service, options=options)

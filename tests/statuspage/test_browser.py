@@ -28,15 +28,17 @@ ENVIRONMENTS = ("local", "paper", "live", "backtest")
 
 
 def _rgb(hex_colour: str) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgb({r}, {g}, {b})"
 
 
 # The page re-renders every 250 ms: read what is shown in one script run (atomic in the page's
 # thread), never through element handles that the next render makes stale.
 _TEXT = "var e = document.querySelector(arguments[0]); return e ? e.textContent : null;"
-_BANNER = ("var b = document.querySelector(arguments[0]); if (!b) return null; var s = getComputedStyle(b);"
-           " return [b.textContent, s.backgroundColor, s.color];")
+_BANNER = (
+    "var b = document.querySelector(arguments[0]); if (!b) return null; var s = getComputedStyle(b);"
+    " return [b.textContent, s.backgroundColor, s.color];"
+)
 
 
 def _text(driver: Any, selector: str) -> str | None:
@@ -57,7 +59,11 @@ class Page:
 @pytest.fixture(scope="module")
 def page(applied_local: Path) -> Iterator[Page]:
     token = secrets.token_urlsafe(24)
-    app = StatusApp(RepoSource(applied_local, ENVIRONMENTS), halt_token=SecretValue("QM_TEST_STATUS_HALT_TOKEN", token), poll_interval=0.1)
+    app = StatusApp(
+        RepoSource(applied_local, ENVIRONMENTS),
+        halt_token=SecretValue("QM_TEST_STATUS_HALT_TOKEN", token),
+        poll_interval=0.1,
+    )
     server, _ = serve_in_background(app, "127.0.0.1", 0)
     try:
         yield Page(f"http://127.0.0.1:{server.server_address[1]}/", token, app, applied_local)
@@ -71,11 +77,13 @@ def _field(driver: Any, environment: str, name: str) -> str | None:
 
 def _shown(driver: Any, condition: Callable[[Any], bool], within: float) -> float:
     """Seconds until `condition(driver)` held in the DOM (polled every 20 ms); fails after `within`."""
-    from selenium.common.exceptions import StaleElementReferenceException, NoSuchElementException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     start = time.monotonic()
-    WebDriverWait(driver, within, poll_frequency=0.02, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition)
+    WebDriverWait(
+        driver, within, poll_frequency=0.02, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+    ).until(condition)
     return time.monotonic() - start
 
 
@@ -88,9 +96,15 @@ def _set_trading(repo: Path, state: TradingState, reason: str) -> None:
         connected.close()
 
 
-def test_each_mode_shows_the_platform_ui_banner_in_its_words_and_colours(browser: Any, page: Page, screenshot: Callable[[Any, str], Path]) -> None:
+def test_each_mode_shows_the_platform_ui_banner_in_its_words_and_colours(
+    browser: Any, page: Page, screenshot: Callable[[Any, str], Path]
+) -> None:
     browser.get(page.url)
-    _shown(browser, lambda d: d.execute_script("return document.querySelectorAll('section.env').length") == len(ENVIRONMENTS), within=5)
+    _shown(
+        browser,
+        lambda d: d.execute_script("return document.querySelectorAll('section.env').length") == len(ENVIRONMENTS),
+        within=5,
+    )
     state = load(page.repo)
     for name in ENVIRONMENTS:
         spec = state.environments[name].spec
@@ -113,9 +127,15 @@ def test_each_mode_shows_the_platform_ui_banner_in_its_words_and_colours(browser
     screenshot(browser, "1-platform-ui")
 
 
-def test_in_sync_then_a_hand_change_shows_as_drift_within_a_second(browser: Any, page: Page, screenshot: Callable[[Any, str], Path]) -> None:
+def test_in_sync_then_a_hand_change_shows_as_drift_within_a_second(
+    browser: Any, page: Page, screenshot: Callable[[Any, str], Path]
+) -> None:
     browser.get(page.url)
-    _shown(browser, lambda d: _field(d, "local", "sync") == "IN SYNC" and _field(d, "local", "trading") == "ACTIVE", within=10)
+    _shown(
+        browser,
+        lambda d: _field(d, "local", "sync") == "IN SYNC" and _field(d, "local", "trading") == "ACTIVE",
+        within=10,
+    )
     assert "3.3.1" in (_text(browser, "#env-local table.components") or "")
     assert "succeeded" in (_text(browser, "#env-local table.deployments") or "")
     assert _field(browser, "local", "monitoring") not in (None, "", "—")
@@ -123,8 +143,11 @@ def test_in_sync_then_a_hand_change_shows_as_drift_within_a_second(browser: Any,
     screenshot(browser, "2-in-sync")
 
     _set_trading(page.repo, TradingState.REDUCING, "changed by hand")
-    took = _shown(browser, lambda d: _field(d, "local", "sync") == "DRIFTING"
-                  and "trading" in (_text(d, "#env-local table.drift") or ""), within=1.0)
+    took = _shown(
+        browser,
+        lambda d: _field(d, "local", "sync") == "DRIFTING" and "trading" in (_text(d, "#env-local table.drift") or ""),
+        within=1.0,
+    )
     assert _field(browser, "local", "trading") == "REDUCING" and _field(browser, "local", "reason") == "changed by hand"
     assert "REDUCING → ACTIVE" in (_text(browser, "#env-local table.drift") or "")
     screenshot(browser, "2-drifting")
@@ -137,14 +160,20 @@ def test_in_sync_then_a_hand_change_shows_as_drift_within_a_second(browser: Any,
     assert 'qm_environment_in_sync{environment="local"} 1.0' in metrics
 
 
-def test_halt_is_refused_without_the_token_and_works_with_it_showing_halted(browser: Any, page: Page, make_canary: Callable[..., Any], screenshot: Callable[[Any, str], Path]) -> None:
+def test_halt_is_refused_without_the_token_and_works_with_it_showing_halted(
+    browser: Any, page: Page, make_canary: Callable[..., Any], screenshot: Callable[[Any, str], Path]
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     canary = make_canary(mode="local", url=True)
     secret = canary.resolve()  # resolved in this process, as a secret the server holds would be
     browser.get(page.url)
-    _shown(browser, lambda d: d.find_element(By.ID, "halt-panel").is_displayed() and _field(d, "local", "trading") == "ACTIVE", within=5)
+    _shown(
+        browser,
+        lambda d: d.find_element(By.ID, "halt-panel").is_displayed() and _field(d, "local", "trading") == "ACTIVE",
+        within=5,
+    )
     Select(browser.find_element(By.ID, "halt-environment")).select_by_value("local")
     hostile = f"<img id=injected src=x> stop: key {secret.reveal()}"
 
@@ -160,7 +189,9 @@ def test_halt_is_refused_without_the_token_and_works_with_it_showing_halted(brow
         return result
 
     assert submit("") == "refused: a valid bearer token is required"
-    assert submit(page.token[:-1] + ("x" if page.token[-1] != "x" else "y")) == "refused: a valid bearer token is required"
+    assert (
+        submit(page.token[:-1] + ("x" if page.token[-1] != "x" else "y")) == "refused: a valid bearer token is required"
+    )
     time.sleep(0.5)
     assert _field(browser, "local", "trading") == "ACTIVE"  # nothing happened
     screenshot(browser, "3-refused")

@@ -18,13 +18,36 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _qm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "quantmatrix", "serve", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "quantmatrix", "serve", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_serve_runs_logs_json_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "quantmatrix", "serve", "local", "--path", str(ROOT), "--port", "0", "--log-format", "json"],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "quantmatrix",
+            "serve",
+            "local",
+            "--path",
+            str(ROOT),
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -33,7 +56,10 @@ def test_serve_runs_logs_json_and_stops_on_sigterm(tmp_path: Path) -> None:
         page = urllib.request.urlopen(url, timeout=5).read().decode()
         assert "<title>QuantMatrix Deploy · status</title>" in page
         metrics = urllib.request.urlopen(url + "metrics", timeout=5).read().decode()
-        assert 'qm_environment_in_sync{environment="local"}' in metrics and "# TYPE qm_reconcile_duration_seconds histogram" in metrics
+        assert (
+            'qm_environment_in_sync{environment="local"}' in metrics
+            and "# TYPE qm_reconcile_duration_seconds histogram" in metrics
+        )
         status = json.loads(urllib.request.urlopen(url + "api/status", timeout=5).read())
         assert [e["environment"] for e in status["environments"]] == ["local"]
         process.send_signal(signal.SIGTERM)
@@ -51,12 +77,19 @@ def test_serve_runs_logs_json_and_stops_on_sigterm(tmp_path: Path) -> None:
                 stream.close()
 
 
-@pytest.mark.parametrize(("args", "env", "expected"), [
-    (("nope",), {}, "no environment 'nope'"),
-    (("local", "--halt-token-env", "QM_TEST_SHORT_TOKEN"), {"QM_TEST_SHORT_TOKEN": "short"}, "at least 16 characters"),
-    (("local", "--halt-token-env", "QM_TEST_UNSET_TOKEN_XYZ"), {}, "at least 16 characters"),
-    (("local", "--log-format", "xml"), {}, "Invalid value for '--log-format'"),
-])
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("nope",), {}, "no environment 'nope'"),
+        (
+            ("local", "--halt-token-env", "QM_TEST_SHORT_TOKEN"),
+            {"QM_TEST_SHORT_TOKEN": "short"},
+            "at least 16 characters",
+        ),
+        (("local", "--halt-token-env", "QM_TEST_UNSET_TOKEN_XYZ"), {}, "at least 16 characters"),
+        (("local", "--log-format", "xml"), {}, "Invalid value for '--log-format'"),
+    ],
+)
 def test_bad_input_exits_2_with_a_message(args: tuple[str, ...], env: dict[str, str], expected: str) -> None:
     done = _qm(*args, env=env)
     assert done.returncode == 2, done.stdout + done.stderr

@@ -40,7 +40,14 @@ class Documents:
 
 
 def _doc(name: str, **extra: Any) -> dict[str, Any]:
-    return {"environment": name, "mode": "paper", "in_sync": True, "drift": [], "trading": {"state": "ACTIVE", "reason": "ok"}, **extra}
+    return {
+        "environment": name,
+        "mode": "paper",
+        "in_sync": True,
+        "drift": [],
+        "trading": {"state": "ACTIVE", "reason": "ok"},
+        **extra,
+    }
 
 
 Served = tuple[StatusApp, StatusServer, Documents, str]
@@ -62,7 +69,9 @@ def served() -> Iterator[Served]:
         stop_serving(started[0], started[1])
 
 
-def request(server: StatusServer, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    server: StatusServer, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -85,9 +94,13 @@ def test_every_answer_carries_the_security_headers_and_the_page_has_no_inline_sc
     for path in ("/", "/app.js", "/app.css", "/api/status", "/metrics", "/nope"):
         status, headers, body = request(server, "GET", path)
         assert headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'"), path
-        assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store" and "set-cookie" not in headers
+        assert (
+            headers["x-content-type-options"] == "nosniff"
+            and headers["cache-control"] == "no-store"
+            and "set-cookie" not in headers
+        )
     _, _, page = request(server, "GET", "/")
-    assert b"<script src=\"/app.js\"" in page and b"<script>" not in page and b"style=" not in page
+    assert b'<script src="/app.js"' in page and b"<script>" not in page and b"style=" not in page
     _, _, script = request(server, "GET", "/app.js")
     assert b"innerHTML" not in script and b"textContent" in script
 
@@ -107,7 +120,13 @@ def test_status_and_metrics_one_unreadable_environment_fails_closed_without_its_
 def test_documents_are_made_inert(make_canary: Any) -> None:
     canary = make_canary(mode="local", url=False)
     secret = canary.resolve()
-    hostile = _doc("paper", trading={"state": "HALTED", "reason": f"\x1b]0;pwned\x07 \u202eevil {secret.reveal()} postgresql://u:hunter2hunter2@h/db"})
+    hostile = _doc(
+        "paper",
+        trading={
+            "state": "HALTED",
+            "reason": f"\x1b]0;pwned\x07 \u202eevil {secret.reveal()} postgresql://u:hunter2hunter2@h/db",
+        },
+    )
     app, server, _, _ = _serve([hostile], None)
     try:
         _, _, raw = request(server, "GET", "/api/status")
@@ -127,8 +146,13 @@ def test_halt_is_refused_unless_every_condition_holds(served: Served) -> None:
     assert _halt(server, token[:-1], good)[0] == 401
     assert _halt(server, token + "x", good)[0] == 401
     assert _halt(server, token.upper() if token.upper() != token else token.lower(), good)[0] == 401
-    status, headers, _ = request(server, "POST", "/api/halt", b"environment=paper&reason=x",
-                                 {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {token}"})
+    status, headers, _ = request(
+        server,
+        "POST",
+        "/api/halt",
+        b"environment=paper&reason=x",
+        {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {token}"},
+    )
     assert status == 415  # a cross-site form cannot post JSON
     assert _halt(server, token, good, Origin="http://evil.example")[0] == 403
     assert _halt(server, token, good, Host="evil.example:80")[0] == 421  # DNS rebinding
@@ -138,9 +162,17 @@ def test_halt_is_refused_unless_every_condition_holds(served: Served) -> None:
     assert _halt(server, token, {"environment": "paper", "reason": "x" * 201})[0] == 400
     assert _halt(server, token, {"environment": "paper", "reason": "x", "by": "someone else"})[0] == 400
     assert _halt(server, token, ["paper"])[0] == 400
-    status, _, _ = request(server, "POST", "/api/halt", b"{" * 10, {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    status, _, _ = request(
+        server, "POST", "/api/halt", b"{" * 10, {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    )
     assert status == 400
-    status, _, _ = request(server, "POST", "/api/halt", b"{}" + b" " * 5000, {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    status, _, _ = request(
+        server,
+        "POST",
+        "/api/halt",
+        b"{}" + b" " * 5000,
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     assert status == 413
     assert source.halts == []
 
@@ -152,8 +184,10 @@ def test_halt_is_refused_unless_every_condition_holds(served: Served) -> None:
 def test_halt_disabled_without_a_token_and_the_page_is_otherwise_read_only() -> None:
     app, server, source, _ = _serve([_doc("paper")], None)
     try:
-        assert _halt(server, "anything-at-all-long-enough", {"environment": "paper", "reason": "x"}) == (403, {
-            "error": "halt_disabled", "message": "halt is not enabled on this server (no token configured)"})
+        assert _halt(server, "anything-at-all-long-enough", {"environment": "paper", "reason": "x"}) == (
+            403,
+            {"error": "halt_disabled", "message": "halt is not enabled on this server (no token configured)"},
+        )
         for method in ("PUT", "DELETE", "PATCH"):
             assert request(server, method, "/api/status", b"{}")[0] == 405
         assert request(server, "POST", "/api/status", b"{}", {"Content-Type": "application/json"})[0] == 405
@@ -166,8 +200,10 @@ def test_halt_disabled_without_a_token_and_the_page_is_otherwise_read_only() -> 
 def test_a_refused_halt_is_409_with_its_reason_and_short_tokens_are_refused() -> None:
     app, server, _, token = _serve([_doc("paper")], secrets.token_urlsafe(24), refuse=True)
     try:
-        assert _halt(server, token, {"environment": "paper", "reason": "stop"}) == (409, {
-            "error": "refused", "message": "paper: nothing has been deployed here: no state store to halt"})
+        assert _halt(server, token, {"environment": "paper", "reason": "stop"}) == (
+            409,
+            {"error": "refused", "message": "paper: nothing has been deployed here: no state store to halt"},
+        )
     finally:
         stop_serving(app, server)
     with pytest.raises(ValueError, match="at least 16"):
@@ -183,7 +219,14 @@ def test_drift_is_counted_when_it_starts_not_on_every_poll() -> None:
         app.poll_once()
     documents[0] = _doc("paper")
     app.poll_once()
-    documents[0] = _doc("paper", in_sync=False, drift=[{"subject": "trading", "before": "HALTED", "after": "ACTIVE"}, {"subject": "component.api", "before": None, "after": "1"}])
+    documents[0] = _doc(
+        "paper",
+        in_sync=False,
+        drift=[
+            {"subject": "trading", "before": "HALTED", "after": "ACTIVE"},
+            {"subject": "component.api", "before": None, "after": "1"},
+        ],
+    )
     app.poll_once()
     text = app.metrics.exposition().decode()
     assert 'qm_drift_detected_total{environment="paper",kind="safety"} 2.0' in text
@@ -191,11 +234,29 @@ def test_drift_is_counted_when_it_starts_not_on_every_poll() -> None:
 
 
 def test_the_last_successful_apply_sets_its_timestamp_and_a_failed_one_does_not() -> None:
-    documents = [_doc("paper", last_deployment={"id": "dep-1", "status": "failed", "started_at": "2026-12-03T10:00:00Z", "finished_at": "2026-12-03T10:01:00Z"})]
+    documents = [
+        _doc(
+            "paper",
+            last_deployment={
+                "id": "dep-1",
+                "status": "failed",
+                "started_at": "2026-12-03T10:00:00Z",
+                "finished_at": "2026-12-03T10:01:00Z",
+            },
+        )
+    ]
     app = StatusApp(Documents(documents), poll_interval=60)
     app.poll_once()
     assert "qm_last_apply_timestamp_seconds{" not in app.metrics.exposition().decode()
-    documents[0] = _doc("paper", last_deployment={"id": "dep-2", "status": "succeeded", "started_at": "2026-12-03T10:00:00Z", "finished_at": "2026-12-03T10:02:03Z"})
+    documents[0] = _doc(
+        "paper",
+        last_deployment={
+            "id": "dep-2",
+            "status": "succeeded",
+            "started_at": "2026-12-03T10:00:00Z",
+            "finished_at": "2026-12-03T10:02:03Z",
+        },
+    )
     app.poll_once()
     assert 'qm_last_apply_timestamp_seconds{environment="paper"} 1.796292123e+09' in app.metrics.exposition().decode()
     documents[0] = _doc("paper", last_deployment={"id": "dep-3", "status": "succeeded", "finished_at": "not a time"})

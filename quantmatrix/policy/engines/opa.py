@@ -42,7 +42,11 @@ def _server_problems(body: Any, files: dict[str, str]) -> list[Problem]:
     for error in errors:
         where = error.get("location") or {}
         file = files.get(where.get("file", ""), where.get("file") or "opa")
-        problems.append(Problem(file, int(where.get("row") or 0), int(where.get("col") or 0), "", str(error.get("message", "error"))))
+        problems.append(
+            Problem(
+                file, int(where.get("row") or 0), int(where.get("col") or 0), "", str(error.get("message", "error"))
+            )
+        )
     return problems
 
 
@@ -60,7 +64,9 @@ def _policy_ids(client: Any) -> list[str]:
     any token, client certificate, timeout) rather than its private session."""
     import requests
 
-    response = requests.get(f"{client.root_url}/policies", headers=client.headers, cert=client.cert, timeout=client.timeout)
+    response = requests.get(
+        f"{client.root_url}/policies", headers=client.headers, cert=client.cert, timeout=client.timeout
+    )
     response.raise_for_status()
     return [p["id"] for p in response.json().get("result", []) if isinstance(p, dict) and "id" in p]
 
@@ -97,9 +103,16 @@ def evaluate(pack: Pack, input_json: str, *, url: str | None = None) -> dict[str
     import requests
     from opa_client import errors as opa_errors
 
-    refusals = (opa_errors.DeletePolicyError, opa_errors.PolicyNotFoundError, opa_errors.RegoParseError, opa_errors.TypeException)
+    refusals = (
+        opa_errors.DeletePolicyError,
+        opa_errors.PolicyNotFoundError,
+        opa_errors.RegoParseError,
+        opa_errors.TypeException,
+    )
     if not url:
-        raise PolicyError(Problem(subject="--opa-url", message="the opa engine needs --opa-url (e.g. http://localhost:8181)"))
+        raise PolicyError(
+            Problem(subject="--opa-url", message="the opa engine needs --opa-url (e.g. http://localhost:8181)")
+        )
     client = _client(url)
     try:
         if not client.check_health():
@@ -108,9 +121,13 @@ def evaluate(pack: Pack, input_json: str, *, url: str | None = None) -> dict[str
         try:
             body = client.query_rule(json.loads(input_json), "qm/rules")
         except requests.exceptions.HTTPError as error:
-            raise PolicyError(_server_problems(_json(error.response), {f"{POLICY_PREFIX}{p}": p for p, _ in pack.modules})) from None
+            raise PolicyError(
+                _server_problems(_json(error.response), {f"{POLICY_PREFIX}{p}": p for p, _ in pack.modules})
+            ) from None
     except refusals as error:
-        raise PolicyError(Problem(subject=url, message=f"OPA refused the request: {getattr(error, 'message', error)}")) from None
+        raise PolicyError(
+            Problem(subject=url, message=f"OPA refused the request: {getattr(error, 'message', error)}")
+        ) from None
     except requests.exceptions.ConnectionError:
         raise RuntimeUnavailable(Problem(subject=url, message="OPA server is not reachable")) from None
     except requests.exceptions.RequestException as error:

@@ -30,5 +30,7 @@ def rego_problem(error: BaseException | str, default_file: str = "policies") -> 
     text = str(error)
     where = _WHERE.search(text.split("Stack backtrace:", 1)[0])
     if where:
-        return Problem(where.group("file").strip(), int(where.group("line")), int(where.group("col")), "", clean_message(text))
+        return Problem(
+            where.group("file").strip(), int(where.group("line")), int(where.group("col")), "", clean_message(text)
+        )
     return Problem(default_file, 0, 0, "", clean_message(text))

@@ -7,7 +7,7 @@ disagree must be visibly different, never accidentally so.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from quantmatrix.model.common import Mode, mode_rank
 from quantmatrix.policy.findings import CheckResult, Finding, RuleMeta, finding_order, target_of
@@ -78,4 +78,3 @@ def summary_line(result: CheckResult) -> str:
 def fails(finding: Finding, result: CheckResult) -> bool:
     """Does this active finding fail the gate? Denials always; warnings with --fail-on-warn."""
     return finding.severity == "deny" or result.fail_on_warn
-

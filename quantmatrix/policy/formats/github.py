@@ -28,7 +28,9 @@ def escape_property(text: str) -> str:
 
 def command(name: str, message: str, **properties: str | int) -> str:
     """`::name key=value,...::message` with every part escaped; empty properties left out."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value not in ("", 0))
+    props = ",".join(
+        f"{key}={escape_property(str(value))}" for key, value in properties.items() if value not in ("", 0)
+    )
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
@@ -44,7 +46,9 @@ def render(result: CheckResult) -> str:
         lines.append(_annotation(name, finding, title, f"{finding.message} [{target(finding)}]"))
     for finding in ordered(result.waived):
         waiver = finding.waiver
-        accepted = f"waived: {waiver.reason} (approved by {waiver.approver}, expires {waiver.expires})" if waiver else "waived"
+        accepted = (
+            f"waived: {waiver.reason} (approved by {waiver.approver}, expires {waiver.expires})" if waiver else "waived"
+        )
         title = f"{finding.rule.id} {finding.rule.title} (waived)"
         lines.append(_annotation("notice", finding, title, f"{finding.message} — {accepted}"))
     lines.append(f"qm check: {summary_line(result)}")

@@ -38,7 +38,13 @@ def finding_doc(finding: Finding) -> dict[str, Any]:
 def waiver_doc(waiver: WaiverRef | None) -> dict[str, Any] | None:
     if waiver is None:
         return None
-    return {"reason": waiver.reason, "approver": waiver.approver, "expires": waiver.expires, "file": waiver.file, "line": waiver.line}
+    return {
+        "reason": waiver.reason,
+        "approver": waiver.approver,
+        "expires": waiver.expires,
+        "file": waiver.file,
+        "line": waiver.line,
+    }
 
 
 def rule_doc(rule: RuleMeta) -> dict[str, Any]:

@@ -42,11 +42,15 @@ def _finding_line(finding: Finding) -> str:
 
 def _waived_line(finding: Finding) -> str:
     waiver = finding.waiver
-    accepted = f" (waived: {waiver.reason}; approver {waiver.approver}; expires {waiver.expires})" if waiver else " (waived)"
+    accepted = (
+        f" (waived: {waiver.reason}; approver {waiver.approver}; expires {waiver.expires})" if waiver else " (waived)"
+    )
     return xml_text(f"WAIVED {finding.location() or '-'}: {finding.message}{accepted}")
 
 
-def _case(suite: ET.Element, rule: RuleMeta, name: str, active: list[Finding], waived: list[Finding], result: CheckResult) -> str:
+def _case(
+    suite: ET.Element, rule: RuleMeta, name: str, active: list[Finding], waived: list[Finding], result: CheckResult
+) -> str:
     """Append one testcase; return its outcome: "failure", "skipped" or "passed"."""
     failing = [f for f in active if fails(f, result)]
     where = next(((f.file, f.line) for f in (*failing, *active, *waived) if f.file), (rule.file, rule.line))
@@ -79,7 +83,14 @@ def _suite(root: ET.Element, rule: RuleMeta, result: CheckResult) -> dict[str, i
     waived = [f for f in ordered(result.waived) if f.rule.id == rule.id]
     targets = sorted({target(f) for f in (*active, *waived)}, key=lambda t: target_key(t, result.modes))
     outcomes = [
-        _case(suite, rule, name, [f for f in active if target(f) == name], [f for f in waived if target(f) == name], result)
+        _case(
+            suite,
+            rule,
+            name,
+            [f for f in active if target(f) == name],
+            [f for f in waived if target(f) == name],
+            result,
+        )
         for name in targets
     ] or [_case(suite, rule, ALL_TARGETS, [], [], result)]
     counts = {

@@ -9,11 +9,13 @@ file:line. Everything taken from YAML or rule text goes through quantmatrix/rend
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from quantmatrix.policy.findings import CheckResult, Finding
 from quantmatrix.policy.formats.common import by_target, summary_line
-from quantmatrix.render.markdown import code_span as code, prose as text, table
+from quantmatrix.render.markdown import code_span as code
+from quantmatrix.render.markdown import prose as text
+from quantmatrix.render.markdown import table
 
 _SEVERITY = {"deny": "❌ deny", "warn": "⚠️ warn"}
 
@@ -41,7 +43,12 @@ def verdict_line(result: CheckResult) -> str:
 
 def render(result: CheckResult) -> str:
     rules = f"{len(result.rules)} rule" + ("" if len(result.rules) == 1 else "s")
-    lines = ["### Policy gate", "", f"{verdict_line(result)} on {code(result.source)}, {result.engine} engine, {rules}.", ""]
+    lines = [
+        "### Policy gate",
+        "",
+        f"{verdict_line(result)} on {code(result.source)}, {result.engine} engine, {rules}.",
+        "",
+    ]
     header = ["", "Rule", "Target", "Where", "Message"]
     if result.findings:
         lines += [*table(header, _rows(result.findings, result.modes)), ""]

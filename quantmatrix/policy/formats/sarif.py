@@ -52,7 +52,9 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
         "fullDescription": {"text": description},
         "help": {
             "text": " ".join(part for part in (description, guide, where.strip()) if part),
-            "markdown": "\n\n".join(part for part in (f"**{rule.id}: {rule.title}**", description, guide, where.strip()) if part),
+            "markdown": "\n\n".join(
+                part for part in (f"**{rule.id}: {rule.title}**", description, guide, where.strip()) if part
+            ),
         },
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {
@@ -61,7 +63,11 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
             "policy": rule.file,
             "precision": "very-high",  # rules are exact checks, not heuristics
             "security-severity": _SECURITY_SEVERITY[rule.severity],
-            "tags": ["security", "quantmatrix-policy", *([f"guide-{rule.guide.split()[0]}"] if rule.guide.strip() else [])],
+            "tags": [
+                "security",
+                "quantmatrix-policy",
+                *([f"guide-{rule.guide.split()[0]}"] if rule.guide.strip() else []),
+            ],
         },
     }
 
@@ -99,7 +105,10 @@ def _result(finding: Finding, index: dict[str, int], result: CheckResult, waived
             if waiver.file:
                 region = {"startLine": max(waiver.line, 1)}
                 suppression["location"] = {
-                    "physicalLocation": {"artifactLocation": {"uri": waiver.file, "uriBaseId": "%SRCROOT%"}, "region": region}
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": waiver.file, "uriBaseId": "%SRCROOT%"},
+                        "region": region,
+                    }
                 }
         doc["suppressions"] = [suppression]
     return doc

@@ -32,7 +32,11 @@ def _waiver_line(finding: Finding) -> str:
     waiver = finding.waiver
     if waiver is None:
         return "         waived (no waiver details)"
-    source = f" ({waiver.file}:{waiver.line})" if waiver.file and waiver.line else (f" ({waiver.file})" if waiver.file else "")
+    source = (
+        f" ({waiver.file}:{waiver.line})"
+        if waiver.file and waiver.line
+        else (f" ({waiver.file})" if waiver.file else "")
+    )
     return f"         reason: {one_line(waiver.reason)} · approver: {one_line(waiver.approver)} · expires: {one_line(waiver.expires)}{one_line(source)}"
 
 

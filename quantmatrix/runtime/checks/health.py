@@ -87,7 +87,9 @@ async def versions(ctx: Context) -> Outcome:
         entry = entries.get(name) if isinstance(entries, dict) else None
         reported = entry.get("version") if isinstance(entry, dict) else None
         if reported != expected:
-            wrong.append(f"{name} reports {inert(reported, 40) if reported is not None else 'no version'}, expected {expected}")
+            wrong.append(
+                f"{name} reports {inert(reported, 40) if reported is not None else 'no version'}, expected {expected}"
+            )
     if wrong:
         return Outcome.health("degraded", "; ".join(wrong))
     return Outcome.health("healthy", ", ".join(f"{n} {v}" for n, v in sorted(ctx.target.expected_versions.items())))

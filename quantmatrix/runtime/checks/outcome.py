@@ -16,7 +16,7 @@ class Outcome:
     status: HealthStatus | None = None  # health checks only
 
     @staticmethod
-    def health(status: HealthStatus, message: str) -> "Outcome":
+    def health(status: HealthStatus, message: str) -> Outcome:
         return Outcome(status == "healthy", message, status)
 
 

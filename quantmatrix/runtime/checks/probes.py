@@ -21,7 +21,9 @@ def redis_probe(url: str, timeout: float = 2.0) -> Probe:
         from redis.retry import Retry
 
         # one attempt: the checks retry with their own backoff and deadline
-        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
         try:
             return client.ping()
         finally:
@@ -46,7 +48,7 @@ def postgres_probe(url: str) -> Probe:
     return select_one
 
 
-def store_probe(store: "Store") -> Probe:
+def store_probe(store: Store) -> Probe:
     """PostgreSQL (or SQLite, for local) through the state store the caller already holds."""
 
     def select_one() -> object:

@@ -29,12 +29,17 @@ CHECKS: dict[str, Check] = {
     "health.analytics_pipeline": Check("health", health.component("analytics_pipeline")),
     # functional smoke
     "smoke.ui_loads": Check("smoke", smoke.ui_loads),
-    "smoke.account_summary": Check("smoke", smoke.screen("/api/account", "account summary", {"account": str, "equity": (int, float), "cash": (int, float)})),
+    "smoke.account_summary": Check(
+        "smoke",
+        smoke.screen("/api/account", "account summary", {"account": str, "equity": (int, float), "cash": (int, float)}),
+    ),
     "smoke.orders": Check("smoke", smoke.screen("/api/orders", "orders", {"orders": list})),
     "smoke.positions": Check("smoke", smoke.screen("/api/positions", "positions", {"positions": list})),
     "smoke.risk": Check("smoke", smoke.screen("/api/risk", "risk", {"limits": dict})),
     "smoke.settings": Check("smoke", smoke.screen("/api/settings", "settings", {"mode": str})),
-    "smoke.momentum_radar": Check("smoke", smoke.screen("/api/radar", "Momentum Radar", {"signals": list}), smoke.local_only),
+    "smoke.momentum_radar": Check(
+        "smoke", smoke.screen("/api/radar", "Momentum Radar", {"signals": list}), smoke.local_only
+    ),
     "smoke.watchlist": Check("smoke", smoke.watchlist_flow, smoke.local_only),
     # trading safety
     "safety.mode_displayed": Check("safety", safety.mode_displayed),
@@ -80,7 +85,9 @@ async def run_checks_async(
     if unknown:
         raise KeyError(f"unknown check(s): {', '.join(unknown)}")
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-    async with httpx.AsyncClient(timeout=settings.timeout_seconds, limits=limits, follow_redirects=False, trust_env=False) as client:
+    async with httpx.AsyncClient(
+        timeout=settings.timeout_seconds, limits=limits, follow_redirects=False, trust_env=False
+    ) as client:
         ctx = Context(client, target, environment, settings, sleep)
         selected = [name for name in wanted if CHECKS[name].applies(ctx)]
         return list(await asyncio.gather(*(_run_one(ctx, name, CHECKS[name], clock) for name in selected)))
@@ -91,9 +98,17 @@ async def _run_one(ctx: Context, name: str, check: Check, clock: Callable[[], fl
     try:
         outcome = await asyncio.wait_for(check.assess(ctx), ctx.settings.deadline_seconds)
     except TimeoutError:
-        outcome = Outcome(False, f"no verdict within the {ctx.settings.deadline_seconds:g} s deadline", "degraded" if check.category == "health" else None)
+        outcome = Outcome(
+            False,
+            f"no verdict within the {ctx.settings.deadline_seconds:g} s deadline",
+            "degraded" if check.category == "health" else None,
+        )
     except Exception as error:  # an assessor's bug must fail its check, never pass it or stop the others
-        outcome = Outcome(False, f"the check itself failed ({type(error).__name__})", "degraded" if check.category == "health" else None)
+        outcome = Outcome(
+            False,
+            f"the check itself failed ({type(error).__name__})",
+            "degraded" if check.category == "health" else None,
+        )
     return CheckResult(
         name=name,
         category=check.category,

@@ -19,4 +19,6 @@ def render_text(results: list[CheckResult]) -> str:
 
 
 def render_json(results: list[CheckResult]) -> str:
-    return json.dumps({"passed": all(r.passed for r in results), "checks": [r.model_dump(mode="json") for r in results]}, indent=2)
+    return json.dumps(
+        {"passed": all(r.passed for r in results), "checks": [r.model_dump(mode="json") for r in results]}, indent=2
+    )

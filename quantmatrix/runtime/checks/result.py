@@ -41,6 +41,6 @@ class CheckSettings(BaseModel):
     deadline_seconds: float = Field(10.0, gt=0, le=600, description="A check that has no verdict by then fails.")
 
 
-def settings_for(environment: "Environment") -> CheckSettings:
+def settings_for(environment: Environment) -> CheckSettings:
     """The environment's `runtime.checks` section as the checks' settings (same fields and bounds)."""
     return CheckSettings.model_validate(environment.spec.runtime.checks.model_dump())

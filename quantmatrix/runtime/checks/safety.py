@@ -11,7 +11,13 @@ from quantmatrix.runtime.checks.outcome import Outcome
 from quantmatrix.runtime.checks.probe import Context, describe, inert
 from quantmatrix.runtime.checks.uipage import count_elements, find_banner
 
-RISK_FIELDS = ("max_order_notional", "max_position_notional", "max_gross_exposure", "max_daily_loss", "max_orders_per_minute")
+RISK_FIELDS = (
+    "max_order_notional",
+    "max_position_notional",
+    "max_gross_exposure",
+    "max_daily_loss",
+    "max_orders_per_minute",
+)
 MAX_PROBES = 25  # blocked symbols probed per pass (the loaded list is compared in full)
 
 
@@ -21,7 +27,9 @@ async def mode_displayed(ctx: Context) -> Outcome:
     problems: list[str] = []
     health = await ctx.get(ctx.api("/health"))
     if health.status is None or not isinstance(health.body, dict):
-        problems.append(describe(health, "API /health") if health.status is None else "API /health: not a health report")
+        problems.append(
+            describe(health, "API /health") if health.status is None else "API /health: not a health report"
+        )
     else:
         if health.body.get("mode") != mode:
             problems.append(f"API /health reports mode {inert(health.body.get('mode'), 20)!r}, expected {mode!r}")
@@ -60,16 +68,27 @@ async def no_unexpected_positions(ctx: Context) -> Outcome:
     answer = await ctx.get(ctx.api("/api/positions"))
     rows = _rows(answer.body, "positions") if answer.status == 200 else None
     if rows is None:
-        return Outcome(False, describe(answer, "positions (/api/positions)") if answer.status != 200 else "positions: not a list of positions")
+        return Outcome(
+            False,
+            describe(answer, "positions (/api/positions)")
+            if answer.status != 200
+            else "positions: not a list of positions",
+        )
     expected = {symbol.upper(): quantity for symbol, quantity in ctx.target.expected_positions.items()}
     held = {inert(row.get("symbol"), 20).upper(): row.get("quantity") for row in rows}
     blocked = {s.upper() for s in ctx.environment.spec.blocked_symbols}
-    unexpected = [f"{symbol} {inert(quantity, 20)}" for symbol, quantity in sorted(held.items())
-                  if not _same(quantity, expected.get(symbol, 0.0)) or symbol in blocked]
-    missing = [f"{symbol} {quantity:g}" for symbol, quantity in sorted(expected.items()) if symbol not in held and quantity]
+    unexpected = [
+        f"{symbol} {inert(quantity, 20)}"
+        for symbol, quantity in sorted(held.items())
+        if not _same(quantity, expected.get(symbol, 0.0)) or symbol in blocked
+    ]
+    missing = [
+        f"{symbol} {quantity:g}" for symbol, quantity in sorted(expected.items()) if symbol not in held and quantity
+    ]
     if unexpected or missing:
         parts = ([f"unexpected positions: {', '.join(unexpected[:10])}"] if unexpected else []) + (
-            [f"expected positions missing: {', '.join(missing[:10])}"] if missing else [])
+            [f"expected positions missing: {', '.join(missing[:10])}"] if missing else []
+        )
         return Outcome(False, "; ".join(parts))
     return Outcome(True, f"{len(held)} position(s), all expected")
 
@@ -78,9 +97,15 @@ async def no_unexpected_orders(ctx: Context) -> Outcome:
     answer = await ctx.get(ctx.api("/api/orders"))
     rows = _rows(answer.body, "orders") if answer.status == 200 else None
     if rows is None:
-        return Outcome(False, describe(answer, "orders (/api/orders)") if answer.status != 200 else "orders: not a list of orders")
+        return Outcome(
+            False, describe(answer, "orders (/api/orders)") if answer.status != 200 else "orders: not a list of orders"
+        )
     open_orders = [row for row in rows if row.get("status") not in ("filled", "cancelled", "rejected")]
-    unexpected = [f"{inert(row.get('id'), 40)} ({inert(row.get('symbol'), 12)})" for row in open_orders if row.get("id") not in ctx.target.expected_orders]
+    unexpected = [
+        f"{inert(row.get('id'), 40)} ({inert(row.get('symbol'), 12)})"
+        for row in open_orders
+        if row.get("id") not in ctx.target.expected_orders
+    ]
     if unexpected:
         return Outcome(False, f"unexpected open orders: {', '.join(unexpected[:10])}")
     return Outcome(True, f"{len(open_orders)} open order(s), all expected")
@@ -93,7 +118,12 @@ async def blocked_symbols_enforced(ctx: Context) -> Outcome:
     risk = await ctx.get(ctx.api("/api/risk"))
     loaded = risk.body.get("blocked_symbols") if risk.status == 200 and isinstance(risk.body, dict) else None
     if not isinstance(loaded, list):
-        return Outcome(False, describe(risk, "blocked symbols (/api/risk)") if risk.status != 200 else "/api/risk has no blocked_symbols list")
+        return Outcome(
+            False,
+            describe(risk, "blocked symbols (/api/risk)")
+            if risk.status != 200
+            else "/api/risk has no blocked_symbols list",
+        )
     problems = []
     missing = sorted(set(desired) - {str(s).upper() for s in loaded})
     if missing:
@@ -104,7 +134,9 @@ async def blocked_symbols_enforced(ctx: Context) -> Outcome:
         return Outcome(False, "; ".join(problems))
     if not desired:
         return Outcome(True, "no blocked symbols configured")
-    return Outcome(True, f"{len(desired)} blocked symbol(s) loaded; probe orders refused ({', '.join(desired[:MAX_PROBES])})")
+    return Outcome(
+        True, f"{len(desired)} blocked symbol(s) loaded; probe orders refused ({', '.join(desired[:MAX_PROBES])})"
+    )
 
 
 async def _probe(ctx: Context, symbol: str) -> str:
@@ -130,10 +162,15 @@ async def risk_limits_loaded(ctx: Context) -> Outcome:
     answer = await ctx.get(ctx.api("/api/risk"))
     limits = answer.body.get("limits") if answer.status == 200 and isinstance(answer.body, dict) else None
     if not isinstance(limits, dict):
-        return Outcome(False, describe(answer, "risk limits (/api/risk)") if answer.status != 200 else "/api/risk has no limits")
+        return Outcome(
+            False, describe(answer, "risk limits (/api/risk)") if answer.status != 200 else "/api/risk has no limits"
+        )
     risk = ctx.environment.spec.risk
-    wrong = [f"{name} is {inert(limits.get(name, 'missing'), 30)}, configured {getattr(risk, name):g}"
-             for name in RISK_FIELDS if not _same(limits.get(name), getattr(risk, name))]
+    wrong = [
+        f"{name} is {inert(limits.get(name, 'missing'), 30)}, configured {getattr(risk, name):g}"
+        for name in RISK_FIELDS
+        if not _same(limits.get(name), getattr(risk, name))
+    ]
     if wrong:
         return Outcome(False, "risk limits not as configured: " + "; ".join(wrong))
     return Outcome(True, f"{len(RISK_FIELDS)} risk limits loaded as configured")
@@ -144,11 +181,20 @@ async def reconciliation(ctx: Context) -> Outcome:
     answer = await ctx.get(ctx.api("/api/reconciliation"))
     body = answer.body if answer.status == 200 and isinstance(answer.body, dict) else {}
     if not isinstance(body.get("in_sync"), bool):
-        return Outcome(False, describe(answer, "reconciliation (/api/reconciliation)") if answer.status != 200 else "reconciliation: no in_sync verdict")
+        return Outcome(
+            False,
+            describe(answer, "reconciliation (/api/reconciliation)")
+            if answer.status != 200
+            else "reconciliation: no in_sync verdict",
+        )
     if not body["in_sync"]:
         reported = body.get("mismatches")
         mismatches: list[Any] = reported if isinstance(reported, list) else []
-        shown = ", ".join(f"{inert(m.get('symbol'), 20)} ledger {inert(m.get('ledger'), 20)} broker {inert(m.get('broker'), 20)}" for m in mismatches[:10] if isinstance(m, dict))
+        shown = ", ".join(
+            f"{inert(m.get('symbol'), 20)} ledger {inert(m.get('ledger'), 20)} broker {inert(m.get('broker'), 20)}"
+            for m in mismatches[:10]
+            if isinstance(m, dict)
+        )
         return Outcome(False, "positions do not reconcile with the broker" + (f": {shown}" if shown else ""))
     return Outcome(True, "positions and orders reconcile with the broker")
 
@@ -158,7 +204,9 @@ async def no_duplicate_orders(ctx: Context) -> Outcome:
     answer = await ctx.get(ctx.api("/api/orders"))
     rows = _rows(answer.body, "orders") if answer.status == 200 else None
     if rows is None:
-        return Outcome(False, describe(answer, "orders (/api/orders)") if answer.status != 200 else "orders: not a list of orders")
+        return Outcome(
+            False, describe(answer, "orders (/api/orders)") if answer.status != 200 else "orders: not a list of orders"
+        )
     seen: dict[str, int] = {}
     for row in rows:
         key = row.get("client_order_id")
@@ -166,7 +214,9 @@ async def no_duplicate_orders(ctx: Context) -> Outcome:
             seen[key] = seen.get(key, 0) + 1
     duplicated = sorted(key for key, count in seen.items() if count > 1)
     if duplicated:
-        return Outcome(False, f"client order ids sent more than once: {', '.join(inert(key, 64) for key in duplicated[:10])}")
+        return Outcome(
+            False, f"client order ids sent more than once: {', '.join(inert(key, 64) for key in duplicated[:10])}"
+        )
     return Outcome(True, f"{len(rows)} order(s), no client order id twice")
 
 
@@ -179,5 +229,10 @@ async def operator_controls(ctx: Context) -> Outcome:
         return Outcome(False, describe(page, "UI"))
     halts = count_elements(str(page.body), "emergency-halt")
     if halts != 1:
-        return Outcome(False, "the UI shows no emergency halt control (#emergency-halt)" if not halts else f"the UI shows {halts} emergency halt controls")
+        return Outcome(
+            False,
+            "the UI shows no emergency halt control (#emergency-halt)"
+            if not halts
+            else f"the UI shows {halts} emergency halt controls",
+        )
     return Outcome(True, "the emergency halt control is on the page")

@@ -56,7 +56,9 @@ async def watchlist_flow(ctx: Context) -> Outcome:
     if added.status != 200 or not isinstance(added.body, dict) or marker not in (added.body.get("symbols") or []):
         return Outcome(False, describe(added, f"watchlist: adding {marker}"))
     removed = await ctx.request("DELETE", ctx.api(f"/api/watchlist/{marker}"))
-    if removed.status != 200 or marker in ((removed.body or {}).get("symbols") or [] if isinstance(removed.body, dict) else []):
+    if removed.status != 200 or marker in (
+        (removed.body or {}).get("symbols") or [] if isinstance(removed.body, dict) else []
+    ):
         return Outcome(False, describe(removed, f"watchlist: removing {marker}"))
     return Outcome(True, "watchlist loads; adding and removing a symbol works")
 

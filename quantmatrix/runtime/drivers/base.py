@@ -141,7 +141,9 @@ def render_argv(template: Sequence[str], values: Mapping[str, str]) -> list[str]
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
-            raise DriverRefused(f"placeholder {{{name}}} has no value for this action (available: {', '.join(sorted(values))})")
+            raise DriverRefused(
+                f"placeholder {{{name}}} has no value for this action (available: {', '.join(sorted(values))})"
+            )
         return values[name]
 
     argv = [PLACEHOLDER.sub(substitute, argument) for argument in template]
@@ -172,4 +174,6 @@ def refuse_secret_arguments(argv: Sequence[str]) -> None:
     files: an argument holding a resolved secret, or anything the detectors flag, is refused."""
     for argument in argv:
         if redact(argument) != argument:
-            raise DriverRefused(f"an argument of {argv[0]!r} holds a secret; pass secrets in the child's environment (DeploySpec.secrets)")
+            raise DriverRefused(
+                f"an argument of {argv[0]!r} holds a secret; pass secrets in the child's environment (DeploySpec.secrets)"
+            )

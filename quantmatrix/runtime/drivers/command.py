@@ -51,7 +51,12 @@ def run_command(argv: list[str], *, timeout: float, env: dict[str, str], action:
     """Run `argv` (no shell) with a timeout; on timeout kill its process group and raise."""
     try:
         child = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
         )
     except OSError as error:
         raise DriverError(f"{action}: cannot run {argv[0]!r}: {error.strerror}") from None
@@ -65,7 +70,12 @@ def run_command(argv: list[str], *, timeout: float, env: dict[str, str], action:
         if child.poll() is None:  # interrupted: nothing we start outlives us
             _kill_group(child.pid)
             child.wait()
-    return Completed(argv, child.returncode, out[-MAX_OUTPUT:].decode("utf-8", "replace"), err[-MAX_OUTPUT:].decode("utf-8", "replace"))
+    return Completed(
+        argv,
+        child.returncode,
+        out[-MAX_OUTPUT:].decode("utf-8", "replace"),
+        err[-MAX_OUTPUT:].decode("utf-8", "replace"),
+    )
 
 
 def _kill_group(pgid: int) -> None:
@@ -84,7 +94,14 @@ class CommandDriver:
         self._inherited = {name: os.environ[name] for name in self.settings.inherit_env if name in os.environ}
         self._env: dict[str, str] = {**child_environment(DeploySpec()), **self._inherited}
 
-    def _run(self, action: str, template: list[str], component: Component, version: str | None, spec: DeploySpec | None = None) -> Completed:
+    def _run(
+        self,
+        action: str,
+        template: list[str],
+        component: Component,
+        version: str | None,
+        spec: DeploySpec | None = None,
+    ) -> Completed:
         config_version = spec.config_version if spec else None
         values = template_values(self.context, component, version, config_version=config_version)
         argv = render_argv(template, values)
@@ -96,7 +113,9 @@ class CommandDriver:
     def deploy(self, component: Component, version: str, spec: DeploySpec) -> None:
         done = self._run("deploy", self.settings.deploy, component, version, spec)
         if done.returncode != 0:
-            raise DriverError(f"deploy {component} {version}: {done.argv[0]} exited with {done.returncode}: {tail(done.stderr or done.stdout)}")
+            raise DriverError(
+                f"deploy {component} {version}: {done.argv[0]} exited with {done.returncode}: {tail(done.stderr or done.stdout)}"
+            )
         if self.settings.rollout_status is not None:
             status = self._run("rollout-status", self.settings.rollout_status, component, version, spec)
             if status.returncode != 0:
@@ -110,7 +129,9 @@ class CommandDriver:
             raise DriverError(f"stop {component}: environment {self.context.environment} declares no stop command")
         done = self._run("stop", self.settings.stop, component, None)
         if done.returncode != 0:
-            raise DriverError(f"stop {component}: {done.argv[0]} exited with {done.returncode}: {tail(done.stderr or done.stdout)}")
+            raise DriverError(
+                f"stop {component}: {done.argv[0]} exited with {done.returncode}: {tail(done.stderr or done.stdout)}"
+            )
 
     def observe(self, component: Component) -> Observed:
         if self.settings.observe is None:
@@ -118,18 +139,34 @@ class CommandDriver:
         try:
             seen = self._run("observe", self.settings.observe, component, None)
         except DriverError as error:
-            return Observed(component=component, version=None, health="degraded", message=str(error.problems[0].message))
+            return Observed(
+                component=component, version=None, health="degraded", message=str(error.problems[0].message)
+            )
         if seen.returncode != 0:
-            return Observed(component=component, version=None, health="missing", message=f"observe exited with {seen.returncode}: {tail(seen.stderr, 3)}")
+            return Observed(
+                component=component,
+                version=None,
+                health="missing",
+                message=f"observe exited with {seen.returncode}: {tail(seen.stderr, 3)}",
+            )
         found = re.findall(self.settings.version_pattern, seen.stdout)
         version = found[-1] if found else None
         if not is_exact_version(version):  # what another program printed is not trusted to be one
-            return Observed(component=component, version=None, health="degraded", message="observe printed no exact version")
+            return Observed(
+                component=component, version=None, health="degraded", message="observe printed no exact version"
+            )
         if self.settings.rollout_status is not None:
             try:
                 status = self._run("rollout-status", self.settings.rollout_status, component, version)
             except DriverError as error:
-                return Observed(component=component, version=version, health="degraded", message=error.problems[0].message)
+                return Observed(
+                    component=component, version=version, health="degraded", message=error.problems[0].message
+                )
             if status.returncode != 0:
-                return Observed(component=component, version=version, health="progressing", message=tail(status.stderr or status.stdout, 3))
+                return Observed(
+                    component=component,
+                    version=version,
+                    health="progressing",
+                    message=tail(status.stderr or status.stdout, 3),
+                )
         return Observed(component=component, version=version, health="healthy")

@@ -25,14 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from quantmatrix.model.runtime import COMPONENTS, Component
 from quantmatrix.runtime.drivers import procs
-from quantmatrix.runtime.secrets import redact
 from quantmatrix.runtime.drivers.base import (
     DeploySpec,
     DriverContext,
@@ -46,9 +45,21 @@ from quantmatrix.runtime.drivers.base import (
     tail,
     template_values,
 )
+from quantmatrix.runtime.secrets import redact
 
 log = logging.getLogger(__name__)
-SANDBOX = ["sandbox", "serve", "--component", "{component}", "--version", "{version}", "--mode", "{mode}", "--port", "{port}"]
+SANDBOX = [
+    "sandbox",
+    "serve",
+    "--component",
+    "{component}",
+    "--version",
+    "{version}",
+    "--mode",
+    "{mode}",
+    "--port",
+    "{port}",
+]
 _HEALTH = ("healthy", "progressing", "degraded", "missing")
 _SETTLE_SECONDS = 0.5  # without a health URL: alive this long after start counts as started
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # ours: kept so they are reaped, not warned about
@@ -71,7 +82,7 @@ class ProcessState(BaseModel):
     command: list[str]
     log: str
     health_url: str | None
-    previous: "ProcessState | None" = None
+    previous: ProcessState | None = None
 
     @property
     def endpoint(self) -> str:
@@ -89,10 +100,16 @@ class ProcessDriver:
     # --- the protocol -----------------------------------------------------------------
 
     def deploy(self, component: Component, version: str, spec: DeploySpec) -> None:
-        values = template_values(self.context, component, version, config_version=spec.config_version, host=self.settings.host)
+        values = template_values(
+            self.context, component, version, config_version=spec.config_version, host=self.settings.host
+        )
         current = self._load(component)
         running = current if current and self._alive(current) else None
-        if running and (running.version, running.config_version) == (version, spec.config_version) and self._probe(running)[0] == "healthy":
+        if (
+            running
+            and (running.version, running.config_version) == (version, spec.config_version)
+            and self._probe(running)[0] == "healthy"
+        ):
             log.info("deploy %s %s: already running (pid %d), nothing to do", component, version, running.pid)
             return
         fixed = self._fixed_port(component)
@@ -149,8 +166,14 @@ class ProcessDriver:
         if state is None:
             return
         for process in (state, state.previous):
-            if process is not None and not procs.terminate(process.pid, process.started, self.settings.stop_timeout_seconds):
-                log.info("stop %s: pid %d is not the process we started (stale state file); not signalled", component, process.pid)
+            if process is not None and not procs.terminate(
+                process.pid, process.started, self.settings.stop_timeout_seconds
+            ):
+                log.info(
+                    "stop %s: pid %d is not the process we started (stale state file); not signalled",
+                    component,
+                    process.pid,
+                )
         self._path(component).unlink(missing_ok=True)
 
     def observe(self, component: Component) -> Observed:
@@ -158,10 +181,20 @@ class ProcessDriver:
         if state is None:
             return Observed(component=component, version=None, health="missing", message="not deployed")
         if not self._alive(state):
-            return Observed(component=component, version=None, health="missing", message=f"pid {state.pid} is not running (stale state file)")
+            return Observed(
+                component=component,
+                version=None,
+                health="missing",
+                message=f"pid {state.pid} is not running (stale state file)",
+            )
         health, reported, message = self._probe(state)
         return Observed(
-            component=component, version=reported or state.version, health=health, pid=state.pid, endpoint=state.endpoint, message=message
+            component=component,
+            version=reported or state.version,
+            health=health,
+            pid=state.pid,
+            endpoint=state.endpoint,
+            message=message,
         )
 
     def stop_all(self) -> None:
@@ -204,10 +237,17 @@ class ProcessDriver:
         try:
             fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as error:
-            raise DriverError(f"deploy {component} {version}: cannot open the log file {log_path}: {error.strerror}") from None
+            raise DriverError(
+                f"deploy {component} {version}: cannot open the log file {log_path}: {error.strerror}"
+            ) from None
         try:
             child = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.STDOUT, env=child_environment(spec), start_new_session=True
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=fd,
+                stderr=subprocess.STDOUT,
+                env=child_environment(spec),
+                start_new_session=True,
             )
         except OSError as error:
             raise DriverError(f"deploy {component} {version}: cannot start {argv[0]!r}: {error.strerror}") from None
@@ -217,7 +257,9 @@ class ProcessDriver:
         started = procs.start_time(child.pid)
         if started is None:
             child.wait()
-            raise DriverError(f"deploy {component} {version}: exited at once with {child.returncode}: {tail(_read(log_path))}")
+            raise DriverError(
+                f"deploy {component} {version}: exited at once with {child.returncode}: {tail(_read(log_path))}"
+            )
         return ProcessState(
             component=component,
             version=version,
@@ -226,7 +268,7 @@ class ProcessDriver:
             started=started,
             host=self.settings.host,
             port=port,
-            started_at=datetime.now(timezone.utc),
+            started_at=datetime.now(UTC),
             command=argv,
             log=str(log_path),
             health_url=self._health_url(component, port),
@@ -239,29 +281,37 @@ class ProcessDriver:
         message = "no answer yet"
         while time.monotonic() < deadline:
             if not self._alive(state):
-                raise DriverError(f"{what}: the process exited before it was healthy; log {state.log}:\n{tail(_read(Path(state.log)))}")
+                raise DriverError(
+                    f"{what}: the process exited before it was healthy; log {state.log}:\n{tail(_read(Path(state.log)))}"
+                )
             if state.health_url is None:
                 if time.monotonic() >= settle:
                     return
             else:
                 health, reported, message = self._probe(state)
                 if reported is not None and reported != state.version:
-                    raise DriverError(f"{what}: {state.health_url} reports version {reported[:40]!r}, not {state.version}")
+                    raise DriverError(
+                        f"{what}: {state.health_url} reports version {reported[:40]!r}, not {state.version}"
+                    )
                 if health == "healthy":
                     return
             time.sleep(0.05)
-        raise DriverError(f"{what}: not healthy after {self.settings.start_timeout_seconds:g} s ({message}); log {state.log}")
+        raise DriverError(
+            f"{what}: not healthy after {self.settings.start_timeout_seconds:g} s ({message}); log {state.log}"
+        )
 
     def _probe(self, state: ProcessState) -> tuple[Health, str | None, str]:
         """Health, reported version and a message, from the health URL or from liveness."""
         if state.health_url is None:
-            return ("healthy", None, "alive (no health URL)") if self._alive(state) else ("missing", None, "not running")
+            return (
+                ("healthy", None, "alive (no health URL)") if self._alive(state) else ("missing", None, "not running")
+            )
         import httpx
 
         try:
             response = httpx.get(state.health_url, timeout=1.0, trust_env=False, verify=_tls_context())
         except httpx.HTTPError as error:
-            young = (datetime.now(timezone.utc) - state.started_at).total_seconds() < self.settings.start_timeout_seconds
+            young = (datetime.now(UTC) - state.started_at).total_seconds() < self.settings.start_timeout_seconds
             return ("progressing" if young else "degraded"), None, f"{state.health_url}: {type(error).__name__}"
         try:
             body = response.json()
@@ -272,7 +322,11 @@ class ProcessDriver:
         status = body.get("status") if body.get("status") in _HEALTH else None
         said = redact(str(body.get("message", ""))[:200])  # a service's own words, shown by `qm status`
         if response.status_code != 200:
-            return (status if status not in (None, "healthy") else "degraded"), reported, f"{state.health_url} answered {response.status_code} {said}".strip()
+            return (
+                (status if status not in (None, "healthy") else "degraded"),
+                reported,
+                f"{state.health_url} answered {response.status_code} {said}".strip(),
+            )
         if reported is None:
             return "degraded", None, f"{state.health_url} reports no version"
         return status or "healthy", reported, said or "ok"
@@ -292,7 +346,9 @@ class ProcessDriver:
         except FileNotFoundError:
             return None
         except (OSError, ValidationError, ValueError) as error:
-            raise DriverError(f"{path}: unreadable state file ({type(error).__name__}); inspect it, stop the process by hand, remove it") from None
+            raise DriverError(
+                f"{path}: unreadable state file ({type(error).__name__}); inspect it, stop the process by hand, remove it"
+            ) from None
 
     def _save(self, state: ProcessState) -> None:
         path = self._path(state.component)

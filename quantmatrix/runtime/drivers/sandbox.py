@@ -40,11 +40,17 @@ def sandbox_spec(
     if spec.redis.required:
         if spec.redis.url is None or not spec.redis.key_prefix:
             raise DriverRefused(f"environment {name} requires Redis: the sandbox needs redis.url and redis.key_prefix")
-        return DeploySpec(config_version, secrets={REDIS_URL_VARIABLE: secret(spec.redis.url.secret)}, args=("--prefix", spec.redis.key_prefix))
+        return DeploySpec(
+            config_version,
+            secrets={REDIS_URL_VARIABLE: secret(spec.redis.url.secret)},
+            args=("--prefix", spec.redis.key_prefix),
+        )
     store = spec.runtime.store
     arguments = ("--environment", name)
     if store.url is not None:
         return DeploySpec(config_version, secrets={STORE_URL_VARIABLE: secret(store.url.secret)}, args=arguments)
     sqlite = store.sqlite_file(name)
     assert sqlite is not None  # no url: a SQLite file
-    return DeploySpec(config_version, env={STORE_URL_VARIABLE: f"sqlite:///{(repo / sqlite).resolve()}"}, args=arguments)
+    return DeploySpec(
+        config_version, env={STORE_URL_VARIABLE: f"sqlite:///{(repo / sqlite).resolve()}"}, args=arguments
+    )

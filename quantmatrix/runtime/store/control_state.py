@@ -39,7 +39,9 @@ def _row_to_state(row: ControlRow | Any) -> ControlState:
             version=row.version,
         )
     except (ValidationError, TypeError) as error:
-        raise ControlUnavailable(f"control state of {row.environment} in the store is malformed: {error.error_count() if isinstance(error, ValidationError) else 1} problem(s)") from None
+        raise ControlUnavailable(
+            f"control state of {row.environment} in the store is malformed: {error.error_count() if isinstance(error, ValidationError) else 1} problem(s)"
+        ) from None
 
 
 def read_control(conn: Connection, environment: str, *, for_update: bool = False) -> ControlState | None:
@@ -90,7 +92,9 @@ def _save_once(store: Store, state: ControlState, expected_version: int | None) 
         current = read_control(conn, state.environment, for_update=True)
         version = current.version if current else 0
         if expected_version is not None and expected_version != version:
-            raise ControlConflict(f"control state of {state.environment} is at version {version}, not {expected_version}")
+            raise ControlConflict(
+                f"control state of {state.environment} is at version {version}, not {expected_version}"
+            )
         values = _values(state, version + 1)
         if current is None:
             # a concurrent first write makes this insert fail on the primary key: retried

@@ -80,9 +80,9 @@ def start_deployment(
         try:
             with store.begin() as conn:
                 count = conn.execute(
-                    select(func.count()).select_from(table(Deployment)).where(
-                        Deployment.environment == environment, Deployment.release == release
-                    )
+                    select(func.count())
+                    .select_from(table(Deployment))
+                    .where(Deployment.environment == environment, Deployment.release == release)
                 ).scalar_one()
                 deployment_id = f"dep-{environment}-{release}-{count + 1}"
                 conn.execute(
@@ -154,8 +154,12 @@ def _record(
             data[key] = utc(data[key])
     for key in ("config_changes", "migration_changes", "strategy_changes"):
         data[key] = tuple(data[key])
-    data["incidents"] = tuple(found_incidents if found_incidents is not None else incidents(conn, deployment_id=data["id"]))
-    data["validation"] = tuple(found_checks if found_checks is not None else check_results(conn, deployment_id=data["id"]))
+    data["incidents"] = tuple(
+        found_incidents if found_incidents is not None else incidents(conn, deployment_id=data["id"])
+    )
+    data["validation"] = tuple(
+        found_checks if found_checks is not None else check_results(conn, deployment_id=data["id"])
+    )
     return DeploymentRecord.model_validate(data)
 
 
@@ -268,7 +272,13 @@ class AppliedConfigRecord(BaseModel):
 def applied_config_version(store: Store, environment: str) -> AppliedConfigRecord | None:
     """The configuration version last applied to `environment`."""
     query = (
-        select(AppliedConfig.config_version, AppliedConfig.release, AppliedConfig.commit, AppliedConfig.deployment_id, AppliedConfig.applied_at)
+        select(
+            AppliedConfig.config_version,
+            AppliedConfig.release,
+            AppliedConfig.commit,
+            AppliedConfig.deployment_id,
+            AppliedConfig.applied_at,
+        )
         .where(AppliedConfig.environment == environment)
         .order_by(AppliedConfig.id.desc())
         .limit(1)

@@ -61,7 +61,13 @@ def safe_label(url: URL) -> str:
     return url.set(query={}).render_as_string(hide_password=True)
 
 
-_SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "disk i/o error", "readonly database", "database or disk is full")
+_SQLITE_UNAVAILABLE = (
+    "unable to open",
+    "database is locked",
+    "disk i/o error",
+    "readonly database",
+    "database or disk is full",
+)
 
 
 def _is_connection_error(dialect: str, error: DBAPIError) -> bool:
@@ -85,13 +91,17 @@ def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ConfigError(Problem(subject="state store", message="not a database URL (expected postgresql://… or sqlite:///path)")) from None
+        raise ConfigError(
+            Problem(subject="state store", message="not a database URL (expected postgresql://… or sqlite:///path)")
+        ) from None
     backend, _, driver = parsed.drivername.partition("+")  # no dialect loading: "postgres" has none
     if backend in ("postgresql", "postgres") and driver in ("psycopg", "psycopg2", ""):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and parsed.drivername in ("sqlite", "sqlite+pysqlite"):
         return parsed
-    raise ConfigError(Problem(subject="state store", message=f"unsupported database '{parsed.drivername}' (use postgresql or sqlite)"))
+    raise ConfigError(
+        Problem(subject="state store", message=f"unsupported database '{parsed.drivername}' (use postgresql or sqlite)")
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -125,7 +135,9 @@ def create_store_engine(url: str) -> tuple[Engine, str, str | None]:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
-                raise ConfigError(Problem(str(folder), message=f"cannot create the state store's folder: {error.strerror}")) from None
+                raise ConfigError(
+                    Problem(str(folder), message=f"cannot create the state store's folder: {error.strerror}")
+                ) from None
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

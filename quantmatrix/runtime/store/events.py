@@ -109,7 +109,11 @@ def record_incident(
 
 
 def incidents(
-    conn: Connection, *, environment: str | None = None, deployment_id: str | None = None, deployment_ids: Sequence[str] | None = None
+    conn: Connection,
+    *,
+    environment: str | None = None,
+    deployment_id: str | None = None,
+    deployment_ids: Sequence[str] | None = None,
 ) -> list[IncidentRecord]:
     query = select(table(Incident)).order_by(Incident.id)
     if environment is not None:
@@ -143,7 +147,7 @@ def record_check_results(
             "at": at,
             "name": _text(result.name, "check name"),
             "category": _text(result.category, "check category"),
-            "status": None if getattr(result, "status", None) is None else _text(getattr(result, "status"), "check status"),
+            "status": None if (status := getattr(result, "status", None)) is None else _text(status, "check status"),
             "passed": bool(result.passed),
             "duration_seconds": float(result.duration_seconds),
             "message": _text(result.message, "check message"),
@@ -157,7 +161,11 @@ def record_check_results(
 
 
 def check_results(
-    conn: Connection, *, environment: str | None = None, deployment_id: str | None = None, deployment_ids: Sequence[str] | None = None
+    conn: Connection,
+    *,
+    environment: str | None = None,
+    deployment_id: str | None = None,
+    deployment_ids: Sequence[str] | None = None,
 ) -> list[CheckRecord]:
     query = select(table(CheckResultRow)).order_by(CheckResultRow.id)
     if environment is not None:
@@ -174,7 +182,16 @@ def list_check_results(store: Store, environment: str, deployment_id: str | None
         return check_results(conn, environment=environment, deployment_id=deployment_id)
 
 
-def record_drift(store: Store, environment: str, subject: str, desired: str, observed: str, *, detail: str = "", now: datetime | None = None) -> None:
+def record_drift(
+    store: Store,
+    environment: str,
+    subject: str,
+    desired: str,
+    observed: str,
+    *,
+    detail: str = "",
+    now: datetime | None = None,
+) -> None:
     """`desired`/`observed` are display strings (versions, hashes, secret *names*), never values."""
     with store.begin() as conn:
         conn.execute(
@@ -249,7 +266,9 @@ def append_audit(
 
 
 def audit_log(store: Store, environment: str | None = None) -> list[dict[str, Any]]:
-    query = select(AuditEntry.at, AuditEntry.environment, AuditEntry.actor, AuditEntry.action, AuditEntry.origin, AuditEntry.detail)
+    query = select(
+        AuditEntry.at, AuditEntry.environment, AuditEntry.actor, AuditEntry.action, AuditEntry.origin, AuditEntry.detail
+    )
     if environment is not None:
         query = query.where(AuditEntry.environment == environment)
     with store.begin(readonly=True) as conn:

@@ -37,10 +37,14 @@ def _now(now: datetime | None) -> datetime:
     return utc(now) if now is not None else datetime.now(UTC)
 
 
-def journal_start(store: Store, deployment_id: str, step: str, *, detail: str = "", now: datetime | None = None) -> None:
+def journal_start(
+    store: Store, deployment_id: str, step: str, *, detail: str = "", now: datetime | None = None
+) -> None:
     """Refuses to restart a finished step: it ran, and must not run twice."""
     with store.begin() as conn:
-        row = conn.execute(select(JournalStep.state).where(JournalStep.deployment_id == deployment_id, JournalStep.step == step)).first()
+        row = conn.execute(
+            select(JournalStep.state).where(JournalStep.deployment_id == deployment_id, JournalStep.step == step)
+        ).first()
         if row is not None and row.state == "finished":
             raise ValueError(f"step {step} of {deployment_id} already finished")
         if row is not None:
@@ -50,29 +54,50 @@ def journal_start(store: Store, deployment_id: str, step: str, *, detail: str = 
                 .values(state="started", started_at=_now(now), finished_at=None, duration_seconds=None, detail=detail)
             )
             return
-        seq = conn.execute(select(func.count()).select_from(table(JournalStep)).where(JournalStep.deployment_id == deployment_id)).scalar_one()
+        seq = conn.execute(
+            select(func.count()).select_from(table(JournalStep)).where(JournalStep.deployment_id == deployment_id)
+        ).scalar_one()
         conn.execute(
             insert(table(JournalStep)).values(
-                deployment_id=deployment_id, seq=seq + 1, step=step, state="started", started_at=_now(now), detail=detail
+                deployment_id=deployment_id,
+                seq=seq + 1,
+                step=step,
+                state="started",
+                started_at=_now(now),
+                detail=detail,
             )
         )
 
 
-def _end(store: Store, deployment_id: str, step: str, state: StepState, detail: str | None, now: datetime | None) -> None:
+def _end(
+    store: Store, deployment_id: str, step: str, state: StepState, detail: str | None, now: datetime | None
+) -> None:
     end = _now(now)
     with store.begin() as conn:
         row = conn.execute(
-            select(JournalStep.state, JournalStep.started_at).where(JournalStep.deployment_id == deployment_id, JournalStep.step == step)
+            select(JournalStep.state, JournalStep.started_at).where(
+                JournalStep.deployment_id == deployment_id, JournalStep.step == step
+            )
         ).first()
         if row is None or row.state != "started":
             raise ValueError(f"step {step} of {deployment_id} is not in progress")
-        values: dict[str, object] = {"state": state, "finished_at": end, "duration_seconds": (end - utc(row.started_at)).total_seconds()}
+        values: dict[str, object] = {
+            "state": state,
+            "finished_at": end,
+            "duration_seconds": (end - utc(row.started_at)).total_seconds(),
+        }
         if detail is not None:
             values["detail"] = detail
-        conn.execute(update(table(JournalStep)).where(JournalStep.deployment_id == deployment_id, JournalStep.step == step).values(**values))
+        conn.execute(
+            update(table(JournalStep))
+            .where(JournalStep.deployment_id == deployment_id, JournalStep.step == step)
+            .values(**values)
+        )
 
 
-def journal_finish(store: Store, deployment_id: str, step: str, *, detail: str | None = None, now: datetime | None = None) -> None:
+def journal_finish(
+    store: Store, deployment_id: str, step: str, *, detail: str | None = None, now: datetime | None = None
+) -> None:
     _end(store, deployment_id, step, "finished", detail, now)
 
 
@@ -82,11 +107,23 @@ def journal_fail(store: Store, deployment_id: str, step: str, *, detail: str, no
 
 def journal_steps(store: Store, deployment_id: str) -> list[StepRecord]:
     query = select(
-        JournalStep.seq, JournalStep.step, JournalStep.state, JournalStep.started_at, JournalStep.finished_at, JournalStep.duration_seconds, JournalStep.detail
+        JournalStep.seq,
+        JournalStep.step,
+        JournalStep.state,
+        JournalStep.started_at,
+        JournalStep.finished_at,
+        JournalStep.duration_seconds,
+        JournalStep.detail,
     ).where(JournalStep.deployment_id == deployment_id)
     with store.begin(readonly=True) as conn:
         rows = conn.execute(query.order_by(JournalStep.seq))
         return [
-            StepRecord.model_validate({**row._mapping, "started_at": utc(row.started_at), "finished_at": utc(row.finished_at) if row.finished_at else None})
+            StepRecord.model_validate(
+                {
+                    **row._mapping,
+                    "started_at": utc(row.started_at),
+                    "finished_at": utc(row.finished_at) if row.finished_at else None,
+                }
+            )
             for row in rows
         ]

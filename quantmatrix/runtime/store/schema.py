@@ -27,7 +27,7 @@ CONTROL_HEAD = "c0002_deployment_record"  # the chain's head (a test keeps it eq
 _LOCK_KEY = 0x716D_6374  # advisory lock: two processes opening a fresh store do not race
 
 
-def _script() -> tuple["Config", "ScriptDirectory"]:
+def _script() -> tuple[Config, ScriptDirectory]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -62,7 +62,9 @@ def ensure_control_schema(store: Store) -> None:
     schema = f"{CONTROL_SCHEMA}." if store.dialect == "postgresql" else ""
     try:
         with store.begin(readonly=True) as conn:
-            versions = [row[0] for row in conn.execute(text(f"SELECT version_num FROM {schema}{CONTROL_VERSION_TABLE}"))]
+            versions = [
+                row[0] for row in conn.execute(text(f"SELECT version_num FROM {schema}{CONTROL_VERSION_TABLE}"))
+            ]
     except SQLAlchemyError:
         versions = []  # no version table yet
     if versions != [CONTROL_HEAD]:
@@ -75,7 +77,7 @@ def upgrade_control_schema(store: Store, revision: str = "head") -> None:
 
     config, script = _script()
 
-    def steps(current: Any, _context: "MigrationContext") -> Any:
+    def steps(current: Any, _context: MigrationContext) -> Any:
         return script._upgrade_revs(revision, current)
 
     with store.begin() as conn:
@@ -99,11 +101,13 @@ def downgrade_control_schema(store: Store, revision: str = "base") -> None:
 
     config, script = _script()
 
-    def steps(current: Any, _context: "MigrationContext") -> Any:
+    def steps(current: Any, _context: MigrationContext) -> Any:
         return script._downgrade_revs(revision, current)
 
     with store.begin() as conn:
         with EnvironmentContext(config, script, fn=steps, destination_rev=revision) as env:
-            env.configure(connection=conn, version_table=CONTROL_VERSION_TABLE, version_table_schema=_version_schema(conn))
+            env.configure(
+                connection=conn, version_table=CONTROL_VERSION_TABLE, version_table_schema=_version_schema(conn)
+            )
             with env.begin_transaction():
                 env.run_migrations()

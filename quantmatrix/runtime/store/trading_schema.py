@@ -73,7 +73,10 @@ def _migrate(store: Store, directory: Path, revision: str, upgrade: bool) -> str
             wanted = None if revision == "base" else revision
             if after != wanted:
                 raise MigrationFailed(
-                    Problem(subject="migrations", message=f"schema is at {after or 'base'} after applying, not {revision}: rolled back")
+                    Problem(
+                        subject="migrations",
+                        message=f"schema is at {after or 'base'} after applying, not {revision}: rolled back",
+                    )
                 )
             return after or "base"
     except CommandError as error:

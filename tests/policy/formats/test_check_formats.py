@@ -48,7 +48,12 @@ def test_formats_agree_on_the_findings_of_a_real_run(waived_repo: Path, qm, tmp_
 
     def located(r: dict) -> tuple:
         region = r["locations"][0]["physicalLocation"]["region"]
-        return (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], region["startLine"], region["startColumn"])
+        return (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            region["startLine"],
+            region["startColumn"],
+        )
 
     assert {located(r) for r in results if "suppressions" not in r} == active
     assert {located(r) for r in results if "suppressions" in r} == waived
@@ -57,7 +62,9 @@ def test_formats_agree_on_the_findings_of_a_real_run(waived_repo: Path, qm, tmp_
     assert all(rule_ids[r["ruleIndex"]] == r["ruleId"] for r in results)
 
     junit = ET.fromstring(report(qm, waived_repo, "junit", tmp_path).encode("utf-8"))
-    assert int(junit.get("failures")) == len({(f["id"], f["target"]) for f in doc["findings"] if f["severity"] == "deny"})
+    assert int(junit.get("failures")) == len(
+        {(f["id"], f["target"]) for f in doc["findings"] if f["severity"] == "deny"}
+    )
     assert int(junit.get("skipped")) == 1
     assert len(junit.findall("testsuite")) == len(doc["rules"])
 

@@ -16,10 +16,17 @@ def test_a_denial_is_an_error_annotation_at_its_line(check_result):
 
 def test_warning_and_waived_use_their_own_commands(check_result):
     lines = github.render(check_result).splitlines()
-    assert any(line.startswith("::warning file=environments/paper.yaml,line=22,col=21,title=QM-CFG-010 ") for line in lines)
+    assert any(
+        line.startswith("::warning file=environments/paper.yaml,line=22,col=21,title=QM-CFG-010 ") for line in lines
+    )
     (notice,) = [line for line in lines if line.startswith("::notice")]
-    assert notice.startswith("::notice file=environments/live.yaml,line=12,col=12,title=QM-CFG-010 Risk limits under the configured ceilings (waived)::")
-    assert "waived: ramp approved by the risk committee (approved by ops-lead@quantmatrix.io, expires 2026-12-31)" in notice
+    assert notice.startswith(
+        "::notice file=environments/live.yaml,line=12,col=12,title=QM-CFG-010 Risk limits under the configured ceilings (waived)::"
+    )
+    assert (
+        "waived: ramp approved by the risk committee (approved by ops-lead@quantmatrix.io, expires 2026-12-31)"
+        in notice
+    )
 
 
 def test_one_line_per_finding_and_a_final_summary(check_result):

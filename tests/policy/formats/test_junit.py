@@ -89,7 +89,11 @@ def test_a_waived_finding_is_skipped_with_reason_approver_and_expiry(check_resul
     skipped = case(parse(check_result), "QM-CFG-010", "environment/live").find("skipped")
     assert skipped is not None
     message = skipped.get("message")
-    assert "ramp approved by the risk committee" in message and "ops-lead@quantmatrix.io" in message and "2026-12-31" in message
+    assert (
+        "ramp approved by the risk committee" in message
+        and "ops-lead@quantmatrix.io" in message
+        and "2026-12-31" in message
+    )
     assert parse(check_result).get("skipped") == "1"
 
 
@@ -112,6 +116,10 @@ def test_every_case_carries_the_file_and_line_of_its_first_failing_finding(check
     assert all(file and line and int(line) > 0 for file, line in located.values())
     # on one target, a finding that fails the gate is located before a waived one
     (waived,) = samples.WAIVED
-    active = samples.finding(waived.rule, "environment/live", "environments/live.yaml", 40, 3, "capital above the ceiling", "spec")
-    (case_,) = [c for c in parse(make_result((active,), (waived,))).iter("testcase") if c.get("name") == "environment/live"]
+    active = samples.finding(
+        waived.rule, "environment/live", "environments/live.yaml", 40, 3, "capital above the ceiling", "spec"
+    )
+    (case_,) = [
+        c for c in parse(make_result((active,), (waived,))).iter("testcase") if c.get("name") == "environment/live"
+    ]
     assert (case_.get("file"), case_.get("line")) == ("environments/live.yaml", "40")

@@ -88,7 +88,9 @@ def test_results_point_at_rule_level_and_yaml_line(check_result):
             }
         }
     ]
-    assert next(r for r in run["results"] if r["ruleId"] == "QM-CFG-010" and "suppressions" not in r)["level"] == "warning"
+    assert (
+        next(r for r in run["results"] if r["ruleId"] == "QM-CFG-010" and "suppressions" not in r)["level"] == "warning"
+    )
 
 
 def test_fingerprints_follow_rule_target_and_path_not_the_line(samples):
@@ -112,7 +114,10 @@ def test_waived_findings_are_suppressed_results(check_result):
     assert waived["message"]["text"] == "capital 250000 is above the first-release ceiling"
     (suppression,) = waived["suppressions"]
     assert suppression["kind"] == "external" and suppression["status"] == "accepted"
-    assert suppression["justification"] == "ramp approved by the risk committee (approved by ops-lead@quantmatrix.io, expires 2026-12-31)"
+    assert (
+        suppression["justification"]
+        == "ramp approved by the risk committee (approved by ops-lead@quantmatrix.io, expires 2026-12-31)"
+    )
     assert suppression["location"]["physicalLocation"]["artifactLocation"]["uri"] == "policies/waivers.yaml"
 
 
@@ -121,11 +126,16 @@ def test_a_finding_without_a_yaml_position_points_at_its_rule(validator, make_re
     doc = render(make_result((nowhere,)))
     assert_valid(validator, doc)
     location = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
-    assert location == {"artifactLocation": {"uri": "policies/releases.rego", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 6}}
+    assert location == {
+        "artifactLocation": {"uri": "policies/releases.rego", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 6},
+    }
 
 
 def test_a_rule_missing_from_the_pack_list_is_added_so_ruleIndex_holds(validator, make_result, samples):
-    waiver_rule = RuleMeta("QM-WAIVER-001", "Waivers are valid and unexpired", "deny", "", "", "policies/waivers.yaml", 0)
+    waiver_rule = RuleMeta(
+        "QM-WAIVER-001", "Waivers are valid and unexpired", "deny", "", "", "policies/waivers.yaml", 0
+    )
     expired = Finding(waiver_rule, "waiver for QM-CFG-010 expired on 2026-01-31", (), "policies/waivers.yaml", 4, 3)
     doc = render(make_result((expired,)))
     assert_valid(validator, doc)

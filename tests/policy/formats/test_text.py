@@ -31,7 +31,10 @@ def test_groups_environments_in_mode_rank_order_then_releases_secrets_bases(chec
 
 def test_each_finding_is_one_line_with_severity_rule_location_and_message(check_result):
     lines = plain(check_result)
-    assert "  DENY QM-SEP-002 environments/backtest.yaml:14:5  backtest can route live orders: routes_live_orders is true" in lines
+    assert (
+        "  DENY QM-SEP-002 environments/backtest.yaml:14:5  backtest can route live orders: routes_live_orders is true"
+        in lines
+    )
     assert "  WARN QM-CFG-010 environments/paper.yaml:22:21  max_daily_loss 50000 is above the ceiling 25000" in lines
 
 
@@ -47,7 +50,10 @@ def test_within_a_target_denials_come_before_warnings_then_by_line(make_result, 
 def test_waived_findings_are_reported_apart_with_reason_approver_and_expiry(check_result):
     lines = plain(check_result)
     start = lines.index("Waived (1)")
-    assert lines[start + 1] == "  WAIVED QM-CFG-010 environments/live.yaml:12:12  capital 250000 is above the first-release ceiling  [environment/live]"
+    assert (
+        lines[start + 1]
+        == "  WAIVED QM-CFG-010 environments/live.yaml:12:12  capital 250000 is above the first-release ceiling  [environment/live]"
+    )
     assert "reason: ramp approved by the risk committee" in lines[start + 2]
     assert "approver: ops-lead@quantmatrix.io" in lines[start + 2]
     assert "expires: 2026-12-31 (policies/waivers.yaml:4)" in lines[start + 2]
@@ -77,7 +83,11 @@ def test_modes_from_the_result_put_a_live_environment_first_whatever_its_name(ma
     alpha = f(samples.SEP_SCOPE, "environment/alpha", "environments/alpha.yaml", 3, 1, "wrong scope", "spec")
     paper = f(samples.SEP_SCOPE, "environment/sim", "environments/sim.yaml", 3, 1, "wrong scope", "spec")
     result = make_result((alpha, paper, eu), modes={"prod-eu": "live", "sim": "paper", "alpha": "backtest"})
-    assert headers(plain(result)) == ["environment/prod-eu [live]", "environment/sim [paper]", "environment/alpha [backtest]"]
+    assert headers(plain(result)) == [
+        "environment/prod-eu [live]",
+        "environment/sim [paper]",
+        "environment/alpha [backtest]",
+    ]
 
 
 def test_severity_is_coloured_and_the_colour_can_be_stripped(check_result):
@@ -88,7 +98,9 @@ def test_severity_is_coloured_and_the_colour_can_be_stripped(check_result):
 
 
 def test_a_message_cannot_break_the_layout_or_drive_the_terminal(make_result, samples):
-    hostile = samples.finding(samples.GO_LIVE, "environment/live", "environments/live.yaml", 3, 1, "two\nlines \x1b[2J cleared", "spec")
+    hostile = samples.finding(
+        samples.GO_LIVE, "environment/live", "environments/live.yaml", 3, 1, "two\nlines \x1b[2J cleared", "spec"
+    )
     lines = plain(make_result((hostile,)))
     assert "  DENY QM-LIVE-001 environments/live.yaml:3:1  two\\nlines \\x1b[2J cleared" in lines
     assert "\x1b[2J" not in text.render(make_result((hostile,)))

@@ -81,10 +81,17 @@ def test_one_action_is_pinned_to_one_commit_and_tag_everywhere() -> None:
 def test_every_checkout_leaves_no_credentials_behind(name: str) -> None:
     """persist-credentials false: later steps (which run the PR's own code) cannot reuse the
     token that checkout would otherwise write into .git/config."""
-    checkouts = [s for job in load(name)["jobs"].values() for s in job.get("steps", []) if s.get("uses", "").startswith("actions/checkout@")]
+    checkouts = [
+        s
+        for job in load(name)["jobs"].values()
+        for s in job.get("steps", [])
+        if s.get("uses", "").startswith("actions/checkout@")
+    ]
     assert checkouts
     for step in checkouts:
-        assert step.get("with", {}).get("persist-credentials") is False, f"{name}: checkout without persist-credentials: false"
+        assert step.get("with", {}).get("persist-credentials") is False, (
+            f"{name}: checkout without persist-credentials: false"
+        )
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -94,7 +101,9 @@ def test_container_images_are_pinned(name: str) -> None:
     for job in load(name)["jobs"].values():
         for service, spec in job.get("services", {}).items():
             match = EXACT_IMAGE.fullmatch(spec["image"])
-            assert match and match["digest"], f"{name}: pin service {service} by exact version and digest, not {spec['image']!r}"
+            assert match and match["digest"], (
+                f"{name}: pin service {service} by exact version and digest, not {spec['image']!r}"
+            )
         for key, value in job.get("env", {}).items():
             if key.endswith("_IMAGE"):
                 assert EXACT_IMAGE.fullmatch(value), f"{name}: pin {key} to an exact version, not {value!r}"
@@ -133,7 +142,10 @@ def test_gate_uploads_sarif_to_code_scanning_even_when_the_gate_fails(policy):
     assert gate["permissions"]["security-events"] == "write"
     (sarif_step,) = [s for s in steps(gate) if "--format sarif" in s.get("run", "")]
     assert 'qm check ${BASE:+--base "$BASE" --base-pack} --format sarif --output qm.sarif' in sarif_step["run"]
-    assert sarif_step["env"]["BASE"] == "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}"
+    assert (
+        sarif_step["env"]["BASE"]
+        == "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}"
+    )
     assert "set +e" in sarif_step["run"] and 'echo "status=$?" >> "$GITHUB_OUTPUT"' in sarif_step["run"]
     upload = uses(gate, "github/codeql-action/upload-sarif")
     assert upload["with"]["sarif_file"] == "qm.sarif"

@@ -35,8 +35,16 @@ def free_port() -> int:
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.02) -> float:
@@ -52,7 +60,8 @@ class PrivateRedis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 
@@ -116,7 +125,9 @@ def _paper_repo(repo: Path, prefix: str) -> None:
     )
     content = content[:start] + runtime + content[end:]
     content = content.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"')
-    content = content.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace("url: https://paper.qm.internal", "url: http://127.0.0.1:9")
+    content = content.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
+        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
+    )
     assert "    allow: market_closed\n    margin_minutes: 15\n" in content
     paper.write_text(content.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n"))
     expires = (date.today() + timedelta(days=30)).isoformat()
@@ -224,7 +235,7 @@ class LoopThread:
         except BaseException as error:  # noqa: BLE001 - surfaced by stop()
             self.error = error
 
-    def start(self) -> "LoopThread":
+    def start(self) -> LoopThread:
         self.thread.start()
         return self
 
@@ -259,4 +270,6 @@ def start_loop() -> Iterator[Callable[..., LoopThread]]:
 
 
 def qm(*args: str, cwd: Path, **popen: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "quantmatrix", *args], cwd=cwd, env={**os.environ, "NO_COLOR": "1"}, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "quantmatrix", *args], cwd=cwd, env={**os.environ, "NO_COLOR": "1"}, text=True, **popen
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -33,7 +34,9 @@ def _last_commit(checkout: Path) -> str | None:
         connected.close()
 
 
-def test_a_new_commit_is_applied_on_the_next_poll(paper_env: PaperEnv, start_loop: Callable[..., Any], tmp_path: Path) -> None:
+def test_a_new_commit_is_applied_on_the_next_poll(
+    paper_env: PaperEnv, start_loop: Callable[..., Any], tmp_path: Path
+) -> None:
     checkout = paper_env.repo.parent / "checkout"
     loop = start_loop(environments=("paper",), repo=str(paper_env.repo), branch="main", workdir=checkout, interval=0.5)
     wait_for(lambda: loop.in_sync(), 120)
@@ -47,10 +50,14 @@ def test_a_new_commit_is_applied_on_the_next_poll(paper_env: PaperEnv, start_loo
     assert (paper_env.repo / "environments" / "paper.yaml").read_text().count("max_orders_per_minute: 50") == 1
 
 
-def test_the_webhook_applies_at_once_and_refuses_a_bad_signature(paper_env: PaperEnv, start_loop: Callable[..., Any]) -> None:
+def test_the_webhook_applies_at_once_and_refuses_a_bad_signature(
+    paper_env: PaperEnv, start_loop: Callable[..., Any]
+) -> None:
     checkout = paper_env.repo.parent / "checkout"
     loop = start_loop(environments=("paper",), repo=str(paper_env.repo), branch="main", workdir=checkout, interval=3600)
-    server = WebhookServer("127.0.0.1", 0, SecretValue("QM_WEBHOOK_SECRET", "s3cret-for-test"), loop.reconciler.trigger_fetch)
+    server = WebhookServer(
+        "127.0.0.1", 0, SecretValue("QM_WEBHOOK_SECRET", "s3cret-for-test"), loop.reconciler.trigger_fetch
+    )
     server.start()
     try:
         wait_for(lambda: loop.in_sync(), 120)
@@ -67,7 +74,10 @@ def test_the_webhook_applies_at_once_and_refuses_a_bad_signature(paper_env: Pape
         good = httpx.post(url, content=body, headers={"X-Hub-Signature-256": signature(b"s3cret-for-test", body)})
         assert good.status_code == 202
         wait_for(lambda: _orders_per_minute(paper_env) == 40, 60)
-        assert httpx.get(url).status_code == 405 and httpx.post(url.replace("git", "other"), content=b"").status_code == 404
+        assert (
+            httpx.get(url).status_code == 405
+            and httpx.post(url.replace("git", "other"), content=b"").status_code == 404
+        )
     finally:
         server.stop()
         loop.stop()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from quantmatrix.reconcile.connect import connect
 from quantmatrix.reconcile.observe import operator_halt
@@ -56,7 +57,9 @@ def test_non_safety_drift_is_reported_only(paper_env: PaperEnv, start_loop: Call
     paper_env.client.set(f"{paper_env.prefix}strategies", json.dumps(strategies))  # put back for the next test
 
 
-def test_safety_drift_halts_alerts_and_waits_for_an_operator(paper_env: PaperEnv, start_loop: Callable[..., Any]) -> None:
+def test_safety_drift_halts_alerts_and_waits_for_an_operator(
+    paper_env: PaperEnv, start_loop: Callable[..., Any]
+) -> None:
     _live_policy(paper_env)
     alerts: list[tuple[str, str, str]] = []
     loop = start_loop(environments=("paper",), path=paper_env.repo, interval=60, alert=lambda *a: alerts.append(a))

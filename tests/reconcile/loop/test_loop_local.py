@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from quantmatrix.reconcile.ownership import try_own_file
 
@@ -36,5 +37,13 @@ def test_unknown_environment_and_half_a_follow_are_usage_errors(local_repo: Path
     bad = qm_run(local_repo, "reconcile", "--once", "--repo", str(local_repo), "--branch", "--upload-pack=x")
     assert bad.returncode == 2 and "not a valid branch name" in bad.stderr
     env = {k: v for k, v in os.environ.items() if k != "QM_WEBHOOK_SECRET"}
-    unsigned = subprocess.run([sys.executable, "-m", "quantmatrix", "reconcile", "local", "--webhook-port", "0", "--path", str(local_repo)], env=env, capture_output=True, text=True, timeout=60)
-    assert unsigned.returncode == 2 and "QM_WEBHOOK_SECRET is not set" in unsigned.stderr  # no secret, no webhook: fail closed
+    unsigned = subprocess.run(
+        [sys.executable, "-m", "quantmatrix", "reconcile", "local", "--webhook-port", "0", "--path", str(local_repo)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        unsigned.returncode == 2 and "QM_WEBHOOK_SECRET is not set" in unsigned.stderr
+    )  # no secret, no webhook: fail closed

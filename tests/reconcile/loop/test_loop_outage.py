@@ -10,9 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from quantmatrix.reconcile.connect import connect
 from quantmatrix.repo.loader import load
@@ -39,7 +40,9 @@ def _history(env: PaperEnv) -> list[dict[str, Any]]:
         connected.close()
 
 
-def test_redis_outage_degrades_then_recovers_through_the_checks(paper_env: PaperEnv, start_loop: Callable[..., Any]) -> None:
+def test_redis_outage_degrades_then_recovers_through_the_checks(
+    paper_env: PaperEnv, start_loop: Callable[..., Any]
+) -> None:
     loop = start_loop(environments=("paper",), path=paper_env.repo, interval=60)
     wait_for(lambda: loop.in_sync() and _trading(paper_env) == "ACTIVE", 120)
     writes_before = len(_history(paper_env))
@@ -57,21 +60,34 @@ def test_redis_outage_degrades_then_recovers_through_the_checks(paper_env: Paper
     loop.stop()
 
 
-def test_postgresql_sessions_killed_the_loop_reconnects_and_still_heals(paper_env: PaperEnv, start_loop: Callable[..., Any], pg_admin: Any) -> None:
+def test_postgresql_sessions_killed_the_loop_reconnects_and_still_heals(
+    paper_env: PaperEnv, start_loop: Callable[..., Any], pg_admin: Any
+) -> None:
     loop = start_loop(environments=("paper",), path=paper_env.repo, interval=60)
     wait_for(lambda: loop.in_sync(), 120)
     database = paper_env.url.rsplit("/", 1)[1]
     with pg_admin.connect() as conn:
-        killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database}).scalar_one()
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"
+            ),
+            {"d": database},
+        ).scalar_one()
     assert killed >= 1
-    wait_for(lambda: sum(1 for a in loop.events.of("ownership") if a == ("paper", True)) >= 2, 20)  # lost, then owned again
+    wait_for(
+        lambda: sum(1 for a in loop.events.of("ownership") if a == ("paper", True)) >= 2, 20
+    )  # lost, then owned again
     limits = json.loads(paper_env.client.get(f"{paper_env.prefix}risk_limits"))
     paper_env.client.set(f"{paper_env.prefix}risk_limits", json.dumps({**limits, "max_order_notional": 1}))
-    wait_for(lambda: json.loads(paper_env.client.get(f"{paper_env.prefix}risk_limits"))["max_order_notional"] == 10000, 15)
+    wait_for(
+        lambda: json.loads(paper_env.client.get(f"{paper_env.prefix}risk_limits"))["max_order_notional"] == 10000, 15
+    )
     loop.stop()
 
 
-def test_a_killed_sandbox_component_is_redeployed_with_trading_paused_meanwhile(paper_env: PaperEnv, start_loop: Callable[..., Any]) -> None:
+def test_a_killed_sandbox_component_is_redeployed_with_trading_paused_meanwhile(
+    paper_env: PaperEnv, start_loop: Callable[..., Any]
+) -> None:
     loop = start_loop(environments=("paper",), path=paper_env.repo, interval=60)
     wait_for(lambda: loop.in_sync() and _trading(paper_env) == "ACTIVE", 120)
     state = ProcessState.model_validate_json((paper_env.repo / ".qm" / "paper" / "api.json").read_bytes())
@@ -87,8 +103,18 @@ def test_a_killed_sandbox_component_is_redeployed_with_trading_paused_meanwhile(
 
 def test_an_unreachable_store_exits_3_without_its_password(paper_env: PaperEnv) -> None:
     closed = free_port()
-    env = {**os.environ, "QM_PAPER_POSTGRES_URL": f"postgresql+psycopg://qm:pw-not-to-show@127.0.0.1:{closed}/x", "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "quantmatrix", "reconcile", "paper", "--once", "--path", str(paper_env.repo)], env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "QM_PAPER_POSTGRES_URL": f"postgresql+psycopg://qm:pw-not-to-show@127.0.0.1:{closed}/x",
+        "NO_COLOR": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "quantmatrix", "reconcile", "paper", "--once", "--path", str(paper_env.repo)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 3, done.stdout + done.stderr
     assert "paper: unavailable" in done.stdout
     assert "pw-not-to-show" not in done.stdout + done.stderr and "Traceback" not in done.stderr

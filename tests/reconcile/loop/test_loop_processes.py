@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from quantmatrix.reconcile.connect import connect
 from quantmatrix.reconcile.ownership import NAMESPACE
 from quantmatrix.reconcile.pg_lock import NAMESPACE as APPLY_NAMESPACE
-from quantmatrix.reconcile.connect import connect
 from quantmatrix.repo.loader import load
 from quantmatrix.runtime.store.deployments import deployment_history
 from quantmatrix.runtime.store.journal import journal_steps
@@ -40,7 +40,17 @@ def reconcilers(paper_env: PaperEnv) -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def _start(env: PaperEnv, started: list[subprocess.Popen[str]], log: Any) -> subprocess.Popen[str]:
-    process = qm("reconcile", "paper", "--path", str(env.repo), "--interval", "60", cwd=env.repo, stdout=subprocess.DEVNULL, stderr=log)
+    process = qm(
+        "reconcile",
+        "paper",
+        "--path",
+        str(env.repo),
+        "--interval",
+        "60",
+        cwd=env.repo,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     started.append(process)
     return process
 
@@ -50,10 +60,16 @@ def _locks(env: PaperEnv, namespace: int) -> list[int]:
     engine = create_engine(env.url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as conn:
-            names = conn.execute(
-                text("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = CAST(:ns AS oid) AND a.datname = current_database()"),
-                {"ns": namespace},
-            ).scalars().all()
+            names = (
+                conn.execute(
+                    text(
+                        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = CAST(:ns AS oid) AND a.datname = current_database()"
+                    ),
+                    {"ns": namespace},
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     return [int(n.rsplit("pid=", 1)[1].split()[0]) for n in names if "pid=" in n]
@@ -64,7 +80,9 @@ def _trading(env: PaperEnv) -> Any:
     return None if raw is None else json.loads(raw)["state"]
 
 
-def test_sigterm_during_an_apply_stops_between_steps_and_releases_the_locks(paper_env: PaperEnv, reconcilers: list[subprocess.Popen[str]], tmp_path: Any) -> None:
+def test_sigterm_during_an_apply_stops_between_steps_and_releases_the_locks(
+    paper_env: PaperEnv, reconcilers: list[subprocess.Popen[str]], tmp_path: Any
+) -> None:
     log = open(tmp_path / "reconcile.log", "w")
     process = _start(paper_env, reconcilers, log)
     connected = connect(load(paper_env.repo), "paper", paper_env.repo, create=False)
@@ -92,7 +110,9 @@ def test_sigterm_during_an_apply_stops_between_steps_and_releases_the_locks(pape
     assert "Traceback" not in (tmp_path / "reconcile.log").read_text()
 
 
-def test_four_reconcilers_one_owner_and_failover_after_kill_9(paper_env: PaperEnv, reconcilers: list[subprocess.Popen[str]], tmp_path: Any) -> None:
+def test_four_reconcilers_one_owner_and_failover_after_kill_9(
+    paper_env: PaperEnv, reconcilers: list[subprocess.Popen[str]], tmp_path: Any
+) -> None:
     log = open(tmp_path / "four.log", "w")
     try:
         for _ in range(4):
@@ -107,7 +127,9 @@ def test_four_reconcilers_one_owner_and_failover_after_kill_9(paper_env: PaperEn
         assert owner in {p.pid for p in reconcilers}
         killed_at = time.monotonic()
         os.kill(owner, signal.SIGKILL)
-        wait_for(lambda: len(_locks(paper_env, NAMESPACE)) == 1 and _locks(paper_env, NAMESPACE) != [owner], FAILOVER_WITHIN)
+        wait_for(
+            lambda: len(_locks(paper_env, NAMESPACE)) == 1 and _locks(paper_env, NAMESPACE) != [owner], FAILOVER_WITHIN
+        )
         took = time.monotonic() - killed_at
         (successor,) = _locks(paper_env, NAMESPACE)
         assert successor != owner and successor in {p.pid for p in reconcilers}
@@ -115,7 +137,10 @@ def test_four_reconcilers_one_owner_and_failover_after_kill_9(paper_env: PaperEn
         # the successor keeps healing: a hand edit is put back
         limits = json.loads(paper_env.client.get(f"{paper_env.prefix}risk_limits"))
         paper_env.client.set(f"{paper_env.prefix}risk_limits", json.dumps({**limits, "max_order_notional": 7}))
-        wait_for(lambda: json.loads(paper_env.client.get(f"{paper_env.prefix}risk_limits"))["max_order_notional"] == 10000, 30)
+        wait_for(
+            lambda: json.loads(paper_env.client.get(f"{paper_env.prefix}risk_limits"))["max_order_notional"] == 10000,
+            30,
+        )
         for process in reconcilers:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)

@@ -39,17 +39,37 @@ def test_the_loop_serves_its_status_page_and_metrics(local_repo: Path) -> None:
     port = _free_port()
     env = {**os.environ, "NO_COLOR": "1"}
     loop = subprocess.Popen(
-        [sys.executable, "-m", "quantmatrix", "reconcile", "local", "--watch", "--path", str(local_repo),
-         "--interval", "1", "--status-port", str(port), "--log-format", "json"],
-        cwd=local_repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "quantmatrix",
+            "reconcile",
+            "local",
+            "--watch",
+            "--path",
+            str(local_repo),
+            "--interval",
+            "1",
+            "--status-port",
+            str(port),
+            "--log-format",
+            "json",
+        ],
+        cwd=local_repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
+
         def in_sync() -> bool:
             documents = httpx.get(f"{base}/api/status", timeout=2).json()["environments"]
             return any(d.get("environment") == "local" and d.get("in_sync") is True for d in documents)
 
         _wait(in_sync, 120)
+
         def metrics_after_a_pass() -> str | None:
             text = httpx.get(f"{base}/metrics", timeout=2).text
             return text if "qm_reconcile_total{" in text else None

@@ -26,19 +26,34 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 def _state(**change: object) -> ControlState:
     base = ControlState(
-        environment="paper", mode=Mode.paper, trading=TradingState.ACTIVE, reason="", changed_by="", changed_at=NOW,
-        risk_limits={"max_order_notional": 10000.0, "max_daily_loss": 5000}, blocked_symbols=("GME",),
-        strategies=(StrategyPin(name="s", version="1.0.0", enabled=True, capital=10.0),), config_version="a" * 64, version=3,
+        environment="paper",
+        mode=Mode.paper,
+        trading=TradingState.ACTIVE,
+        reason="",
+        changed_by="",
+        changed_at=NOW,
+        risk_limits={"max_order_notional": 10000.0, "max_daily_loss": 5000},
+        blocked_symbols=("GME",),
+        strategies=(StrategyPin(name="s", version="1.0.0", enabled=True, capital=10.0),),
+        config_version="a" * 64,
+        version=3,
     )
     return base.model_copy(update=change)
 
 
 def test_no_drift_when_only_the_version_counter_and_timestamps_differ() -> None:
-    assert drift.control_drift("paper", _state(), _state(version=9, reason="x", changed_at=datetime(2020, 1, 1, tzinfo=UTC))) == []
+    assert (
+        drift.control_drift(
+            "paper", _state(), _state(version=9, reason="x", changed_at=datetime(2020, 1, 1, tzinfo=UTC))
+        )
+        == []
+    )
 
 
 def test_each_safety_subject_is_one_event_with_from_and_to() -> None:
-    found = _state(trading=TradingState.ACTIVE, mode=Mode.live, risk_limits={"max_order_notional": 1e9}, blocked_symbols=())
+    found = _state(
+        trading=TradingState.ACTIVE, mode=Mode.live, risk_limits={"max_order_notional": 1e9}, blocked_symbols=()
+    )
     events = drift.control_drift("paper", _state(trading=TradingState.HALTED), found)
     assert [(e.kind, e.subject, e.before, e.after) for e in events] == [
         ("safety", "trading", "HALTED", "ACTIVE"),
@@ -75,8 +90,25 @@ def test_policies_by_mode_and_an_explicit_override() -> None:
     assert policy_for(state.environments["paper"]) == Policy("correct", "correct", "apply")
     assert policy_for(state.environments["local"]) == DEFAULTS[Mode.local]
     live = state.environments["live"]
-    reporting = live.model_copy(update={"spec": live.spec.model_copy(update={"runtime": live.spec.runtime.model_copy(update={
-        "reconcile": live.spec.runtime.reconcile.model_copy(update={"self_heal": live.spec.runtime.reconcile.self_heal.model_copy(update={"services": "report"})})})})})
+    reporting = live.model_copy(
+        update={
+            "spec": live.spec.model_copy(
+                update={
+                    "runtime": live.spec.runtime.model_copy(
+                        update={
+                            "reconcile": live.spec.runtime.reconcile.model_copy(
+                                update={
+                                    "self_heal": live.spec.runtime.reconcile.self_heal.model_copy(
+                                        update={"services": "report"}
+                                    )
+                                }
+                            )
+                        }
+                    )
+                }
+            )
+        }
+    )
     assert policy_for(reporting) == Policy("halt", "report", "report")
 
 
@@ -105,7 +137,9 @@ def test_hostile_branch_names_are_refused(branch: str) -> None:
         check_branch(branch)
 
 
-@pytest.mark.parametrize("repo", ["--upload-pack=touch /tmp/x", "ext::sh -c touch% /tmp/x", "", "/does/not/exist/qm", "a\nb"])
+@pytest.mark.parametrize(
+    "repo", ["--upload-pack=touch /tmp/x", "ext::sh -c touch% /tmp/x", "", "/does/not/exist/qm", "a\nb"]
+)
 def test_hostile_repositories_are_refused(repo: str) -> None:
     with pytest.raises(ConfigError):
         check_repo(repo)
@@ -114,8 +148,22 @@ def test_hostile_repositories_are_refused(repo: str) -> None:
 def test_follower_fetches_a_local_branch_and_checks_out_that_commit(tmp_path: Path) -> None:
     origin = tmp_path / "origin"
     origin.mkdir()
-    run = lambda *a: subprocess.run(["git", "-C", str(origin), *a], check=True, capture_output=True, text=True,  # noqa: E731
-                                    env={"PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}).stdout.strip()
+
+    def run(*a: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(origin), *a],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@x",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@x",
+            },
+        ).stdout.strip()
+
     run("init", "-q", "-b", "main")
     (origin / "f").write_text("1")
     run("add", "f")
@@ -155,8 +203,19 @@ def test_a_git_outage_keeps_the_last_good_state_and_a_bad_commit_is_not_taken(tm
     origin = tmp_path / "origin"
     for folder in ("environments", "releases", "migrations", "policies"):
         shutil.copytree(ROOT / folder, origin / folder)
-    env = {"PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
-    git = lambda *a: subprocess.run(["git", "-C", str(a[0]), *a[1:]], check=True, capture_output=True, text=True, env=env).stdout.strip()  # noqa: E731
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+    }
+
+    def git(*a: object) -> str:
+        return subprocess.run(
+            ["git", "-C", str(a[0]), *a[1:]], check=True, capture_output=True, text=True, env=env
+        ).stdout.strip()
+
     git(origin, "init", "-q", "-b", "main")
     git(origin, "add", "-A")
     git(origin, "commit", "-qm", "good")

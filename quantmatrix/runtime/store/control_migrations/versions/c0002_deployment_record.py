@@ -18,6 +18,7 @@ def _schema() -> str | None:
     """ALTER TABLE is not rewritten by the engine's schema_translate_map: SQLite has no schema."""
     return SCHEMA if op.get_bind().dialect.name == "postgresql" else None
 
+
 revision = "c0002_deployment_record"
 down_revision: str | None = "c0001_control_tables"
 branch_labels = None
