@@ -59,7 +59,7 @@ def promote(
     """
     from datetime import timedelta
 
-    from quantmatrix.release.promote import promote as run_promotion
+    from quantmatrix.usecases.promote import promote as run_promotion
 
     done = run_promotion(
         path, release, environment, evidence, dry_run=dry_run, store_url=store_url, max_age=timedelta(days=max_age_days)

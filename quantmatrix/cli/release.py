@@ -30,7 +30,7 @@ def new(version: str, path: str, previous: str | None) -> None:
 
     Refuses to overwrite an existing release; the new file is validated before it is written.
     """
-    from quantmatrix.release.scaffold import new_release
+    from quantmatrix.usecases.release import new_release
 
     made = new_release(path, version, previous)
     echo(f"{style('wrote', 'green')} {made.file} from {made.previous} (rollback.previous: {made.previous})")

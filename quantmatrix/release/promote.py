@@ -44,7 +44,6 @@ from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.model.versions import version_key
 from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
-from quantmatrix.repo.loader import load
 from quantmatrix.repo.yamlfile import parse_yaml
 from quantmatrix.state import DesiredState
 
@@ -294,7 +293,8 @@ def _live_evidence(
         store.close()
 
 
-def promote(
+def write_promotion(
+    state: DesiredState,
     root: str | Path,
     release: str,
     environment: str,
@@ -305,9 +305,9 @@ def promote(
     now: datetime | None = None,
     max_age: timedelta = DEFAULT_MAX_AGE,
 ) -> Promotion:
-    """Pin `environment` to `release` in its file (validated, atomic); see the module docstring."""
+    """Pin `environment` to `release` in its file under `root` (validated, atomic); `state` is
+    the desired state loaded from `root` (`usecases.promote` loads it); see the module docstring."""
     root = Path(root)
-    state = load(root)
     if release not in state.releases:
         known = ", ".join(sorted(state.releases, key=version_key))
         raise ConfigError(Problem(subject="RELEASE", message=f"no release {release} in releases/ (have: {known})"))

@@ -23,7 +23,8 @@ from quantmatrix.edit.roundtrip import clear, load_document, set_header, set_val
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model.common import Version
 from quantmatrix.model.versions import highest, version_key
-from quantmatrix.repo.loader import RELEASES_DIR, load
+from quantmatrix.repo.loader import RELEASES_DIR
+from quantmatrix.state import DesiredState
 
 _PREVIOUS_MIGRATION_FACTS = ("backward_compatible", "reversible", "backup_confirmed")
 
@@ -82,11 +83,11 @@ def scaffold_text(template: str, template_file: str, version: str, previous: str
     return set_header(doc.dump(), header)
 
 
-def new_release(root: str | Path, version: str, previous: str | None = None) -> Scaffold:
-    """Write `releases/<version>.yaml` from `previous` (default: the highest release)."""
+def write_release(state: DesiredState, root: str | Path, version: str, previous: str | None = None) -> Scaffold:
+    """Write `releases/<version>.yaml` under `root` from `previous` (default: the highest
+    release); `state` is the desired state loaded from `root` (`usecases.release` loads it)."""
     root = Path(root)
     check_version(version)
-    state = load(root)
     previous = previous or highest(tuple(state.release_docs))
     if previous is None:
         raise ConfigError(Problem(RELEASES_DIR, message="no release to start from; write the first manifest by hand"))

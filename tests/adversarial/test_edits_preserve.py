@@ -109,7 +109,7 @@ KILLED_RUN = """
 import os, sys
 import quantmatrix.edit.apply as apply
 apply.os.replace = lambda *a: os._exit(9)  # killed between the fsync and the rename
-from quantmatrix.release.promote import promote
+from quantmatrix.usecases.promote import promote
 promote(sys.argv[1], "2026.12.0", "paper")
 """
 

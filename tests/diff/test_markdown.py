@@ -12,8 +12,8 @@ import os
 import re
 from pathlib import Path
 
-from quantmatrix.release.promote import promote
-from quantmatrix.release.scaffold import new_release
+from quantmatrix.usecases.promote import promote
+from quantmatrix.usecases.release import new_release
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "pr-summary.md"
 LIVE = "environments/live.yaml"

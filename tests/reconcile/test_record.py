@@ -14,11 +14,11 @@ from sqlalchemy import text
 
 from quantmatrix.model.common import Mode
 from quantmatrix.reconcile.record import MAX_CHANGE_TEXT, changes_between, monitoring_for, monitoring_window
-from quantmatrix.release.promote import promote
 from quantmatrix.repo.loader import load
 from quantmatrix.runtime.store import open_store
 from quantmatrix.runtime.store.deployments import finish_deployment, get_deployment, start_deployment
 from quantmatrix.runtime.store.schema import control_revision, downgrade_control_schema, upgrade_control_schema
+from quantmatrix.usecases.promote import promote
 
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: the shared helper
 from fresh_store import url_for  # noqa: E402
