@@ -47,13 +47,13 @@ def checks(
     (environment variables: URLs hold credentials); a required service without one fails.
     Timeouts, retries, backoff and deadlines come from the environment's runtime.checks.
     With --store-url the results are recorded in the state store (check_results)."""
-    from quantmatrix.repo.loader import load
     from quantmatrix.repo.lookup import environment_named
     from quantmatrix.runtime.checks import CHECKS, Target, run_checks, settings_for
     from quantmatrix.runtime.checks.probes import postgres_probe, redis_probe
     from quantmatrix.runtime.checks.render import render_json, render_text
+    from quantmatrix.usecases.load import load_state
 
-    state = load(path, ref)
+    state = load_state(path, ref).state
     desired = environment_named(state, environment)
     unknown = [name for name in names if name not in CHECKS]
     if unknown:

@@ -45,13 +45,15 @@ def history(
     window. `--format markdown` is the record to file. Exit 0, 2 invalid input, 3 unavailable."""
     from quantmatrix.reconcile.history import History, load_history, parse_since
     from quantmatrix.reconcile.history_formats import FORMATS
-    from quantmatrix.repo.loader import load
     from quantmatrix.runtime.targets import open_environment_store, open_store_url
+    from quantmatrix.usecases.load import load_state
 
     moment = parse_since(since) if since is not None else None
     # with --store the desired state is not needed: an operator may hold only the store's URL
     store = (
-        open_store_url(store_url) if store_url is not None else open_environment_store(load(path), environment, path)
+        open_store_url(store_url)
+        if store_url is not None
+        else open_environment_store(load_state(path).state, environment, path)
     )
     if store is None:
         found = History(environment, "no store yet", (), 0, limit, offset, moment)

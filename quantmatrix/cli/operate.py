@@ -12,9 +12,9 @@ from quantmatrix.cli.output import echo
 
 def _connected(environment: str, path: str, create: bool = False):  # type: ignore[no-untyped-def]
     from quantmatrix.reconcile.connect import connect
-    from quantmatrix.repo.loader import load
+    from quantmatrix.usecases.load import load_state
 
-    return connect(load(path), environment, path, create=create)
+    return connect(load_state(path).state, environment, path, create=create)
 
 
 @click.command()

@@ -23,14 +23,12 @@ def plan(environment: str, path: str, ref: str | None, fmt: str, detailed_exitco
     from quantmatrix.reconcile.apply import commit_of, compute_plan
     from quantmatrix.reconcile.connect import connect
     from quantmatrix.reconcile.render import PLAN_FORMATS
-    from quantmatrix.repo.loader import load_source
-    from quantmatrix.repo.source import open_source
+    from quantmatrix.usecases.load import load_state
 
-    source = open_source(path, ref)
-    state = load_source(source)
-    connected = connect(state, environment, path, create=False)
+    loaded = load_state(path, ref)
+    connected = connect(loaded.state, environment, path, create=False)
     try:
-        the_plan = compute_plan(state, connected, commit=commit_of(path, ref), source=source)
+        the_plan = compute_plan(loaded.state, connected, commit=commit_of(path, ref), source=loaded.source)
     finally:
         connected.close()
     echo(PLAN_FORMATS[fmt](the_plan), nl=False)

@@ -20,11 +20,11 @@ from quantmatrix.cli.output import echo
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def render(environment: str, path: str, ref: str | None, fmt: str) -> None:
     """Print the effective ENVIRONMENT (its file merged over its base layers)."""
-    from quantmatrix.repo.loader import load
     from quantmatrix.state import thaw
     from quantmatrix.usecases.environment import effective_document
+    from quantmatrix.usecases.load import load_state
 
-    state = load(path, ref)
+    state = load_state(path, ref).state
     data, layered = effective_document(state, environment)
     if fmt == "json":
         echo(json.dumps(data, indent=2))

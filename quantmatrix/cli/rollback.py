@@ -50,11 +50,10 @@ def rollback(
     from quantmatrix.model.common import Mode
     from quantmatrix.reconcile.apply import apply as run_apply
     from quantmatrix.reconcile.apply import commit_of
-    from quantmatrix.repo.loader import load_source
-    from quantmatrix.repo.source import open_source
+    from quantmatrix.usecases.load import load_state
 
-    source = open_source(path, ref)
-    state = load_source(source)
+    loaded = load_state(path, ref)
+    state, source = loaded.state, loaded.source
     live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
 
     confirm = plan_confirmation(

@@ -58,12 +58,12 @@ def serve(
 
     from quantmatrix.errors import ConfigError, Problem, RuntimeUnavailable
     from quantmatrix.reconcile.connect import environment_of
-    from quantmatrix.repo.loader import load
     from quantmatrix.runtime.secrets import SecretValue
     from quantmatrix.statuspage.server import MIN_TOKEN, StatusApp, make_status_server
     from quantmatrix.statuspage.source import RepoSource
+    from quantmatrix.usecases.load import load_state
 
-    state = load(path)
+    state = load_state(path).state
     names = environments or tuple(sorted(state.environments))
     for name in names:
         environment_of(state, name)  # an unknown name is exit 2 here, not an error row later

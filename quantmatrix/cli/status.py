@@ -23,11 +23,10 @@ def status(environment: str | None, path: str, ref: str | None, fmt: str) -> Non
     environment of the desired state (JSON: a list of the per-environment documents); one
     whose store or services cannot be read shows as unavailable. Exit 0, 2 invalid input,
     3 unavailable (without ENVIRONMENT: only when no environment could be read)."""
-    from quantmatrix.repo.loader import load_source
-    from quantmatrix.repo.source import open_source
+    from quantmatrix.usecases.load import load_state
 
-    source = open_source(path, ref)
-    state = load_source(source)
+    loaded = load_state(path, ref)
+    state, source = loaded.state, loaded.source
     if environment is not None:
         doc = _one(state, source, environment, path)
         from quantmatrix.reconcile.render import status_text

@@ -57,22 +57,20 @@ def check(
             base_label=base_ref,
         )
         return from_root(result, comparison.head_source)
-    from quantmatrix.repo.loader import load_reported
-    from quantmatrix.repo.source import open_source
+    from quantmatrix.usecases.load import load_state
 
-    source = open_source(path, ref)
-    state = load_reported(source, ref)
+    loaded = load_state(path, ref)
     if freeze_loaded:
         gc.freeze()
     return from_root(
         run_check(
-            state,
-            source=source,
+            loaded.state,
+            source=loaded.source,
             engine=engine,
             opa_url=opa_url,
             waivers=waivers,
             today=today,
             fail_on_warn=fail_on_warn,
         ),
-        source,
+        loaded.source,
     )

@@ -17,9 +17,8 @@ class Summary:
 
 
 def validate(path: str | Path, ref: str | None = None) -> Summary:
-    from quantmatrix.repo.loader import load_reported
-    from quantmatrix.repo.source import open_source
+    from quantmatrix.usecases.load import load_state
 
-    state = load_reported(open_source(path, ref), ref)  # problems named from the git root
+    state = load_state(path, ref).state  # problems named from the git root
     secrets = len(state.catalog.spec.secrets) if state.catalog else 0
     return Summary(state.source, tuple(sorted(state.environments)), tuple(sorted(state.releases)), secrets)
