@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,3 +18,14 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The sample state committed on `main`, judged by the delta rules alone (as in tests/diff)."""
     gitrepo.without_builtin_pack(monkeypatch)
     return gitrepo.make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def deploy_repo(tmp_path: Path) -> Any:
+    """The sample state in `deploy/` of its repository, committed on `main`."""
+    repo = gitrepo.GitRepo(tmp_path / "repo")
+    for folder in ("environments", "releases"):
+        shutil.copytree(gitrepo.ROOT / folder, repo.root / "deploy" / folder)
+    repo.git("init", "-q", "-b", "main")
+    repo.commit("state in deploy/")
+    return repo
