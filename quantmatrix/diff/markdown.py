@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from quantmatrix.diff.model import EnvironmentDiff, Pins, PolicyDiff, ReleaseDiff, StateDiff
-from quantmatrix.diff.rows import Row, environment_rows, release_rows, secret_rows
+from quantmatrix.diff.rows import Row, environment_rows, release_rows, secret_rows, unchanged_count
 from quantmatrix.diff.values import NOTHING
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.policy.formats.markdown import render as render_check
@@ -148,7 +148,8 @@ def render_markdown(diff: StateDiff, check: CheckResult | None = None, check_not
     for env in diff.environments:
         lines += _environment(env)
     if diff.unchanged_environments:
-        lines += ["Unchanged: " + ", ".join(code(n) for n in diff.unchanged_environments) + ".", ""]
+        named = "Unchanged: " + ", ".join(code(n) for n in diff.unchanged_environments)
+        lines += [(unchanged_count(diff, text) or named) + ".", ""]
     if diff.releases:
         lines += ["### Releases", ""]
         for release in diff.releases:

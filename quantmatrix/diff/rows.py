@@ -6,12 +6,16 @@ flag, what an added strategy looks like) is decided once, here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyDiff, ReleaseDiff, SecretDiff, StrategyDiff
+from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyDiff, ReleaseDiff, SecretDiff, StateDiff, StrategyDiff
 from quantmatrix.diff.values import NOTHING, old_new, relative, show
 from quantmatrix.redaction import redact_text
+from quantmatrix.render.words import plural
 from quantmatrix.repo.yamlfile import dotted
+
+LIST_UNCHANGED = 10  # more unchanged environments than this are counted per mode, not named
 
 
 @dataclass(frozen=True)
@@ -142,3 +146,19 @@ def policy_rows(policies: PolicyDiff) -> list[Row]:
         for r in policies.rules
     ]
     return rows
+
+
+def unchanged_count(diff: StateDiff, word: Callable[[str], str]) -> str | None:
+    """ "999 environments unchanged (live 1, paper 998)": a fleet of unchanged environments
+    counted per mode (live first), so that a pull request changing one of 1,000 does not
+    print 999 names; None when there are few enough to name. `word` makes a mode name safe
+    for the renderer's medium (`one_line` for a terminal, `prose` for markdown)."""
+    names = diff.unchanged_environments
+    if len(names) <= LIST_UNCHANGED:
+        return None
+    modes = {p.environment: p.mode for p in diff.pins}
+    counts: dict[str, int] = {}
+    for name in names:  # already ordered live first
+        counts[modes.get(name, "")] = counts.get(modes.get(name, ""), 0) + 1
+    per_mode = ", ".join(f"{word(mode) or 'no mode'} {count}" for mode, count in counts.items())
+    return f"{plural(len(names), 'environment')} unchanged ({per_mode})"

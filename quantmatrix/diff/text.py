@@ -6,14 +6,13 @@ Styled with ANSI colours; `quantmatrix.render.terminal.echo` strips them where c
 from __future__ import annotations
 
 from quantmatrix.diff.model import StateDiff
-from quantmatrix.diff.rows import Row, environment_rows, policy_rows, release_rows, secret_rows
+from quantmatrix.diff.rows import Row, environment_rows, policy_rows, release_rows, secret_rows, unchanged_count
 from quantmatrix.render.inert import one_line
 from quantmatrix.render.terminal import style
 from quantmatrix.render.words import plural
 
 RISK = "⚠ increases risk"
 _MAX_WIDTH = 32  # a longer value overflows its column rather than pushing every line right
-_LIST_UNCHANGED = 10  # more unchanged environments than this are counted, not named
 
 
 def _block(rows: list[Row]) -> list[str]:
@@ -67,17 +66,10 @@ def render_text(diff: StateDiff) -> str:
 
 
 def _unchanged(diff: StateDiff) -> str:
-    """A few unchanged environments by name; a fleet of them as a count per mode (a pull
-    request that changes one of 1,000 environments should not print 999 names)."""
-    names = diff.unchanged_environments
-    if len(names) <= _LIST_UNCHANGED:
-        return f"environments unchanged: {one_line(', '.join(names))}"
-    modes = {p.environment: p.mode for p in diff.pins}
-    counts: dict[str, int] = {}
-    for name in names:  # already ordered live first
-        counts[modes.get(name, "")] = counts.get(modes.get(name, ""), 0) + 1
-    per_mode = ", ".join(f"{one_line(mode) or 'no mode'} {count}" for mode, count in counts.items())
-    return f"{plural(len(names), 'environment')} unchanged ({per_mode})"
+    """A few unchanged environments by name; a fleet of them as a count per mode."""
+    return (
+        unchanged_count(diff, one_line) or f"environments unchanged: {one_line(', '.join(diff.unchanged_environments))}"
+    )
 
 
 def summary(diff: StateDiff) -> str:

@@ -125,3 +125,15 @@ def test_a_fleet_of_unchanged_environments_is_counted_per_mode_not_listed(repo, 
     assert "backtest-07" not in out  # 15 names are not listed
     code, out, _ = qm("diff", str(repo.root), "--base", "main", "--format", "json")
     assert len(json.loads(out)["unchanged_environments"]) == 15  # the machine-readable form keeps every name
+    # the PR summary counts them the same way (one helper); its pins table still names every one
+    _, out, _ = qm("diff", str(repo.root), "--base", "main", "--format", "markdown", "--no-check")
+    assert "\n15 environments unchanged (paper 1, local 1, backtest 13).\n" in out
+    assert "Unchanged:" not in out and out.count("backtest-07") == 1
+
+
+def test_a_few_unchanged_environments_are_named_in_both_formats(repo, qm):
+    raise_live_loss(repo)
+    _, out, _ = qm("diff", str(repo.root), "--base", "main")
+    assert "environments unchanged: paper, local, backtest" in out
+    _, out, _ = qm("diff", str(repo.root), "--base", "main", "--format", "markdown", "--no-check")
+    assert "\nUnchanged: `paper`, `local`, `backtest`.\n" in out
