@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +19,7 @@ from quantmatrix.repo.layering import layer
 from quantmatrix.repo.migrations import check_migrations
 from quantmatrix.repo.parallel import parse_files
 from quantmatrix.repo.references import check_references
-from quantmatrix.repo.source import GitSource, Source, from_git_root, open_source
+from quantmatrix.repo.source import GitSource, Source, open_source, problems_from_root
 from quantmatrix.repo.validate import validate_model
 from quantmatrix.repo.yamlfile import Path, YamlDocument
 from quantmatrix.state import DesiredState, Layered, freeze, freeze_model
@@ -429,8 +429,4 @@ def load_reported(source: Source, ref: str | None = None, reuse: DesiredState | 
     try:
         return load_source(source, reuse)
     except ConfigError as error:
-        # a problem about no file (subject only) has no path to rebase or ref to name
-        named = [replace(p, file=from_git_root(p.file, source)) if p.file else p for p in error.problems]
-        raise ConfigError(
-            [replace(p, file=f"{ref}:{p.file}") if p.file else p for p in named] if ref else named
-        ) from None
+        raise ConfigError(problems_from_root(error.problems, source, ref)) from None

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -324,3 +324,11 @@ def from_git_root(file: str, source: Source) -> str:
     if prefix and file.split("/", 1)[0] in TREE_FOLDERS:
         return prefix + file
     return file
+
+
+def problems_from_root(problems: Iterable[Problem], source: Source, ref: str | None = None) -> list[Problem]:
+    """`problems` found reading `source`, their files named from the git root, and in a ref
+    git-style (`main:deploy/environments/live.yaml`). A problem about no file (a subject
+    only) has no path to rebase or ref to name."""
+    named = [replace(p, file=from_git_root(p.file, source)) if p.file else p for p in problems]
+    return [replace(p, file=f"{ref}:{p.file}") if p.file else p for p in named] if ref else named
