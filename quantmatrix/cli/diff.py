@@ -10,7 +10,7 @@ from quantmatrix.cli import completion
 from quantmatrix.cli.edge import report_problems
 from quantmatrix.cli.options import gate_options, path_argument
 from quantmatrix.cli.output import echo
-from quantmatrix.errors import ExitCode, QMError
+from quantmatrix.errors import ExitCode
 
 
 @click.command()
@@ -59,28 +59,29 @@ def diff(
     --base --base-pack`: the head judged by its own pack and by the base's). Exit 0 whether or not there are changes (1 with --exit-code when there are);
     2 on invalid input; with markdown, 2 also when the gate cannot run (the summary says why).
     """
-    from quantmatrix.usecases.diff import compare, judge_change
+    from quantmatrix.usecases.diff import review
 
-    comparison = compare(path, base_ref, head_ref)
-    failure: QMError | None = None
-    if fmt == "markdown":
+    markdown = fmt == "markdown"
+    day = today.date() if today else None
+    reviewed = review(
+        path, base_ref, head_ref, judge=markdown and with_check, engine=engine, opa_url=opa_url, today=day
+    )
+    judged = reviewed.judged
+    if markdown:
         from quantmatrix.diff.markdown import render_markdown
 
-        result, note = None, ""
-        if with_check:
-            judged = judge_change(comparison, engine=engine, opa_url=opa_url, today=today.date() if today else None)
-            result, note, failure = judged.result, judged.note, judged.failure
-        echo(render_markdown(comparison.diff, result, note), nl=False)
+        result, note = (judged.result, judged.note) if judged is not None else (None, "")
+        echo(render_markdown(reviewed.diff, result, note), nl=False)
     elif fmt == "json":
         from quantmatrix.diff.json import render_json
 
-        echo(render_json(comparison.diff), nl=False)
+        echo(render_json(reviewed.diff), nl=False)
     else:
         from quantmatrix.diff.text import render_text
 
-        echo(render_text(comparison.diff), nl=False)
-    if failure is not None:
-        report_problems(failure)
-        raise click.exceptions.Exit(int(failure.exit_code))
-    if exit_code and not comparison.diff.empty:
+        echo(render_text(reviewed.diff), nl=False)
+    if judged is not None and judged.failure is not None:
+        report_problems(judged.failure)
+        raise click.exceptions.Exit(int(judged.failure.exit_code))
+    if exit_code and not reviewed.diff.empty:
         raise click.exceptions.Exit(int(ExitCode.VIOLATIONS))

@@ -1,5 +1,7 @@
 """`qm diff --format json`: the change document (what the policies see at `input.change`),
-without the base specs it carries for rules, and with secret-looking strings redacted."""
+without the base specs it carries for rules, with secret-looking strings redacted, and with
+a `location` (`file:line`, as the text format shows it) next to every `path`: a tool that
+annotates a pull request needs the file, a rule only the path."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import json
 from typing import Any
 
 from quantmatrix.diff.document import change_document
-from quantmatrix.diff.model import StateDiff
+from quantmatrix.diff.locations import located
+from quantmatrix.diff.model import Path, StateDiff
 from quantmatrix.diff.values import field_key, redacted
 from quantmatrix.redaction import redact_text
 from quantmatrix.render.inert import inert_strings
@@ -29,8 +32,25 @@ def _safe_delta(delta: Any) -> Any:
     return delta
 
 
+_VALUES = {"old", "new", "base"}
+
+
+def _with_locations(node: Any, locations: dict[Path, str]) -> Any:
+    """Every mapping with a `path` (a delta, a strategy, the blocked symbols, a catalog entry)
+    gets the `location` of that path; "" where there is none (nothing changed there). Values
+    (`old`, `new`, the base spec) are the state's own data and stay as they are."""
+    if isinstance(node, dict):
+        found = {k: v if k in _VALUES else _with_locations(v, locations) for k, v in node.items()}
+        if isinstance(node.get("path"), list):
+            found["location"] = locations.get(tuple(node["path"]), "")
+        return found
+    if isinstance(node, list):
+        return [_with_locations(v, locations) for v in node]
+    return node
+
+
 def render_json(diff: StateDiff) -> str:
-    document = change_document(diff)
+    document = _with_locations(change_document(diff), located(diff))
     for env in document["environments"].values():
         env.pop("base", None)
     document["empty"] = diff.empty

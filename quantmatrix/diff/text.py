@@ -25,7 +25,7 @@ def _block(rows: list[Row]) -> list[str]:
     lines = []
     for r, (change, note) in zip(rows, texts):
         note = note.ljust(widths[3]).replace(RISK, style(RISK, "red", bold=True))
-        line = f"  {r.area:<{widths[0]}}  {one_line(r.field):<{widths[1]}}  {change:<{widths[2]}}  {note}  {style(r.location, 'cyan') if r.location else ''}"
+        line = f"  {r.area:<{widths[0]}}  {one_line(r.field):<{widths[1]}}  {change:<{widths[2]}}  {note}  {style(one_line(r.location), 'cyan') if r.location else ''}"
         lines.append(line.rstrip())
     return lines
 

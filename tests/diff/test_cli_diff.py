@@ -137,3 +137,14 @@ def test_a_few_unchanged_environments_are_named_in_both_formats(repo, qm):
     assert "environments unchanged: paper, local, backtest" in out
     _, out, _ = qm("diff", str(repo.root), "--base", "main", "--format", "markdown", "--no-check")
     assert "\nUnchanged: `paper`, `local`, `backtest`.\n" in out
+
+
+def test_a_location_only_the_base_holds_is_named_by_the_base_ref(repo, qm):
+    line = repo.line_of("environments/backtest.yaml", "release:")
+    repo.branch("feature")
+    (repo.root / "environments/backtest.yaml").unlink()
+    repo.commit("drop backtest")
+    _, out, _ = qm("diff", str(repo.root), "--base", "main")
+    assert "environment backtest [backtest] removed" in out
+    pin = next(row for row in out.splitlines() if row.split()[:2] == ["Release", "release"])
+    assert pin.endswith(f"main:environments/backtest.yaml:{line}"), pin  # not a file of the work tree

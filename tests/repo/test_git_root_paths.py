@@ -6,6 +6,7 @@ at a file that does not exist)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,3 +92,56 @@ def test_outside_any_repository_paths_stay_relative_to_the_state(tmp_path: Path,
     live.write_text(live.read_text().replace("mode: live", "mode: liev"))
     code, _, err = qm("validate", state)
     assert code == 2 and err.startswith("environments/live.yaml:12:3")
+
+
+def _line_of(file: Path, text: str) -> int:
+    return next(i for i, line in enumerate(file.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.fixture
+def changed(repo: Path) -> Path:
+    """On `feature`: live's daily loss raised, `local` removed, a policy setting edited."""
+    git(repo, "checkout", "-q", "-b", "feature")
+    live = repo / "deploy/environments/live.yaml"
+    live.write_text(live.read_text().replace("max_daily_loss: 1500", "max_daily_loss: 2000"))
+    (repo / "deploy/environments/local.yaml").unlink()
+    settings = repo / "deploy/policies/settings.yaml"
+    settings.write_text(settings.read_text() + "# reviewed\n")
+    git(repo, "commit", "-qam", "raise live, drop local")
+    return repo
+
+
+def test_diff_names_every_location_from_the_git_root_in_every_format(changed: Path, qm) -> None:
+    live = f"deploy/environments/live.yaml:{_line_of(changed / 'deploy/environments/live.yaml', 'max_daily_loss')}"
+    code, out, err = qm("diff", changed / "deploy", "--base", "main")
+    assert code == 0, err
+    assert f"max_daily_loss  1,500 → 2,000  +33.3%  ⚠ increases risk  {live}" in out
+    assert "main:deploy/environments/local.yaml:" in out  # only the base holds it: named by its ref
+    assert "deploy/policies/settings.yaml" in out
+    # every file:line shown is from the git root (a head file) or REF:file (a base file)
+    shown = re.findall(r"\S*(?:environments|releases|policies)/\S+:\d+", out)
+    assert shown and all(s.startswith(("deploy/", "main:deploy/")) for s in shown), shown
+
+    code, out, err = qm("diff", changed / "deploy", "--base", "main", "--format", "json")
+    document = json.loads(out)
+    assert document["environments"]["live"]["risk"]["max_daily_loss"]["location"] == live
+    removed = document["environments"]["local"]
+    assert removed["release"]["location"].startswith("main:deploy/environments/local.yaml:")
+    assert removed["strategies"]["removed"]["momentum_breakout"]["location"].startswith("main:deploy/environments/")
+    assert [f["name"] for f in document["policies"]["files"]] == ["deploy/policies/settings.yaml"]
+
+    code, out, err = qm("diff", changed / "deploy", "--base", "main", "--format", "markdown", "--today", TODAY)
+    assert code == 0, err
+    # the gate's findings are where `qm check --base` puts them
+    assert "`deploy/environments/backtest.yaml:18:5`" in out
+    assert "| `deploy/policies/settings.yaml` | changed |" in out
+    code, github, _ = qm("check", changed / "deploy", "--base", "main", "--today", TODAY, "--format", "github")
+    assert "::error file=deploy/environments/backtest.yaml,line=18," in github
+
+
+def test_diff_names_a_broken_pack_from_the_git_root(changed: Path, qm) -> None:
+    (changed / "deploy/policies/broken.rego").write_text("package qm.rules.broken\n\ndeny contains f if {\n")
+    code, out, err = qm("diff", changed / "deploy", "--base", "main", "--format", "markdown")
+    assert code == 2
+    assert "The policy gate could not run: deploy/policies/broken.rego:" in out
+    assert err.startswith("deploy/policies/broken.rego:")
