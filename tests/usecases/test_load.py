@@ -5,8 +5,12 @@ does; a command that loaded the state its own way would say `environments/live.y
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
+import quantmatrix.cli
 from quantmatrix.errors import ConfigError
 from quantmatrix.usecases.load import load_state
 
@@ -83,3 +87,16 @@ def test_every_command_names_a_problem_of_the_work_tree_from_the_git_root(deploy
     path = str(deploy_repo.root / "deploy")
     code, out, err = qm(*[a.format(path=path) for a in command])
     assert code == 2 and err.startswith(f"{LIVE}{BAD_MODE}"), (out, err)
+
+
+def test_no_command_loads_the_state_its_own_way():
+    """The CLI reaches the loader only through `load_state` (the behaviour above, for any
+    command added later)."""
+    cli = Path(quantmatrix.cli.__file__).parent
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(cli.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "quantmatrix.repo.loader"
+    ]
+    assert offenders == []
