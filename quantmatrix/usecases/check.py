@@ -5,11 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from quantmatrix.errors import PolicyError
+
 if TYPE_CHECKING:
     from quantmatrix.policy.findings import CheckResult
+    from quantmatrix.repo.source import Source
+
+
+def gate_from_root(run: Callable[[], CheckResult], source: Source) -> CheckResult:
+    """Run the gate over `source` with every file it names from the git root: its findings,
+    and the problems of a broken pack (`deploy/policies/x.rego:3:1` when the state lives in
+    `deploy/`), as SARIF, annotations and people in the repository root expect."""
+    from quantmatrix.policy.gate import from_root as findings_from_root
+    from quantmatrix.repo.source import problems_from_root
+
+    try:
+        return findings_from_root(run(), source)
+    except PolicyError as error:
+        raise PolicyError(problems_from_root(error.problems, source)) from None
 
 
 def check(
@@ -28,7 +45,7 @@ def check(
     """Validate and judge the desired state at `path` (or `ref`). With `base_ref`, the change
     against it goes to `input.change` and the base is loaded as `qm diff` loads it (its
     problems named `REF:file:line:col`); `base_pack` also judges with the base's pack. Paths in
-    the result are relative to the git root (`from_root`).
+    the result are relative to the git root (`gate_from_root`: findings and a broken pack's problems).
 
     `freeze_loaded` is for a process that exits after one check (the CLI): the loaded state
     (about a million dicts, tuples and strings, no cycles) lives until the process exits, so
@@ -37,7 +54,7 @@ def check(
     caller leaves it off."""
     if base_pack and not base_ref:
         raise ValueError("base_pack needs base_ref")
-    from quantmatrix.policy.gate import from_root, run_check
+    from quantmatrix.policy.gate import run_check
 
     if base_ref:  # the change against the base goes to input.change (quantmatrix/diff/document.py)
         from quantmatrix.diff.refs import check_change, compare
@@ -46,24 +63,26 @@ def check(
         comparison = compare(path, base_ref, ref)
         if freeze_loaded:
             gc.freeze()
-        result = check_change(
-            comparison,
-            engine=engine,
-            opa_url=opa_url,
-            waivers=waivers,
-            today=today,
-            fail_on_warn=fail_on_warn,
-            base_pack=base_pack,
-            base_label=base_ref,
+        return gate_from_root(
+            lambda: check_change(
+                comparison,
+                engine=engine,
+                opa_url=opa_url,
+                waivers=waivers,
+                today=today,
+                fail_on_warn=fail_on_warn,
+                base_pack=base_pack,
+                base_label=base_ref,
+            ),
+            comparison.head_source,
         )
-        return from_root(result, comparison.head_source)
     from quantmatrix.usecases.load import load_state
 
     loaded = load_state(path, ref)
     if freeze_loaded:
         gc.freeze()
-    return from_root(
-        run_check(
+    return gate_from_root(
+        lambda: run_check(
             loaded.state,
             source=loaded.source,
             engine=engine,

@@ -74,13 +74,12 @@ def judge_change(
     --base --base-pack`), findings named from the git root. A broken pack or an unreachable
     engine is reported, not raised: the summary says why there is no verdict."""
     from quantmatrix.diff.refs import check_change
-    from quantmatrix.policy.gate import from_root
-    from quantmatrix.repo.source import problems_from_root
+    from quantmatrix.usecases.check import gate_from_root
 
-    source = comparison.head_source
+    def run() -> CheckResult:
+        return check_change(comparison, engine=engine, opa_url=opa_url, today=today, base_pack=True)
+
     try:
-        return Judged(
-            from_root(check_change(comparison, engine=engine, opa_url=opa_url, today=today, base_pack=True), source)
-        )
+        return Judged(gate_from_root(run, comparison.head_source))
     except (PolicyError, RuntimeUnavailable) as error:
-        return Judged(None, type(error)(problems_from_root(error.problems, source)))
+        return Judged(None, error)

@@ -145,3 +145,5 @@ def test_diff_names_a_broken_pack_from_the_git_root(changed: Path, qm) -> None:
     assert code == 2
     assert "The policy gate could not run: deploy/policies/broken.rego:" in out
     assert err.startswith("deploy/policies/broken.rego:")
+    code, _, err = qm("check", changed / "deploy", "--today", TODAY)  # and qm check says the same
+    assert code == 2 and err.startswith("deploy/policies/broken.rego:")
