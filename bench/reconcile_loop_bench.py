@@ -230,6 +230,19 @@ def main() -> None:
             import cProfile
             import pstats
 
+            from sqlalchemy import event
+            from sqlalchemy.engine import Engine
+            from sqlalchemy.pool import Pool
+
+            statements: list[str] = []
+            checkouts: list[int] = []
+            event.listen(Engine, "before_cursor_execute", lambda *a: statements.append(" ".join(a[2].split())[:100]))
+            event.listen(Pool, "checkout", lambda *a: checkouts.append(1))
+            env_loop.run(loop.desired, full=True)
+            print(f"one pass: {len(statements)} SQL statements, {len(checkouts)} connection check-outs (pre-pinged)")
+            for statement in statements:
+                print(f"  {statement}")
+
             profile = cProfile.Profile()
             profile.runcall(lambda: [env_loop.run(loop.desired, full=True) for _ in range(10)])  # type: ignore[arg-type]
             pstats.Stats(profile).sort_stats("cumulative").print_stats(40)

@@ -20,13 +20,17 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from quantmatrix.errors import DeployFailed, QMError, Refused, RuntimeUnavailable
-from quantmatrix.reconcile.apply import StopRequested, apply, compute_plan
+from quantmatrix.reconcile.apply import StopRequested, apply, desired_of
 from quantmatrix.reconcile.backoff import Backoff
 from quantmatrix.reconcile.connect import Connected, connect
 from quantmatrix.reconcile.heal import Alert, heal, key_prefix, observe_drift, policy_for
 from quantmatrix.reconcile.holder import LockHeld, this_process
 from quantmatrix.reconcile.loop_events import DriftEvent, LoopEvents, PassResult
+from quantmatrix.reconcile.observe import observe_environment
 from quantmatrix.reconcile.ownership import Owned, try_own_file, try_own_pg
+from quantmatrix.reconcile.plan import Desired as PlanDesired
+from quantmatrix.reconcile.plan import plan
+from quantmatrix.reconcile.steps import Plan
 from quantmatrix.reconcile.watch import RedisWatcher, StorePoller
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source
@@ -76,6 +80,7 @@ class EnvironmentLoop:
     reported: set[tuple[str, str, str]] = field(default_factory=set)
     last_problem: str = ""
     held_back: tuple[str | None, float] | None = None  # (commit, until): a refused or failed apply is not retried hot
+    desired_side: tuple[Desired, Connected, PlanDesired] | None = None  # see _plan
 
     # -- ownership and connections ------------------------------------------------------
     def _own(self, desired: Desired) -> bool:
@@ -119,6 +124,7 @@ class EnvironmentLoop:
         self.watcher.start()
 
     def _disconnect(self) -> None:
+        self.desired_side = None
         self.watcher_stop.set()
         if self.watcher is not None:
             self.watcher.join(timeout=3)
@@ -203,8 +209,20 @@ class EnvironmentLoop:
         self.reported = signature if all(e.action == "reported" for e in done) else set()
         return needs_pass
 
+    def _plan(self, desired: Desired, connected: Connected) -> Plan:
+        """`compute_plan`, with the desired side (the migration chain read from the commit's
+        tree, the configuration's hash) worked out once per desired state and connection:
+        both are fixed for the commit. The running side is observed afresh every time."""
+        if self.desired_side is None or self.desired_side[0] is not desired or self.desired_side[1] is not connected:
+            self.desired_side = (
+                desired,
+                connected,
+                desired_of(desired.state, connected, desired.commit, desired.source),
+            )
+        return plan(self.desired_side[2], observe_environment(connected))
+
     def _full(self, desired: Desired, connected: Connected) -> tuple[PassResult, str]:
-        the_plan = compute_plan(desired.state, connected, desired.commit, desired.source)
+        the_plan = self._plan(desired, connected)
         if the_plan.in_sync:
             self.last_problem = ""
             return "in_sync", ""

@@ -45,6 +45,9 @@ class Handler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
     timeout = 15  # seconds an idle or trickling connection may hold its thread
+    # headers and body go out in two writes: with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers (40 ms) on a kept-alive connection
+    disable_nagle_algorithm = True
     server_version = "qm-sandbox"
     sys_version = ""
 

@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -46,6 +47,9 @@ from quantmatrix.runtime.drivers.base import (
     template_values,
 )
 from quantmatrix.runtime.secrets import redact
+
+if TYPE_CHECKING:  # httpx is imported where it is used: loading the driver never loads it
+    import httpx
 
 log = logging.getLogger(__name__)
 SANDBOX = [
@@ -309,7 +313,7 @@ class ProcessDriver:
         import httpx
 
         try:
-            response = httpx.get(state.health_url, timeout=1.0, trust_env=False, verify=_tls_context())
+            response = _get(state.health_url)
         except httpx.HTTPError as error:
             young = (datetime.now(UTC) - state.started_at).total_seconds() < self.settings.start_timeout_seconds
             return ("progressing" if young else "degraded"), None, f"{state.health_url}: {type(error).__name__}"
@@ -376,3 +380,32 @@ def _tls_context() -> ssl.SSLContext:
     """One verifying TLS context for every probe: httpx builds a new one per call otherwise,
     loading the CA bundle each time (~60 ms, most of a no-op reconcile pass)."""
     return ssl.create_default_context()
+
+
+_KEEPALIVE_SECONDS = 10.0  # under the sandbox's 15 s idle timeout: a connection it is closing is never picked
+
+
+@functools.cache
+def _client() -> httpx.Client:
+    """One client for every probe of the process, thread-safe, keeping connections alive: the
+    reconcile loop probes each component every interval, and a new connection (and client) per
+    probe was most of what a probe cost."""
+    import httpx
+
+    return httpx.Client(
+        timeout=1.0,
+        trust_env=False,
+        verify=_tls_context(),
+        limits=httpx.Limits(max_keepalive_connections=16, keepalive_expiry=_KEEPALIVE_SECONDS),
+    )
+
+
+def _get(url: str) -> httpx.Response:
+    """GET `url`; a kept-alive connection that the other side closed meanwhile (a restarted
+    process on the same port) fails before any answer: tried once more, on a new connection."""
+    import httpx
+
+    try:
+        return _client().get(url)
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        return _client().get(url)

@@ -228,12 +228,22 @@ def get_deployment(store: Store, deployment_id: str) -> DeploymentRecord | None:
 
 
 def last_deployment(store: Store, environment: str, status: Status | None = None) -> DeploymentRecord | None:
+    with store.begin(readonly=True) as conn:
+        return last_deployment_in(conn, environment, status)
+
+
+def last_deployment_in(
+    conn: Connection, environment: str, status: Status | None = None, *, details: bool = True
+) -> DeploymentRecord | None:
+    """`last_deployment` inside a caller's transaction; `details=False` leaves its incidents and
+    check results out (two queries a reconcile pass does not need)."""
     query = select(table(Deployment)).where(Deployment.environment == environment)
     if status is not None:
         query = query.where(Deployment.status == status)
-    with store.begin(readonly=True) as conn:
-        row = conn.execute(query.order_by(Deployment.started_at.desc(), Deployment.id.desc()).limit(1)).first()
-        return None if row is None else _record(conn, row)
+    row = conn.execute(query.order_by(Deployment.started_at.desc(), Deployment.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return _record(conn, row) if details else _record(conn, row, (), ())
 
 
 def record_config_applied(
@@ -271,6 +281,12 @@ class AppliedConfigRecord(BaseModel):
 
 def applied_config_version(store: Store, environment: str) -> AppliedConfigRecord | None:
     """The configuration version last applied to `environment`."""
+    with store.begin(readonly=True) as conn:
+        return applied_config_in(conn, environment)
+
+
+def applied_config_in(conn: Connection, environment: str) -> AppliedConfigRecord | None:
+    """`applied_config_version` inside a caller's transaction."""
     query = (
         select(
             AppliedConfig.config_version,
@@ -283,8 +299,7 @@ def applied_config_version(store: Store, environment: str) -> AppliedConfigRecor
         .order_by(AppliedConfig.id.desc())
         .limit(1)
     )
-    with store.begin(readonly=True) as conn:
-        row = conn.execute(query).first()
+    row = conn.execute(query).first()
     if row is None:
         return None
     data = dict(row._mapping)

@@ -265,6 +265,25 @@ def append_audit(
         )
 
 
+def last_audit_in(conn: Connection, environment: str, actions: Sequence[str]) -> dict[str, Any] | None:
+    """The newest audit entry of `environment` whose action is one of `actions` (the log's
+    order: by id), inside a caller's transaction; one row read, not the whole log."""
+    row = conn.execute(
+        select(
+            AuditEntry.at,
+            AuditEntry.environment,
+            AuditEntry.actor,
+            AuditEntry.action,
+            AuditEntry.origin,
+            AuditEntry.detail,
+        )
+        .where(AuditEntry.environment == environment, AuditEntry.action.in_(list(actions)))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else {**row._mapping, "at": utc(row.at)}
+
+
 def audit_log(store: Store, environment: str | None = None) -> list[dict[str, Any]]:
     query = select(
         AuditEntry.at, AuditEntry.environment, AuditEntry.actor, AuditEntry.action, AuditEntry.origin, AuditEntry.detail

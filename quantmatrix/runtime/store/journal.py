@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from quantmatrix.runtime.store.control_state import utc
 from quantmatrix.runtime.store.engine import Store
@@ -106,6 +106,12 @@ def journal_fail(store: Store, deployment_id: str, step: str, *, detail: str, no
 
 
 def journal_steps(store: Store, deployment_id: str) -> list[StepRecord]:
+    with store.begin(readonly=True) as conn:
+        return journal_steps_in(conn, deployment_id)
+
+
+def journal_steps_in(conn: Connection, deployment_id: str) -> list[StepRecord]:
+    """`journal_steps` inside a caller's transaction."""
     query = select(
         JournalStep.seq,
         JournalStep.step,
@@ -115,15 +121,14 @@ def journal_steps(store: Store, deployment_id: str) -> list[StepRecord]:
         JournalStep.duration_seconds,
         JournalStep.detail,
     ).where(JournalStep.deployment_id == deployment_id)
-    with store.begin(readonly=True) as conn:
-        rows = conn.execute(query.order_by(JournalStep.seq))
-        return [
-            StepRecord.model_validate(
-                {
-                    **row._mapping,
-                    "started_at": utc(row.started_at),
-                    "finished_at": utc(row.finished_at) if row.finished_at else None,
-                }
-            )
-            for row in rows
-        ]
+    rows = conn.execute(query.order_by(JournalStep.seq))
+    return [
+        StepRecord.model_validate(
+            {
+                **row._mapping,
+                "started_at": utc(row.started_at),
+                "finished_at": utc(row.finished_at) if row.finished_at else None,
+            }
+        )
+        for row in rows
+    ]
