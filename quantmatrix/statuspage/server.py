@@ -14,6 +14,7 @@ Halt, the one action: `POST /api/halt` with `Authorization: Bearer <token>` and 
 `{"environment", "reason"}`. The token is compared in constant time; no cookie is ever set or
 read, so a cross-site page cannot ride a session (it cannot set the header or send JSON
 without a CORS preflight, which this server never approves). Disabled unless configured.
+Wrong tokens are throttled per remote address and overall (`throttle.py`: 429 + Retry-After).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from quantmatrix.sandbox.server import host_name
 from quantmatrix.sandbox.state import LOOPBACK_HOSTS
 from quantmatrix.statuspage.assets import CSP, CSS, PAGE, SCRIPT
 from quantmatrix.statuspage.document import inert, unreadable
+from quantmatrix.statuspage.throttle import Throttle
 
 log = logging.getLogger("quantmatrix.statuspage")
 MAX_BODY = 4096
@@ -64,12 +66,14 @@ class StatusApp:
         poll_interval: float = 0.25,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         observe_metrics: bool = True,
+        throttle: Throttle | None = None,
     ) -> None:
         """`observe_metrics=False` when the reconcile loop owns the metrics (its `MetricsEvents`
         counts drift and moves the gauges): the page then only serves them."""
         if halt_token is not None and len(halt_token.reveal()) < MIN_TOKEN:
             raise ValueError(f"the halt token ({halt_token.name}) must be at least {MIN_TOKEN} characters")
         self.source, self.metrics, self.halt_token = source, metrics or Metrics(), halt_token
+        self.throttle = throttle or Throttle()
         self.poll_interval, self.clock, self.observe_metrics = poll_interval, clock, observe_metrics
         self._lock = threading.Lock()
         self._documents: list[dict[str, Any]] = []
@@ -154,6 +158,44 @@ class StatusApp:
             return False
         return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), self.halt_token.reveal().encode())
 
+    def authenticate(self, client: str, header: str | None) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """None when `header` carries the token; otherwise the refusal to send: 429 while
+        `client` (or everyone) is locked out — the token is not even compared — else 401,
+        counted. Logged with the address and the count, never with what was sent."""
+        lockout = self.throttle.locked_out(client)
+        if lockout is not None:
+            who = "everyone (too many failed attempts overall)" if lockout.everyone else "this address"
+            return (
+                429,
+                {
+                    "error": "too_many_attempts",
+                    "message": f"too many failed attempts: halt is refused for {who}; retry in {lockout.retry_after} s",
+                },
+                {"Retry-After": str(lockout.retry_after)},
+            )
+        if self.authorised(header):
+            self.throttle.succeeded(client)
+            return None
+        count, started = self.throttle.failed(client)
+        log.warning(
+            "halt refused: missing or wrong token",
+            extra={"event": "halt_unauthorised", "client": client, "failures_in_window": count},
+        )
+        if started is not None:
+            log.error(
+                "halt locked out after repeated wrong tokens",
+                extra={
+                    "event": "halt_locked_out",
+                    "client": "*" if started.everyone else client,
+                    "seconds": started.retry_after,
+                },
+            )
+        return (
+            401,
+            {"error": "unauthorised", "message": "a valid bearer token is required"},
+            {"WWW-Authenticate": "Bearer"},
+        )
+
     def halt(self, body: Any) -> tuple[int, dict[str, Any]]:
         """A halt request that passed authentication: validate, carry out, re-poll at once."""
         if not isinstance(body, dict) or set(body) - {"environment", "reason"}:
@@ -196,6 +238,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 15
     server_version = "qm-status"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK wait on keep-alive
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -256,12 +299,9 @@ class Handler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc != self.headers.get("Host"):
             return self._json(403, {"error": "origin", "message": "cross-origin requests are refused"})
-        if not app.authorised(self.headers.get("Authorization")):
-            return self._json(
-                401,
-                {"error": "unauthorised", "message": "a valid bearer token is required"},
-                {"WWW-Authenticate": "Bearer"},
-            )
+        refusal = app.authenticate(self.client_address[0], self.headers.get("Authorization"))
+        if refusal is not None:
+            return self._json(*refusal)
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             return self._json(415, {"error": "content_type", "message": "send application/json"})
         try:

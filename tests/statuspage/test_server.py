@@ -15,6 +15,7 @@ import pytest
 from quantmatrix.errors import Problem, Refused
 from quantmatrix.runtime.secrets import SecretValue
 from quantmatrix.statuspage.server import StatusApp, StatusServer, serve_in_background, stop_serving
+from quantmatrix.statuspage.throttle import Throttle
 
 
 class Documents:
@@ -70,9 +71,17 @@ def served() -> Iterator[Served]:
 
 
 def request(
-    server: StatusServer, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    server: StatusServer,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    source: str = "127.0.0.1",
 ) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+    """One request on a new connection from `source` (any 127.0.0.0/8 address: another client)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", server.server_address[1], timeout=5, source_address=(source, 0)
+    )
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
@@ -81,12 +90,17 @@ def request(
         connection.close()
 
 
-def _halt(server: StatusServer, token: str | None, body: Any, **headers: str) -> tuple[int, dict[str, Any]]:
+def _halt(
+    server: StatusServer, token: str | None, body: Any, source: str = "127.0.0.1", **headers: str
+) -> tuple[int, dict[str, Any]]:
     sent = {"Content-Type": "application/json", **headers}
     if token is not None:
         sent["Authorization"] = f"Bearer {token}"
-    status, _, raw = request(server, "POST", "/api/halt", json.dumps(body).encode(), sent)
-    return status, json.loads(raw)
+    status, answer_headers, raw = request(server, "POST", "/api/halt", json.dumps(body).encode(), sent, source)
+    answer = json.loads(raw)
+    if "retry-after" in answer_headers:
+        answer["retry_after"] = int(answer_headers["retry-after"])
+    return status, answer
 
 
 def test_every_answer_carries_the_security_headers_and_the_page_has_no_inline_script(served: Served) -> None:
@@ -262,3 +276,85 @@ def test_the_last_successful_apply_sets_its_timestamp_and_a_failed_one_does_not(
     documents[0] = _doc("paper", last_deployment={"id": "dep-3", "status": "succeeded", "finished_at": "not a time"})
     app.poll_once()  # a bad value changes nothing and breaks nothing
     assert 'qm_last_apply_timestamp_seconds{environment="paper"} 1.796292123e+09' in app.metrics.exposition().decode()
+
+
+# -- wrong tokens are throttled (statuspage/throttle.py) ------------------------------------------
+
+
+class Clock:
+    """Monotonic seconds the test moves: a lockout's window passes without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def throttled() -> Iterator[tuple[Served, Clock]]:
+    clock = Clock()
+    source, token = Documents([_doc("paper")]), secrets.token_urlsafe(24)
+    app = StatusApp(
+        source,
+        halt_token=SecretValue("QM_TEST_TOKEN", token),
+        poll_interval=60,
+        throttle=Throttle(per_client=3, global_limit=5, window=60, max_lockout=600, clock=clock),
+    )
+    server, _ = serve_in_background(app, "127.0.0.1", 0)
+    try:
+        yield (app, server, source, token), clock
+    finally:
+        stop_serving(app, server)
+
+
+GOOD = {"environment": "paper", "reason": "risk desk says stop"}
+
+
+def test_brute_force_is_locked_out_with_backoff_and_the_token_works_after_the_window(
+    throttled: tuple[Served, Clock], caplog: pytest.LogCaptureFixture
+) -> None:
+    (_, server, source, token), clock = throttled
+    guesses = [secrets.token_urlsafe(24) for _ in range(3)]
+    assert [_halt(server, guess, GOOD, "127.0.0.2")[0] for guess in guesses] == [401, 401, 401]
+    status, answer = _halt(server, token, GOOD, "127.0.0.2")  # even the right token: not looked at
+    assert (status, answer["error"], answer["retry_after"]) == (429, "too_many_attempts", 60)
+    assert source.halts == []
+    clock.now += 30
+    assert _halt(server, guesses[0], GOOD, "127.0.0.2")[1]["retry_after"] == 30  # counts down, not reset
+    clock.now += 31
+    assert [_halt(server, guess, GOOD, "127.0.0.2")[0] for guess in guesses] == [401, 401, 401]
+    assert _halt(server, token, GOOD, "127.0.0.2")[1]["retry_after"] == 120  # the second lockout doubles
+    clock.now += 121
+    assert _halt(server, token, GOOD, "127.0.0.2")[0] == 200
+    assert source.halts == [("paper", "risk desk says stop", "status page")]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "halt refused: missing or wrong token" in logged and "127.0.0.2" in logged
+    assert "halt locked out" in logged
+    assert token not in logged and not any(guess in logged for guess in guesses)
+
+
+def test_one_attacker_does_not_lock_out_other_clients_but_a_spread_out_attack_meets_the_global_cap(
+    throttled: tuple[Served, Clock],
+) -> None:
+    (_, server, source, token), clock = throttled
+    wrong = secrets.token_urlsafe(24)
+    for _ in range(3):
+        _halt(server, wrong, GOOD, "127.0.0.2")
+    assert _halt(server, wrong, GOOD, "127.0.0.2")[0] == 429
+    assert _halt(server, token, GOOD, "127.0.0.1")[0] == 200  # the operator is not locked out
+    assert _halt(server, wrong, GOOD, "127.0.0.3")[0] == 401  # another address starts from zero
+    # the global cap (5 failures a minute, from anywhere): 3 from .2 and 1 from .3 so far
+    status, answer = _halt(server, wrong, GOOD, "127.0.0.4")
+    assert status == 401  # the failure that reaches the cap is still answered as one
+    status, answer = _halt(server, token, GOOD, "127.0.0.1")
+    assert status == 429 and "everyone" in answer["message"] and answer["retry_after"] == 60
+    assert len(source.halts) == 1
+    clock.now += 61
+    assert _halt(server, token, GOOD, "127.0.0.1")[0] == 200
+    assert len(source.halts) == 2
+
+
+def test_throttle_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="per_client"):
+        Throttle(per_client=10, global_limit=5)
