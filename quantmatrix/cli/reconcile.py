@@ -144,7 +144,7 @@ def reconcile(
         secret = _env_secret(webhook_secret_env, "--webhook-secret-env")
         assert secret is not None
         server = WebhookServer(
-            "127.0.0.1", webhook_port, SecretValue(webhook_secret_env, secret), reconciler.trigger_fetch
+            "127.0.0.1", webhook_port, SecretValue(webhook_secret_env, secret), reconciler.webhook_push
         )
         server.start()
         echo(f"webhook: POST http://127.0.0.1:{server.port}/hooks/git", err=True)

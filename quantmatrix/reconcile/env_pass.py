@@ -68,6 +68,7 @@ class EnvironmentLoop:
     stopping: threading.Event
     clock: Callable[[], datetime]
     alert: Alert
+    fetch: Callable[[], None] | None = None  # the loop's trigger_fetch: another replica received the webhook
     backoff: Backoff = field(default_factory=Backoff)
     owned: Owned | None = None
     connected: Connected | None = None
@@ -114,7 +115,7 @@ class EnvironmentLoop:
         self.watcher_stop = threading.Event()
         if connected.redis_secret is not None:
             self.watcher = RedisWatcher(
-                self.name, connected.redis_secret, key_prefix(connected), self.wake, self.watcher_stop
+                self.name, connected.redis_secret, key_prefix(connected), self.wake, self.watcher_stop, fetch=self.fetch
             )
         elif connected.control is not None:
             control = connected.control

@@ -34,6 +34,7 @@ from quantmatrix.repo.source import open_source
 
 log = logging.getLogger("quantmatrix.reconcile")
 GIT = "\x00git"  # the queue's marker for "fetch now" (an environment name cannot hold NUL)
+HOOK = "\x00hook"  # "fetch now, and tell the owners of the environments this process does not own"
 STOP = "\x00stop"
 
 
@@ -82,6 +83,11 @@ class Reconciler:
 
     def trigger_fetch(self) -> None:
         self.wakeups.put(GIT)
+
+    def webhook_push(self) -> None:
+        """The git webhook: fetch, and have the owners of the environments this replica does
+        not own fetch too (through their Redis, `watch.publish_fetch`)."""
+        self.wakeups.put(HOOK)
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -146,7 +152,7 @@ class Reconciler:
     def _loop(self, name: str) -> EnvironmentLoop:
         if name not in self.loops:
             self.loops[name] = EnvironmentLoop(
-                name, self.events, self.wake, self.stopping, self.clock, self.options.alert
+                name, self.events, self.wake, self.stopping, self.clock, self.options.alert, self.trigger_fetch
             )
         return self.loops[name]
 
@@ -180,7 +186,9 @@ class Reconciler:
                     woken = None
                 if self.stopping.is_set():
                     break
-                woken_envs, fetch_now = self._drain(names, woken)
+                woken_envs, fetch_now, hooked = self._drain(names, woken)
+                if hooked:
+                    self._signal_owners(names)
                 changed = False
                 if fetch_now or time.monotonic() >= next_fetch:
                     changed = self.refresh()
@@ -197,22 +205,48 @@ class Reconciler:
         finally:
             self.shutdown()
 
-    def _drain(self, names: tuple[str, ...], first: str | None) -> tuple[set[str], bool]:
-        """Collapse the wake-ups queued meanwhile (many key changes → one check)."""
+    def _drain(self, names: tuple[str, ...], first: str | None) -> tuple[set[str], bool, bool]:
+        """Collapse the wake-ups queued meanwhile (many key changes → one check): the
+        environments woken, whether to fetch, whether the webhook asked for it."""
         found: set[str] = set()
-        fetch = False
+        fetch = hooked = False
         item = first
         while True:
             if item == STOP:
                 self.stopping.set()
-            elif item == GIT:
+            elif item in (GIT, HOOK):
                 fetch = True
+                hooked = hooked or item == HOOK
             elif item is not None and item in names:
                 found.add(item)
             try:
                 item = self.wakeups.get_nowait()
             except queue.Empty:
-                return found, fetch
+                return found, fetch, hooked
+
+    def _signal_owners(self, names: tuple[str, ...]) -> None:
+        """Publish "fetch" to the owner of each environment this process does not own. Best
+        effort: an owner that is not told (no Redis, Redis down) fetches at its next poll."""
+        from redis import RedisError
+
+        from quantmatrix.reconcile.connect import _secret
+        from quantmatrix.reconcile.watch import publish_fetch
+
+        state = self._desired().state
+        for name in names:
+            if self._loop(name).owned is not None:
+                continue  # ours: this process fetches anyway
+            spec = state.environments[name].spec
+            if not spec.redis.required or spec.redis.url is None:
+                log.info("%s: no Redis to tell its owner about the webhook: it fetches at its next poll", name)
+                continue
+            try:
+                url = _secret(state, spec.redis.url.secret, state.environments[name])
+                told = publish_fetch(url, spec.redis.key_prefix or f"qm:{name}:")
+            except (QMError, RedisError, ValueError) as error:
+                log.warning("%s: could not tell its owner about the webhook (%s)", name, type(error).__name__)
+                continue
+            log.info("%s: webhook passed on to its owner (%d listening)", name, told)
 
     def _desired(self) -> Desired:
         assert self.desired is not None

@@ -22,7 +22,7 @@ from quantmatrix.repo.loader import load
 from quantmatrix.runtime.store.deployments import deployment_history
 from quantmatrix.runtime.store.journal import journal_steps
 
-from .conftest import PaperEnv, qm, wait_for  # type: ignore[import-not-found]
+from .conftest import PaperEnv, free_port, qm, wait_for  # type: ignore[import-not-found]
 
 FAILOVER_WITHIN = 10.0  # seconds; the figure itself is in bench/README.md (observe interval 0.5 s here)
 
@@ -39,14 +39,17 @@ def reconcilers(paper_env: PaperEnv) -> Iterator[list[subprocess.Popen[str]]]:
             process.wait(timeout=10)
 
 
-def _start(env: PaperEnv, started: list[subprocess.Popen[str]], log: Any) -> subprocess.Popen[str]:
+def _start(
+    env: PaperEnv, started: list[subprocess.Popen[str]], log: Any, *extra: str, interval: str = "60"
+) -> subprocess.Popen[str]:
     process = qm(
         "reconcile",
         "paper",
         "--path",
         str(env.repo),
         "--interval",
-        "60",
+        interval,
+        *extra,
         cwd=env.repo,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -148,3 +151,58 @@ def test_four_reconcilers_one_owner_and_failover_after_kill_9(
         assert _locks(paper_env, NAMESPACE) == []
     finally:
         log.close()
+
+
+def test_the_webhook_received_by_a_replica_that_does_not_own_the_environment_makes_the_owner_fetch(
+    paper_env: PaperEnv, reconcilers: list[subprocess.Popen[str]], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two reconcilers polling git once an hour: the webhook reaches the standby, which
+    passes it on through the environment's Redis; the owner fetches and applies at once."""
+    import httpx
+
+    from quantmatrix.reconcile.webhook import signature
+
+    log = open(tmp_path / "webhook.log", "w")
+    try:
+        owner = _start(paper_env, reconcilers, log, interval="3600")
+        wait_for(lambda: _locks(paper_env, NAMESPACE) == [owner.pid], 60)
+        wait_for(lambda: _trading(paper_env) == "ACTIVE", 120)
+        monkeypatch.setenv("QM_TEST_WEBHOOK_SECRET", "s3cret-for-the-test")
+        port = free_port()
+        standby = _start(
+            paper_env,
+            reconcilers,
+            log,
+            "--webhook-port",
+            str(port),
+            "--webhook-secret-env",
+            "QM_TEST_WEBHOOK_SECRET",
+            interval="3600",
+        )
+        url = f"http://127.0.0.1:{port}/hooks/git"
+        wait_for(lambda: _answers(url), 60)
+        assert _locks(paper_env, NAMESPACE) == [owner.pid]  # the webhook's receiver is the standby
+        paper_env.edit_paper("max_orders_per_minute: 60", "max_orders_per_minute: 45")
+        sha = paper_env.commit("paper: 45 orders per minute")
+        body = json.dumps({"ref": "refs/heads/main", "after": sha}).encode()
+        sent = httpx.post(url, content=body, headers={"X-Hub-Signature-256": signature(b"s3cret-for-the-test", body)})
+        assert sent.status_code == 202
+        wait_for(lambda: _limits(paper_env)["max_orders_per_minute"] == 45, 60)  # the owner's poll is an hour away
+        assert _locks(paper_env, NAMESPACE) == [owner.pid] and standby.poll() is None
+    finally:
+        log.close()
+    logged = (tmp_path / "webhook.log").read_text()
+    assert "another replica received the git webhook" in logged and "Traceback" not in logged
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1).status_code == 405
+    except httpx.HTTPError:
+        return False
+
+
+def _limits(env: PaperEnv) -> Any:
+    return json.loads(env.client.get(f"{env.prefix}risk_limits"))
