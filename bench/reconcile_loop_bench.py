@@ -245,7 +245,7 @@ def main() -> None:
 
             profile = cProfile.Profile()
             profile.runcall(lambda: [env_loop.run(loop.desired, full=True) for _ in range(10)])  # type: ignore[arg-type]
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(os.environ.get("QM_BENCH_SORT", "cumulative")).print_stats(40)
             return
         loop.shutdown()
 

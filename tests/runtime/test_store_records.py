@@ -280,3 +280,37 @@ def test_no_secret_value_reaches_any_table(store, monkeypatch) -> None:
     assert len(rows) > 8
     assert canary not in repr(rows)
     assert "QM_PAPER_BROKER_SECRET" in repr(rows)  # names are fine: that is how secrets are referred to
+
+
+def test_the_snapshot_a_plan_reads_matches_the_records_one_by_one(store) -> None:
+    """runtime.store.snapshot: the standing halt is the newest of halt/resume (one row, not the
+    whole log), the journal is read only for a deployment still running, and every item is
+    what the one-by-one readers return."""
+    from quantmatrix.runtime.store.snapshot import HALT_ACTION, RESUME_ACTION, store_snapshot
+
+    empty = store_snapshot(store, "paper")
+    assert (empty.applied, empty.last, empty.finished_steps, empty.schema_revision, empty.halt) == (
+        None,
+        None,
+        (),
+        None,
+        None,
+    )
+    for minute, action in enumerate([HALT_ACTION, RESUME_ACTION, HALT_ACTION, "operator.note"]):
+        append_audit(store, f"op{minute}", action, environment="paper", detail={"reason": f"r{minute}"}, now=T0)
+    append_audit(store, "other", RESUME_ACTION, environment="live", now=T0)  # another environment's resume
+    record_config_applied(store, "paper", "cfg1", "2026.11.1", now=T0)
+    dep = start_deployment(store, "paper", "2026.11.1", now=T0)
+    journal_start(store, dep, "pause_trading", now=T0)
+    journal_finish(store, dep, "pause_trading", now=T0)
+    journal_start(store, dep, "deploy_api", now=T0)
+    seen = store_snapshot(store, "paper")
+    assert seen.halt is not None and (seen.halt["actor"], seen.halt["detail"]) == ("op2", {"reason": "r2"})
+    assert seen.applied == applied_config_version(store, "paper")
+    assert seen.interrupted is not None and seen.interrupted.id == dep == last_deployment(store, "paper").id
+    assert seen.finished_steps == ("pause_trading",)
+    finish_deployment(store, dep, "succeeded", now=T0 + timedelta(minutes=1))
+    append_audit(store, "op9", RESUME_ACTION, environment="paper", now=T0)
+    done = store_snapshot(store, "paper")
+    assert done.halt is None and done.interrupted is None and done.finished_steps == ()
+    assert done.last is not None and done.last.status == "succeeded"

@@ -53,7 +53,7 @@ def read_control(conn: Connection, environment: str, *, for_update: bool = False
 
 
 def load_control(store: Store, environment: str) -> ControlState | None:
-    with store.begin(readonly=True) as conn:
+    with store.reads() as conn:  # one statement: no transaction needed
         return read_control(conn, environment)
 
 

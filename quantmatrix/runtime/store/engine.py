@@ -51,6 +51,24 @@ class Store:
                 raise unavailable(self.label, error) from None
             raise
 
+    @contextmanager
+    def reads(self) -> Iterator[Connection]:
+        """A connection for a few reads that need no transaction of their own: on PostgreSQL
+        in autocommit (READ COMMITTED gives each statement its own snapshot inside a
+        transaction too, so BEGIN and COMMIT would only add two round trips); elsewhere a
+        read-only transaction."""
+        if self.dialect != "postgresql":
+            with self.begin(readonly=True) as conn:
+                yield conn
+            return
+        try:
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        except DBAPIError as error:
+            if error.connection_invalidated or _is_connection_error(self.dialect, error):
+                raise unavailable(self.label, error) from None
+            raise
+
     def close(self) -> None:
         self.engine.dispose()
 

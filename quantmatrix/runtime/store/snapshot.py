@@ -1,10 +1,10 @@
-"""Everything a plan reads of the store, in one read-only transaction.
+"""Everything a plan reads of the store, on one connection (`Store.reads`).
 
 A reconcile pass over an in-sync environment reads the applied configuration, the last
 deployment (and the journal of an interrupted one), the trading schema's revision and the
 standing operator halt. Read one transaction each, that was five connection check-outs (each
 with its pre-ping), five BEGIN/COMMIT pairs and the whole audit log: most of a no-op pass on
-a loaded machine. Here it is one check-out, one transaction and one small query per item;
+a loaded machine. Here it is one check-out and one small query per item, no BEGIN/COMMIT;
 nothing is cached between passes (the schema or a halt may change by hand at any time).
 """
 
@@ -57,7 +57,7 @@ def standing_halt_in(conn: Connection, environment: str) -> dict[str, Any] | Non
 
 
 def store_snapshot(store: Store, environment: str) -> StoreSnapshot:
-    with store.begin(readonly=True) as conn:
+    with store.reads() as conn:
         last = last_deployment_in(conn, environment, details=False)
         running = last is not None and last.status == "running"
         steps = journal_steps_in(conn, last.id) if running and last is not None else []
