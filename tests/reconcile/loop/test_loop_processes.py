@@ -130,11 +130,17 @@ def test_four_reconcilers_one_owner_and_failover_after_kill_9(
         assert owner in {p.pid for p in reconcilers}
         killed_at = time.monotonic()
         os.kill(owner, signal.SIGKILL)
-        wait_for(
-            lambda: len(_locks(paper_env, NAMESPACE)) == 1 and _locks(paper_env, NAMESPACE) != [owner], FAILOVER_WITHIN
-        )
+        # one look per try: two (`len(now) == 1`, then `now != [owner]`) saw the dead owner's lock,
+        # then nobody's, and passed before any successor held it
+        holders: list[int] = []
+
+        def taken_over() -> bool:
+            holders[:] = _locks(paper_env, NAMESPACE)
+            return holders not in ([], [owner])
+
+        wait_for(taken_over, FAILOVER_WITHIN)
         took = time.monotonic() - killed_at
-        (successor,) = _locks(paper_env, NAMESPACE)
+        (successor,) = holders
         assert successor != owner and successor in {p.pid for p in reconcilers}
         assert took < FAILOVER_WITHIN
         # the successor keeps healing: a hand edit is put back
