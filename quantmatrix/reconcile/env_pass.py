@@ -34,7 +34,7 @@ from quantmatrix.reconcile.steps import Plan
 from quantmatrix.reconcile.watch import RedisWatcher, StorePoller
 from quantmatrix.repo.loader import DesiredState
 from quantmatrix.repo.source import Source
-from quantmatrix.runtime.controlstate import ControlUnavailable
+from quantmatrix.runtime.controlstate import ControlState, ControlUnavailable
 from quantmatrix.runtime.store.events import record_drift
 
 log = logging.getLogger("quantmatrix.reconcile")
@@ -82,6 +82,7 @@ class EnvironmentLoop:
     last_problem: str = ""
     held_back: tuple[str | None, float] | None = None  # (commit, until): a refused or failed apply is not retried hot
     desired_side: tuple[Desired, Connected, PlanDesired] | None = None  # see _plan
+    checked_control: ControlState | None = None  # the control keys this pass's drift check found in order
 
     # -- ownership and connections ------------------------------------------------------
     def _own(self, desired: Desired) -> bool:
@@ -159,6 +160,7 @@ class EnvironmentLoop:
                 )
                 return "skipped"
             connected = self._connect(desired)
+            self.checked_control = None
             needs_pass = self._control_drift(connected)
             result, detail = self._full(desired, connected) if (full or needs_pass) else ("checked", "")
         except StopRequested:
@@ -189,14 +191,15 @@ class EnvironmentLoop:
         return "unavailable"
 
     def _control_drift(self, connected: Connected) -> bool:
-        events, stored = observe_drift(connected, self.clock())
+        events, stored, found = observe_drift(connected, self.clock())
         if events:
             # another writer (qm halt, qm apply) writes the store, then the mirror: a look
             # between the two is not drift. Only what is still there a moment later is acted on.
             time.sleep(CONFIRM_SECONDS)
-            events, stored = observe_drift(connected, self.clock())
+            events, stored, found = observe_drift(connected, self.clock())
         if not events:
             self.reported.clear()
+            self.checked_control = found  # as they should be: this pass's plan need not read them again
             return False
         signature = {(e.subject, e.before, e.after) for e in events}
         policy = policy_for(connected.environment)
@@ -220,7 +223,8 @@ class EnvironmentLoop:
                 connected,
                 desired_of(desired.state, connected, desired.commit, desired.source),
             )
-        return plan(self.desired_side[2], observe_environment(connected))
+        control, self.checked_control = self.checked_control, None
+        return plan(self.desired_side[2], observe_environment(connected, control))
 
     def _full(self, desired: Desired, connected: Connected) -> tuple[PassResult, str]:
         the_plan = self._plan(desired, connected)

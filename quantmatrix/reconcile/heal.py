@@ -97,11 +97,14 @@ def _redis_up(connected: Connected) -> bool:
         return False
 
 
-def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent], ControlState | None]:
-    """The control drift of `connected` now, and the store's state it was judged against.
-    Raises `RuntimeUnavailable` when a service is down (blind: nothing is decided)."""
+def observe_drift(
+    connected: Connected, now: datetime
+) -> tuple[list[DriftEvent], ControlState | None, ControlState | None]:
+    """The control drift of `connected` now, the store's state it was judged against, and the
+    control keys as read (None: not read, or unreadable). Raises `RuntimeUnavailable` when a
+    service is down (blind: nothing is decided)."""
     if connected.store is None or connected.control is None:
-        return [], None
+        return [], None, None
     try:
         stored = load_control(connected.store, connected.name)
     except Exception as error:  # noqa: BLE001 - any store failure is an outage here
@@ -109,7 +112,7 @@ def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent]
             Problem(subject="store", message=f"the state store cannot be read ({type(error).__name__})")
         ) from None
     if stored is None:
-        return [], None  # never applied: the apply path's business
+        return [], None, None  # never applied: the apply path's business
     desired = control_from_environment(connected.environment, trading=stored.trading, reason="", changed_by="", now=now)
     expected = drifts.expected_state(stored, desired)
     try:
@@ -119,12 +122,12 @@ def observe_drift(connected: Connected, now: datetime) -> tuple[list[DriftEvent]
             raise RuntimeUnavailable(
                 Problem(subject="redis", message="Redis is unavailable: the control keys cannot be read")
             ) from None
-        return [drifts.unreadable(connected.name, expected, str(error))], stored
+        return [drifts.unreadable(connected.name, expected, str(error))], stored, None
     events = drifts.control_drift(connected.name, expected, found)
     if connected._redis is not None and not events:
         # the mirror agrees; a store edited by hand would show here (the store is what Redis mirrors)
         events = [e for e in drifts.control_drift(connected.name, expected, stored) if e.subject != "trading"]
-    return events, stored
+    return events, stored, found
 
 
 def _action(policy: Policy, events: list[DriftEvent]) -> HealAction:

@@ -16,7 +16,7 @@ from typing import Any
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.observed import DeploymentView, Observed, OperatorHalt, RunningComponent, TradingView
-from quantmatrix.runtime.controlstate import ControlUnavailable
+from quantmatrix.runtime.controlstate import ControlState, ControlUnavailable
 from quantmatrix.runtime.drivers import Observed as Seen
 from quantmatrix.runtime.store import Store
 from quantmatrix.runtime.store.deployments import DeploymentRecord
@@ -35,6 +35,7 @@ __all__ = [
     "observe_environment",
     "observe_trading",
     "operator_halt",
+    "trading_view",
     "schema_revision",
 ]
 
@@ -77,6 +78,10 @@ def observe_trading(connected: Connected) -> TradingView:
         state = connected.control.read()
     except ControlUnavailable as error:
         return TradingView(problem=str(error))
+    return trading_view(state)
+
+
+def trading_view(state: ControlState) -> TradingView:
     return TradingView(
         state=state.trading, reason=state.reason, changed_by=state.changed_by, config_version=state.config_version
     )
@@ -95,12 +100,17 @@ def _probes() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2 * len(COMPONENTS), thread_name_prefix="qm-observe")
 
 
-def observe_environment(connected: Connected) -> Observed:
+def observe_environment(connected: Connected, control: ControlState | None = None) -> Observed:
+    """`control`: the control keys as the caller has just read them (the reconcile loop's drift
+    check, a moment ago, found them as they should be); None: read them here."""
     probes = {component: _probes().submit(connected.driver.observe, component) for component in COMPONENTS}
     try:
         store = connected.store
         snapshot = store_snapshot(store, connected.name) if store is not None else None
-        trading = observe_trading(connected) if store is not None else TradingView(problem="no state store yet")
+        if store is None:
+            trading = TradingView(problem="no state store yet")
+        else:
+            trading = trading_view(control) if control is not None else observe_trading(connected)
     except BaseException:
         wait(probes.values())  # nothing of this observation outlives it
         raise

@@ -314,3 +314,12 @@ def test_the_snapshot_a_plan_reads_matches_the_records_one_by_one(store) -> None
     done = store_snapshot(store, "paper")
     assert done.halt is None and done.interrupted is None and done.finished_steps == ()
     assert done.last is not None and done.last.status == "succeeded"
+    from sqlalchemy import text
+
+    with store.begin() as conn:  # what alembic leaves: its version table, one row per head
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0002_fills_exec_time_idx')"))
+    assert store_snapshot(store, "paper").schema_revision == "0002_fills_exec_time_idx"
+    with store.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0001_baseline')"))
+    assert store_snapshot(store, "paper").schema_revision == "0001_baseline,0002_fills_exec_time_idx"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quantmatrix.runtime.store.control_state import utc
@@ -148,18 +148,24 @@ def _record(
     found_incidents: Sequence[IncidentRecord] | None = None,
     found_checks: Sequence[CheckRecord] | None = None,
 ) -> DeploymentRecord:
-    data = dict(row._mapping)
+    return record_of(
+        dict(row._mapping),
+        found_incidents if found_incidents is not None else incidents(conn, deployment_id=row.id),
+        found_checks if found_checks is not None else check_results(conn, deployment_id=row.id),
+    )
+
+
+def record_of(
+    data: dict[str, Any], found_incidents: Sequence[IncidentRecord], found_checks: Sequence[CheckRecord]
+) -> DeploymentRecord:
+    """A record from the columns of one `qm_deployments` row."""
     for key in ("started_at", "finished_at", "monitoring_until"):
         if data[key] is not None:
             data[key] = utc(data[key])
     for key in ("config_changes", "migration_changes", "strategy_changes"):
         data[key] = tuple(data[key])
-    data["incidents"] = tuple(
-        found_incidents if found_incidents is not None else incidents(conn, deployment_id=data["id"])
-    )
-    data["validation"] = tuple(
-        found_checks if found_checks is not None else check_results(conn, deployment_id=data["id"])
-    )
+    data["incidents"] = tuple(found_incidents)
+    data["validation"] = tuple(found_checks)
     return DeploymentRecord.model_validate(data)
 
 
@@ -237,13 +243,17 @@ def last_deployment_in(
 ) -> DeploymentRecord | None:
     """`last_deployment` inside a caller's transaction; `details=False` leaves its incidents and
     check results out (two queries a reconcile pass does not need)."""
-    query = select(table(Deployment)).where(Deployment.environment == environment)
-    if status is not None:
-        query = query.where(Deployment.status == status)
-    row = conn.execute(query.order_by(Deployment.started_at.desc(), Deployment.id.desc()).limit(1)).first()
+    row = conn.execute(last_deployment_query(environment, status)).first()
     if row is None:
         return None
     return _record(conn, row) if details else _record(conn, row, (), ())
+
+
+def last_deployment_query(environment: str, status: Status | None = None) -> Select[Any]:
+    query = select(table(Deployment)).where(Deployment.environment == environment)
+    if status is not None:
+        query = query.where(Deployment.status == status)
+    return query.order_by(Deployment.started_at.desc(), Deployment.id.desc()).limit(1)
 
 
 def record_config_applied(
@@ -287,7 +297,16 @@ def applied_config_version(store: Store, environment: str) -> AppliedConfigRecor
 
 def applied_config_in(conn: Connection, environment: str) -> AppliedConfigRecord | None:
     """`applied_config_version` inside a caller's transaction."""
-    query = (
+    row = conn.execute(applied_config_query(environment)).first()
+    return None if row is None else applied_record_of(dict(row._mapping))
+
+
+def applied_record_of(data: dict[str, Any]) -> AppliedConfigRecord:
+    return AppliedConfigRecord.model_validate({**data, "applied_at": utc(data["applied_at"])})
+
+
+def applied_config_query(environment: str) -> Select[Any]:
+    return (
         select(
             AppliedConfig.config_version,
             AppliedConfig.release,
@@ -299,9 +318,3 @@ def applied_config_in(conn: Connection, environment: str) -> AppliedConfigRecord
         .order_by(AppliedConfig.id.desc())
         .limit(1)
     )
-    row = conn.execute(query).first()
-    if row is None:
-        return None
-    data = dict(row._mapping)
-    data["applied_at"] = utc(data["applied_at"])
-    return AppliedConfigRecord.model_validate(data)

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Select, insert, select
 
 from quantmatrix.runtime.store.control_state import utc
 from quantmatrix.runtime.store.engine import Store
@@ -268,7 +268,12 @@ def append_audit(
 def last_audit_in(conn: Connection, environment: str, actions: Sequence[str]) -> dict[str, Any] | None:
     """The newest audit entry of `environment` whose action is one of `actions` (the log's
     order: by id), inside a caller's transaction; one row read, not the whole log."""
-    row = conn.execute(
+    row = conn.execute(last_audit_query(environment, actions)).first()
+    return None if row is None else audit_entry_of(dict(row._mapping))
+
+
+def last_audit_query(environment: str, actions: Sequence[str]) -> Select[Any]:
+    return (
         select(
             AuditEntry.at,
             AuditEntry.environment,
@@ -280,8 +285,11 @@ def last_audit_in(conn: Connection, environment: str, actions: Sequence[str]) ->
         .where(AuditEntry.environment == environment, AuditEntry.action.in_(list(actions)))
         .order_by(AuditEntry.id.desc())
         .limit(1)
-    ).first()
-    return None if row is None else {**row._mapping, "at": utc(row.at)}
+    )
+
+
+def audit_entry_of(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "at": utc(data["at"])}
 
 
 def audit_log(store: Store, environment: str | None = None) -> list[dict[str, Any]]:
