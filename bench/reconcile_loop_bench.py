@@ -1,7 +1,11 @@
 """The reconcile loop's figures (issue 11): prints them, asserts nothing.
 
     .venv/bin/python bench/reconcile_loop_bench.py [--trials 20] [--noop-runs 50] [--failovers 5]
-        [--postgres URL]
+        [--postgres URL] [--profile]
+
+`--profile` stops after the no-op figure and prints the SQL statements and connection
+check-outs of one pass, then cProfile's 40 heaviest entries (`QM_BENCH_SORT=tottime` to sort
+by own time).
 
 Sets up a paper-like environment in a temporary directory: its own PostgreSQL database,
 a private `redis-server` on a free port, the sandbox platform on free ports (paper runs it

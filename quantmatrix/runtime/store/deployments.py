@@ -305,7 +305,7 @@ def applied_record_of(data: dict[str, Any]) -> AppliedConfigRecord:
     return AppliedConfigRecord.model_validate({**data, "applied_at": utc(data["applied_at"])})
 
 
-def applied_config_query(environment: str) -> Select[Any]:
+def applied_config_query(environment: str) -> Select[str, str, str | None, str | None, datetime]:
     return (
         select(
             AppliedConfig.config_version,
