@@ -4,7 +4,7 @@ the journal and the operator's halt. Read-only; anything unreadable is observed 
 
 The components are probed concurrently (a thread each; the process driver's health URLs
 answer in a few milliseconds, but three in a row were a third of a no-op reconcile pass),
-while this thread reads the store in one transaction (`runtime.store.snapshot`).
+while this thread reads the store in one statement or two (`runtime.store.snapshot`).
 """
 
 from __future__ import annotations
