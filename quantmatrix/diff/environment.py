@@ -16,9 +16,8 @@ document reports), and every field that sorting names is a typed path of
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from quantmatrix.diff.fields import (
     ANALYTICS_LOGIC_VERSION,
@@ -127,15 +126,13 @@ def _release_facts(sides: _Sides, old_pin: str | None, new_pin: str | None) -> d
     }
 
 
-@dataclass(frozen=True)
-class _Strategy:
-    """A strategy on one side of the diff: the typed model the diff reasons with, and its
-    fields as the change document reports them — the value as loaded (a `capital: 30000`
-    stays 30000; the model holds 30000.0), the model's default where the file leaves it out."""
+class _Strategy(NamedTuple):
+    """A strategy on one side of the diff: the typed model the diff reasons with, and the item
+    of the effective document it was validated from."""
 
-    index: int  # in the environment's list
+    position: int  # in the environment's list
     model: Strategy
-    values: dict[str, Any]
+    written: Mapping[str, Any]
 
 
 def _strategies_of(state: DesiredState | None, name: str, spec: EnvironmentSpec | None) -> dict[str, _Strategy]:
@@ -146,34 +143,38 @@ def _strategies_of(state: DesiredState | None, name: str, spec: EnvironmentSpec 
     out: dict[str, _Strategy] = {}
     for index, strategy in enumerate(spec.strategies):
         item = written[index] if isinstance(written, list) and index < len(written) else None
-        out[strategy.name] = _Strategy(index, strategy, {**dict(strategy), **(item if isinstance(item, dict) else {})})
+        out[strategy.name] = _Strategy(index, strategy, item if isinstance(item, dict) else {})
     return out
+
+
+def _values(strategy: _Strategy | None) -> dict[str, Any]:
+    """Its fields as the change document reports them: the value as loaded (a `capital: 30000`
+    stays 30000; the model holds 30000.0), the model's default where the file leaves a field
+    out; nothing for a strategy absent on that side."""
+    return {**vars(strategy.model), **strategy.written} if strategy is not None else {}
 
 
 def _strategies(
     sides: _Sides, env: str, base: dict[str, _Strategy], head: dict[str, _Strategy]
 ) -> tuple[StrategyDiff, ...]:
-    out = []
-    for name in [*head, *(n for n in base if n not in head)]:
-        before, after = base.get(name), head.get(name)
-        if before is not None and after is not None and before.values == after.values:
-            continue
-        status: Status = (
-            "changed" if before is not None and after is not None else ("added" if after is not None else "removed")
-        )
-        index = after.index if after is not None else base[name].index
-        prefix: Path = ("environments", env, *SPEC, *STRATEGIES, index)
-        out.append(_strategy(sides, name, status, prefix, before, after))
-    return tuple(out)
+    found = (
+        _strategy(sides, env, base.get(name), head.get(name)) for name in [*head, *(n for n in base if n not in head)]
+    )
+    return tuple(s for s in found if s is not None)
 
 
-def _strategy(
-    sides: _Sides, name: str, status: Status, prefix: Path, before: _Strategy | None, after: _Strategy | None
-) -> StrategyDiff:
-    """One strategy's changes, field by field; a capital raise or an enabling of a strategy that
-    runs is risky."""
-    old = before.values if before is not None else {}
-    new = after.values if after is not None else {}
+def _strategy(sides: _Sides, env: str, before: _Strategy | None, after: _Strategy | None) -> StrategyDiff | None:
+    """One strategy's changes, field by field (None when it did not change); a capital raise or
+    an enabling of a strategy that runs is risky."""
+    if before is not None and after is not None and before.written == after.written:
+        return None  # the common case, without filling in defaults
+    old, new = _values(before), _values(after)
+    if old == new:
+        return None
+    status: Status = "changed" if old and new else ("added" if new else "removed")
+    shown = after if after is not None else before
+    assert shown is not None  # a name comes from one side at least
+    prefix: Path = ("environments", env, *SPEC, *STRATEGIES, shown.position)
 
     def field(path: Fields, risky: bool = False) -> Change | None:
         a, b = get_in(old, path, MISSING), get_in(new, path, MISSING)
@@ -186,7 +187,7 @@ def _strategy(
     raised = after is not None and _raised(before.model.capital if before is not None else MISSING, after.model.capital)
     switched_on = before is None or not before.model.enabled
     return StrategyDiff(
-        name=name,
+        name=shown.model.name,
         status=status,
         path=prefix,
         location=sides.locate(prefix, removed=status == "removed"),
