@@ -158,23 +158,24 @@ def _strategies(
     sides: _Sides, env: str, base: dict[str, _Strategy], head: dict[str, _Strategy]
 ) -> tuple[StrategyDiff, ...]:
     found = (
-        _strategy(sides, env, base.get(name), head.get(name)) for name in [*head, *(n for n in base if n not in head)]
+        _strategy(sides, ("environments", env), base.get(name), head.get(name), head.get(name) or base[name])
+        for name in [*head, *(n for n in base if n not in head)]
     )
     return tuple(s for s in found if s is not None)
 
 
-def _strategy(sides: _Sides, env: str, before: _Strategy | None, after: _Strategy | None) -> StrategyDiff | None:
+def _strategy(
+    sides: _Sides, env: Path, before: _Strategy | None, after: _Strategy | None, shown: _Strategy
+) -> StrategyDiff | None:
     """One strategy's changes, field by field (None when it did not change); a capital raise or
-    an enabling of a strategy that runs is risky."""
+    an enabling of a strategy that runs is risky. `shown`: the side its path points at."""
     if before is not None and after is not None and before.written == after.written:
         return None  # the common case, without filling in defaults
     old, new = _values(before), _values(after)
     if old == new:
         return None
     status: Status = "changed" if old and new else ("added" if new else "removed")
-    shown = after if after is not None else before
-    assert shown is not None  # a name comes from one side at least
-    prefix: Path = ("environments", env, *SPEC, *STRATEGIES, shown.position)
+    prefix: Path = (*env, *SPEC, *STRATEGIES, shown.position)
 
     def field(path: Fields, risky: bool = False) -> Change | None:
         a, b = get_in(old, path, MISSING), get_in(new, path, MISSING)
