@@ -103,15 +103,10 @@ def desired_of(
 
 
 def compute_plan(
-    state: DesiredState,
-    connected: Connected,
-    commit: str | None = None,
-    source: Source | None = None,
-    *,
-    reverse: bool = False,
+    state: DesiredState, connected: Connected, commit: str | None = None, source: Source | None = None
 ) -> Plan:
     """Observe and plan (what `qm plan` prints and `apply` runs)."""
-    return plan(desired_of(state, connected, commit, source, reverse=reverse), observe_environment(connected))
+    return plan(desired_of(state, connected, commit, source), observe_environment(connected))
 
 
 def apply(
