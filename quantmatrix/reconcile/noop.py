@@ -104,11 +104,14 @@ def remember(state: DesiredState, name: str, root: str | Path) -> None:
         "components": {c: getattr(release.spec.components, c) for c in COMPONENTS},
         "store": sqlite_file,
     }
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, sort_keys=True)
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, sort_keys=True)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # only a speed-up: without it the next no-op takes the full path
 
 
 def fast_noop(root: str | Path, name: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> bool:
@@ -142,11 +145,26 @@ def _desired(root: Path, name: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("environment") != name:
         return None
-    if data.get("code") != code_identity() or not isinstance(data.get("folders"), list):
+    if data.get("code") != code_identity() or not _well_formed(data):
         return None
     if directory_blobs(root, tuple(data["folders"])) != data.get("blobs"):
         return None
     return data
+
+
+def _well_formed(data: dict[str, Any]) -> bool:
+    """Every field the fast path reads, of its type (a damaged cache is a miss, not a traceback)."""
+    texts = ("release", "config_version", "revision", "store")
+    components = data.get("components")
+    return (
+        all(isinstance(data.get(key), str) for key in texts)
+        and isinstance(data.get("folders"), list)
+        and all(isinstance(folder, str) for folder in data["folders"])
+        and isinstance(data.get("blobs"), dict)
+        and isinstance(components, dict)
+        and bool(components)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in components.items())
+    )
 
 
 def _in_sync_recorded(
@@ -217,7 +235,7 @@ def _store_in_sync(connection: sqlite3.Connection, name: str, desired: dict[str,
         return False
     if last is None or tuple(last) != ("succeeded", desired["release"], None):
         return False  # interrupted, failed, or a rollback: the full path decides
-    if desired["revision"] is None or revisions != [desired["revision"]]:
+    if revisions != [desired["revision"]]:
         return False
     state = _control_state(control)
     wanted = TradingState.HALTED if halt is not None and halt[0] == HALT_ACTION else TradingState.ACTIVE

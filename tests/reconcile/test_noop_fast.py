@@ -11,9 +11,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,4 +185,25 @@ def test_a_dead_component_is_a_miss_and_the_full_path_redeploys_it(applied: Path
     redeployed = run_qm(applied, "apply", "local", "--yes")
     assert redeployed.returncode == 0, redeployed.stdout + redeployed.stderr
     assert "deploy.workers" in redeployed.stdout
+    assert fast_noop(applied, "local")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: "not json {",
+        lambda data: json.dumps([data]),
+        lambda data: json.dumps({**data, "components": ["api"]}),
+        lambda data: json.dumps({**data, "store": None}),
+        lambda data: json.dumps({**data, "environment": "paper"}),
+    ],
+)
+def test_a_damaged_cache_is_a_miss_not_a_traceback(applied: Path, damage: Callable[[dict[str, Any]], str]) -> None:
+    cache = applied / ".qm" / "noop" / "local.json"
+    kept = cache.read_text()
+    cache.write_text(damage(json.loads(kept)))
+    try:
+        assert not fast_noop(applied, "local")
+    finally:
+        cache.write_text(kept)
     assert fast_noop(applied, "local")
