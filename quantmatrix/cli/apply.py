@@ -54,9 +54,10 @@ def apply(
     from quantmatrix.model.common import Mode
     from quantmatrix.reconcile.apply import apply as run_apply
     from quantmatrix.reconcile.apply import commit_of
-    from quantmatrix.reconcile.noop import remember
+    from quantmatrix.reconcile.noop import migrations_snapshot, remember
     from quantmatrix.usecases.load import load_state
 
+    migrations = migrations_snapshot(path) if ref is None else None
     loaded = load_state(path, ref)
     state, source = loaded.state, loaded.source
     live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
@@ -83,7 +84,7 @@ def apply(
         force_forward=force_forward,
     )
     if ref is None:
-        remember(state, environment, path)  # the next in-sync apply takes the fast path
+        remember(state, environment, path, migrations)  # the next in-sync apply takes the fast path
     if result.noop:
         echo(f"{environment}: in sync, nothing to change")
         return

@@ -7,8 +7,8 @@ path would find it in sync; it never decides anything else.
 
 - The desired side comes from `.qm/noop/<environment>.json`, written by the full path
   (`remember`) from a state it loaded: release, configuration version, schema revision,
-  component versions, where the store is, plus the blob id of every file the loader parsed
-  and the code's identity. It is used only when the files hash to the very same blob ids
+  component versions, where the store is, plus the blob id of every file the loader read
+  (the YAML it parsed, the migration chain it checked) and the code's identity. It is used only when the files hash to the very same blob ids
   (`repo.blobs`) and the code is the same: a changed, added or removed file, or an upgraded
   `qm`, is a miss, never a stale answer. It holds no secret (only environments whose store
   is a SQLite file, whose control state is in it (no Redis) and whose services run under
@@ -77,8 +77,20 @@ def _cache_file(root: Path, name: str) -> Path:
     return root / CACHE_DIR / f"{name}.json"
 
 
-def remember(state: DesiredState, name: str, root: str | Path) -> None:
-    """Write (or remove) `name`'s desired side for the fast path, from `state` as loaded."""
+# What the loader reads besides the YAML it records in `DesiredState.blobs`: the migration
+# chain it checks the releases against (a superset: every `*.py` of both folders).
+MIGRATION_FOLDERS = ("migrations", "migrations/versions")
+
+
+def migrations_snapshot(root: str | Path) -> dict[str, str] | None:
+    """The migration files' blob ids, taken before loading: `remember` takes them again after,
+    and writes nothing unless they did not move meanwhile (the loader read those bytes)."""
+    return directory_blobs(Path(root).resolve(), MIGRATION_FOLDERS, (".py",))
+
+
+def remember(state: DesiredState, name: str, root: str | Path, migrations: dict[str, str] | None) -> None:
+    """Write (or remove) `name`'s desired side for the fast path, from `state` as loaded
+    (`migrations`: `migrations_snapshot` from before the load)."""
     from quantmatrix.model.runtime import COMPONENTS
     from quantmatrix.reconcile.connect import environment_of
     from quantmatrix.repo.loader import FOLDERS
@@ -89,14 +101,16 @@ def remember(state: DesiredState, name: str, root: str | Path) -> None:
     spec = environment.spec
     path = _cache_file(root, name)
     sqlite_file = spec.runtime.store.sqlite_file(name)
-    if sqlite_file is None or spec.redis.required or spec.runtime.driver != "process" or not state.blobs:
+    eligible = sqlite_file is not None and not spec.redis.required and spec.runtime.driver == "process"
+    if not eligible or not state.blobs or migrations is None or migrations_snapshot(root) != migrations:
         path.unlink(missing_ok=True)
         return
     data = {
         "format": FORMAT,
         "code": code_identity(),
-        "folders": list(FOLDERS),
-        "blobs": dict(state.blobs),
+        "folders": [[folder, [".yaml", ".yml"]] for folder in FOLDERS]
+        + [[folder, [".py"]] for folder in MIGRATION_FOLDERS],
+        "blobs": {**state.blobs, **migrations},
         "environment": name,
         "release": release.metadata.name,
         "config_version": config_version(environment),
@@ -147,9 +161,13 @@ def _desired(root: Path, name: str) -> dict[str, Any] | None:
         return None
     if data.get("code") != code_identity() or not _well_formed(data):
         return None
-    if directory_blobs(root, tuple(data["folders"])) != data.get("blobs"):
-        return None
-    return data
+    found: dict[str, str] = {}
+    for folder, suffixes in data["folders"]:
+        blobs = directory_blobs(root, (folder,), tuple(suffixes))
+        if blobs is None:
+            return None
+        found |= blobs
+    return data if found == data["blobs"] else None
 
 
 def _well_formed(data: dict[str, Any]) -> bool:
@@ -159,7 +177,14 @@ def _well_formed(data: dict[str, Any]) -> bool:
     return (
         all(isinstance(data.get(key), str) for key in texts)
         and isinstance(data.get("folders"), list)
-        and all(isinstance(folder, str) for folder in data["folders"])
+        and all(
+            isinstance(entry, list)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], list)
+            and all(isinstance(suffix, str) for suffix in entry[1])
+            for entry in data["folders"]
+        )
         and isinstance(data.get("blobs"), dict)
         and isinstance(components, dict)
         and bool(components)

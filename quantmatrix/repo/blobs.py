@@ -22,18 +22,20 @@ def blob_id(raw: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
-def directory_blobs(root: Path, folders: tuple[str, ...]) -> dict[str, str] | None:
-    """path → blob id of every `*.yaml`/`*.yml` entry directly in each folder under `root`,
-    as the loader lists them. None when anything is not a plain regular file in a real
+def directory_blobs(
+    root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...] = YAML_SUFFIXES
+) -> dict[str, str] | None:
+    """path → blob id of every entry named `*suffix` (YAML by default) directly in each folder
+    under `root`, as the loader lists them. None when anything is not a plain regular file in a real
     directory (a symlink, a FIFO, a subfolder named *.yaml): the loader's rules for those
     (`repo.links`) are not restated here, so such a tree is never judged by this function."""
     try:
-        return _blobs(root, folders)
+        return _blobs(root, folders, suffixes)
     except OSError:  # a symlink (ELOOP), a file that vanished: not judged here
         return None
 
 
-def _blobs(root: Path, folders: tuple[str, ...]) -> dict[str, str] | None:
+def _blobs(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for folder in folders:
         base = root / folder
@@ -47,7 +49,7 @@ def _blobs(root: Path, folders: tuple[str, ...]) -> dict[str, str] | None:
         ):
             return None
         for name in sorted(os.listdir(base)):
-            if not name.endswith(YAML_SUFFIXES):
+            if not name.endswith(suffixes):
                 continue
             path = base / name
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # ELOOP: a symlink

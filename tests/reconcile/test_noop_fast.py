@@ -104,6 +104,15 @@ def test_a_changed_or_added_file_is_a_miss_and_the_same_bytes_again_a_hit(applie
         local.write_text(text)
     assert fast_noop(applied, "local")  # same bytes, same blob ids: the cache holds again
 
+    migration = sorted((applied / "migrations" / "versions").glob("0002_*.py"))[0]
+    code = migration.read_text()
+    migration.write_text(code + "\n# the loader checks the releases against this chain\n")
+    try:
+        assert not fast_noop(applied, "local")  # a migration the loader reads moved: the full path decides
+    finally:
+        migration.write_text(code)
+    assert fast_noop(applied, "local")
+
     extra = applied / "releases" / "2099.1.0.yaml"
     shutil.copy(applied / "releases" / "2026.11.1.yaml", extra)
     try:
