@@ -15,8 +15,9 @@ path would find it in sync; it never decides anything else.
   the process driver are eligible).
 - The running side is read under the environment's apply lock (the same file lock: a second
   apply gets `LockHeld`, exit 3; a no-op never races an apply) in one SQLite transaction:
-  the applied configuration, the last deployment, the control state (validated as the full
-  path validates it), the schema revision and the standing operator halt; then each
+  the control tables' revision (the full path would upgrade them first), the applied
+  configuration, the last deployment, the control state (validated as the full path
+  validates it), the trading schema's revision and the standing operator halt; then each
   component's state file and one health GET each (`runtime.drivers.health_get`).
 - In sync: the same `reconcile.no_op` check result as the full path is recorded.
 """
@@ -95,6 +96,7 @@ def remember(state: DesiredState, name: str, root: str | Path, migrations: dict[
     from quantmatrix.reconcile.connect import environment_of
     from quantmatrix.repo.loader import FOLDERS
     from quantmatrix.runtime.control import config_version
+    from quantmatrix.runtime.store.schema import CONTROL_HEAD, CONTROL_VERSION_TABLE
 
     root = Path(root).resolve()
     environment, release = environment_of(state, name)
@@ -117,6 +119,7 @@ def remember(state: DesiredState, name: str, root: str | Path, migrations: dict[
         "revision": release.spec.database.revision,
         "components": {c: getattr(release.spec.components, c) for c in COMPONENTS},
         "store": sqlite_file,
+        "control_schema": [CONTROL_VERSION_TABLE, CONTROL_HEAD],  # opening the store would upgrade any other
     }
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -173,9 +176,12 @@ def _desired(root: Path, name: str) -> dict[str, Any] | None:
 def _well_formed(data: dict[str, Any]) -> bool:
     """Every field the fast path reads, of its type (a damaged cache is a miss, not a traceback)."""
     texts = ("release", "config_version", "revision", "store")
-    components = data.get("components")
+    components, control_schema = data.get("components"), data.get("control_schema")
     return (
         all(isinstance(data.get(key), str) for key in texts)
+        and isinstance(control_schema, list)
+        and len(control_schema) == 2
+        and all(isinstance(part, str) and part.isidentifier() for part in control_schema)
         and isinstance(data.get("folders"), list)
         and all(
             isinstance(entry, list)
@@ -234,8 +240,12 @@ def _store_in_sync(connection: sqlite3.Connection, name: str, desired: dict[str,
     """The store's side of `plan.drift` empty, nothing interrupted, nothing rolled back."""
     from quantmatrix.runtime.controlstate import HALT_ACTION, RESUME_ACTION, TradingState
 
+    table, head = desired["control_schema"]
     connection.execute("BEGIN")
     try:
+        control_schema = [
+            row[0] for row in connection.execute(f"SELECT version_num FROM {table}")
+        ]  # the table: an identifier, checked
         applied = connection.execute(
             "SELECT config_version FROM qm_config_versions WHERE environment = ? ORDER BY id DESC LIMIT 1", (name,)
         ).fetchone()
@@ -256,6 +266,8 @@ def _store_in_sync(connection: sqlite3.Connection, name: str, desired: dict[str,
         ).fetchone()
     finally:
         connection.execute("COMMIT")
+    if control_schema != [head]:
+        return False  # the full path's open_store upgrades the control tables first
     if applied is None or applied[0] != desired["config_version"]:
         return False
     if last is None or tuple(last) != ("succeeded", desired["release"], None):

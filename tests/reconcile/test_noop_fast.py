@@ -28,6 +28,7 @@ from quantmatrix.repo.loader import load
 from quantmatrix.repo.source import open_source
 from quantmatrix.runtime.drivers import procs
 from quantmatrix.runtime.store.events import CheckRecord, list_check_results
+from quantmatrix.runtime.store.schema import CONTROL_HEAD
 
 from .conftest import copy_local_repo, run_qm, stop_local_platform, wait_until  # type: ignore[import-not-found]  # the reconciler tests' helpers
 
@@ -215,4 +216,13 @@ def test_a_damaged_cache_is_a_miss_not_a_traceback(applied: Path, damage: Callab
         assert not fast_noop(applied, "local")
     finally:
         cache.write_text(kept)
+    assert fast_noop(applied, "local")
+
+
+def test_control_tables_behind_the_code_are_left_to_the_full_path(applied: Path) -> None:
+    _sql(applied, "UPDATE qm_control_version SET version_num = 'c0001_an_older_one'")
+    try:
+        assert not fast_noop(applied, "local")  # opening the store would upgrade them first
+    finally:
+        _sql(applied, "UPDATE qm_control_version SET version_num = ?", CONTROL_HEAD)
     assert fast_noop(applied, "local")
