@@ -8,9 +8,10 @@ path would find it in sync; it never decides anything else.
 - The desired side comes from `.qm/noop/<environment>.json`, written by the full path
   (`remember`) from a state it loaded: release, configuration version, schema revision,
   component versions, where the store is, plus the blob id of every file the loader read
-  (the YAML it parsed, the migration chain it checked) and the code's identity. It is used only when the files hash to the very same blob ids
-  (`repo.blobs`) and the code is the same: a changed, added or removed file, or an upgraded
-  `qm`, is a miss, never a stale answer. It holds no secret (only environments whose store
+  (the YAML it parsed, the migration chain it checked) and the code's identity. It is used
+  only when the files hash to the very same blob ids (`repo.blobs`) and the code is the
+  same: a changed, added or removed file, or an upgraded `qm`, is a miss, never a stale
+  answer. It holds no secret (only environments whose store
   is a SQLite file, whose control state is in it (no Redis) and whose services run under
   the process driver are eligible).
 - The running side is read under the environment's apply lock (the same file lock: a second
