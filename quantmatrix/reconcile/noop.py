@@ -244,9 +244,8 @@ def _store_in_sync(connection: sqlite3.Connection, name: str, desired: dict[str,
     table, head = desired["control_schema"]
     connection.execute("BEGIN")
     try:
-        control_schema = [
-            row[0] for row in connection.execute(f"SELECT version_num FROM {table}")
-        ]  # the table: an identifier, checked
+        # `table` is an identifier (checked by `_well_formed`), the only text put into a query
+        control_schema = [row[0] for row in connection.execute(f"SELECT version_num FROM {table}")]
         applied = connection.execute(
             "SELECT config_version FROM qm_config_versions WHERE environment = ? ORDER BY id DESC LIMIT 1", (name,)
         ).fetchone()
