@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from quantmatrix.errors import Problem, QMError, Refused
 from quantmatrix.reconcile.connect import Connected, connect
 from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
+from quantmatrix.reconcile.noop import NoOpCheck
 from quantmatrix.reconcile.observe import observe_environment
 from quantmatrix.reconcile.plan import Desired, plan, reversed_revisions
 from quantmatrix.reconcile.steps import ACTOR, Plan, Step
@@ -38,17 +39,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class NoOpCheck:
-    """The record of an apply that found nothing to change (fits the store's CheckResultLike)."""
-
-    name: str = "reconcile.no_op"
-    category: str = "reconcile"
-    passed: bool = True
-    duration_seconds: float = 0.0
-    message: str = "in sync: nothing to change"
 
 
 class StopRequested(QMError):

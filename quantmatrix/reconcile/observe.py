@@ -7,13 +7,11 @@ from __future__ import annotations
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.observed import DeploymentView, Observed, OperatorHalt, RunningComponent, TradingView
-from quantmatrix.runtime.controlstate import ControlUnavailable
+from quantmatrix.runtime.controlstate import HALT_ACTION, RESUME_ACTION, ControlUnavailable
 from quantmatrix.runtime.store import Store
 from quantmatrix.runtime.store.deployments import DeploymentRecord, applied_config_version, last_deployment
 from quantmatrix.runtime.store.events import audit_log
 from quantmatrix.runtime.store.journal import journal_steps
-
-HALT_ACTION, RESUME_ACTION = "operator.halt", "operator.resume"
 
 
 def schema_revision(store: Store) -> str | None:
