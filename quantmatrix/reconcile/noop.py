@@ -308,6 +308,26 @@ def _control_state(row: Any) -> Any:
         return None
 
 
+# The keys of `runtime.drivers.process.ProcessState` (importing it would build the runtime
+# models on the fast path); tests/reconcile/test_noop_fast.py checks that the two agree.
+PROCESS_STATE_KEYS = frozenset(
+    {
+        "component",
+        "version",
+        "config_version",
+        "pid",
+        "started",
+        "host",
+        "port",
+        "started_at",
+        "command",
+        "log",
+        "health_url",
+        "previous",
+    }
+)
+
+
 def _component_in_sync(root: Path, name: str, component: str, version: str) -> bool:
     """The process driver's `observe` of `component` says `version`, healthy."""
     from quantmatrix.runtime.drivers import procs
@@ -319,6 +339,10 @@ def _component_in_sync(root: Path, name: str, component: str, version: str) -> b
     except (OSError, ValueError, KeyError, TypeError):
         return False
     if not (isinstance(pid, int) and isinstance(started, int) and isinstance(url, str)):
+        return False
+    # Anything the driver's own model would refuse or still act on (an unknown key, another
+    # component's file, an old process left to stop) is the full path's to judge.
+    if set(state) - PROCESS_STATE_KEYS or state.get("component") != component or state.get("previous") is not None:
         return False
     if not procs.is_ours(pid, started):
         return False

@@ -198,6 +198,33 @@ def test_a_dead_component_is_a_miss_and_the_full_path_redeploys_it(applied: Path
     assert fast_noop(applied, "local")
 
 
+def test_the_fast_path_knows_every_key_of_the_drivers_state_file() -> None:
+    from quantmatrix.runtime.drivers.process import ProcessState
+
+    assert noop.PROCESS_STATE_KEYS == set(ProcessState.model_fields)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda state: {**state, "injected": "x"},  # the driver's model refuses unknown keys
+        lambda state: {**state, "component": "api"},  # another component's file
+        lambda state: {**state, "previous": dict(state)},  # an old process still to stop
+    ],
+)
+def test_a_state_file_the_driver_would_refuse_or_act_on_is_a_miss(
+    applied: Path, tamper: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
+    path = applied / ".qm" / "local" / "workers.json"
+    kept = path.read_text()
+    path.write_text(json.dumps(tamper(json.loads(kept))))
+    try:
+        assert not fast_noop(applied, "local")
+    finally:
+        path.write_text(kept)
+    assert fast_noop(applied, "local")
+
+
 @pytest.mark.parametrize(
     "damage",
     [
