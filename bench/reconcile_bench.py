@@ -4,7 +4,8 @@ asserts nothing.
     .venv/bin/python bench/reconcile_bench.py [--runs 10]
 
 - a full apply of local from scratch (`qm apply local --yes`, whole process);
-- a no-op apply (in sync), whole process, median and max of `--runs`;
+- a no-op apply (in sync), whole process, median and max of `--runs` (the in-sync fast path,
+  `reconcile/noop.py`), and the same through the full path (its `.qm/noop/` cache removed);
 - an upgrade 2026.11.0 → 2026.11.1 (api and workers change, no migration), whole process,
   and how long trading was not ACTIVE during it (REDUCING → ACTIVE in the trading history).
 Targets (issue 10): no-op ≤ 0.5 s whole process; trading paused ≤ 5 s for an upgrade with no
@@ -14,6 +15,8 @@ migration against the sandbox. Runs in a temporary copy on free ports; `qm down`
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import socket
 import statistics
@@ -36,10 +39,16 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each `qm` process, in order: steadier than wall time under load
+
+
 def qm(repo: Path, *args: str) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "quantmatrix", *args], cwd=repo, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"qm {' '.join(args)} exited {done.returncode}: {done.stderr}")
     return elapsed
@@ -87,8 +96,18 @@ def main() -> None:
             print(f"full apply of local from scratch (2026.11.0), whole process: {scratch:.2f} s")
             noops = [qm(repo, "apply", "local", "--yes") for _ in range(runs)]
             print(
-                f"no-op apply, whole process: median {statistics.median(noops):.2f} s, max {max(noops):.2f} s ({runs} runs; target ≤ 0.5 s)"
+                f"no-op apply, whole process: median {statistics.median(noops):.2f} s, max {max(noops):.2f} s ({runs} runs; target ≤ 0.5 s);"
+                f" CPU median {statistics.median(CPU[-runs:]):.2f} s"
             )
+            full = []
+            for _ in range(runs):  # the same no-op through the full path: its fast path's cache removed first
+                (repo / ".qm" / "noop" / "local.json").unlink(missing_ok=True)
+                full.append(qm(repo, "apply", "local", "--yes"))
+            print(
+                f"no-op apply through the full path (no .qm/noop cache), whole process: median {statistics.median(full):.2f} s, max {max(full):.2f} s;"
+                f" CPU median {statistics.median(CPU[-runs:]):.2f} s"
+            )
+            print(f"load average (1 min) now: {os.getloadavg()[0]:.1f}")
             local.write_text(text)  # back to 2026.11.1
             upgrade = qm(repo, "apply", "local", "--yes")
             print(f"upgrade 2026.11.0 → 2026.11.1 (api, workers; no migration), whole process: {upgrade:.2f} s")

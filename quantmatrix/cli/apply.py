@@ -44,12 +44,20 @@ def apply(
     operator and engineer on standby and a confirmation typing the environment's name.
     Exit 0 done (or in sync), 1 refused, 2 invalid input, 3 unavailable or another apply
     holds the lock, 4 the deployment failed (the message says what state it left)."""
+    if ref is None:
+        from quantmatrix.reconcile.noop import fast_noop
+
+        if fast_noop(path, environment):  # in sync, the no-op check recorded, without the full path's imports
+            echo(f"{environment}: in sync, nothing to change")
+            return
     from quantmatrix.cli.confirm import plan_confirmation
     from quantmatrix.model.common import Mode
     from quantmatrix.reconcile.apply import apply as run_apply
     from quantmatrix.reconcile.apply import commit_of
+    from quantmatrix.reconcile.noop import migrations_snapshot, remember
     from quantmatrix.usecases.load import load_state
 
+    migrations = migrations_snapshot(path) if ref is None else None
     loaded = load_state(path, ref)
     state, source = loaded.state, loaded.source
     live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
@@ -75,6 +83,8 @@ def apply(
         confirm=confirm,
         force_forward=force_forward,
     )
+    if ref is None:
+        remember(state, environment, path, migrations)  # the next in-sync apply takes the fast path
     if result.noop:
         echo(f"{environment}: in sync, nothing to change")
         return

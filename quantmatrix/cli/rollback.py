@@ -42,8 +42,9 @@ def rollback(
     break_glass: str | None,
 ) -> None:
     """Return ENVIRONMENT to an earlier release, through the same lock, gates, pause, checks
-    and record as `qm apply` (recorded with rollback_used). Refused when the schema would have
-    to go back over migrations not declared reversible. Git still pins the newer release
+    and record as `qm apply` (recorded with rollback_used). Migrations in between are reversed
+    (alembic downgrade, journaled) when the release left and those that introduced them
+    declare them reversible; otherwise refused, nothing changed. Git still pins the newer release
     afterwards: `qm status` shows the drift and `qm apply` refuses until the pin changes (or
     --force-forward). Exit 0 done, 1 refused, 2 invalid input, 3 unavailable or locked, 4 failed."""
     from quantmatrix.cli.confirm import plan_confirmation

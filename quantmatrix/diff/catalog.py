@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from quantmatrix.diff.fields import SECRET_SCOPE
 from quantmatrix.diff.leaves import leaf_changes, present
 from quantmatrix.diff.model import Change, SecretDiff, Status
 
@@ -30,9 +31,10 @@ def _where(state: DesiredState, path: tuple[str | int, ...]) -> str:
     return f"{file}:{line}" if line else file
 
 
-def _scope(entry: Any) -> str | None:
-    scope = entry.get("scope") if isinstance(entry, dict) else None
-    return scope if isinstance(scope, str) else None
+def _scope(state: DesiredState, name: str) -> str | None:
+    """The entry's scope, read from the typed catalog; None where there is no such entry."""
+    entry = state.catalog.spec.secrets.get(name) if state.catalog is not None else None
+    return entry.scope.value if entry is not None else None
 
 
 def diff_catalog(base: DesiredState, head: DesiredState) -> tuple[SecretDiff, ...]:
@@ -46,7 +48,7 @@ def diff_catalog(base: DesiredState, head: DesiredState) -> tuple[SecretDiff, ..
         )
         side = base if status == "removed" else head
         path = ("secrets", name)
-        scopes = (_scope(old), _scope(new))
+        scopes = (_scope(base, name), _scope(head, name))
         toward_live = status == "changed" and scopes[0] != scopes[1] and "live" in scopes
         changes = tuple(
             Change(
@@ -54,7 +56,7 @@ def diff_catalog(base: DesiredState, head: DesiredState) -> tuple[SecretDiff, ..
                 present(a),
                 present(b),
                 _where(head if present(b) is not None else base, (*path, *p)),
-                toward_live and p == ("scope",),
+                toward_live and p == SECRET_SCOPE,
             )
             for p, a, b in leaf_changes(old or {}, new or {})
         )

@@ -7,29 +7,64 @@ as sets, because their order in the file carries no meaning.
 
 Risk direction: a higher limit or more capital is riskier; so is a strategy switched on, a
 blocked symbol removed, `routes_live_orders` turned on, or a mode closer to live.
+
+Strategies, blocked symbols and the release pin are read from the typed models; the rest is
+compared leaf by leaf on the effective documents (the values as loaded, which the change
+document reports), and every field that sorting names is a typed path of
+`quantmatrix/diff/fields.py`, so a renamed model field fails mypy, not the diff.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from quantmatrix.diff.leaves import MISSING, leaf_changes, present
+from quantmatrix.diff.fields import (
+    ANALYTICS_LOGIC_VERSION,
+    BLOCKED_SYMBOLS,
+    CAPITAL_LIMIT,
+    CONFIG_VERSION,
+    CONNECTIONS,
+    CREDENTIALS,
+    DATABASE_REVISION,
+    METADATA,
+    MODE,
+    NAME,
+    RELEASE,
+    RELEASE_COMPONENTS,
+    RELEASE_SPEC,
+    RISK,
+    RISK_CURRENCY,
+    ROUTES_LIVE_ORDERS,
+    SPEC,
+    STRATEGIES,
+    STRATEGY_CAPITAL,
+    STRATEGY_ENABLED,
+    STRATEGY_FIELDS,
+    STRATEGY_PARAMS,
+    STRATEGY_VERSION,
+    Fields,
+    under,
+)
+from quantmatrix.diff.leaves import MISSING, get_in, leaf_changes, present
 from quantmatrix.diff.model import Change, EnvironmentDiff, Path, Status, StrategyDiff
 from quantmatrix.model.common import mode_exposure
+from quantmatrix.model.environment import EnvironmentSpec, Strategy
+from quantmatrix.model.paths import read_path
 from quantmatrix.model.release import Release
 from quantmatrix.model.runtime import COMPONENTS
 
 if TYPE_CHECKING:
     from quantmatrix.state import DesiredState
 
+_SPECIAL = {*STRATEGIES, *BLOCKED_SYMBOLS}  # spec fields with a diff of their own, left out of the leaves
+# the paths of quantmatrix/diff/fields.py by section name, as tests/diff/test_typed_fields.py checks them
+_CONNECTION_SECTIONS = {path[0] for path in CONNECTIONS if len(path) == 1}
 _CONNECTION_FIELDS = {
-    "execution": {"broker", "account_type", "account", "endpoint", "routes_live_orders"},
-    "market_data": {"provider", "feed", "endpoint"},
+    section: {path[1] for path in CONNECTIONS if len(path) == 2 and path[0] == section}
+    for section in {path[0] for path in CONNECTIONS if len(path) == 2}
 }
-_CONNECTION_SECTIONS = {"redis", "postgres", "api"}
-_CREDENTIAL_SECTIONS = {"execution", "market_data"}
-_SPECIAL = {"strategies", "blocked_symbols"}
+_CREDENTIAL_SECTIONS = {path[0] for path in CREDENTIALS}
 
 
 class _Sides:
@@ -64,109 +99,138 @@ def component(name: str) -> Callable[[Release], str]:
     return lambda release: str(getattr(release.spec.components, name))
 
 
-def _release(state: DesiredState | None, version: Any) -> Release | None:
-    if state is None or not isinstance(version, str):
+def _release(state: DesiredState | None, version: str | None) -> Release | None:
+    if state is None or version is None:
         return None
     return state.releases.get(version)
 
 
-def _release_facts(sides: _Sides, old_pin: Any, new_pin: Any) -> dict[str, Any]:
+def _release_facts(sides: _Sides, old_pin: str | None, new_pin: str | None) -> dict[str, Any]:
     """Component versions, migration revision and config version the pinned release brings,
     read from the typed release models."""
     old_release, new_release = _release(sides.base, old_pin), _release(sides.head, new_pin)
     pin = new_pin if new_release is not None else old_pin
 
-    def pinned(read: Callable[[Release], Any], *keys: str) -> Change | None:
-        old = read(old_release) if old_release is not None else MISSING
-        new = read(new_release) if new_release is not None else MISSING
-        if old == new:
+    def pinned(path: Fields) -> Change | None:
+        old = read_path(old_release.spec, path) if old_release is not None else MISSING
+        new = read_path(new_release.spec, path) if new_release is not None else MISSING
+        if old == new or pin is None:
             return None
-        return sides.change(("releases", pin, "spec", *keys), old, new)
+        return sides.change(("releases", pin, *RELEASE_SPEC, *path), old, new)
 
-    components = tuple(c for c in (pinned(component(name), "components", name) for name in COMPONENTS) if c is not None)
+    components = (pinned((*RELEASE_COMPONENTS, name)) for name in COMPONENTS)  # the model's own field names
     return {
-        "components": components,
-        "migration_revision": pinned(lambda r: r.spec.database.revision, "database", "revision"),
-        "config_version": pinned(lambda r: r.spec.config_version, "config_version"),
+        "components": tuple(c for c in components if c is not None),
+        "migration_revision": pinned(DATABASE_REVISION),
+        "config_version": pinned(CONFIG_VERSION),
     }
 
 
-def _strategy_map(items: list[Any]) -> dict[str, tuple[int, dict[str, Any]]]:
-    """name → (index, strategy with the model's defaults filled in: disabled, no params)."""
-    return {
-        s["name"]: (i, {"enabled": False, "params": {}, **s})
-        for i, s in enumerate(items)
-        if isinstance(s, dict) and "name" in s
-    }
+class _Strategy(NamedTuple):
+    """A strategy on one side of the diff: the typed model the diff reasons with, and the item
+    of the effective document it was validated from."""
+
+    position: int  # in the environment's list
+    model: Strategy
+    written: Mapping[str, Any]
 
 
-def _strategies(sides: _Sides, env: str, old: list[Any], new: list[Any]) -> tuple[StrategyDiff, ...]:
-    base, head = _strategy_map(old), _strategy_map(new)
-    out = []
-    for name in [*head, *(n for n in base if n not in head)]:
-        before = base[name][1] if name in base else {}
-        after = head[name][1] if name in head else {}
-        if before == after:
-            continue
-        status: Status = "changed" if before and after else ("added" if after else "removed")
-        prefix: Path = ("environments", env, "spec", "strategies", (head.get(name) or base[name])[0])
-        out.append(_strategy(sides, name, status, prefix, before, after))
-    return tuple(out)
+def _strategies_of(state: DesiredState | None, name: str, spec: EnvironmentSpec | None) -> dict[str, _Strategy]:
+    """name → the strategy, in list order."""
+    if state is None or spec is None:
+        return {}
+    written = get_in(state.effective[name].data, (*SPEC, *STRATEGIES), [])
+    out: dict[str, _Strategy] = {}
+    for index, strategy in enumerate(spec.strategies):
+        item = written[index] if isinstance(written, list) and index < len(written) else None
+        out[strategy.name] = _Strategy(index, strategy, item if isinstance(item, dict) else {})
+    return out
 
 
-_STRATEGY_FIELDS = {"name", "version", "capital", "enabled", "params"}
+def _values(strategy: _Strategy | None) -> dict[str, Any]:
+    """Its fields as the change document reports them: the value as loaded (a `capital: 30000`
+    stays 30000; the model holds 30000.0), the model's default where the file leaves a field
+    out; nothing for a strategy absent on that side."""
+    return {**vars(strategy.model), **strategy.written} if strategy is not None else {}
+
+
+def _strategies(
+    sides: _Sides, env: str, base: dict[str, _Strategy], head: dict[str, _Strategy]
+) -> tuple[StrategyDiff, ...]:
+    found = (
+        _strategy(sides, ("environments", env), base.get(name), head.get(name), head.get(name) or base[name])
+        for name in [*head, *(n for n in base if n not in head)]
+    )
+    return tuple(s for s in found if s is not None)
 
 
 def _strategy(
-    sides: _Sides, name: str, status: Status, prefix: Path, before: dict[str, Any], after: dict[str, Any]
-) -> StrategyDiff:
-    """One strategy's changes, field by field; a capital raise or an enabling of a strategy that
-    runs is risky."""
+    sides: _Sides, env: Path, before: _Strategy | None, after: _Strategy | None, shown: _Strategy
+) -> StrategyDiff | None:
+    """One strategy's changes, field by field (None when it did not change); a capital raise or
+    an enabling of a strategy that runs is risky. `shown`: the side its path points at."""
+    if before is not None and after is not None and before.written == after.written:
+        return None  # the common case, without filling in defaults
+    old, new = _values(before), _values(after)
+    if old == new:
+        return None
+    status: Status = "changed" if old and new else ("added" if new else "removed")
+    prefix: Path = (*env, *SPEC, *STRATEGIES, shown.position)
 
-    def field(key: str, risky: bool = False) -> Change | None:
-        a, b = before.get(key, MISSING), after.get(key, MISSING)
-        return None if a == b else sides.change(prefix + (key,), a, b, risky)
+    def field(path: Fields, risky: bool = False) -> Change | None:
+        a, b = get_in(old, path, MISSING), get_in(new, path, MISSING)
+        return None if a == b else sides.change(prefix + path, a, b, risky)
 
-    def rest(strategy: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in strategy.items() if k not in _STRATEGY_FIELDS}
+    def rest(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if (k,) not in STRATEGY_FIELDS}
 
-    runs = after.get("enabled") is True
+    runs = after is not None and after.model.enabled
+    raised = after is not None and _raised(before.model.capital if before is not None else MISSING, after.model.capital)
+    switched_on = before is None or not before.model.enabled
     return StrategyDiff(
-        name=name,
+        name=shown.model.name,
         status=status,
         path=prefix,
         location=sides.locate(prefix, removed=status == "removed"),
-        version=field("version"),
-        capital=field("capital", risky=runs and _raised(before.get("capital", MISSING), after.get("capital", MISSING))),
-        enabled=field("enabled", risky=runs and before.get("enabled") is not True),
+        version=field(STRATEGY_VERSION),
+        capital=field(STRATEGY_CAPITAL, risky=runs and raised),
+        enabled=field(STRATEGY_ENABLED, risky=runs and switched_on),
         params=tuple(
-            sides.change(prefix + ("params", *p), a, b)
-            for p, a, b in leaf_changes(before.get("params", {}), after.get("params", {}))
+            sides.change(prefix + STRATEGY_PARAMS + p, a, b)
+            for p, a, b in leaf_changes(get_in(old, STRATEGY_PARAMS, {}), get_in(new, STRATEGY_PARAMS, {}))
         ),
-        other=tuple(sides.change(prefix + p, a, b) for p, a, b in leaf_changes(rest(before), rest(after))),
+        other=tuple(sides.change(prefix + p, a, b) for p, a, b in leaf_changes(rest(old), rest(new))),
     )
 
 
 def _section(path: Path) -> str:
     """Which section of the diff a leaf of the effective spec belongs to."""
-    head = path[0] if path else ""
-    if path == ("mode",):
+    if path == MODE:
         return "mode"
-    if path == ("release",):
+    if path == RELEASE:
         return "release"
-    if head == "risk" and len(path) == 2 and path[1] != "currency":
+    if len(path) == len(RISK) + 1 and under(path, RISK) and path != RISK_CURRENCY:
         return "risk"
-    if path == ("capital", "limit"):
+    if path == CAPITAL_LIMIT:
         return "capital"
-    if path == ("analytics", "logic_version"):
+    if path == ANALYTICS_LOGIC_VERSION:
         return "analytics"
-    if head in _CREDENTIAL_SECTIONS and len(path) >= 2 and path[1] == "credentials":
+    if any(under(path, credentials) for credentials in CREDENTIALS):
         return "credentials"
-    if head in _CONNECTION_SECTIONS or (
-        head in _CONNECTION_FIELDS and len(path) == 2 and path[1] in _CONNECTION_FIELDS[head]
-    ):
+    if any(under(path, connection) for connection in CONNECTIONS):
         return "connections"
     return "other"
+
+
+def _spec(state: DesiredState | None, name: str) -> EnvironmentSpec | None:
+    """The validated spec of environment `name`; None on a side it does not exist on. A loaded
+    state has a model for each of its environments (the loader refuses one with problems)."""
+    if state is None or name not in state.effective:
+        return None
+    env = state.environments.get(name)
+    if env is None:
+        raise ValueError(f"environment '{name}' has no validated model: the diff compares loaded states only")
+    return env.spec
 
 
 def _mode(state: DesiredState | None, name: str) -> str:
@@ -180,8 +244,9 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
     sides = _Sides(base, head)
     old = base.effective[name].data if base is not None and name in base.effective else {}
     new = head.effective[name].data if head is not None and name in head.effective else {}
+    old_env, new_env = _spec(base, name), _spec(head, name)
     status: Status = "changed" if old and new else ("added" if new else "removed")
-    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    old_spec, new_spec = get_in(old, SPEC) or {}, get_in(new, SPEC) or {}
     prefix: Path = ("environments", name)
 
     sections: dict[str, list[Change]] = {}
@@ -193,20 +258,24 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
         section = _section(path)
         risky = status != "removed" and (
             (section in ("risk", "capital") and _raised(a, b))
-            or (path == ("execution", "routes_live_orders") and b is True)
+            or (path == ROUTES_LIVE_ORDERS and b is True)
             or (section == "mode" and a is not MISSING and mode_exposure(b) > mode_exposure(a))
         )
-        sections.setdefault(section, []).append(sides.change(prefix + ("spec", *path), a, b, risky))
+        sections.setdefault(section, []).append(sides.change((*prefix, *SPEC, *path), a, b, risky))
 
     def unnamed(doc: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in (doc.get("metadata") or {}).items() if k != "name"}
+        return {k: v for k, v in (get_in(doc, METADATA) or {}).items() if (k,) != NAME}
 
     for path, a, b in leaf_changes(unnamed(old), unnamed(new)):  # description, extends, labels
-        sections.setdefault("other", []).append(sides.change(prefix + ("metadata", *path), a, b))
+        sections.setdefault("other", []).append(sides.change((*prefix, *METADATA, *path), a, b))
 
-    strategies = _strategies(sides, name, old_spec.get("strategies") or [], new_spec.get("strategies") or [])
-    blocked_old, blocked_new = old_spec.get("blocked_symbols") or [], new_spec.get("blocked_symbols") or []
-    facts = _release_facts(sides, old_spec.get("release"), new_spec.get("release"))
+    strategies = _strategies(sides, name, _strategies_of(base, name, old_env), _strategies_of(head, name, new_env))
+    blocked_old = old_env.blocked_symbols if old_env is not None else []
+    blocked_new = new_env.blocked_symbols if new_env is not None else []
+    facts = _release_facts(
+        sides, old_env.release if old_env is not None else None, new_env.release if new_env is not None else None
+    )
+    blocked_path: Path = (*prefix, *SPEC, *BLOCKED_SYMBOLS)
 
     def first(key: str) -> Change | None:
         found = sections.get(key)
@@ -224,8 +293,8 @@ def diff_environment(name: str, base: DesiredState | None, head: DesiredState | 
         strategies=strategies,
         blocked_added=tuple(s for s in blocked_new if s not in blocked_old),
         blocked_removed=tuple(s for s in blocked_old if s not in blocked_new),
-        blocked_path=prefix + ("spec", "blocked_symbols"),
-        blocked_location=sides.locate(prefix + ("spec", "blocked_symbols"), removed=status == "removed"),
+        blocked_path=blocked_path,
+        blocked_location=sides.locate(blocked_path, removed=status == "removed"),
         credentials=tuple(sections.get("credentials", [])),
         connections=tuple(sections.get("connections", [])),
         other=tuple(sections.get("other", [])),

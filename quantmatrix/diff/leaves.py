@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from quantmatrix.diff.fields import APPROVAL
 from quantmatrix.diff.model import Path
 from quantmatrix.repo.references import is_secret_ref
 
 MISSING: Any = object()
+_APPROVAL_KEYS = frozenset(name for (name,) in APPROVAL)
 
 
 def is_approval(value: Any) -> bool:
-    return isinstance(value, dict) and "by" in value and "at" in value
+    """An approval record (`Approval`: who and when, at least)."""
+    return isinstance(value, dict) and _APPROVAL_KEYS <= value.keys()
 
 
 def _branch(value: Any) -> bool:

@@ -14,14 +14,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from quantmatrix.diff.fields import (
+    DATABASE_REVISION,
+    MIGRATIONS_LISTED,
+    RELEASE_ENVELOPE,
+    RELEASE_METADATA,
+    RELEASE_NAME,
+    RELEASE_PINNED,
+    RELEASE_SPEC,
+)
 from quantmatrix.diff.leaves import get_in, leaf_changes, present
 from quantmatrix.diff.model import Change, Path, ReleaseDiff, Status
 
 if TYPE_CHECKING:
     from quantmatrix.state import DesiredState
 
-_IGNORED = {"apiVersion", "kind"}
-PINNED = ("components", "config_version", "database", "strategies", "analytics")
+_IGNORED = {name for (name,) in RELEASE_ENVELOPE}
+PINNED = tuple(name for (name,) in RELEASE_PINNED)
+_REVISION = (*RELEASE_SPEC, *DATABASE_REVISION)
+_MIGRATIONS = (*RELEASE_SPEC, *MIGRATIONS_LISTED)
 
 
 def _doc(state: DesiredState | None, name: str | None) -> dict[str, Any]:
@@ -47,8 +58,8 @@ def diff_release(name: str, base: DesiredState | None, head: DesiredState | None
     elif in_head:
         model = head.releases.get(name) if head is not None else None
         compared_to = model.spec.rollback.previous if model is not None else None
-        previous_spec = _doc(head, compared_to).get("spec") or {}
-        status, old = "added", {"spec": {k: previous_spec[k] for k in PINNED if k in previous_spec}}
+        previous_spec = get_in(_doc(head, compared_to), RELEASE_SPEC) or {}
+        status, old = "added", {RELEASE_SPEC[0]: {k: previous_spec[k] for k in PINNED if k in previous_spec}}
     else:
         return ReleaseDiff(name=name, status="removed")
     new = _doc(head, name)
@@ -56,15 +67,19 @@ def diff_release(name: str, base: DesiredState | None, head: DesiredState | None
         return None
 
     def unnamed(doc: dict[str, Any]) -> dict[str, Any]:
-        return {**doc, "metadata": {k: v for k, v in (doc.get("metadata") or {}).items() if k != "name"}}
+        metadata = get_in(doc, RELEASE_METADATA) or {}
+        return {
+            **doc,
+            RELEASE_METADATA[0]: {k: v for k, v in metadata.items() if (*RELEASE_METADATA, k) != RELEASE_NAME},
+        }
 
     changes = tuple(
         Change(("releases", name, *p), present(a), present(b), _where(head, ("releases", name, *p)))
         for p, a, b in leaf_changes(unnamed(old), unnamed(new))
     )
-    revision = next((c for c in changes if c.path[2:] == ("spec", "database", "revision")), None)
-    old_migrations = get_in(old, ("spec", "changes", "migrations"), []) if status == "changed" else []
-    listed = [m for m in get_in(new, ("spec", "changes", "migrations"), []) or [] if m not in (old_migrations or [])]
+    revision = next((c for c in changes if c.path[2:] == _REVISION), None)
+    old_migrations = get_in(old, _MIGRATIONS, []) if status == "changed" else []
+    listed = [m for m in get_in(new, _MIGRATIONS, []) or [] if m not in (old_migrations or [])]
     return ReleaseDiff(
         name=name,
         status=status,

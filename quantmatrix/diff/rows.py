@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
+from quantmatrix.diff.fields import CAPITAL, SPEC
 from quantmatrix.diff.model import Change, EnvironmentDiff, PolicyDiff, ReleaseDiff, SecretDiff, StateDiff, StrategyDiff
 from quantmatrix.diff.values import NOTHING, old_new, relative, show
 from quantmatrix.redaction import redact_text
@@ -45,7 +46,7 @@ def _row(area: str, label: str, change: Change, note: str = "") -> Row:
 
 def _spec_label(change: Change) -> str:
     """`("environments", "live", "spec", "redis", "url")` → `redis.url`."""
-    rest = change.path[3:] if change.path[2:3] == ("spec",) else change.path[2:]
+    rest = change.path[3:] if change.path[2:3] == SPEC else change.path[2:]
     return dotted(rest)
 
 
@@ -87,7 +88,7 @@ def environment_rows(env: EnvironmentDiff) -> list[Row]:
     rows += [_row("Risk limits", c.key, c) for c in env.risk]
     if env.capital is not None:
         rows.append(_row("Capital", "capital.limit", env.capital))
-    capital_other = [c for c in env.other if c.path[3:4] == ("capital",)]
+    capital_other = [c for c in env.other if c.path[3:4] == CAPITAL]
     rows += [_row("Capital", _spec_label(c), c) for c in capital_other]
     for s in env.strategies:
         rows += _strategy_rows(s)

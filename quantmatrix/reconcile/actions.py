@@ -4,6 +4,7 @@ idempotent: running it again after a crash changes nothing that is already as wa
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from quantmatrix.errors import Problem, QMError
 from quantmatrix.model.release import Release
@@ -16,7 +17,7 @@ from quantmatrix.runtime.control import ControlPlane, control_from_environment
 from quantmatrix.runtime.controlstate import ControlConflict, ControlUnavailable, TradingState
 from quantmatrix.runtime.store.deployments import record_config_applied
 from quantmatrix.runtime.store.events import record_check_results
-from quantmatrix.runtime.store.trading_schema import migrations_dir, schema_revision, upgrade_schema
+from quantmatrix.runtime.store.trading_schema import downgrade_schema, known_revisions, schema_revision, upgrade_schema
 
 RECONCILIATION = ("safety.reconciliation",)
 
@@ -98,14 +99,22 @@ def configure(connected: Connected, deployment_id: str, commit: str | None, now:
     return f"control keys at version {saved.version}, configuration {connected.config_version[:12]}"
 
 
-def migrate(connected: Connected) -> str:
-    """alembic to the release's revision; "is it applied?" is asked first (alembic's version table)."""
+def migrate(connected: Connected, scripts: Path, *, reverse: bool = False) -> str:
+    """alembic to the release's revision with `scripts` (the applied tree's `migrations/`);
+    "is it applied?" is asked first (alembic's version table), so a crash before or after
+    the transaction commits never runs a revision twice. `reverse` (a rollback whose
+    releases declare the migrations reversible, reconcile.rollback) downgrades when the
+    schema is ahead; otherwise the schema only ever moves forward."""
     assert connected.store is not None
     revision = connected.release.spec.database.revision
     before = schema_revision(connected.store)
     if before == revision:
         return f"schema already at {revision}"
-    after = upgrade_schema(connected.store, migrations_dir(connected.root), revision)
+    chain = known_revisions(scripts) if reverse else []
+    if before in chain and revision in chain and chain.index(before) > chain.index(revision):
+        after = downgrade_schema(connected.store, scripts, revision)
+        return f"schema {before} → {after} (reversed by alembic downgrade, verified)"
+    after = upgrade_schema(connected.store, scripts, revision)
     return f"schema {before or 'base'} → {after} (verified)"
 
 

@@ -11,7 +11,8 @@ deployment. A `kill -9` anywhere leaves the deployment `running` with its in-fli
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING
 from quantmatrix.errors import Problem, QMError, Refused
 from quantmatrix.reconcile.connect import Connected, connect
 from quantmatrix.reconcile.lock import acquire_apply_lock, this_process
+from quantmatrix.reconcile.noop import NoOpCheck
 from quantmatrix.reconcile.observe import observe_environment
-from quantmatrix.reconcile.plan import Desired, plan
+from quantmatrix.reconcile.plan import Desired, plan, reversed_revisions
 from quantmatrix.reconcile.steps import ACTOR, Plan, Step
 from quantmatrix.repo.source import Source
 from quantmatrix.runtime.store.deployments import finish_deployment, start_deployment
@@ -37,17 +39,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class NoOpCheck:
-    """The record of an apply that found nothing to change (fits the store's CheckResultLike)."""
-
-    name: str = "reconcile.no_op"
-    category: str = "reconcile"
-    passed: bool = True
-    duration_seconds: float = 0.0
-    message: str = "in sync: nothing to change"
 
 
 class StopRequested(QMError):
@@ -83,14 +74,22 @@ def commit_of(path: str | Path, ref: str | None) -> str | None:
     return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
-def desired_of(state: DesiredState, connected: Connected, commit: str | None, source: Source | None = None) -> Desired:
-    """The desired side; the migration chain is read statically from `source` (the tree being applied)."""
+def desired_of(
+    state: DesiredState,
+    connected: Connected,
+    commit: str | None,
+    source: Source | None = None,
+    *,
+    reverse: bool = False,
+) -> Desired:
+    """The desired side; the migration chain is read statically from `source` (the tree being
+    applied). `reverse`: a rollback that reconcile.rollback allowed to reverse migrations."""
     from quantmatrix.repo.migrations import read_chain
     from quantmatrix.repo.source import open_source
 
     chain = read_chain(source if source is not None else open_source(connected.root))
     revisions = tuple(r.revision for r in chain[0]) if chain is not None else ()
-    return Desired(connected.environment, connected.release, connected.config_version, revisions, commit)
+    return Desired(connected.environment, connected.release, connected.config_version, revisions, commit, reverse)
 
 
 def compute_plan(
@@ -147,7 +146,9 @@ def apply(
                 connected = replace(connected, release=target)  # a copy: a caller's connection keeps its release
             if not rollback and not force_forward:
                 _refuse_forward_over_rollback(connected)
-            the_plan = compute_plan(state, connected, commit, source)
+            desired = desired_of(state, connected, commit, source, reverse=rollback)
+            observed = observe_environment(connected)
+            the_plan = plan(desired, observed)
             if the_plan.blockers:
                 raise Refused([Problem(f"environments/{name}.yaml", message=b) for b in the_plan.blockers])
             assert connected.store is not None
@@ -171,23 +172,40 @@ def apply(
                 engineer=engineer,
                 break_glass=break_glass,
             )
-            return _run(
-                state,
-                connected,
-                the_plan,
-                readiness.notes,
-                readiness.break_glass,
-                readiness.operator,
-                readiness.engineer,
-                commit,
-                clock,
-                between_steps,
-                rollback_of=rollback_of,
-                reason=rollback_reason,
-            )
+            with _scripts_for(the_plan, source) as scripts:
+                return _run(
+                    state,
+                    connected,
+                    the_plan,
+                    readiness.notes,
+                    readiness.break_glass,
+                    readiness.operator,
+                    readiness.engineer,
+                    commit,
+                    clock,
+                    between_steps,
+                    rollback_of=rollback_of,
+                    reason=rollback_reason,
+                    scripts=scripts,
+                    reversing=reversed_revisions(desired, observed.migration_revision),
+                )
     finally:
         if owned:
             connected.close()
+
+
+@contextmanager
+def _scripts_for(the_plan: Plan, source: Source) -> Iterator[Path | None]:
+    """The applied tree's `migrations/` in a private directory, when the plan migrates: read
+    before the deployment starts, so a script that breaks the symlink rules refuses (exit 2)
+    before anything changes. With --ref that is the commit's, never the work tree's."""
+    if the_plan.step("migrations") is None:
+        yield None
+        return
+    from quantmatrix.repo.migration_scripts import migration_scripts
+
+    with migration_scripts(source) as scripts:
+        yield scripts
 
 
 def _aim(
@@ -258,6 +276,7 @@ def _start(
     now: datetime,
     rollback_of: str | None = None,
     reason: str | None = None,
+    reversing: tuple[str, ...] = (),
 ) -> tuple[str, bool]:
     assert connected.store is not None
     if the_plan.resume_of is not None:
@@ -271,6 +290,10 @@ def _start(
         )
         return the_plan.resume_of, True
     changes = connected.release.spec.changes
+    migration_changes = changes.migrations
+    if reversing:  # a rollback's record says what it undoes, not what the target once introduced
+        back_to = connected.release.spec.database.revision
+        migration_changes = [f"{revision} reversed (alembic downgrade to {back_to})" for revision in reversing]
     deployment_id = start_deployment(
         connected.store,
         connected.name,
@@ -281,7 +304,7 @@ def _start(
         commit=commit,
         config_version=the_plan.config_version,
         config_changes=changes.config,
-        migration_changes=changes.migrations,
+        migration_changes=migration_changes,
         strategy_changes=changes.strategies,
         break_glass_reason=break_glass,
         mode=connected.environment.spec.mode,
@@ -291,6 +314,8 @@ def _start(
     detail = {"deployment": deployment_id, "release": the_plan.release}
     if rollback_of is not None:
         detail |= {"rollback_of": rollback_of, "reason": reason or ""}
+        if reversing:
+            detail |= {"reverses_migrations": ", ".join(reversing)}
     append_audit(
         connected.store,
         operator or ACTOR,
@@ -326,6 +351,8 @@ def _run(
     still_locked: Callable[[], None],
     rollback_of: str | None = None,
     reason: str | None = None,
+    scripts: Path | None = None,
+    reversing: tuple[str, ...] = (),
 ) -> ApplyResult:
     from quantmatrix.reconcile.journal import Journal
     from quantmatrix.reconcile.record import monitoring_for  # the diff's modules load only when something changes
@@ -333,7 +360,7 @@ def _run(
 
     assert connected.store is not None
     deployment_id, resumed = _start(
-        connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason
+        connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason, reversing
     )
     journal = Journal(connected.store, deployment_id, clock)
     result = ApplyResult(the_plan, deployment_id, resumed)
@@ -347,7 +374,9 @@ def _run(
     for step in the_plan.steps:
         still_locked()
         try:
-            detail = journal.run(step.id, _action(connected, step, deployment_id, commit, notes, clock))
+            detail = journal.run(
+                step.id, _action(connected, step, deployment_id, commit, notes, clock, scripts, rollback_of is not None)
+            )
         except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -356,15 +385,19 @@ def _run(
                 if isinstance(error, QMError)
                 else f"{type(error).__name__}: {error}"
             )
-            raise recover(state, connected, the_plan, deployment_id, step.id, reason, done, clock()) from None
+            raise recover(
+                state, connected, the_plan, deployment_id, step.id, reason, done, clock(), scripts, rollback_of
+            ) from None
         done.append(step.id)
         result.lines.append(f"{step.id}: {detail}")
         if step.kind == "monitoring":
             monitoring = monitoring_for(connected.environment, clock())
     summary = ("resumed and " if resumed else "") + f"applied {the_plan.release}: {len(done)} steps"
     if rollback_of is not None:
-        summary = f"rolled back {rollback_of} → {the_plan.release}: {len(done)} steps" + (
-            f"; reason: {reason}" if reason else ""
+        summary = (
+            f"rolled back {rollback_of} → {the_plan.release}: {len(done)} steps"
+            + (f"; migrations reversed: {', '.join(reversing)}" if reversing and "migrations" in done else "")
+            + (f"; reason: {reason}" if reason else "")
         )
     finish_deployment(
         connected.store,
@@ -380,7 +413,14 @@ def _run(
 
 
 def _action(
-    connected: Connected, step: Step, deployment_id: str, commit: str | None, notes: tuple[str, ...], clock: Clock
+    connected: Connected,
+    step: Step,
+    deployment_id: str,
+    commit: str | None,
+    notes: tuple[str, ...],
+    clock: Clock,
+    scripts: Path | None = None,
+    rollback: bool = False,
 ) -> Callable[[], str]:
     from quantmatrix.reconcile import actions  # the checks (httpx) and alembic load only when something changes
 
@@ -392,7 +432,8 @@ def _action(
     if kind == "configuration":
         return lambda: actions.configure(connected, deployment_id, commit, clock())
     if kind == "migrations":
-        return lambda: actions.migrate(connected)
+        assert scripts is not None, "apply materialises migrations/ whenever the plan migrates"
+        return lambda: actions.migrate(connected, scripts, reverse=rollback)
     if kind == "deploy":
         component = step.id.split(".", 1)[1]
         version = step.changes[0].after

@@ -16,17 +16,11 @@ from typing import Any
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile.connect import Connected
 from quantmatrix.reconcile.observed import DeploymentView, Observed, OperatorHalt, RunningComponent, TradingView
-from quantmatrix.runtime.controlstate import ControlState, ControlUnavailable
+from quantmatrix.runtime.controlstate import HALT_ACTION, RESUME_ACTION, ControlState, ControlUnavailable
 from quantmatrix.runtime.drivers import Observed as Seen
 from quantmatrix.runtime.store import Store
 from quantmatrix.runtime.store.deployments import DeploymentRecord
-from quantmatrix.runtime.store.snapshot import (
-    HALT_ACTION,
-    RESUME_ACTION,
-    schema_revision_in,
-    standing_halt_in,
-    store_snapshot,
-)
+from quantmatrix.runtime.store.snapshot import schema_revision_in, standing_halt_in, store_snapshot
 
 __all__ = [
     "HALT_ACTION",

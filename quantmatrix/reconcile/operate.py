@@ -15,8 +15,8 @@ from quantmatrix.errors import Problem, Refused
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile import actions
 from quantmatrix.reconcile.connect import Connected
-from quantmatrix.reconcile.observe import HALT_ACTION, RESUME_ACTION, operator_halt
-from quantmatrix.runtime.controlstate import TradingState
+from quantmatrix.reconcile.observe import operator_halt
+from quantmatrix.runtime.controlstate import HALT_ACTION, RESUME_ACTION, TradingState
 from quantmatrix.runtime.store.events import append_audit
 
 

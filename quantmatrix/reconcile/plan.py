@@ -7,6 +7,9 @@ Rules, each a line below:
 - anything else → readiness first; trading paused (the mode's policy) before the first thing
   changes; configuration, migrations, api, workers, ui as they differ; then the checks,
   reconciliation, trading enabled (never over an operator halt) and the monitoring window;
+- a database ahead of the release's revision, or at one migrations/ does not know, blocks
+  the plan; only a rollback that reconcile.rollback allowed (`Desired.reverse`) plans a
+  downgrade, as the same `migrations` step;
 - an unknown trading state is not trading: it is rewritten and re-validated, never trusted;
 - an interrupted deployment is resumed: trading stays paused until the checks pass again,
   unless its journal shows it had already validated and enabled trading.
@@ -44,6 +47,7 @@ class Desired:
     config_version: str  # content hash of the effective environment (runtime.control.config_version)
     revisions: tuple[str, ...] = ()  # the migrations chain, oldest first (empty: not known)
     commit: str | None = None
+    reverse: bool = False  # a rollback allowed to reverse migrations (reconcile.rollback decided)
 
     @property
     def name(self) -> str:
@@ -97,7 +101,11 @@ def _migration_blocker(desired: Desired, observed: Observed) -> str | None:
         return None
     if seen not in desired.revisions:
         return f"the database is at revision {seen}, which migrations/ does not know: inspect it before applying"
-    if revision in desired.revisions and desired.revisions.index(seen) > desired.revisions.index(revision):
+    if (
+        revision in desired.revisions
+        and desired.revisions.index(seen) > desired.revisions.index(revision)
+        and not desired.reverse
+    ):
         return f"the database is at {seen}, ahead of release {desired.release.metadata.name}'s {revision}: a downgrade is a rollback decision (qm rollback), never an apply's"
     return None
 
@@ -167,16 +175,7 @@ def plan(desired: Desired, observed: Observed) -> Plan:
             )
         )
     if "migrations" in subjects:
-        database = release.spec.database
-        steps.append(
-            Step(
-                id="migrations",
-                kind="migrations",
-                title=f"Migrate the database to {database.revision}",
-                changes=(subjects["migrations"],),
-                detail=f"alembic upgrade, verified after; reversible: {database.reversible}, backward compatible: {database.backward_compatible}",
-            )
-        )
+        steps.append(_migrations(desired, subjects["migrations"]))
     for component in COMPONENTS:
         change = subjects.get(f"component.{component}")
         if change is not None:
@@ -203,6 +202,34 @@ def plan(desired: Desired, observed: Observed) -> Plan:
         )
     steps.append(_monitoring(desired))
     return base.model_copy(update={"steps": tuple(steps), "blockers": (blocker,) if blocker else ()})
+
+
+def reversed_revisions(desired: Desired, before: str | None) -> tuple[str, ...]:
+    """The revisions a rollback's downgrade undoes, newest first (none: it moves forward)."""
+    chain, wanted = desired.revisions, desired.release.spec.database.revision
+    if not desired.reverse or before not in chain or wanted not in chain:
+        return ()
+    return tuple(reversed(chain[chain.index(wanted) + 1 : chain.index(before) + 1]))
+
+
+def _migrations(desired: Desired, change: Change) -> Step:
+    database = desired.release.spec.database
+    undone = reversed_revisions(desired, change.before)
+    if undone:
+        return Step(
+            id="migrations",
+            kind="migrations",
+            title=f"Reverse migrations {', '.join(undone)} (database back to {database.revision})",
+            changes=(change,),
+            detail="alembic downgrade, verified after; declared reversible by the releases that introduced them and the rollback plan",
+        )
+    return Step(
+        id="migrations",
+        kind="migrations",
+        title=f"Migrate the database to {database.revision}",
+        changes=(change,),
+        detail=f"alembic upgrade, verified after; reversible: {database.reversible}, backward compatible: {database.backward_compatible}",
+    )
 
 
 def _readiness(desired: Desired) -> Step:

@@ -5,6 +5,7 @@ record an incident, and say exactly what state is left (exit 4)."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from quantmatrix.errors import DeployFailed, Problem
 from quantmatrix.model.common import Mode
@@ -15,7 +16,7 @@ from quantmatrix.reconcile.steps import ACTOR, Plan
 from quantmatrix.runtime.controlstate import TradingState
 from quantmatrix.runtime.store.deployments import finish_deployment
 from quantmatrix.runtime.store.events import record_incident
-from quantmatrix.runtime.store.trading_schema import downgrade_schema, migrations_dir
+from quantmatrix.runtime.store.trading_schema import downgrade_schema
 from quantmatrix.state import DesiredState
 
 
@@ -28,8 +29,12 @@ def recover(
     reason: str,
     done: list[str],
     now: datetime,
+    scripts: Path | None = None,
+    rollback_of: str | None = None,
 ) -> DeployFailed:
-    """Handle the failure of `failed_step` after `done` steps; return the error to raise."""
+    """Handle the failure of `failed_step` after `done` steps; return the error to raise.
+    `scripts`: the applied tree's `migrations/` (what a reversal runs); `rollback_of`: the
+    failing deployment is a rollback away from that release."""
     assert connected.store is not None
     changed = [s for s in done if s in ("configuration", "migrations") or s.startswith("deploy.")]
     safety_failed = failed_step in ("checks", "reconciliation")
@@ -65,7 +70,9 @@ def recover(
     elif deployed:
         lines.append("no previous release recorded: services left as they are")
     if "migrations" in done:
-        lines.append(_migration_decision(connected, previous.spec.database.revision if previous else None))
+        lines.append(
+            _migration_decision(connected, previous.spec.database.revision if previous else None, scripts, rollback_of)
+        )
     if "configuration" in done:
         lines.append(
             "configuration: the new control keys stay in place (trading HALTED); the previous configuration is restored by applying its commit"
@@ -106,16 +113,24 @@ def recover(
     return DeployFailed([Problem(f"deployment {deployment_id}", message=line) for line in lines])
 
 
-def _migration_decision(connected: Connected, previous_revision: str | None) -> str:
-    """Reverse only when the release declares it reversible and its rollback plan says so."""
+def _migration_decision(
+    connected: Connected, previous_revision: str | None, scripts: Path | None, rollback_of: str | None
+) -> str:
+    """Reverse only when the release declares it reversible and its rollback plan says so.
+    A failed rollback leaves the schema where its own migration step put it: going forward
+    again is a new apply's decision, never a failure handler's."""
     database, rollback = connected.release.spec.database, connected.release.spec.rollback
+    if rollback_of is not None:
+        return f"migrations: this rollback moved the schema to {database.revision}; it stays there (going back to {rollback_of}'s schema is a new apply); trading stays HALTED"
     if previous_revision is None:
         return "migrations: no previous release to return to: the schema stays; trading stays HALTED"
     if not (database.reversible and rollback.migrations_reversible):
         return "migrations: NOT reversed (the release does not declare them reversible): the schema stays; trading stays HALTED"
     assert connected.store is not None
+    if scripts is None:
+        return "migrations: the applied tree's migrations/ is not at hand: the schema stays; trading stays HALTED"
     try:
-        after = downgrade_schema(connected.store, migrations_dir(connected.root), previous_revision)
+        after = downgrade_schema(connected.store, scripts, previous_revision)
     except Exception as error:  # noqa: BLE001
         return f"migrations: reversal to {previous_revision} failed ({_first(error)}): the schema stays; trading stays HALTED"
     return f"migrations: reversed to {after} (declared reversible, rollback plan agrees)"

@@ -4,18 +4,22 @@ journal, pause, checks and record as any apply, aimed at an earlier release.
 
 - target: `--to`, else the running release's `rollback.previous` (the release being left
   says where it goes back to), else the pinned release's;
-- refused when the target's migration revision is behind the running schema and the
-  migrations in between are not declared reversible (`database.reversible` and
-  `rollback.migrations_reversible`) by the release being left and by every release that
-  introduced them: "do not roll back blindly if migrations changed live data assumptions".
-  Reversible downgrades are refused too for now: reversing a schema inside a rollback is not
-  automated yet (recovery.py does it only for a failed apply).
+- when the target's migration revision is behind the running schema, the migrations in
+  between are reversed only when the release being left and the release that introduced
+  each of them (the earliest pinning it or a later revision) declare `database.reversible` and `rollback.migrations_reversible`; otherwise the
+  rollback is refused before anything changes: "do not roll back blindly if migrations
+  changed live data assumptions". An allowed reversal is the plan's own `migrations` step
+  (`Desired.reverse`): alembic downgrade with the applied tree's scripts, journaled,
+  asked "is it applied?" first and run in one transaction (each revision reversed at most
+  once, even across a kill -9), while trading is paused (the mode's pause: live HALTED,
+  paper REDUCING); the deployment record lists the revisions reversed.
 """
 
 from __future__ import annotations
 
 from quantmatrix.errors import Problem, Refused
 from quantmatrix.model.release import Release
+from quantmatrix.model.versions import version_key
 from quantmatrix.state import DesiredState
 
 
@@ -40,10 +44,22 @@ def rollback_target(state: DesiredState, name: str, pinned: Release, running: st
     return target
 
 
+def _introducer(state: DesiredState, chain: tuple[str, ...], revision: str) -> Release | None:
+    """The release that brought `revision` in: the earliest (in version order) whose pinned
+    revision is at or after it (releases move forward along the chain: `qm validate`)."""
+    at = chain.index(revision)
+    later = [
+        r
+        for r in state.releases.values()
+        if r.spec.database.revision in chain and chain.index(r.spec.database.revision) >= at
+    ]
+    return min(later, key=lambda r: version_key(r.metadata.name), default=None)
+
+
 def migration_refusal(
     state: DesiredState, running: str | None, target: Release, schema: str | None, chain: tuple[str, ...]
 ) -> str | None:
-    """Why the schema forbids returning to `target` (None: it allows it)."""
+    """Why the schema forbids returning to `target` (None: it allows it, reversing what is in between)."""
     wanted = target.spec.database.revision
     if schema is None or schema == wanted:
         return None
@@ -52,7 +68,9 @@ def migration_refusal(
     if chain.index(schema) < chain.index(wanted):
         return None  # the target is ahead of the schema: the apply path upgrades it
     between = chain[chain.index(wanted) + 1 : chain.index(schema) + 1]
-    declarers = [r for r in state.releases.values() if r.spec.database.revision in between]
+    declarers = [r for r in (_introducer(state, chain, revision) for revision in between) if r is not None]
+    if len(declarers) < len(between):
+        declarers = []  # a revision no release brought in: nobody declared it reversible
     leaving = state.releases.get(running or "")
     if leaving is not None:
         declarers.append(leaving)
@@ -67,4 +85,4 @@ def migration_refusal(
     if not_reversible or not declarers:
         who = ", ".join(not_reversible) or "no release"
         return f"{head}; {who} does not declare them reversible (database.reversible and rollback.migrations_reversible): do not roll back blindly if migrations changed live data assumptions; trading left as it is"
-    return f"{head}; they are declared reversible, but reversing a schema in a rollback is not automated yet: downgrade with alembic under review, then roll back; trading left as it is"
+    return None  # declared reversible by all of them: the rollback's migrations step downgrades

@@ -7,7 +7,6 @@ at once and returns an immutable `DesiredState` that policy, diff, plan and appl
 from __future__ import annotations
 
 import gc
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from types import MappingProxyType
@@ -15,6 +14,7 @@ from typing import Any
 
 from quantmatrix.errors import ConfigError, Problem
 from quantmatrix.model import API_VERSION, Environment, EnvironmentBase, Release, SecretCatalog, kind_of
+from quantmatrix.repo.blobs import blob_id
 from quantmatrix.repo.layering import layer
 from quantmatrix.repo.migrations import check_migrations
 from quantmatrix.repo.parallel import parse_files
@@ -100,11 +100,6 @@ class _Parsed:
     names: dict[str, set[str]]  # folder → name of every file, readable or not
     problems: list[Problem]
     blobs: dict[str, str]  # path → git blob id of the bytes parsed
-
-
-def blob_id(raw: bytes) -> str:
-    """The id git gives a blob of these bytes: equal ids, equal bytes, equal parse."""
-    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
 def _reusable(source: Source, listed: list[tuple[str, str]], reuse: DesiredState | None) -> dict[str, YamlDocument]:

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Protocol
 
 from quantmatrix.errors import ConfigError, Problem
+from quantmatrix.repo.blobs import YAML_SUFFIXES as YAML_SUFFIXES  # re-exported: readers import it from here
 from quantmatrix.repo.links import Entry, Kind, NotFound, resolve
 from quantmatrix.repo.unsafe_text import escape
 from quantmatrix.repo.yamlfile import MAX_FILE_BYTES
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class Source(Protocol):

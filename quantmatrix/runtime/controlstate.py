@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quantmatrix.model.common import Mode
 
+# The audit actions of `qm halt` and `qm resume`: an operator halt stands from the first until the second.
+HALT_ACTION, RESUME_ACTION = "operator.halt", "operator.resume"
+
 
 class TradingState(StrEnum):
     """ACTIVE: normal. REDUCING: only orders that reduce positions. HALTED: no new orders."""

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +211,57 @@ def run_qm(repo: Path, *args: str, failpoints: str = "", timeout: float = 120) -
 @pytest.fixture
 def qm_run() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_qm
+
+
+# --- A paper-like environment (PostgreSQL state store and trading schema, Redis control keys) ---
+
+
+@pytest.fixture
+def paper_repo(
+    local_repo: Path, pg_admin: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, str, str]]:
+    """`local_repo` with paper made paper-like here: (repository, store URL, Redis key prefix).
+    Paper's store and trading schema in a PostgreSQL database of its own, its control keys in
+    Redis under a prefix of its own, local's sandbox processes on their free ports (under an
+    expiring QM-RUN-002 waiver), the deploy window open at any hour; all dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"qm_test_{secrets.token_hex(6)}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(str(pg_admin.url)).set(database=name).render_as_string(hide_password=False)
+    prefix = f"qmtest:{secrets.token_hex(6)}:"
+    monkeypatch.setenv("QM_PAPER_POSTGRES_URL", url)
+    monkeypatch.setenv("QM_PAPER_REDIS_URL", "redis://127.0.0.1:6379/0")
+    local = (local_repo / "environments" / "local.yaml").read_text()
+    process = local[local.index("  runtime:") : local.index("    checks:")]  # local's process driver on its free ports
+    paper = local_repo / "environments" / "paper.yaml"
+    text_ = paper.read_text()
+    start = text_.index("  runtime:")
+    end = text_.index("    checks:", start)
+    text_ = text_[:start] + process + text_[end:]
+    text_ = text_.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"')
+    text_ = text_.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
+        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
+    )
+    assert "    allow: market_closed\n    margin_minutes: 15\n" in text_
+    paper.write_text(
+        text_.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n")
+    )  # tests run at any hour
+    expires = (date.today() + timedelta(days=30)).isoformat()
+    (local_repo / "policies" / "waivers.yaml").write_text(
+        "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
+        + "".join(
+            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: reconciler test on the sandbox, approver: sam.cto, expires: {expires}}}\n"
+            for c in ("api", "workers", "ui")
+        )
+    )
+    try:
+        yield local_repo, url, prefix
+    finally:  # the processes are stopped by local_repo's sweep, after this
+        keys = list(redis_server.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            redis_server.delete(*keys)
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

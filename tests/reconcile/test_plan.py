@@ -235,6 +235,29 @@ def test_a_schema_ahead_of_the_release_is_a_rollback_decision_not_an_apply() -> 
     )
 
 
+def test_a_rollback_allowed_to_reverse_plans_the_downgrade_as_its_migrations_step() -> None:
+    environment = STATE.environments["paper"]
+    older = STATE.releases["2026.10.0"]
+    chain = ("0001_baseline", "0002_fills_exec_time_idx")
+    want = Desired(environment, older, config_version(environment), chain, reverse=True)
+    result = plan(want, in_sync(desired(), migration_revision="0002_fills_exec_time_idx"))
+    assert result.blockers == ()
+    step = result.step("migrations")
+    assert step is not None and step.title == (
+        "Reverse migrations 0002_fills_exec_time_idx (database back to 0001_baseline)"
+    )
+    assert [c.describe() for c in step.changes] == ["migrations: 0002_fills_exec_time_idx → 0001_baseline"]
+    # paused before the schema changes, and the schema changes before any service does
+    assert ids(result.steps).index("pause_trading") < ids(result.steps).index("migrations")
+    assert ids(result.steps).index("migrations") < ids(result.steps).index("deploy.api")
+    # a rollback whose target is ahead of the schema upgrades, as any apply does
+    ahead = plan(want, in_sync(desired(), migration_revision=None)).step("migrations")
+    assert ahead is not None and ahead.title == "Migrate the database to 0001_baseline"
+    # an unknown revision still blocks, reversal or not
+    unknown = plan(want, in_sync(desired(), migration_revision="9999_unknown"))
+    assert unknown.blockers and "does not know" in unknown.blockers[0]
+
+
 def test_plan_touches_nothing_it_is_given() -> None:
     want = desired()
     observed = nothing_running("paper")

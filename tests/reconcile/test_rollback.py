@@ -133,10 +133,18 @@ def test_a_schema_behind_the_target_is_allowed_and_reversal_is_judged_per_releas
     r10, r11 = state.releases["2026.10.0"], state.releases["2026.11.0"]
     assert migration_refusal(state, "2026.10.0", r11, "0001_baseline", chain) is None  # forward: the apply upgrades
     assert migration_refusal(state, "2026.11.0", r10, "0001_baseline", chain) is None  # same schema
-    # 2026.11.0 introduced 0002 and declares it reversible: allowed in principle, but not automated
-    only_11_0 = dataclasses.replace(state, releases={k: v for k, v in state.releases.items() if k != "2026.11.1"})
-    assert "not automated yet" in (
-        migration_refusal(only_11_0, "2026.11.0", r10, "0002_fills_exec_time_idx", chain) or ""
+    # 2026.11.0 introduced 0002 and declares it reversible, and is the release left: allowed
+    # (2026.11.1, also at 0002, introduced nothing: it is not asked)
+    assert migration_refusal(state, "2026.11.0", r10, "0002_fills_exec_time_idx", chain) is None
+    # the introducer that does not declare it refuses, whoever is left
+    undeclared = state.releases["2026.11.0"].model_copy(
+        update={
+            "spec": r11.spec.model_copy(update={"database": r11.spec.database.model_copy(update={"reversible": False})})
+        }
+    )
+    without = dataclasses.replace(state, releases={**state.releases, "2026.11.0": undeclared})
+    assert "2026.11.0 does not declare them reversible" in (
+        migration_refusal(without, "2026.11.0", r10, "0002_fills_exec_time_idx", chain) or ""
     )
     # 2026.11.1 (also at 0002) does not declare it reversible: refused
     assert "2026.11.1 does not declare them reversible" in (

@@ -286,7 +286,8 @@ def test_the_snapshot_a_plan_reads_matches_the_records_one_by_one(store) -> None
     """runtime.store.snapshot: the standing halt is the newest of halt/resume (one row, not the
     whole log), the journal is read only for a deployment still running, and every item is
     what the one-by-one readers return."""
-    from quantmatrix.runtime.store.snapshot import HALT_ACTION, RESUME_ACTION, store_snapshot
+    from quantmatrix.runtime.controlstate import HALT_ACTION, RESUME_ACTION
+    from quantmatrix.runtime.store.snapshot import store_snapshot
 
     empty = store_snapshot(store, "paper")
     assert (empty.applied, empty.last, empty.finished_steps, empty.schema_revision, empty.halt) == (

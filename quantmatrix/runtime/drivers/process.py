@@ -16,18 +16,15 @@ pid is dead or belongs to another process now (checked by start time) is stale: 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -47,9 +44,6 @@ from quantmatrix.runtime.drivers.base import (
     template_values,
 )
 from quantmatrix.runtime.secrets import redact
-
-if TYPE_CHECKING:  # httpx is imported where it is used: loading the driver never loads it
-    import httpx
 
 log = logging.getLogger(__name__)
 SANDBOX = [
@@ -310,26 +304,21 @@ class ProcessDriver:
             return (
                 ("healthy", None, "alive (no health URL)") if self._alive(state) else ("missing", None, "not running")
             )
-        import httpx
+        from quantmatrix.runtime.drivers.health_get import HealthUnreachable, get_health
 
         try:
-            response = _get(state.health_url)
-        except httpx.HTTPError as error:
+            status_code, body = get_health(state.health_url, timeout=1.0)
+        except HealthUnreachable as error:
             young = (datetime.now(UTC) - state.started_at).total_seconds() < self.settings.start_timeout_seconds
-            return ("progressing" if young else "degraded"), None, f"{state.health_url}: {type(error).__name__}"
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        body = body if isinstance(body, dict) else {}
+            return ("progressing" if young else "degraded"), None, f"{state.health_url}: {error.kind}"
         reported = body.get("version") if isinstance(body.get("version"), str) else None
         status = body.get("status") if body.get("status") in _HEALTH else None
         said = redact(str(body.get("message", ""))[:200])  # a service's own words, shown by `qm status`
-        if response.status_code != 200:
+        if status_code != 200:
             return (
                 (status if status not in (None, "healthy") else "degraded"),
                 reported,
-                f"{state.health_url} answered {response.status_code} {said}".strip(),
+                f"{state.health_url} answered {status_code} {said}".strip(),
             )
         if reported is None:
             return "degraded", None, f"{state.health_url} reports no version"
@@ -373,39 +362,3 @@ def _read(path: Path, limit: int = 64 * 1024) -> str:
             return handle.read().decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context for every probe: httpx builds a new one per call otherwise,
-    loading the CA bundle each time (~60 ms, most of a no-op reconcile pass)."""
-    return ssl.create_default_context()
-
-
-_KEEPALIVE_SECONDS = 10.0  # under the sandbox's 15 s idle timeout: a connection it is closing is never picked
-
-
-@functools.cache
-def _client() -> httpx.Client:
-    """One client for every probe of the process, thread-safe, keeping connections alive: the
-    reconcile loop probes each component every interval, and a new connection (and client) per
-    probe was most of what a probe cost."""
-    import httpx
-
-    return httpx.Client(
-        timeout=1.0,
-        trust_env=False,
-        verify=_tls_context(),
-        limits=httpx.Limits(max_keepalive_connections=16, keepalive_expiry=_KEEPALIVE_SECONDS),
-    )
-
-
-def _get(url: str) -> httpx.Response:
-    """GET `url`; a kept-alive connection that the other side closed meanwhile (a restarted
-    process on the same port) fails before any answer: tried once more, on a new connection."""
-    import httpx
-
-    try:
-        return _client().get(url)
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-        return _client().get(url)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Subquery, inspect, literal, literal_column, select, text, true
 
+from quantmatrix.runtime.controlstate import HALT_ACTION, RESUME_ACTION
 from quantmatrix.runtime.store.deployments import (
     AppliedConfigRecord,
     DeploymentRecord,
@@ -31,7 +32,6 @@ from quantmatrix.runtime.store.engine import Store
 from quantmatrix.runtime.store.events import audit_entry_of, last_audit_in, last_audit_query
 from quantmatrix.runtime.store.journal import journal_steps_in
 
-HALT_ACTION, RESUME_ACTION = "operator.halt", "operator.resume"
 # whether alembic's version table exists, as a column (what `inspect(conn).has_table` asks, in the same statement)
 _HAS_ALEMBIC = {
     "postgresql": "to_regclass('alembic_version') IS NOT NULL",
