@@ -267,6 +267,7 @@ def _refuse_forward_over_rollback(connected: Connected) -> None:
 
 
 def _start(
+    state: DesiredState,
     connected: Connected,
     the_plan: Plan,
     break_glass: str | None,
@@ -289,11 +290,13 @@ def _start(
             now=now,
         )
         return the_plan.resume_of, True
-    changes = connected.release.spec.changes
-    migration_changes = changes.migrations
+    from quantmatrix.reconcile.changes import recorded_changes  # loads the previous commit: not on the no-op path
+
+    recorded = recorded_changes(state, connected.store, connected.name, connected.root, connected.release, commit)
+    migration_changes = recorded.changes.migrations
     if reversing:  # a rollback's record says what it undoes, not what the target once introduced
         back_to = connected.release.spec.database.revision
-        migration_changes = [f"{revision} reversed (alembic downgrade to {back_to})" for revision in reversing]
+        migration_changes = tuple(f"{revision} reversed (alembic downgrade to {back_to})" for revision in reversing)
     deployment_id = start_deployment(
         connected.store,
         connected.name,
@@ -303,9 +306,10 @@ def _start(
         engineer=engineer,
         commit=commit,
         config_version=the_plan.config_version,
-        config_changes=changes.config,
+        config_changes=recorded.changes.config,
         migration_changes=migration_changes,
-        strategy_changes=changes.strategies,
+        strategy_changes=recorded.changes.strategies,
+        changes_basis=recorded.basis,
         break_glass_reason=break_glass,
         mode=connected.environment.spec.mode,
         rollback_of=rollback_of,
@@ -360,7 +364,7 @@ def _run(
 
     assert connected.store is not None
     deployment_id, resumed = _start(
-        connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason, reversing
+        state, connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason, reversing
     )
     journal = Journal(connected.store, deployment_id, clock)
     result = ApplyResult(the_plan, deployment_id, resumed)
