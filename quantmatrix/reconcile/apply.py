@@ -292,7 +292,7 @@ def _start(
         return the_plan.resume_of, True
     from quantmatrix.reconcile.changes import recorded_changes  # loads the previous commit: not on the no-op path
 
-    recorded = recorded_changes(state, connected.store, connected.name, connected.root, connected.release, commit)
+    recorded = recorded_changes(state, connected.store, connected.name, connected.root, connected.release)
     migration_changes = recorded.changes.migrations
     if reversing:  # a rollback's record says what it undoes, not what the target once introduced
         back_to = connected.release.spec.database.revision

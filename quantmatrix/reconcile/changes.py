@@ -39,19 +39,16 @@ class RecordedChanges:
     basis: str  # "diff from commit … of dep-…", or "previous state unknown (why): …"
 
 
-def previous_state(
-    store: Store, environment: str, root: str | Path, current: DesiredState, commit: str | None
-) -> tuple[DesiredState | None, str]:
+def previous_state(store: Store, environment: str, root: str | Path) -> tuple[DesiredState | None, str]:
     """The desired state `environment` was last deployed from, and where it comes from;
-    (None, why) when it is unknown."""
+    (None, why) when it is unknown. Read from git even when it is HEAD's commit: what is
+    applied now may be a work tree with changes on top of it."""
     last = last_deployment(store, environment, "succeeded")
     if last is None:
         return None, "no earlier successful deployment of this environment"
     if last.commit is None:
         return None, f"{last.id} recorded no commit"
     where = f"commit {last.commit[:12]} of {last.id}"
-    if commit is not None and last.commit == commit:
-        return current, where  # the same commit: no need to read it again
     from quantmatrix.repo.loader import load
 
     try:
@@ -89,11 +86,10 @@ def recorded_changes(
     environment: str,
     root: str | Path,
     release: Release,
-    commit: str | None,
 ) -> RecordedChanges:
-    """What deploying `release` to `environment` from `state` (at `commit`) changes, against the
-    state of the last successful deployment; the declared changes when that state is unknown."""
-    old, where = previous_state(store, environment, root, state, commit)
+    """What deploying `release` to `environment` from `state` changes, against the state of the
+    last successful deployment; the declared changes when that state is unknown."""
+    old, where = previous_state(store, environment, root)
     if old is None:
         return RecordedChanges(
             declared_changes(release), f"previous state unknown ({where}): the release manifest's declared changes"

@@ -110,7 +110,7 @@ def test_secrets_are_names_and_a_pasted_token_is_redacted(committed: tuple[Path,
     git(repo, "commit", "-q", "-am", "a credential moved, a token pasted")
     state = load(repo)
     store = _deployed(repo, first)
-    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"], None)
+    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"])
     every = "\n".join((*recorded.changes.config, *recorded.changes.migrations, *recorded.changes.strategies))
     assert recorded.basis.startswith(f"diff from commit {first[:12]}")
     assert "QM_PAPER_BROKER_KEY_ID" in every and "QM_PAPER_BROKER_SECRET" in every  # names: what changed
@@ -124,7 +124,7 @@ def test_without_an_earlier_deployment_the_declared_changes_are_recorded_as_such
     repo, _ = committed
     state = load(repo)
     store = open_store(f"sqlite:///{repo}/.qm/state.db")
-    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"], None)
+    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"])
     assert recorded.basis == (
         "previous state unknown (no earlier successful deployment of this environment): "
         "the release manifest's declared changes"
@@ -157,7 +157,7 @@ def test_an_unknown_previous_state_is_said_not_guessed(
     recorded_commit = {"commit gone": "0" * 40, "no commit recorded": None}.get(situation, first)
     state = load(repo)
     store = _deployed(repo, recorded_commit)
-    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"], None)
+    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"])
     assert recorded.basis.startswith("previous state unknown (") and words in recorded.basis, recorded.basis
     assert recorded.basis.endswith("the release manifest's declared changes")
     assert all(line.startswith(DECLARED) for line in (*recorded.changes.config, *recorded.changes.strategies))
@@ -168,7 +168,7 @@ def test_a_rollback_records_the_release_it_returns_to(committed: tuple[Path, str
     repo, first = committed
     state = load(repo)  # paper pins 2026.11.1; the rollback returns to 2026.11.0
     store = _deployed(repo, first)
-    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.0"], first)
+    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.0"])
     assert recorded.basis.startswith(f"diff from commit {first[:12]}")
     assert recorded.changes.config == (
         "release: 2026.11.1 → 2026.11.0",
@@ -177,4 +177,15 @@ def test_a_rollback_records_the_release_it_returns_to(committed: tuple[Path, str
         "Release config version: 2026.11.1 → 2026.11.0",
     )  # the environment's own configuration is the commit's: unchanged
     assert recorded.changes.strategies == recorded.changes.migrations == ()
+    store.close()
+
+
+def test_a_work_tree_applied_over_the_deployed_commit_records_its_edits(committed: tuple[Path, str]) -> None:
+    repo, first = committed
+    _edit(repo / "environments" / "paper.yaml", "max_daily_loss: 5000", "max_daily_loss: 4000")  # not committed
+    state = load(repo)
+    store = _deployed(repo, first)  # HEAD is still the deployed commit
+    recorded = recorded_changes(state, store, "paper", repo, state.releases["2026.11.1"])
+    assert recorded.basis.startswith(f"diff from commit {first[:12]}")
+    assert recorded.changes.config == ("Risk limits max_daily_loss: 5,000 → 4,000 (-20.0%)",)
     store.close()
