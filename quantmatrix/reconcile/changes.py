@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from quantmatrix.errors import QMError
@@ -74,10 +75,15 @@ def declared_changes(release: Release) -> DeploymentChanges:
 def pinned_to(state: DesiredState, environment: str, release: str) -> DesiredState:
     """`state` with `environment` pinned to `release`: what a rollback applies (the configuration
     of the commit, the services and schema of the release it returns to)."""
-    layered = state.effective[environment]
+    layered, model = state.effective[environment], state.environments[environment]
     data = thaw(layered.data)
     data.setdefault("spec", {})["release"] = release
-    return replace(state, effective={**state.effective, environment: Layered(freeze(data), layered.layers)})
+    pinned = model.model_copy(update={"spec": model.spec.model_copy(update={"release": release})})
+    return replace(
+        state,
+        environments=MappingProxyType({**state.environments, environment: pinned}),  # the typed pin the diff reads
+        effective=MappingProxyType({**state.effective, environment: Layered(freeze(data), layered.layers)}),
+    )
 
 
 def recorded_changes(
