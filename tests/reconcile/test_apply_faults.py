@@ -35,7 +35,6 @@ from quantmatrix.errors import DeployFailed
 from quantmatrix.model.runtime import COMPONENTS
 from quantmatrix.reconcile.apply import apply, compute_plan
 from quantmatrix.reconcile.connect import Connected, connect
-from quantmatrix.release.promote import promote
 from quantmatrix.repo.loader import load
 from quantmatrix.repo.source import open_source
 from quantmatrix.runtime.checks import ROLLBACK_TRIGGERS
@@ -44,6 +43,7 @@ from quantmatrix.runtime.store.deployments import DeploymentRecord, deployment_h
 from quantmatrix.runtime.store.events import trading_history
 from quantmatrix.runtime.store.journal import journal_steps
 from quantmatrix.sandbox.faults import FAULTS
+from quantmatrix.usecases.promote import promote
 
 from .conftest import copy_local_repo, make_paper_like, stop_platform  # type: ignore[import-not-found]
 from .fresh_store import fresh_database  # type: ignore[import-not-found]
