@@ -155,12 +155,12 @@ def apply(
             if the_plan.in_sync:
                 record_check_results(connected.store, name, [NoOpCheck()], now=clock())
                 return ApplyResult(the_plan, lines=["in sync: nothing to change (a no-op check recorded)"])
-            if confirm is not None and not confirm(the_plan):
-                raise Refused(Problem(subject="qm apply", message="not confirmed: nothing was changed"))
             from quantmatrix.reconcile.readiness import (
                 check_readiness,  # not on the no-op path: it loads the policy engine
             )
 
+            # readiness first: an apply that would be refused (gate, window, live evidence)
+            # refuses before the operator is asked to confirm it
             readiness = check_readiness(
                 state,
                 source,
@@ -171,7 +171,10 @@ def apply(
                 operator=operator,
                 engineer=engineer,
                 break_glass=break_glass,
+                root=root,
             )
+            if confirm is not None and not confirm(the_plan):
+                raise Refused(Problem(subject="qm apply", message="not confirmed: nothing was changed"))
             with _scripts_for(the_plan, source) as scripts:
                 return _run(
                     state,
