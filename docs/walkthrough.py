@@ -9,14 +9,17 @@ of this repository (its own git history), against:
   keep their state apart; dropped at the end;
 - Redis: a private `redis-server` on a free port (so the sample's key prefixes `qm:paper:` and
   `qm:live:` stay as they are), killed by pid at the end;
-- the sandbox platform: paper and live run it under the process driver on free ports, under
+- the sandbox platform: paper and live run it under the process driver, on fixed ports picked
+  free at the start (the sandbox API learns where its peers are only on fixed ports), under
   expiring waivers of QM-RUN-002 (the way an exception is made on purpose).
 
 The clock is the one thing simulated: each `qm` runs under libfaketime (the `libfaketime`
 package of the test extra, LD_PRELOAD) at a chosen moment of a fixed week, so that the deploy
 windows and paper's observation window behave as they would on those days; the platform's
-processes run on the real clock. Everything started is stopped (`qm down`, then by pid);
-`--keep` leaves the temporary directory for a look.
+processes run on the real clock. The story ends with `qm down live` and `qm down paper`;
+whatever a failed run left is killed by pid (the process driver's state files). `--keep`
+leaves the temporary directory for a look; `--facts FILE` writes every command with its exit
+code and duration.
 
 `run_walkthrough(inspect=...)` is what tests/test_walkthrough.py calls: `inspect(walk)` runs
 before the clean-up, while the stores and Redis still hold what the commands wrote.
@@ -381,7 +384,7 @@ machine and cleans up after itself; `tests/test_walkthrough.py` runs it end to e
 the facts a reader relies on, so this page cannot rot silently. Regenerate it with:
 
 ```sh
-.venv/bin/python docs/walkthrough.py            # writes docs/walkthrough.md; about a minute
+.venv/bin/python docs/walkthrough.py            # writes docs/walkthrough.md; a minute or two
 ```
 
 ## What runs here, and what stands in for production
