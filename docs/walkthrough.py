@@ -99,6 +99,7 @@ class Walk:
     doc: list[str] = field(default_factory=list)
     pending: list[Run] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    processes: set[tuple[int, int]] = field(default_factory=set)  # (pid, start time) of the platform's
     _phase: tuple[datetime, float] = (MONDAY_MORNING, 0.0)
 
     # --- the clock -------------------------------------------------------------------------
@@ -133,6 +134,11 @@ class Walk:
         if code != expect:
             raise SystemExit(f"walkthrough: `{run.shown}` exited {code}, expected {expect}:\n{run.output}")
         return run
+
+    def note_processes(self) -> None:
+        """Remember the platform's processes (the process driver's state files) to stop them,
+        or to prove them stopped, whatever happens later."""
+        self.processes.update(_platform(self.repo))
 
     def _on_terminal(self, argv: list[str], answer: str) -> tuple[int, str]:
         """Run on a pseudo-terminal (stdin, stdout and stderr), type `answer` at the prompt;
@@ -329,7 +335,7 @@ def machine(postgres: str, keep: bool = False) -> Iterator[Walk]:
         walk.git("commit", "-qm", "QuantMatrix desired state; paper and live on this machine's sandbox platform")
         yield walk
     finally:
-        _sweep(repo)  # the story ends with `qm down`; whatever a failed run left, by pid
+        _sweep(walk, repo)  # the story ends with `qm down`; whatever a failed run left, by pid
         redis.kill()
         redis.wait(timeout=30)
         with admin.connect() as conn:
@@ -355,19 +361,27 @@ def _wait_for_redis(port: int) -> None:
     raise SystemExit(f"redis-server on port {port} did not answer")
 
 
-def _sweep(repo: Path) -> None:
-    """Every process a process-driver state file names, by pid, if it is still ours."""
-    from quantmatrix.runtime.drivers import procs
+def _platform(repo: Path) -> set[tuple[int, int]]:
+    """(pid, start time) of every process a process-driver state file under `repo` names."""
     from quantmatrix.runtime.drivers.process import ProcessState
 
+    found: set[tuple[int, int]] = set()
     for state_file in (repo / ".qm").glob("*/*.json"):
         try:
             state = ProcessState.model_validate_json(state_file.read_bytes())
         except ValueError:
             continue
-        for process in (state, state.previous):
-            if process is not None and procs.is_ours(process.pid, process.started):
-                os.kill(process.pid, signal.SIGKILL)
+        found.update((p.pid, p.started) for p in (state, state.previous) if p is not None)
+    return found
+
+
+def _sweep(walk: Walk | None, repo: Path) -> None:
+    """Every platform process seen or still named by a state file, by pid, if still ours."""
+    from quantmatrix.runtime.drivers import procs
+
+    for pid, started in _platform(repo) | (walk.processes if walk is not None else set()):
+        if procs.is_ours(pid, started):
+            os.kill(pid, signal.SIGKILL)
 
 
 # --- the story --------------------------------------------------------------------------------
@@ -551,6 +565,7 @@ service changes and enabled only after the checks and the reconciliation:
 acts; the migrations bring the empty database to the release's revision:
 """)
     apply = walk.show("apply", "paper", "--yes")
+    walk.note_processes()
     found = re.search(r"deployment (dep-paper-[\w.-]+) succeeded", apply.output)
     if found is None:
         raise SystemExit("walkthrough: no paper deployment id in\n" + apply.output)
@@ -632,6 +647,7 @@ block is what the terminal showed). Readiness names the paper evidence it found 
 store:
 """)
     live = walk.show("apply", "live", answer="live")
+    walk.note_processes()
     found = re.search(r"deployment (dep-live-[\w.-]+) succeeded", live.output)
     if found is None:
         raise SystemExit("walkthrough: no live deployment id in\n" + live.output)
