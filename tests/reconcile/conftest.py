@@ -173,15 +173,20 @@ def copy_local_repo(repo: Path) -> Path:
     api, workers, ui = _free_ports(3)
     local = repo / "environments" / "local.yaml"
     text = local.read_text()
-    for old, new in (
+    replacements = (
         ("api: {port: 8000}", f"api: {{port: {api}}}"),
         ("workers: {port: 8001}", f"workers: {{port: {workers}}}"),
         ("ui: {port: 5173}", f"ui: {{port: {ui}}}"),
         ("127.0.0.1:8000", f"127.0.0.1:{api}"),
         ("127.0.0.1:5173", f"127.0.0.1:{ui}"),
-    ):
+    )
+    # Through placeholders: replaced one after another, a new port beginning with an old one
+    # (api 51731 then "127.0.0.1:5173" → ui) would be rewritten again into an invalid port.
+    for index, (old, _new) in enumerate(replacements):
         assert old in text, old
-        text = text.replace(old, new)
+        text = text.replace(old, f"\0{index}\0")
+    for index, (_old, new) in enumerate(replacements):
+        text = text.replace(f"\0{index}\0", new)
     local.write_text(text)
     return repo
 
