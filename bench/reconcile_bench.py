@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import socket
@@ -88,7 +89,8 @@ def main() -> None:
             ("127.0.0.1:8000", f"127.0.0.1:{api}"),
             ("127.0.0.1:5173", f"127.0.0.1:{ui}"),
         ):
-            text = text.replace(old, new)
+            # whole numbers only: api on 51731 must not be rewritten again by the ui's 5173
+            text = re.sub(re.escape(old) + r"(?!\d)", new, text)
         local.write_text(text)
         try:
             qm(repo, "promote", "2026.11.0", "--to", "local", ".")

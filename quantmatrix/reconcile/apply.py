@@ -155,12 +155,12 @@ def apply(
             if the_plan.in_sync:
                 record_check_results(connected.store, name, [NoOpCheck()], now=clock())
                 return ApplyResult(the_plan, lines=["in sync: nothing to change (a no-op check recorded)"])
-            if confirm is not None and not confirm(the_plan):
-                raise Refused(Problem(subject="qm apply", message="not confirmed: nothing was changed"))
             from quantmatrix.reconcile.readiness import (
                 check_readiness,  # not on the no-op path: it loads the policy engine
             )
 
+            # readiness first: an apply that would be refused (gate, window, live evidence)
+            # refuses before the operator is asked to confirm it
             readiness = check_readiness(
                 state,
                 source,
@@ -171,7 +171,10 @@ def apply(
                 operator=operator,
                 engineer=engineer,
                 break_glass=break_glass,
+                root=root,
             )
+            if confirm is not None and not confirm(the_plan):
+                raise Refused(Problem(subject="qm apply", message="not confirmed: nothing was changed"))
             with _scripts_for(the_plan, source) as scripts:
                 return _run(
                     state,
@@ -267,6 +270,7 @@ def _refuse_forward_over_rollback(connected: Connected) -> None:
 
 
 def _start(
+    state: DesiredState,
     connected: Connected,
     the_plan: Plan,
     break_glass: str | None,
@@ -289,11 +293,13 @@ def _start(
             now=now,
         )
         return the_plan.resume_of, True
-    changes = connected.release.spec.changes
-    migration_changes = changes.migrations
+    from quantmatrix.reconcile.changes import recorded_changes  # loads the previous commit: not on the no-op path
+
+    recorded = recorded_changes(state, connected.store, connected.name, connected.root, connected.release)
+    migration_changes = recorded.changes.migrations
     if reversing:  # a rollback's record says what it undoes, not what the target once introduced
         back_to = connected.release.spec.database.revision
-        migration_changes = [f"{revision} reversed (alembic downgrade to {back_to})" for revision in reversing]
+        migration_changes = tuple(f"{revision} reversed (alembic downgrade to {back_to})" for revision in reversing)
     deployment_id = start_deployment(
         connected.store,
         connected.name,
@@ -303,9 +309,10 @@ def _start(
         engineer=engineer,
         commit=commit,
         config_version=the_plan.config_version,
-        config_changes=changes.config,
+        config_changes=recorded.changes.config,
         migration_changes=migration_changes,
-        strategy_changes=changes.strategies,
+        strategy_changes=recorded.changes.strategies,
+        changes_basis=recorded.basis,
         break_glass_reason=break_glass,
         mode=connected.environment.spec.mode,
         rollback_of=rollback_of,
@@ -360,7 +367,7 @@ def _run(
 
     assert connected.store is not None
     deployment_id, resumed = _start(
-        connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason, reversing
+        state, connected, the_plan, break_glass, operator, engineer, commit, clock(), rollback_of, reason, reversing
     )
     journal = Journal(connected.store, deployment_id, clock)
     result = ApplyResult(the_plan, deployment_id, resumed)

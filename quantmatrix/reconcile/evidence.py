@@ -6,7 +6,8 @@ A record counts when it deploys that release, to an environment in paper mode, f
 `succeeded` without a rollback, with validation results recorded and every one passed, its
 monitoring window (paper: active observation through the session) over, and finished
 recently enough. `store_evidence_problems` says every reason one does not; `paper_evidence`
-is what the apply's readiness step asks for live.
+is what the apply's readiness step asks for live, in the store `paper_store` finds: the paper
+environment's own (paper and live keep their state apart), the one `qm promote` reads too.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from typing import TYPE_CHECKING
 from quantmatrix.render.inert import one_line
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the functions that read it
+    from pathlib import Path
+
     from quantmatrix.runtime.store.deployments import DeploymentRecord
     from quantmatrix.runtime.store.engine import Store
+    from quantmatrix.state import DesiredState
 
 DEFAULT_MAX_AGE = timedelta(days=30)  # the same default as `qm promote --max-evidence-age`
 # the store's id column is 64 characters; ids read dep-<environment>-<release>-<n>
@@ -123,3 +127,28 @@ def paper_evidence(
         if not store_evidence_problems(record, release, moment, max_age=max_age, mode_of=mode_of):
             return record
     return None
+
+
+def paper_store(state: DesiredState, release: str, evidence: str | None, root: str | Path) -> tuple[Store | None, str]:
+    """The state store of the paper environment the evidence comes from — the one the release's
+    `validation.paper` names, else the paper environment the id names (`dep-<env>-…`), else the
+    only paper environment — and, when there is none to read from here, why: no such
+    environment, its URL secret has no value in this shell, or its SQLite store was never
+    created. A secret out of scope or a database that cannot be reached still raises."""
+    from quantmatrix.runtime.secrets import SecretMissing
+    from quantmatrix.runtime.targets import open_environment_store
+
+    papers = sorted(name for name, env in state.environments.items() if env.spec.mode.value == PAPER)
+    named = state.releases[release].spec.validation.paper
+    if named is not None and named.environment in papers:
+        chosen: str | None = named.environment
+    else:
+        matching = [name for name in papers if evidence and evidence.startswith(f"dep-{name}-")]
+        chosen = max(matching, key=len) if matching else (papers[0] if len(papers) == 1 else None)
+    if chosen is None:
+        return None, "no paper environment to read the evidence from"
+    try:
+        store = open_environment_store(state, chosen, root)
+    except SecretMissing as missing:
+        return None, f"the state store of '{chosen}' cannot be read here: {one_line(missing.problems[0].message)}"
+    return store, "" if store is not None else f"'{chosen}' has no state store yet"

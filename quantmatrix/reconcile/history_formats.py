@@ -91,6 +91,8 @@ def render_text(history: History) -> str:
             f"  operator    {clean(r.operator)}   engineer {clean(r.engineer)}",
             f"  commit      {clean(r.commit)}   config version {clean(r.config_version)}",
         ]
+        if r.changes_basis:
+            lines.append(f"  changes     {clean(r.changes_basis)}")
         for label, changes in (
             ("config", r.config_changes),
             ("migrations", r.migration_changes),
@@ -181,6 +183,8 @@ def _facts(r: DeploymentRecord) -> list[str]:
 
 def _changes(r: DeploymentRecord) -> list[str]:
     lines = ["### Changes", ""]
+    if r.changes_basis:
+        lines += [f"Based on: {prose(r.changes_basis)}.", ""]
     for label, changes in (
         ("Configuration", r.config_changes),
         ("Migrations", r.migration_changes),

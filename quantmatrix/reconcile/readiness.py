@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from quantmatrix.errors import Problem, Refused
 from quantmatrix.model.common import Mode
@@ -31,11 +32,30 @@ def _refuse(environment: str, message: str) -> Refused:
     return Refused(Problem(f"environments/{environment}.yaml", message=message))
 
 
-def paper_evidence(store: Store, release: Release, state: DesiredState, now: datetime) -> tuple[str | None, list[str]]:
-    """The id of a paper deployment of `release` in `store` that is evidence for live (the
-    one the release cites, when it names one): the same judgement as `qm promote --to live
-    --evidence` (`reconcile/evidence.py`: paper mode, succeeded without rollback, every
+def paper_evidence(
+    store: Store, release: Release, state: DesiredState, now: datetime, root: str | Path = "."
+) -> tuple[str | None, list[str]]:
+    """The id of a paper deployment of `release` that is evidence for live (the one the release
+    cites, when it names one), looked up in the paper environment's own state store — where
+    paper's apply wrote it and `qm promote --to live --evidence` found it — else, when that
+    store cannot be read from here, in `store` (the live environment's): the same judgement
+    as `qm promote` (`reconcile/evidence.py`: paper mode, succeeded without rollback, every
     validation result passed, observation window over, recent enough); else None and why."""
+    from quantmatrix.reconcile import evidence
+
+    validation = release.spec.validation.paper
+    cited = validation.deployment if validation else None
+    paper, why_not = evidence.paper_store(state, release.metadata.name, cited, root)
+    try:
+        return _evidence_in(paper or store, release, state, now, [why_not] if paper is None and why_not else [])
+    finally:
+        if paper is not None:
+            paper.close()
+
+
+def _evidence_in(
+    store: Store, release: Release, state: DesiredState, now: datetime, notes: list[str]
+) -> tuple[str | None, list[str]]:
     from quantmatrix.reconcile import evidence
 
     validation = release.spec.validation.paper
@@ -51,9 +71,9 @@ def paper_evidence(store: Store, release: Release, state: DesiredState, now: dat
         )
         if record is not None and not problems:
             return record.id, []
-        return None, [f"{evidence.shown_id(validation.deployment)}: {problem}" for problem in problems]
+        return None, [*notes, *(f"{evidence.shown_id(validation.deployment)}: {problem}" for problem in problems)]
     found = evidence.paper_evidence(store, release.metadata.name, environment=paper_env, now=now, mode_of=mode_of)
-    return (found.id, []) if found is not None else (None, [])
+    return (found.id, []) if found is not None else (None, notes)
 
 
 def check_readiness(
@@ -67,6 +87,7 @@ def check_readiness(
     operator: str | None = None,
     engineer: str | None = None,
     break_glass: str | None = None,
+    root: str | Path = ".",
 ) -> Readiness:
     from quantmatrix.policy.gate import run_check
 
@@ -95,7 +116,7 @@ def check_readiness(
             raise _refuse(
                 name, "live needs an operator and an engineer on standby (staffing, or --operator/--engineer)"
             )
-        evidence, why = paper_evidence(store, release, state, now)
+        evidence, why = paper_evidence(store, release, state, now, root)
         if evidence is None:
             reasons = f" ({'; '.join(why)})" if why else ""
             raise _refuse(

@@ -4,6 +4,7 @@ the objects come from `plan` and `status`; nothing here decides anything."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from quantmatrix.reconcile.steps import Plan
@@ -69,6 +70,11 @@ def plan_markdown(the_plan: Plan) -> str:
 PLAN_FORMATS = {"text": plan_text, "json": plan_json, "markdown": plan_markdown}
 
 
+def _to_the_second(moment: object) -> str:
+    """An ISO time of the status document as people read it: the JSON keeps the microseconds."""
+    return re.sub(r"\.\d+(?=Z$)", "", str(moment)) if moment else "-"
+
+
 def status_text(doc: dict[str, Any]) -> str:
     running, desired, trading = doc["running"], doc["desired"], doc["trading"]
     lines = [
@@ -87,10 +93,10 @@ def status_text(doc: dict[str, Any]) -> str:
     last = doc["last_deployment"]
     if last:
         lines.append(
-            f"  last deployment {last['id']} {last['status']} started {last['started_at']} finished {last['finished_at'] or '-'}"
+            f"  last deployment {last['id']} {last['status']} started {_to_the_second(last['started_at'])} finished {_to_the_second(last['finished_at'])}"
         )
     if doc.get("monitoring_until"):
-        lines.append(f"  monitoring window until {doc['monitoring_until']}")
+        lines.append(f"  monitoring window until {_to_the_second(doc['monitoring_until'])}")
     return "\n".join(inert_text(line) for line in lines) + "\n"
 
 

@@ -43,7 +43,7 @@ from quantmatrix.edit.apply import check_edits, read_text, write_edits
 from quantmatrix.edit.roundtrip import load_document, set_value
 from quantmatrix.errors import ConfigError, ExitCode, Problem, QMError
 from quantmatrix.model.versions import version_key
-from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, shown_id
+from quantmatrix.reconcile.evidence import DEFAULT_MAX_AGE, paper_store, shown_id
 from quantmatrix.repo.yamlfile import parse_yaml
 from quantmatrix.state import DesiredState
 
@@ -198,30 +198,6 @@ def check_store_live_evidence(
     return record.id
 
 
-def paper_store(state: DesiredState, release: str, evidence: str, root: Path) -> Store | None:
-    """The state store of the paper environment `evidence` comes from: the one the release's
-    `validation.paper` names, else the paper environment the id names (`dep-<env>-…`), else the
-    only paper environment. None when there is none to read from here — no such environment,
-    its URL secret has no value in this shell, or its SQLite store was never created — and
-    then the manifest's `validation.paper` is the record, as before the store existed."""
-    from quantmatrix.runtime.secrets import SecretMissing
-    from quantmatrix.runtime.targets import open_environment_store
-
-    papers = sorted(name for name, env in state.environments.items() if env.spec.mode.value == "paper")
-    named = state.releases[release].spec.validation.paper
-    if named is not None and named.environment in papers:
-        chosen: str | None = named.environment
-    else:
-        matching = [name for name in papers if evidence.startswith(f"dep-{name}-")]
-        chosen = max(matching, key=len) if matching else (papers[0] if len(papers) == 1 else None)
-    if chosen is None:
-        return None
-    try:
-        return open_environment_store(state, chosen, root)
-    except SecretMissing:
-        return None
-
-
 def _edit_environment(
     state: DesiredState, root: Path, name: str, release: str
 ) -> tuple[str, str, list[tuple[str, Any, Any]]]:
@@ -282,7 +258,7 @@ def _live_evidence(
 
         store = open_store_url(store_url)
     elif evidence and not _is_file(evidence):
-        store = paper_store(state, release, evidence, root)
+        store, _why = paper_store(state, release, evidence, root)  # None: the manifest is the record
     if store is None:
         return check_live_evidence(state, release, evidence), f"releases/{release} validation.paper"
     try:

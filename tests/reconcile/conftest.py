@@ -173,15 +173,20 @@ def copy_local_repo(repo: Path) -> Path:
     api, workers, ui = _free_ports(3)
     local = repo / "environments" / "local.yaml"
     text = local.read_text()
-    for old, new in (
+    replacements = (
         ("api: {port: 8000}", f"api: {{port: {api}}}"),
         ("workers: {port: 8001}", f"workers: {{port: {workers}}}"),
         ("ui: {port: 5173}", f"ui: {{port: {ui}}}"),
         ("127.0.0.1:8000", f"127.0.0.1:{api}"),
         ("127.0.0.1:5173", f"127.0.0.1:{ui}"),
-    ):
+    )
+    # Through placeholders: replaced one after another, a new port beginning with an old one
+    # (api 51731 then "127.0.0.1:5173" → ui) would be rewritten again into an invalid port.
+    for index, (old, _new) in enumerate(replacements):
         assert old in text, old
-        text = text.replace(old, new)
+        text = text.replace(old, f"\0{index}\0")
+    for index, (_old, new) in enumerate(replacements):
+        text = text.replace(f"\0{index}\0", new)
     local.write_text(text)
     return repo
 
@@ -216,6 +221,35 @@ def qm_run() -> Callable[..., subprocess.CompletedProcess[str]]:
 # --- A paper-like environment (PostgreSQL state store and trading schema, Redis control keys) ---
 
 
+def make_paper_like(repo: Path, prefix: str) -> None:
+    """Turn paper in a `copy_local_repo` copy into a paper-like environment on this machine:
+    local's process driver on its free ports (the sandbox), the control keys in Redis under
+    `prefix`, any hour a deploy window, and an expiring waiver of QM-RUN-002 (paper refuses the
+    sandbox) — how such an exception is made on purpose. Its secrets QM_PAPER_POSTGRES_URL and
+    QM_PAPER_REDIS_URL are the caller's to set (`paper_repo`; test_apply_faults's module platform)."""
+    local = (repo / "environments" / "local.yaml").read_text()
+    process = local[local.index("  runtime:") : local.index("    checks:")]  # local's process driver on its free ports
+    paper = repo / "environments" / "paper.yaml"
+    text = paper.read_text()
+    start = text.index("  runtime:")
+    end = text.index("    checks:", start)
+    text = text[:start] + process + text[end:]
+    text = text.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"')
+    text = text.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
+        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
+    )
+    assert "    allow: market_closed\n    margin_minutes: 15\n" in text
+    paper.write_text(text.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n"))
+    expires = (date.today() + timedelta(days=30)).isoformat()
+    (repo / "policies" / "waivers.yaml").write_text(
+        "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
+        + "".join(
+            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: reconciler test on the sandbox, approver: sam.cto, expires: {expires}}}\n"
+            for c in ("api", "workers", "ui")
+        )
+    )
+
+
 @pytest.fixture
 def paper_repo(
     local_repo: Path, pg_admin: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
@@ -234,29 +268,7 @@ def paper_repo(
     prefix = f"qmtest:{secrets.token_hex(6)}:"
     monkeypatch.setenv("QM_PAPER_POSTGRES_URL", url)
     monkeypatch.setenv("QM_PAPER_REDIS_URL", "redis://127.0.0.1:6379/0")
-    local = (local_repo / "environments" / "local.yaml").read_text()
-    process = local[local.index("  runtime:") : local.index("    checks:")]  # local's process driver on its free ports
-    paper = local_repo / "environments" / "paper.yaml"
-    text_ = paper.read_text()
-    start = text_.index("  runtime:")
-    end = text_.index("    checks:", start)
-    text_ = text_[:start] + process + text_[end:]
-    text_ = text_.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"')
-    text_ = text_.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
-        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
-    )
-    assert "    allow: market_closed\n    margin_minutes: 15\n" in text_
-    paper.write_text(
-        text_.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n")
-    )  # tests run at any hour
-    expires = (date.today() + timedelta(days=30)).isoformat()
-    (local_repo / "policies" / "waivers.yaml").write_text(
-        "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
-        + "".join(
-            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: reconciler test on the sandbox, approver: sam.cto, expires: {expires}}}\n"
-            for c in ("api", "workers", "ui")
-        )
-    )
+    make_paper_like(local_repo, prefix)
     try:
         yield local_repo, url, prefix
     finally:  # the processes are stopped by local_repo's sweep, after this

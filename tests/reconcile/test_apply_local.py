@@ -206,6 +206,21 @@ def test_outside_a_configured_window_the_apply_is_refused_and_break_glass_is_rec
         connected.close()  # type: ignore[attr-defined]
 
 
+def test_readiness_refuses_before_the_operator_is_asked_to_confirm(local_repo: Path, qm_run: Run) -> None:
+    """A closed window (or a failing gate, or live without evidence) refuses at once: the
+    operator is not asked to confirm, or to type live's name, for an apply that cannot run."""
+    local = local_repo / "environments" / "local.yaml"
+    local.write_text(
+        local.read_text()
+        + "  deploy_window:\n    calendar: XNYS\n    freeze:\n      - {start: 2000-01-01, end: 2099-12-31, reason: test freeze}\n"
+    )
+    refused = qm_run(local_repo, "apply", "local")  # no --yes, no terminal
+    assert refused.returncode == ExitCode.VIOLATIONS
+    assert "deploy window closed" in refused.stderr and "no terminal to confirm on" not in refused.stderr
+    assert "Deploy api" not in refused.stdout  # the plan was not put up for confirmation
+    assert not (local_repo / ".qm" / "local" / "api.json").exists()
+
+
 def test_a_failed_upgrade_restores_the_previous_release_services(local_repo: Path, qm_run: Run) -> None:
     local = local_repo / "environments" / "local.yaml"
     upgraded = local.read_text()

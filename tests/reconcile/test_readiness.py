@@ -23,6 +23,12 @@ SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # XNYS closed all day
 TUESDAY_SESSION = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York: in session
 
 
+@pytest.fixture(autouse=True)
+def _no_paper_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paper's store is unreadable from these tests unless one sets its URL secret."""
+    monkeypatch.delenv("QM_PAPER_POSTGRES_URL", raising=False)
+
+
 @pytest.fixture
 def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     opened = open_store(f"sqlite:///{tmp_path}/.qm/state.db")
@@ -101,3 +107,23 @@ def test_the_policy_gate_is_rerun_on_the_tree_being_applied(tmp_path: Path, stor
         check_readiness(
             state, open_source(repo), environment, state.releases[environment.spec.release], store, now=SATURDAY
         )
+
+
+def test_live_finds_the_paper_record_in_the_paper_environments_own_store(
+    tmp_path: Path,
+    store,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paper and live keep their state apart: the record paper's apply wrote is in paper's store
+    (the one `qm promote --to live --evidence` read), not in live's."""
+    paper = open_store(f"sqlite:///{tmp_path}/paper/state.db")
+    try:
+        assert _paper_record(paper, "2026.11.0") == "dep-paper-2026.11.0-1"
+    finally:
+        paper.close()
+    with pytest.raises(Refused, match="cannot be read here: .*QM_PAPER_POSTGRES_URL") as refused:
+        _check(store, SATURDAY)  # live's own store is empty, and paper's URL has no value here
+    assert "no successful paper deployment record" in str(refused.value)
+    monkeypatch.setenv("QM_PAPER_POSTGRES_URL", f"sqlite:///{tmp_path}/paper/state.db")
+    ready = _check(store, SATURDAY)
+    assert any("paper evidence dep-paper-2026.11.0-1" in note for note in ready.notes)

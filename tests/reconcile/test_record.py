@@ -204,4 +204,5 @@ def test_c0002_upgrades_a_store_holding_records_written_before_it(url: str) -> N
     record = get_deployment(store, "dep-paper-2026.11.0-1")
     assert record is not None and record.summary == "old"
     assert (record.mode, record.monitoring_intensity, record.monitoring_basis) == (None, None, None)
+    assert record.changes_basis is None  # c0003: nothing said about it before
     store.close()

@@ -97,6 +97,31 @@ def test_required_services_without_a_probe_or_unreachable_are_missing(paper: Pla
     )
 
 
+def test_a_service_probe_is_retried_like_a_request_and_fails_after_its_retries(paper: Platform) -> None:
+    """One slow or failed SELECT 1 on a busy machine does not fail the check while a retry is
+    left (retries, backoff × 2^(n-1) through the sleep given); every try failing does."""
+    calls: list[int] = []
+    waits: list[float] = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionResetError("server closed the connection")
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    retrying = CheckSettings(timeout_seconds=2, retries=2, backoff_seconds=0.5, deadline_seconds=5)
+    results = by_name(
+        run_checks(target(paper, postgres=flaky), paper.environment, retrying, names=["health.postgres"], sleep=sleep)
+    )
+    assert results["health.postgres"].status == "healthy" and len(calls) == 3 and waits == [0.5, 1.0]
+    calls.clear()
+    results = by_name(run_checks(target(paper, postgres=flaky), paper.environment, FAST, names=["health.postgres"]))
+    assert results["health.postgres"].status == "missing" and len(calls) == 1  # retries=0: one try
+    assert "unreachable (ConnectionResetError)" in results["health.postgres"].message
+
+
 def test_an_api_that_is_not_there_is_missing_everywhere_never_healthy(paper: Platform) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     results = run_checks(Target(nowhere, nowhere, redis_probe, postgres_probe), paper.environment, FAST)

@@ -48,19 +48,27 @@ def component(name: str) -> Assess:
 
 
 def service(name: str, attribute: str) -> Assess:
-    """Redis or PostgreSQL through the probe the caller gave (a PING, a SELECT 1)."""
+    """Redis or PostgreSQL through the probe the caller gave (a PING, a SELECT 1), retried like
+    an HTTP request (`retries`, waiting backoff × 2^(n-1)): one slow answer on a busy machine
+    must not fail a deployment that a second try would pass; the deadline still bounds it."""
 
     async def assess(ctx: Context) -> Outcome:
         probe: Probe | None = getattr(ctx.target, attribute)
         if probe is None:
             return Outcome.health("missing", f"{name} is required here and no connection to it was given (fail closed)")
-        try:
-            await asyncio.wait_for(asyncio.to_thread(probe), ctx.settings.timeout_seconds)
-        except TimeoutError:
-            return Outcome.health("degraded", f"{name}: no answer within {ctx.settings.timeout_seconds:g} s")
-        except Exception as error:  # any failure of the probe: not usable (the message never holds the URL)
-            return Outcome.health("missing", f"{name}: unreachable ({type(error).__name__})")
-        return Outcome.health("healthy", f"{name}: answers")
+        outcome = Outcome.health("missing", f"{name}: not tried")
+        for attempt in range(ctx.settings.retries + 1):
+            if attempt:
+                await ctx.sleep(ctx.settings.backoff_seconds * 2 ** (attempt - 1))
+            try:
+                await asyncio.wait_for(asyncio.to_thread(probe), ctx.settings.timeout_seconds)
+            except TimeoutError:
+                outcome = Outcome.health("degraded", f"{name}: no answer within {ctx.settings.timeout_seconds:g} s")
+            except Exception as error:  # any failure of the probe: not usable (the message never holds the URL)
+                outcome = Outcome.health("missing", f"{name}: unreachable ({type(error).__name__})")
+            else:
+                return Outcome.health("healthy", f"{name}: answers")
+        return outcome
 
     return assess
 

@@ -49,6 +49,7 @@ class DeploymentRecord(BaseModel):
     mode: str | None = None  # the environment's mode when deployed (None: recorded before c0002)
     monitoring_intensity: str | None = None  # guide §14: normal | active | heightened
     monitoring_basis: str | None = None  # why the monitoring window ends at monitoring_until
+    changes_basis: str | None = None  # what the changes come from (None: recorded before c0003)
     incidents: tuple[IncidentRecord, ...] = ()
     validation: tuple[CheckRecord, ...] = ()
 
@@ -70,6 +71,7 @@ def start_deployment(
     config_changes: Sequence[str] = (),
     migration_changes: Sequence[str] = (),
     strategy_changes: Sequence[str] = (),
+    changes_basis: str | None = None,
     rollback_of: str | None = None,
     break_glass_reason: str | None = None,
     mode: str | None = None,
@@ -100,6 +102,7 @@ def start_deployment(
                         config_changes=list(config_changes),
                         migration_changes=list(migration_changes),
                         strategy_changes=list(strategy_changes),
+                        changes_basis=None if changes_basis is None else _text(changes_basis, "changes basis"),
                         rollback_used=rollback_of is not None,
                         rollback_of=rollback_of,
                         break_glass_reason=break_glass_reason,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 CONTROL_MIGRATIONS = Path(__file__).resolve().parent / "control_migrations"
 CONTROL_VERSION_TABLE = "qm_control_version"
-CONTROL_HEAD = "c0002_deployment_record"  # the chain's head (a test keeps it equal to alembic's)
+CONTROL_HEAD = "c0003_changes_basis"  # the chain's head (a test keeps it equal to alembic's)
 _LOCK_KEY = 0x716D_6374  # advisory lock: two processes opening a fresh store do not race
 
 

@@ -87,6 +87,8 @@ class Deployment(Base):
     mode: Mapped[str | None] = mapped_column(String(16))
     monitoring_intensity: Mapped[str | None] = mapped_column(String(16))
     monitoring_basis: Mapped[str | None] = mapped_column(Text)
+    # c0003: what the changes above are based on (the diff from a commit, or declared changes)
+    changes_basis: Mapped[str | None] = mapped_column(Text)
 
 
 class JournalStep(Base):
