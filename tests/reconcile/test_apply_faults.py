@@ -60,17 +60,22 @@ class EndState:
     step: str  # the step that fails: checks or reconciliation
     check: str  # a check that must fail, named in the incident
     triggers: tuple[str, ...]  # the §13 rollback triggers fired, exactly, in the table's order
+    # False: `triggers` must fire and others may. A crashed or mute API fails the checks that
+    # read it while it is gone; which of the order and reconciliation reads land in that gap
+    # depends on timing, so only the triggers fired in every run are required.
+    exact: bool = True
     restored_checks_pass: bool = (
         True  # after restoring 2026.11.0's services (False: the fault is in a service not restored)
     )
 
 
-_EVERYTHING = tuple(ROLLBACK_TRIGGERS)  # the API gone or mute: every trigger's checks fail
+_EVERYTHING = tuple(ROLLBACK_TRIGGERS)  # the API gone or mute: every trigger's checks may fail
+_API_GONE = ("risk_manager_unreliable", "broker_unstable", "operator_controls_missing_or_misleading")
 
 EXPECTED: dict[str, EndState] = {
     "unhealthy": EndState("api", "unhealthy", "checks", "health.api", ()),
-    "slow": EndState("api", "slow=1.5", "checks", "health.api", _EVERYTHING),
-    "crash": EndState("api", "crash", "checks", "health.api", _EVERYTHING),
+    "slow": EndState("api", "slow=1.5", "checks", "health.api", _API_GONE, exact=False),
+    "crash": EndState("api", "crash", "checks", "health.api", _API_GONE, exact=False),
     "wrong_mode": EndState(
         "api", "wrong_mode", "checks", "safety.mode_displayed", ("operator_controls_missing_or_misleading",)
     ),
@@ -253,7 +258,11 @@ def test_a_fault_during_an_upgrade_halts_rolls_back_and_records_it(paper: Paper,
     assert _trading(paper) is TradingState.HALTED
     assert states and set(states) <= {"REDUCING", "HALTED"}, states  # never ACTIVE on unvalidated versions
     assert any(not c.passed and c.name == expected.check for c in record.validation)
-    assert _fired(error) == expected.triggers
+    fired = _fired(error)
+    if expected.exact:
+        assert fired == expected.triggers
+    else:
+        assert set(expected.triggers) <= set(fired) <= set(_EVERYTHING), fired
     (incident,) = record.incidents
     assert incident.kind == "deployment_failed" and f"failed at {expected.step}" in incident.summary
     assert f"step {expected.step} failed" in incident.detail and expected.check in incident.detail
@@ -269,7 +278,7 @@ def test_a_fault_during_an_upgrade_halts_rolls_back_and_records_it(paper: Paper,
 
 def _firing(trigger: str) -> EndState:
     """The fault that fires `trigger` and no other (the narrowest way to fire it)."""
-    found = [e for e in EXPECTED.values() if e.triggers == (trigger,)]
+    found = [e for e in EXPECTED.values() if e.exact and e.triggers == (trigger,)]
     assert found, f"no fault fires the §13 trigger {trigger} alone: add one to the sandbox and EXPECTED"
     return found[0]
 
