@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from quantmatrix.cli.options import path_argument, ref_option
 from quantmatrix.cli.output import echo, style
+
+if TYPE_CHECKING:
+    from quantmatrix.reconcile.steps import Plan
 
 
 @click.command()
@@ -44,50 +50,34 @@ def apply(
     operator and engineer on standby and a confirmation typing the environment's name.
     Exit 0 done (or in sync), 1 refused, 2 invalid input, 3 unavailable or another apply
     holds the lock, 4 the deployment failed (the message says what state it left)."""
-    if ref is None:
-        from quantmatrix.reconcile.noop import fast_noop
+    from quantmatrix.usecases.deploy import apply_environment
 
-        if fast_noop(path, environment):  # in sync, the no-op check recorded, without the full path's imports
-            echo(f"{environment}: in sync, nothing to change")
-            return
-    from quantmatrix.cli.confirm import plan_confirmation
-    from quantmatrix.model.common import Mode
-    from quantmatrix.reconcile.apply import apply as run_apply
-    from quantmatrix.reconcile.apply import commit_of
-    from quantmatrix.reconcile.noop import migrations_snapshot, remember
-    from quantmatrix.usecases.load import load_state
+    def confirm_for(live: bool) -> Callable[[Plan], bool]:
+        from quantmatrix.cli.confirm import plan_confirmation  # the plan's models: only past the fast path
 
-    migrations = migrations_snapshot(path) if ref is None else None
-    loaded = load_state(path, ref)
-    state, source = loaded.state, loaded.source
-    live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
+        return plan_confirmation(
+            "qm apply",
+            environment,
+            live=live,
+            yes=yes,
+            question="Apply this plan?",
+            live_prompt=f"Type the environment name ({environment}) to apply to LIVE",
+        )
 
-    confirm = plan_confirmation(
-        "qm apply",
-        environment,
-        live=live,
-        yes=yes,
-        question="Apply this plan?",
-        live_prompt=f"Type the environment name ({environment}) to apply to LIVE",
-    )
-
-    result = run_apply(
-        state,
-        source,
-        environment,
+    deployed = apply_environment(
         path,
-        commit=commit_of(path, ref),
+        environment,
+        ref,
+        confirm_for,
         operator=operator,
         engineer=engineer,
         break_glass=break_glass,
-        confirm=confirm,
         force_forward=force_forward,
     )
-    if ref is None:
-        remember(state, environment, path, migrations)  # the next in-sync apply takes the fast path
-    if result.noop:
+    if deployed is None or deployed.result.noop:
         echo(f"{environment}: in sync, nothing to change")
         return
+    result = deployed.result
     for line in result.lines:
         echo(f"  {line}")
     echo(

@@ -20,17 +20,10 @@ def plan(environment: str, path: str, ref: str | None, fmt: str, detailed_exitco
 
     Exit 0 (with --detailed-exitcode: 0 nothing changes, 5 changes), 2 invalid input,
     3 a service (state store, Redis) is unavailable."""
-    from quantmatrix.reconcile.apply import commit_of, compute_plan
-    from quantmatrix.reconcile.connect import connect
     from quantmatrix.reconcile.render import PLAN_FORMATS
-    from quantmatrix.usecases.load import load_state
+    from quantmatrix.usecases.deploy import plan_environment
 
-    loaded = load_state(path, ref)
-    connected = connect(loaded.state, environment, path, create=False)
-    try:
-        the_plan = compute_plan(loaded.state, connected, commit=commit_of(path, ref), source=loaded.source)
-    finally:
-        connected.close()
+    the_plan = plan_environment(path, environment, ref)
     echo(PLAN_FORMATS[fmt](the_plan), nl=False)
     if detailed_exitcode and not the_plan.in_sync:
         raise click.exceptions.Exit(int(ExitCode.CHANGES))

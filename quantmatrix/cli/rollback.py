@@ -48,38 +48,27 @@ def rollback(
     afterwards: `qm status` shows the drift and `qm apply` refuses until the pin changes (or
     --force-forward). Exit 0 done, 1 refused, 2 invalid input, 3 unavailable or locked, 4 failed."""
     from quantmatrix.cli.confirm import plan_confirmation
-    from quantmatrix.model.common import Mode
-    from quantmatrix.reconcile.apply import apply as run_apply
-    from quantmatrix.reconcile.apply import commit_of
-    from quantmatrix.usecases.load import load_state
+    from quantmatrix.usecases.deploy import rollback_environment
 
-    loaded = load_state(path, ref)
-    state, source = loaded.state, loaded.source
-    live = environment in state.environments and state.environments[environment].spec.mode is Mode.live
-
-    confirm = plan_confirmation(
-        "qm rollback",
-        environment,
-        live=live,
-        yes=yes,
-        question="Roll back to {release}?",
-        live_prompt=f"Type the environment name ({environment}) to roll back LIVE to {{release}}",
-    )
-
-    result = run_apply(
-        state,
-        source,
-        environment,
+    deployed = rollback_environment(
         path,
-        commit=commit_of(path, ref),
+        environment,
+        ref,
+        lambda live: plan_confirmation(
+            "qm rollback",
+            environment,
+            live=live,
+            yes=yes,
+            question="Roll back to {release}?",
+            live_prompt=f"Type the environment name ({environment}) to roll back LIVE to {{release}}",
+        ),
+        to=to,
+        reason=reason,
         operator=operator,
         engineer=engineer,
         break_glass=break_glass,
-        confirm=confirm,
-        rollback=True,
-        target_release=to,
-        rollback_reason=reason,
     )
+    result, state = deployed.result, deployed.state
     if result.noop:
         echo(f"{environment}: already at {result.plan.release}, nothing to change")
         return
