@@ -17,17 +17,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from ..conftest import _free_ports, stop_platform, wait_until  # type: ignore[import-not-found]  # the reconciler tests' helpers
+from ..conftest import _free_ports, copy_local_repo, make_paper_like, stop_platform, wait_until  # type: ignore[import-not-found]  # the reconciler tests' helpers
 
 ROOT = Path(__file__).resolve().parents[3]
-FOLDERS = ("environments", "releases", "migrations", "policies")
 
 
 def free_port() -> int:
@@ -112,32 +110,12 @@ class PaperEnv:
 
 
 def _paper_repo(repo: Path, prefix: str) -> None:
-    for folder in FOLDERS:
-        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    api, workers, ui = free_port(), free_port(), free_port()
+    """The reconciler tests' paper-like copy (`make_paper_like`), observed every 0.5 s, committed."""
+    make_paper_like(copy_local_repo(repo), prefix)
     paper = repo / "environments" / "paper.yaml"
     content = paper.read_text()
-    start, end = content.index("  runtime:"), content.index("    checks:")
-    runtime = (
-        "  runtime:\n    driver: process\n    process:\n      components:\n"
-        f"        api: {{port: {api}}}\n        workers: {{port: {workers}}}\n        ui: {{port: {ui}}}\n"
-        "    reconcile: {observe_interval_seconds: 0.5}\n"
-    )
-    content = content[:start] + runtime + content[end:]
-    content = content.replace('key_prefix: "qm:paper:"', f'key_prefix: "{prefix}"')
-    content = content.replace("base_url: https://paper.qm.internal/api", "base_url: http://127.0.0.1:9/api").replace(
-        "url: https://paper.qm.internal", "url: http://127.0.0.1:9"
-    )
-    assert "    allow: market_closed\n    margin_minutes: 15\n" in content
-    paper.write_text(content.replace("    allow: market_closed\n    margin_minutes: 15\n", "    allow: any_time\n"))
-    expires = (date.today() + timedelta(days=30)).isoformat()
-    (repo / "policies" / "waivers.yaml").write_text(
-        "apiVersion: quantmatrix.io/v1\nkind: Waivers\nwaivers:\n"
-        + "".join(
-            f"  - {{rule: QM-RUN-002, target: environments.paper.spec.runtime.process.components.{c}, reason: reconcile loop test on the sandbox, approver: sam.cto, expires: {expires}}}\n"
-            for c in ("api", "workers", "ui")
-        )
-    )
+    checks = content.index("    checks:", content.index("  runtime:"))
+    paper.write_text(content[:checks] + "    reconcile: {observe_interval_seconds: 0.5}\n" + content[checks:])
     (repo / ".gitignore").write_text(".qm/\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
